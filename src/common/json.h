@@ -1,0 +1,46 @@
+// JSON in Allmende: RapidJSON DOM values, with the few helpers every module needs.
+#pragma once
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
+#include <string_view>
+
+#include "common/status.h"
+
+namespace allmende {
+
+using Json = rapidjson::Value;
+using JsonDocument = rapidjson::Document;
+using JsonAllocator = rapidjson::Document::AllocatorType;
+
+// Limits applied to every JSON text from outside (documented in docs/configuration.md).
+struct JsonLimits {
+  size_t maxDepth = 64;  // nesting of objects and arrays
+};
+
+// Parses `text` into `doc`. Fails with BadRequestData (clause 5.5.2: "the request includes input
+// data which does not meet the requirements") on syntax errors or nesting deeper than the limit.
+// Uses RapidJSON's iterative parser, so hostile nesting cannot exhaust the stack.
+Status parseJson(std::string_view text, JsonDocument& doc, const JsonLimits& limits = {});
+
+// Compact serialisation.
+std::string toJsonString(const Json& v);
+void appendJson(const Json& v, std::string& out);
+
+// A string value that copies `s` into `a`.
+inline Json jsonString(std::string_view s, JsonAllocator& a) {
+  return Json(s.data(), static_cast<rapidjson::SizeType>(s.size()), a);
+}
+inline std::string_view asView(const Json& v) { return {v.GetString(), v.GetStringLength()}; }
+
+// Member lookup by string_view; nullptr when absent or when `obj` is not an object.
+const Json* findMember(const Json& obj, std::string_view name);
+Json* findMember(Json& obj, std::string_view name);
+
+// Name of the JSON type for error messages ("object", "array", "string", ...).
+const char* jsonTypeName(const Json& v);
+
+}  // namespace allmende
