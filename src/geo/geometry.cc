@@ -71,6 +71,11 @@ class CoordinateParser {
   Status nonEmptyArray(const Json& v, const char* ofWhat) const {
     if (!v.IsArray()) return fail(std::string("must be an array of ") + ofWhat + ", not " + jsonTypeName(v));
     if (v.Empty()) return fail(std::string("must not be an empty array of ") + ofWhat);
+    // Every caller expects arrays inside; say so plainly when a nesting level is missing.
+    if (!v[0].IsArray()) {
+      return fail(std::string("must be an array of ") + ofWhat + ", not an array of " + jsonTypeName(v[0]) +
+                  "s (is a nesting level missing?)");
+    }
     return Status::ok();
   }
 
