@@ -1,6 +1,5 @@
 #include "geo/geos_support.h"
 
-#include <cstdarg>
 #include <cstdio>
 #include <vector>
 
