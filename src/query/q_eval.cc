@@ -8,9 +8,10 @@
 namespace allmende::query {
 namespace {
 
-// std::regex matching recurses per character of the subject in libstdc++; longer subjects are
-// treated as not matching rather than risking the stack.
-constexpr size_t kMaxPatternSubject = 4096;
+// Even the polynomial executor (see q_parser.cc) costs O(n^2 * m) for regex_search over a subject
+// of n characters; longer subjects are treated as not matching, bounding a hostile q to
+// milliseconds per value. Documented limit: a longer string matches neither ~= nor !~=.
+constexpr size_t kMaxPatternSubject = 1024;
 
 // How the target value of a term is compared (4.9).
 enum class TargetKind {
@@ -148,12 +149,14 @@ bool equalsTerm(const Json& c, const QueryTerm& term, TargetKind kind) {
   return false;
 }
 
-bool patternMatches(const Json& c, const QueryTerm& term) {
-  if (!c.IsString() || c.GetStringLength() > kMaxPatternSubject) return false;
+// Whether a string target is in L(R); nullopt when it cannot be decided (not a string, too long,
+// or the regex engine gave up), which matches neither ~= nor !~=.
+std::optional<bool> patternMatches(const Json& c, const QueryTerm& term) {
+  if (!c.IsString() || c.GetStringLength() > kMaxPatternSubject) return std::nullopt;
   try {
     return std::regex_search(c.GetString(), c.GetString() + c.GetStringLength(), *term.regex);
-  } catch (const std::regex_error&) {  // error_complexity / error_stack: treated as no match
-    return false;
+  } catch (const std::regex_error&) {  // error_complexity / error_stack
+    return std::nullopt;
   }
 }
 
@@ -184,11 +187,10 @@ bool matchTarget(const QueryTerm& term, const Target& t) {
           default: return *r <= 0;
         }
       });
-    case Operator::kPattern: return any([&](const Json& c) { return patternMatches(c, term); });
+    case Operator::kPattern: return any([&](const Json& c) { return patternMatches(c, term) == true; });
     case Operator::kNotPattern:
       // 4.9: a target value that is not a String does not match either pattern operator.
-      return !cs.empty() && !any([](const Json& c) { return !c.IsString(); }) &&
-             !any([&](const Json& c) { return patternMatches(c, term); });
+      return !cs.empty() && !any([&](const Json& c) { return patternMatches(c, term) != false; });
   }
   return false;
 }

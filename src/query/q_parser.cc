@@ -216,8 +216,14 @@ class QParser {
       return tooComplex("pattern longer than " + std::to_string(limits_.maxPatternLength) + " characters");
     }
     try {
-      // RegExp per IEEE 1003.2 (4.9): POSIX extended syntax.
-      term.regex = std::make_shared<const std::regex>(term.pattern, std::regex::extended);
+      // RegExp per IEEE 1003.2 (4.9): POSIX extended syntax. libstdc++'s default executor
+      // backtracks (exponential time, recursion per subject character on "(a|a)*b"); its
+      // __polynomial flag selects the breadth-first executor (no back-references, O(n*m) per start).
+      auto flags = std::regex::extended;
+#ifdef __GLIBCXX__
+      flags |= std::regex_constants::__polynomial;
+#endif
+      term.regex = std::make_shared<const std::regex>(term.pattern, flags);
     } catch (const std::regex_error& e) {
       return badRequestData("invalid pattern '" + term.pattern + "' in q: " + e.what());
     }

@@ -287,6 +287,21 @@ TEST_F(QEvalTest, LongSubjectsDoNotMatchPatterns) {
   auto q = parseQ("a~=\"(a|a)*b\"", expandTerm);
   ASSERT_TRUE(q.isOk());
   EXPECT_FALSE(evaluate(*q, d));
+  auto notQ = parseQ("a!~=\"(a|a)*b\"", expandTerm);
+  ASSERT_TRUE(notQ.isOk());
+  EXPECT_FALSE(evaluate(*notQ, d));  // undecided: matches neither operator
+}
+
+TEST_F(QEvalTest, HostilePatternsFinishOnSubjectsWithinTheLimit) {
+  JsonDocument d;
+  std::string text = R"({"attrs": {")" D R"(a": [{"type": "Property", "value": ")" + std::string(1000, 'a') + "\"}]}}";
+  ASSERT_TRUE(parseJson(text, d).isOk());
+  auto q = parseQ("a~=\"(a|a)*b\"", expandTerm);
+  ASSERT_TRUE(q.isOk());
+  EXPECT_FALSE(evaluate(*q, d));  // backtracking would not finish; the polynomial executor does
+  auto ok = parseQ("a~=\"^(a|a)*$\"", expandTerm);
+  ASSERT_TRUE(ok.isOk());
+  EXPECT_TRUE(evaluate(*ok, d));
 }
 
 }  // namespace
