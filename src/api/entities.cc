@@ -1,0 +1,354 @@
+// Entity and attribute operations (NGSI-LD 5.6, 5.7; HTTP binding 6.4 - 6.7).
+#include <functional>
+
+#include "api/entity_query.h"
+#include "api/handlers.h"
+#include "api/output.h"
+#include "api/problem.h"
+#include "model/entity.h"
+#include "model/expand.h"
+#include "model/mutation.h"
+
+namespace allmende::api {
+
+namespace {
+
+using Mutation = std::function<Result<JsonDocument>(const Json* current)>;
+
+// Runs one mutation on one entity through the store's write path.
+Status writeEntity(Call& call, const std::string& id, Mutation mutate) {
+  store::WriteOp op{id, [&mutate](const Json* current) -> Result<store::WriteEffect> {
+                      auto next = mutate(current);
+                      if (!next) return next.status();
+                      store::WriteEffect effect;
+                      effect.kind = store::WriteEffect::Kind::kUpsert;
+                      effect.entity = std::move(next).value();
+                      return effect;
+                    }};
+  std::vector<store::WriteOp> ops;
+  ops.push_back(std::move(op));
+  return call.services().store.write(call.tenant(), std::move(ops))[0];
+}
+
+// Tenant, body and @context of a write with a payload.
+Status prepareWrite(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR(call.resolveTenant(true));
+  return call.parseBody();
+}
+
+Status checkEntityId(const std::string& id) {
+  if (!model::isUri(id)) return badRequestData("entity id '" + id + "' is not a URI");
+  return Status::ok();
+}
+
+// NGSI-LD 5.2.18 UpdateResult, for 207 answers of append and update.
+std::string updateResultJson(const model::AttributeReport& report, const ld::Context& ctx) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("updated");
+  w.StartArray();
+  for (const auto& n : report.updated) w.String(ctx.compactIri(n));
+  w.EndArray();
+  w.Key("notUpdated");
+  w.StartArray();
+  for (const auto& [n, reason] : report.notUpdated) {
+    w.StartObject();
+    w.Key("attributeName");
+    w.String(ctx.compactIri(n));
+    w.Key("reason");
+    w.String(reason);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+http::Response reportResponse(Call& call, const model::AttributeReport& report) {
+  if (report.notUpdated.empty()) return emptyResponse(204);
+  http::Response r;
+  r.status = 207;
+  r.setHeader("Content-Type", "application/json");
+  r.body = updateResultJson(report, call.context());
+  return r;
+}
+
+// limit / offset / count of a query (NGSI-LD 5.5.9, 6.3.10).
+Status readPaging(const Call& call, store::EntityQuery& q) {
+  auto number = [&](const char* name, size_t& out) -> Status {
+    const std::string* v = call.param(name);
+    if (!v) return Status::ok();
+    if (v->empty() || v->size() > 9 || v->find_first_not_of("0123456789") != std::string::npos)
+      return badRequestData(std::string(name) + " must be a non-negative integer");
+    out = std::stoul(*v);
+    return Status::ok();
+  };
+  const ApiOptions& opts = const_cast<Call&>(call).services().options;
+  q.limit = opts.defaultLimit;
+  ALLMENDE_RETURN_IF_ERROR(number("limit", q.limit));
+  ALLMENDE_RETURN_IF_ERROR(number("offset", q.offset));
+  if (q.limit > opts.maxLimit) {
+    return Status(ErrorType::kTooManyResults,
+                  "limit " + std::to_string(q.limit) + " exceeds the maximum page size " + std::to_string(opts.maxLimit));
+  }
+  if (const std::string* c = call.param("count")) {
+    if (*c != "true" && *c != "false") return badRequestData("count must be true or false");
+    q.count = *c == "true";
+  }
+  return Status::ok();
+}
+
+// The URL of the same query at another offset, for Link rel="next"/"prev" (NGSI-LD 5.5.9).
+std::string pageUrl(const Call& call, size_t offset) {
+  const http::Request& r = const_cast<Call&>(call).request();
+  std::string url = r.path + "?";
+  auto encode = [](const std::string& s) {
+    static const char* kHex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':' || c == '/') {
+        out.push_back(static_cast<char>(c));
+      } else {
+        out.push_back('%');
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
+      }
+    }
+    return out;
+  };
+  for (const auto& [k, v] : r.query) {
+    if (k == "offset") continue;
+    url += encode(k) + "=" + encode(v) + "&";
+  }
+  return url + "offset=" + std::to_string(offset);
+}
+
+}  // namespace
+
+http::Response emptyResponse(int status) {
+  http::Response r;
+  r.status = status;
+  return r;
+}
+
+http::Response createEntity(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(prepareWrite(call));
+  auto entity = model::expandEntity(call.body(), call.context());
+  if (!entity) return problemResponse(entity.status());
+  std::string id(asView((*entity)["id"]));
+  Micros now = call.now();
+  Status st = writeEntity(call, id, [&](const Json* cur) { return model::createEntity(cur, *entity, now); });
+  if (!st.isOk()) return problemResponse(st);
+  http::Response r = emptyResponse(201);
+  r.setHeader("Location", "/ngsi-ld/v1/entities/" + id);
+  return r;
+}
+
+namespace {
+// Runs a query and answers with one page of it (shared by GET /entities and POST query).
+http::Response answerQuery(Call& call, const QueryFilters& filters) {
+  auto out = outputOptions(call);
+  if (!out) return problemResponse(out.status());
+  auto q = planEntityQuery(filters, call.context(), call.services().store, call.tenant());
+  if (!q) return problemResponse(q.status());
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(readPaging(call, *q));
+  auto result = call.services().store.queryEntities(call.tenant(), *q);
+  if (!result) return problemResponse(result.status());
+  http::Response r = call.jsonResponse(200, renderList(call, result->entities, *out));
+  if (result->total) r.setHeader("NGSILD-Results-Count", std::to_string(*result->total));
+  bool more = result->total ? q->offset + q->limit < *result->total : result->entities.size() == q->limit;
+  if (more && q->limit > 0) r.setHeader("Link", "<" + pageUrl(call, q->offset + q->limit) + ">; rel=\"next\"");
+  if (q->offset > 0) {
+    size_t prev = q->offset > q->limit ? q->offset - q->limit : 0;
+    r.setHeader("Link", "<" + pageUrl(call, prev) + ">; rel=\"prev\"");
+  }
+  return r;
+}
+}  // namespace
+
+http::Response queryEntities(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(false));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.negotiate(true));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveContextFromLink());
+  auto filters = filtersFromParams(call);
+  if (!filters) return problemResponse(filters.status());
+  return answerQuery(call, *filters);
+}
+
+http::Response batchQuery(Call& call) {
+  // NGSI-LD 6.23: POST /entityOperations/query with a Query object; paging in the URL.
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(false));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.negotiate(true));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.parseBody());
+  auto filters = filtersFromQueryObject(call.body());
+  if (!filters) return problemResponse(filters.status());
+  return answerQuery(call, *filters);
+}
+
+http::Response purgeEntities(Call& call) {
+  // NGSI-LD 6.4.3.3 (v1.8): delete the entities matching a query; a type or id filter is required
+  // so that a bare DELETE cannot wipe a tenant.
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(false));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveContextFromLink());
+  auto filters = filtersFromParams(call);
+  if (!filters) return problemResponse(filters.status());
+  if (filters->selectors.empty()) return problemResponse(badRequestData("purge needs a type, id or idPattern"));
+  auto q = planEntityQuery(*filters, call.context(), call.services().store, call.tenant());
+  if (!q) return problemResponse(q.status());
+  q->limit = call.services().options.maxBatchEntities;
+  for (;;) {
+    auto page = call.services().store.queryEntities(call.tenant(), *q);
+    if (!page) return problemResponse(page.status());
+    if (page->entities.empty()) break;
+    std::vector<store::WriteOp> ops;
+    for (const auto& e : page->entities) {
+      ops.push_back({std::string(asView(e["id"])), [](const Json*) -> Result<store::WriteEffect> {
+                       store::WriteEffect eff;
+                       eff.kind = store::WriteEffect::Kind::kDelete;
+                       return eff;
+                     }});
+    }
+    for (const auto& st : call.services().store.write(call.tenant(), std::move(ops))) {
+      if (!st.isOk()) return problemResponse(st);
+    }
+  }
+  return emptyResponse(204);
+}
+
+http::Response retrieveEntity(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(false));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.negotiate(true));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveContextFromLink());
+  const std::string& id = call.pathParam("entityId");
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
+  auto out = outputOptions(call);
+  if (!out) return problemResponse(out.status());
+  auto e = call.services().store.getEntity(call.tenant(), id);
+  if (!e) return problemResponse(e.status());
+  if (const std::string* type = call.param("type")) {
+    auto iri = model::expandTypeName(*type, call.context());
+    if (!iri) return problemResponse(iri.status());
+    bool has = false;
+    for (const auto& t : (*e)["type"].GetArray()) has = has || asView(t) == *iri;
+    if (!has) return problemResponse(notFound("entity " + id + " is not of type " + *type));
+  }
+  return call.jsonResponse(200, renderOne(call, *e, *out));
+}
+
+http::Response deleteEntity(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(false));
+  const std::string& id = call.pathParam("entityId");
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
+  std::vector<store::WriteOp> ops;
+  ops.push_back({id, [&id](const Json* cur) -> Result<store::WriteEffect> {
+                   if (!cur) return notFound("entity " + id + " not found");
+                   store::WriteEffect eff;
+                   eff.kind = store::WriteEffect::Kind::kDelete;
+                   return eff;
+                 }});
+  Status st = call.services().store.write(call.tenant(), std::move(ops))[0];
+  return st.isOk() ? emptyResponse(204) : problemResponse(st);
+}
+
+http::Response replaceEntity(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(prepareWrite(call));
+  const std::string& id = call.pathParam("entityId");
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
+  // NGSI-LD 5.6.18: the payload is a whole entity; its id may be omitted.
+  JsonDocument body;
+  body.CopyFrom(call.body(), body.GetAllocator());
+  if (!body.IsObject()) return problemResponse(badRequestData("entity must be a JSON object"));
+  if (!findMember(body, "id")) body.AddMember("id", jsonString(id, body.GetAllocator()), body.GetAllocator());
+  if (asView(body["id"]) != id) return problemResponse(badRequestData("the id in the payload does not match the URL"));
+  auto entity = model::expandEntity(body, call.context());
+  if (!entity) return problemResponse(entity.status());
+  Micros now = call.now();
+  Status st = writeEntity(call, id, [&](const Json* cur) { return model::replaceEntity(cur, *entity, now); });
+  return st.isOk() ? emptyResponse(204) : problemResponse(st);
+}
+
+http::Response mergeEntity(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(prepareWrite(call));
+  const std::string& id = call.pathParam("entityId");
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
+  auto fragment = model::expandFragment(call.body(), call.context(), id);
+  if (!fragment) return problemResponse(fragment.status());
+  Micros now = call.now();
+  Status st = writeEntity(call, id, [&](const Json* cur) { return model::mergeEntity(cur, *fragment, now); });
+  return st.isOk() ? emptyResponse(204) : problemResponse(st);
+}
+
+http::Response appendAttributes(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(prepareWrite(call));
+  const std::string& id = call.pathParam("entityId");
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
+  auto fragment = model::expandFragment(call.body(), call.context(), id);
+  if (!fragment) return problemResponse(fragment.status());
+  bool noOverwrite = hasOption(call.param("options"), "noOverwrite");
+  Micros now = call.now();
+  model::AttributeReport report;
+  Status st = writeEntity(call, id, [&](const Json* cur) {
+    report = {};
+    return model::appendAttributes(cur, *fragment, now, noOverwrite, &report);
+  });
+  return st.isOk() ? reportResponse(call, report) : problemResponse(st);
+}
+
+http::Response updateAttributes(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(prepareWrite(call));
+  const std::string& id = call.pathParam("entityId");
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
+  auto fragment = model::expandFragment(call.body(), call.context(), id);
+  if (!fragment) return problemResponse(fragment.status());
+  Micros now = call.now();
+  model::AttributeReport report;
+  Status st = writeEntity(call, id, [&](const Json* cur) {
+    report = {};
+    return model::updateAttributes(cur, *fragment, now, &report);
+  });
+  return st.isOk() ? reportResponse(call, report) : problemResponse(st);
+}
+
+namespace {
+// PATCH and PUT on one attribute share everything but the mutation.
+http::Response writeAttribute(Call& call, bool replace) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(prepareWrite(call));
+  const std::string& id = call.pathParam("entityId");
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
+  auto attr = model::expandAttributeName(call.pathParam("attrId"), call.context());
+  if (!attr) return problemResponse(attr.status());
+  auto instances = model::expandAttributeBody(call.body(), call.context());
+  if (!instances) return problemResponse(instances.status());
+  Micros now = call.now();
+  Status st = writeEntity(call, id, [&](const Json* cur) {
+    return replace ? model::replaceAttribute(cur, *attr, *instances, now)
+                   : model::partialAttributeUpdate(cur, *attr, *instances, now);
+  });
+  return st.isOk() ? emptyResponse(204) : problemResponse(st);
+}
+}  // namespace
+
+http::Response partialAttributeUpdate(Call& call) { return writeAttribute(call, false); }
+http::Response replaceAttribute(Call& call) { return writeAttribute(call, true); }
+
+http::Response deleteAttribute(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(false));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveContextFromLink());
+  const std::string& id = call.pathParam("entityId");
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
+  auto attr = model::expandAttributeName(call.pathParam("attrId"), call.context());
+  if (!attr) return problemResponse(attr.status());
+  const std::string* ds = call.param("datasetId");
+  const std::string* all = call.param("deleteAll");
+  bool deleteAll = all && *all == "true";
+  if (all && *all != "true" && *all != "false") return problemResponse(badRequestData("deleteAll must be true or false"));
+  std::string datasetId = ds ? *ds : "";
+  Micros now = call.now();
+  Status st = writeEntity(call, id, [&](const Json* cur) {
+    return model::deleteAttribute(cur, *attr, datasetId, deleteAll, now);
+  });
+  return st.isOk() ? emptyResponse(204) : problemResponse(st);
+}
+
+}  // namespace allmende::api

@@ -1,0 +1,220 @@
+#include "api/entity_query.h"
+
+#include <regex>
+#include <unordered_map>
+
+#include "api/call.h"
+#include "geo/geo_filter.h"
+#include "geo/geo_query.h"
+#include "model/expand.h"
+#include "query/q.h"
+#include "query/scope_query.h"
+#include "query/type_selector.h"
+
+namespace allmende::api {
+
+namespace {
+
+constexpr size_t kMaxIdPatternLength = 256;  // std::regex backtracks: keep hostile patterns small
+
+struct CompiledSelector {
+  std::vector<std::string> ids;
+  std::optional<std::regex> idPattern;
+  std::optional<query::TypeSelector> type;
+
+  bool matches(const Json& e) const {
+    std::string_view id = asView(e["id"]);
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), id) == ids.end()) return false;
+    if (idPattern && !std::regex_search(id.begin(), id.end(), *idPattern)) return false;
+    if (type && !query::evaluate(*type, e["type"])) return false;
+    return true;
+  }
+};
+
+// Everything the match predicate needs, owned together.
+struct CompiledQuery {
+  std::vector<CompiledSelector> selectors;
+  std::optional<query::QueryExpr> q;
+  std::optional<query::ScopeQuery> scopeQ;
+  std::optional<geo::GeoFilter> geo;
+  // Linked entities looked up while evaluating q (4.9 linked-entity terms), per query.
+  store::Store* store = nullptr;
+  store::TenantId tenant;
+  std::unordered_map<std::string, std::unique_ptr<JsonDocument>> linked;
+
+  const Json* lookup(std::string_view id) {
+    auto it = linked.find(std::string(id));
+    if (it == linked.end()) {
+      auto r = store->getEntity(tenant, std::string(id));
+      it = linked.emplace(std::string(id), r ? std::make_unique<JsonDocument>(std::move(r).value()) : nullptr).first;
+    }
+    return it->second.get();
+  }
+
+  bool matches(const Json& e) {
+    if (!selectors.empty() &&
+        std::none_of(selectors.begin(), selectors.end(), [&](const CompiledSelector& s) { return s.matches(e); }))
+      return false;
+    if (scopeQ) {
+      const Json* scope = findMember(e, "scope");
+      static const Json kEmpty(rapidjson::kArrayType);
+      if (!query::evaluate(*scopeQ, scope ? *scope : kEmpty)) return false;
+    }
+    if (geo && !geoMatches(e)) return false;
+    if (q && !query::evaluate(*q, e, [this](std::string_view id) { return lookup(id); })) return false;
+    return true;
+  }
+
+  bool geoMatches(const Json& e) const {
+    const Json* attrs = findMember(e, "attrs");
+    const Json* attr = attrs ? findMember(*attrs, geo->query().geoproperty) : nullptr;
+    if (!attr || !attr->IsArray()) return false;
+    for (const auto& inst : attr->GetArray()) {
+      const Json* v = findMember(inst, "value");
+      if (v && geo->matches(*v)) return true;
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> splitList(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t comma = s.find(',', start);
+    std::string item = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!item.empty()) out.push_back(std::move(item));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+Result<QueryFilters> filtersFromParams(const Call& call) {
+  QueryFilters f;
+  Selector sel;
+  if (auto* v = call.param("id")) sel.ids = splitList(*v);
+  if (auto* v = call.param("idPattern")) sel.idPattern = *v;
+  if (auto* v = call.param("type")) sel.type = *v;
+  if (!sel.ids.empty() || !sel.idPattern.empty() || !sel.type.empty()) f.selectors.push_back(std::move(sel));
+  if (auto* v = call.param("attrs")) f.attrs = splitList(*v);
+  if (auto* v = call.param("q")) f.q = *v;
+  if (auto* v = call.param("scopeQ")) f.scopeQ = *v;
+  if (auto* v = call.param("georel")) f.georel = *v;
+  if (auto* v = call.param("geometry")) f.geometry = *v;
+  if (auto* v = call.param("coordinates")) f.coordinates = *v;
+  if (auto* v = call.param("geoproperty")) f.geoproperty = *v;
+  return f;
+}
+
+Result<QueryFilters> filtersFromQueryObject(const Json& body) {
+  if (!body.IsObject()) return badRequestData("the query must be a JSON object");
+  if (const Json* t = findMember(body, "type"); t && (!t->IsString() || asView(*t) != "Query"))
+    return badRequestData("the type of a query must be 'Query'");
+  QueryFilters f;
+  auto str = [](const Json& o, const char* name, std::string& out) -> Status {
+    const Json* v = findMember(o, name);
+    if (!v) return Status::ok();
+    if (!v->IsString()) return badRequestData(std::string(name) + " must be a string");
+    out = std::string(asView(*v));
+    return Status::ok();
+  };
+  if (const Json* ents = findMember(body, "entities")) {
+    if (!ents->IsArray()) return badRequestData("entities must be an array of EntitySelector");
+    for (const auto& e : ents->GetArray()) {
+      if (!e.IsObject()) return badRequestData("an EntitySelector must be an object");
+      Selector s;
+      std::string id;
+      ALLMENDE_RETURN_IF_ERROR(str(e, "id", id));
+      if (!id.empty()) s.ids.push_back(id);
+      ALLMENDE_RETURN_IF_ERROR(str(e, "idPattern", s.idPattern));
+      ALLMENDE_RETURN_IF_ERROR(str(e, "type", s.type));
+      f.selectors.push_back(std::move(s));
+    }
+  }
+  if (const Json* attrs = findMember(body, "attrs")) {
+    if (!attrs->IsArray()) return badRequestData("attrs must be an array of strings");
+    for (const auto& a : attrs->GetArray()) {
+      if (!a.IsString()) return badRequestData("attrs must be an array of strings");
+      f.attrs.emplace_back(asView(a));
+    }
+  }
+  ALLMENDE_RETURN_IF_ERROR(str(body, "q", f.q));
+  ALLMENDE_RETURN_IF_ERROR(str(body, "scopeQ", f.scopeQ));
+  if (const Json* g = findMember(body, "geoQ")) f.geoQJson = g;
+  return f;
+}
+
+Result<store::EntityQuery> planEntityQuery(const QueryFilters& f, const ld::Context& ctx, store::Store& store,
+                                           const store::TenantId& tenant) {
+  auto state = std::make_shared<CompiledQuery>();
+  state->store = &store;
+  state->tenant = tenant;
+  query::ExpandFn expand = [&ctx](std::string_view term) { return ctx.expandTerm(term); };
+  store::EntityQuery out;
+
+  bool allHaveIds = !f.selectors.empty(), allHaveTypes = !f.selectors.empty();
+  for (const auto& s : f.selectors) {
+    CompiledSelector c;
+    c.ids = s.ids;
+    if (!s.idPattern.empty()) {
+      if (s.idPattern.size() > kMaxIdPatternLength)
+        return Status(ErrorType::kTooComplexQuery, "idPattern longer than " + std::to_string(kMaxIdPatternLength));
+      try {
+        c.idPattern.emplace(s.idPattern, std::regex::ECMAScript | std::regex::optimize);
+      } catch (const std::regex_error& e) {
+        return badRequestData("invalid idPattern: " + std::string(e.what()));
+      }
+    }
+    if (!s.type.empty()) {
+      auto t = query::parseTypeSelector(s.type, expand);
+      if (!t) return t.status();
+      for (auto& iri : query::mentionedTypes(*t)) out.typeIris.push_back(iri);
+      c.type = std::move(t).value();
+    }
+    allHaveIds = allHaveIds && !s.ids.empty() && s.idPattern.empty();
+    allHaveTypes = allHaveTypes && c.type.has_value();
+    for (const auto& id : s.ids) out.ids.push_back(id);
+    state->selectors.push_back(std::move(c));
+  }
+  // Index hints are only safe when every selector constrains them.
+  if (!allHaveIds) out.ids.clear();
+  if (!allHaveTypes) out.typeIris.clear();
+
+  for (const auto& a : f.attrs) {
+    auto iri = model::expandAttributeName(a, ctx);
+    if (!iri) return iri.status();
+    out.attrs.push_back(*iri);
+  }
+  if (!f.q.empty()) {
+    auto q = query::parseQ(f.q, expand);
+    if (!q) return q.status();
+    state->q = std::move(q).value();
+  }
+  if (!f.scopeQ.empty()) {
+    auto s = query::parseScopeQ(f.scopeQ);
+    if (!s) return s.status();
+    state->scopeQ = std::move(s).value();
+  }
+  bool anyGeoParam = !f.georel.empty() || !f.geometry.empty() || !f.coordinates.empty();
+  if (f.geoQJson || anyGeoParam) {
+    Result<geo::GeoQuery> g = [&]() -> Result<geo::GeoQuery> {
+      if (f.geoQJson) return geo::parseGeoQuery(*f.geoQJson, expand);
+      if (f.georel.empty() || f.geometry.empty() || f.coordinates.empty())
+        return badRequestData("a geo-query needs georel, geometry and coordinates");
+      return geo::parseGeoQuery(f.georel, f.geometry, f.coordinates,
+                                f.geoproperty.empty() ? std::string() : ctx.expandTerm(f.geoproperty));
+    }();
+    if (!g) return g.status();
+    state->geo.emplace(std::move(g).value());
+    if (auto box = state->geo->searchBox()) {
+      out.geoBox = store::EntityQuery::Box{state->geo->query().geoproperty, box->minX, box->minY, box->maxX, box->maxY};
+    }
+  }
+  out.match = [state](const Json& e) { return state->matches(e); };
+  return out;
+}
+
+}  // namespace allmende::api

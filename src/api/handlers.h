@@ -1,0 +1,49 @@
+// The NGSI-LD API handlers, one function per operation; the route table (routes.cc) binds them
+// to verbs and paths.
+#pragma once
+
+#include "api/call.h"
+#include "http/message.h"
+
+namespace allmende::api {
+
+using HandlerFn = http::Response (*)(Call&);
+
+// entities.cc — NGSI-LD 6.4, 6.5, 6.6, 6.7
+http::Response createEntity(Call& call);
+http::Response queryEntities(Call& call);
+http::Response purgeEntities(Call& call);
+http::Response retrieveEntity(Call& call);
+http::Response deleteEntity(Call& call);
+http::Response replaceEntity(Call& call);
+http::Response mergeEntity(Call& call);
+http::Response appendAttributes(Call& call);
+http::Response updateAttributes(Call& call);
+http::Response partialAttributeUpdate(Call& call);
+http::Response replaceAttribute(Call& call);
+http::Response deleteAttribute(Call& call);
+
+// batch.cc — NGSI-LD 6.14 - 6.17, 6.23, 6.31
+http::Response batchCreate(Call& call);
+http::Response batchUpsert(Call& call);
+http::Response batchUpdate(Call& call);
+http::Response batchMerge(Call& call);
+http::Response batchDelete(Call& call);
+http::Response batchQuery(Call& call);
+
+// discovery.cc — NGSI-LD 6.25 - 6.28
+http::Response listTypes(Call& call);
+http::Response typeInfo(Call& call);
+http::Response listAttributes(Call& call);
+http::Response attributeInfo(Call& call);
+
+// contexts.cc — NGSI-LD 6.29, 6.30 (@context management)
+http::Response listContexts(Call& call);
+http::Response addContext(Call& call);
+http::Response retrieveContext(Call& call);
+http::Response deleteContext(Call& call);
+
+// Shared by the handlers: an empty answer with that status.
+http::Response emptyResponse(int status);
+
+}  // namespace allmende::api

@@ -1,0 +1,102 @@
+#include "api/router.h"
+
+#include <map>
+
+#include "api/handlers.h"
+#include "api/problem.h"
+
+namespace allmende::api {
+
+namespace {
+
+http::Response health(Call& call) {
+  auto stats = call.services().store.stats();
+  http::Response r;
+  r.setHeader("Content-Type", "application/json");
+  r.body = "{\"status\":\"ok\",\"entities\":" + std::to_string(stats.entities) + "}";
+  return r;
+}
+
+struct Route {
+  const char* method;
+  const char* pattern;  // segments; {name} captures one segment
+  HandlerFn handler;
+};
+
+// NGSI-LD HTTP binding (clause 6), in the order of the spec.
+constexpr Route kRoutes[] = {
+    {"GET", "/health", health},
+    {"POST", "/ngsi-ld/v1/entities", createEntity},
+    {"GET", "/ngsi-ld/v1/entities", queryEntities},
+    {"DELETE", "/ngsi-ld/v1/entities", purgeEntities},
+    {"GET", "/ngsi-ld/v1/entities/{entityId}", retrieveEntity},
+    {"DELETE", "/ngsi-ld/v1/entities/{entityId}", deleteEntity},
+    {"PUT", "/ngsi-ld/v1/entities/{entityId}", replaceEntity},
+    {"PATCH", "/ngsi-ld/v1/entities/{entityId}", mergeEntity},
+    {"POST", "/ngsi-ld/v1/entities/{entityId}/attrs", appendAttributes},
+    {"PATCH", "/ngsi-ld/v1/entities/{entityId}/attrs", updateAttributes},
+    {"PATCH", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", partialAttributeUpdate},
+    {"PUT", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", replaceAttribute},
+    {"DELETE", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", deleteAttribute},
+    {"POST", "/ngsi-ld/v1/entityOperations/create", batchCreate},
+    {"POST", "/ngsi-ld/v1/entityOperations/upsert", batchUpsert},
+    {"POST", "/ngsi-ld/v1/entityOperations/update", batchUpdate},
+    {"POST", "/ngsi-ld/v1/entityOperations/delete", batchDelete},
+    {"POST", "/ngsi-ld/v1/entityOperations/merge", batchMerge},
+    {"POST", "/ngsi-ld/v1/entityOperations/query", batchQuery},
+    {"GET", "/ngsi-ld/v1/types", listTypes},
+    {"GET", "/ngsi-ld/v1/types/{type}", typeInfo},
+    {"GET", "/ngsi-ld/v1/attributes", listAttributes},
+    {"GET", "/ngsi-ld/v1/attributes/{attrId}", attributeInfo},
+    {"GET", "/ngsi-ld/v1/jsonldContexts", listContexts},
+    {"POST", "/ngsi-ld/v1/jsonldContexts", addContext},
+    {"GET", "/ngsi-ld/v1/jsonldContexts/{contextId}", retrieveContext},
+    {"DELETE", "/ngsi-ld/v1/jsonldContexts/{contextId}", deleteContext},
+};
+
+// Matches `path` against `pattern`, filling the captures. Segments are compared decoded; a
+// captured segment may not be empty.
+bool matchPath(std::string_view pattern, std::string_view path, std::map<std::string, std::string>& params) {
+  params.clear();
+  while (!pattern.empty() || !path.empty()) {
+    if (pattern.empty() || path.empty() || pattern[0] != '/' || path[0] != '/') return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    size_t pe = pattern.find('/'), se = path.find('/');
+    std::string_view pseg = pattern.substr(0, pe), sseg = path.substr(0, se);
+    if (pseg.size() > 2 && pseg.front() == '{' && pseg.back() == '}') {
+      if (sseg.empty()) return false;
+      params.emplace(std::string(pseg.substr(1, pseg.size() - 2)), std::string(sseg));
+    } else if (pseg != sseg) {
+      return false;
+    }
+    pattern = pe == std::string_view::npos ? std::string_view() : pattern.substr(pe);
+    path = se == std::string_view::npos ? std::string_view() : path.substr(se);
+  }
+  return true;
+}
+
+}  // namespace
+
+http::Response Router::handle(http::Request& request) {
+  std::map<std::string, std::string> params;
+  std::string allow;
+  std::string_view path = request.path;
+  if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  for (const auto& route : kRoutes) {
+    if (!matchPath(route.pattern, path, params)) continue;
+    if (request.method == route.method) {
+      Call call(request, services_, std::move(params));
+      return route.handler(call);
+    }
+    allow += (allow.empty() ? "" : ", ") + std::string(route.method);
+  }
+  if (!allow.empty()) {
+    http::Response r = problemResponse(Status(ErrorType::kMethodNotAllowed, request.method + " is not allowed here"));
+    r.setHeader("Allow", allow);
+    return r;
+  }
+  return problemResponse(notFound("no resource at " + request.path));
+}
+
+}  // namespace allmende::api

@@ -1,0 +1,28 @@
+// What the API handlers work with: the store, the @context store, the clock and the limits.
+#pragma once
+
+#include <string>
+
+#include "common/json.h"
+#include "common/time.h"
+#include "ld/context_store.h"
+#include "store/store.h"
+
+namespace allmende::api {
+
+// Limits and defaults of the NGSI-LD API (docs/configuration.md lists them).
+struct ApiOptions {
+  size_t defaultLimit = 20;    // page size when `limit` is absent (NGSI-LD 5.5.9)
+  size_t maxLimit = 1000;      // larger `limit` values are answered with TooManyResults
+  size_t maxBatchEntities = 1000;  // entities in one batch operation
+  JsonLimits json;             // nesting of request bodies
+};
+
+struct Services {
+  store::Store& store;
+  ld::ContextStore& contexts;
+  const Clock& clock;
+  ApiOptions options;
+};
+
+}  // namespace allmende::api

@@ -1,0 +1,117 @@
+// allmende: the command line. `allmende serve` runs the platform.
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+#include <spdlog/spdlog.h>
+
+#include "api/problem.h"
+#include "api/router.h"
+#include "app/demo.h"
+#include "http/server.h"
+#include "ld/context_loader.h"
+#include "ld/context_store.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace allmende::app {
+
+namespace {
+
+struct ServeOptions {
+  std::string address = "0.0.0.0";
+  uint16_t port = 1026;
+  std::string dataDir = "./data";
+  bool demo = false;
+  int threads = 16;
+  std::string durability = "normal";
+  size_t maxBodyBytes = 1 << 20;
+  size_t maxLimit = 1000;
+  std::string baseUrl;  // how clients reach this server (for hosted @context URLs)
+};
+
+int serve(const ServeOptions& o) {
+  // Signals are taken by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  std::filesystem::create_directories(o.dataDir, ec);
+  if (ec) {
+    spdlog::error("cannot create data directory {}: {}", o.dataDir, ec.message());
+    return 1;
+  }
+  store::SqliteOptions so;
+  so.path = (std::filesystem::path(o.dataDir) / "allmende.db").string();
+  so.durability = o.durability;
+  auto store = store::openSqliteStore(so);
+  if (!store) {
+    spdlog::error("cannot open store: {}", store.status().toString());
+    return 1;
+  }
+
+  ld::ContextStore::Options co;
+  co.baseUrl = o.baseUrl.empty() ? "http://localhost:" + std::to_string(o.port) : o.baseUrl;
+  ld::ContextStore contexts(co, ld::makeHttpContextLoader());
+
+  if (o.demo) {
+    Status st = seedDemo(**store, *contexts.core(), systemClock());
+    if (!st.isOk()) {
+      spdlog::error("cannot seed the demo municipality: {}", st.toString());
+      return 1;
+    }
+    spdlog::info("demo municipality Musterhausen seeded");
+  }
+
+  api::Services services{**store, contexts, systemClock(), {}};
+  services.options.maxLimit = o.maxLimit;
+  api::Router router(services);
+  http::ServerOptions ho;
+  ho.address = o.address;
+  ho.port = o.port;
+  ho.threads = o.threads;
+  ho.maxBodyBytes = o.maxBodyBytes;
+  http::Server server(
+      ho, [&router](http::Request& r) { return router.handle(r); }, [](const Status& st) { return api::problemResponse(st); });
+  Status st = server.start();
+  if (!st.isOk()) {
+    spdlog::error("{}", st.toString());
+    return 1;
+  }
+  // The port line is read by the tests when --port 0 is used.
+  std::printf("allmende listening on %s:%u\n", o.address.c_str(), server.port());
+  std::fflush(stdout);
+  spdlog::info("data in {}; NGSI-LD API at http://{}:{}/ngsi-ld/v1/", o.dataDir, o.address, server.port());
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("signal {} received, shutting down", sig);
+  server.stop();
+  return 0;
+}
+
+}  // namespace
+}  // namespace allmende::app
+
+int main(int argc, char** argv) {
+  CLI::App app{"Allmende: a shared urban data platform (NGSI-LD context broker)"};
+  app.require_subcommand(1);
+  allmende::app::ServeOptions serve;
+  CLI::App* s = app.add_subcommand("serve", "run the server");
+  s->add_option("--address", serve.address, "listen address")->capture_default_str();
+  s->add_option("--port", serve.port, "listen port (0 = any free port)")->capture_default_str();
+  s->add_option("--data", serve.dataDir, "data directory")->capture_default_str();
+  s->add_flag("--demo", serve.demo, "seed the demo municipality");
+  s->add_option("--threads", serve.threads, "request handler threads")->capture_default_str();
+  s->add_option("--durability", serve.durability, "normal (survives kill -9) or full (survives power loss)")
+      ->check(CLI::IsMember({"normal", "full"}))
+      ->capture_default_str();
+  s->add_option("--max-body", serve.maxBodyBytes, "maximum request body in bytes")->capture_default_str();
+  s->add_option("--max-limit", serve.maxLimit, "maximum page size")->capture_default_str();
+  s->add_option("--base-url", serve.baseUrl, "public base URL of this server");
+  CLI11_PARSE(app, argc, argv);
+  if (s->parsed()) return allmende::app::serve(serve);
+  return 0;
+}

@@ -1,0 +1,67 @@
+#include "http/message.h"
+
+namespace allmende::http {
+
+std::string_view Request::header(std::string_view lowerName) const {
+  for (const auto& [k, v] : headers) {
+    if (k == lowerName) return v;
+  }
+  return {};
+}
+
+bool Request::hasHeader(std::string_view lowerName) const {
+  for (const auto& [k, v] : headers) {
+    if (k == lowerName) return true;
+  }
+  return false;
+}
+
+const std::string* Request::param(std::string_view name) const {
+  for (const auto& [k, v] : query) {
+    if (k == name) return &v;
+  }
+  return nullptr;
+}
+
+namespace {
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+}  // namespace
+
+bool percentDecode(std::string_view in, std::string& out) {
+  out.clear();
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out.push_back(in[i]);
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    int hi = hexValue(in[i + 1]), lo = hexValue(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    out.push_back(static_cast<char>(hi * 16 + lo));
+    i += 2;
+  }
+  return true;
+}
+
+bool parseQueryString(std::string_view qs, std::vector<std::pair<std::string, std::string>>& out) {
+  while (!qs.empty()) {
+    size_t amp = qs.find('&');
+    std::string_view part = qs.substr(0, amp);
+    qs = amp == std::string_view::npos ? std::string_view() : qs.substr(amp + 1);
+    if (part.empty()) continue;
+    size_t eq = part.find('=');
+    std::string k, v;
+    if (!percentDecode(part.substr(0, eq), k)) return false;
+    if (eq != std::string_view::npos && !percentDecode(part.substr(eq + 1), v)) return false;
+    out.emplace_back(std::move(k), std::move(v));
+  }
+  return true;
+}
+
+}  // namespace allmende::http

@@ -1,0 +1,40 @@
+// HTTP request and response as the rest of Allmende sees them: plain values, no Beast types.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace allmende::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // percent-decoded path without the query string
+  // Query parameters in order, percent-decoded ('+' is kept as '+': NGSI-LD scopeQ uses it).
+  std::vector<std::pair<std::string, std::string>> query;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string remoteAddress;
+
+  // The first header of that (lower-case) name, or "" when absent.
+  std::string_view header(std::string_view lowerName) const;
+  bool hasHeader(std::string_view lowerName) const;
+  // The first query parameter of that name; nullptr when absent.
+  const std::string* param(std::string_view name) const;
+};
+
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void setHeader(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+};
+
+// Percent-decodes `in`; false on a malformed escape.
+bool percentDecode(std::string_view in, std::string& out);
+// Splits "a=1&b=2" into decoded pairs; false on a malformed escape.
+bool parseQueryString(std::string_view qs, std::vector<std::pair<std::string, std::string>>& out);
+
+}  // namespace allmende::http

@@ -1,0 +1,200 @@
+#include "http/server.h"
+
+#include <atomic>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <thread>
+#include <vector>
+
+namespace allmende::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+struct Server::Impl {
+  ServerOptions options;
+  Handler handler;
+  ErrorResponder onError;
+  asio::io_context io{};
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> threads;
+  std::atomic<size_t> connections{0};
+  std::atomic<bool> stopped{false};
+
+  void accept();
+};
+
+namespace {
+
+Request toRequest(const bhttp::request<bhttp::string_body>& in, const std::string& remote, Status& error) {
+  Request r;
+  r.method = std::string(in.method_string());
+  std::string_view target(in.target().data(), in.target().size());
+  size_t q = target.find('?');
+  if (!percentDecode(target.substr(0, q), r.path)) {
+    error = Status(ErrorType::kInvalidRequest, "malformed percent-encoding in the path");
+  }
+  if (q != std::string_view::npos && !parseQueryString(target.substr(q + 1), r.query)) {
+    error = Status(ErrorType::kInvalidRequest, "malformed percent-encoding in the query string");
+  }
+  for (const auto& f : in) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers.emplace_back(std::move(name), std::string(f.value()));
+  }
+  r.body = in.body();
+  r.remoteAddress = remote;
+  return r;
+}
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string();
+  }
+  ~Session() { server_.connections--; }
+
+  void run() {
+    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(server_.options.maxHeaderBytes));
+    parser_->body_limit(server_.options.maxBodyBytes);
+    // The idle timeout covers waiting for the next request; a started request must complete within
+    // the header timeout (slowloris protection). Beast's tcp_stream has one timer, so use the smaller.
+    stream_.expires_after(std::chrono::seconds(
+        std::min(server_.options.idleTimeoutSeconds, server_.options.headerTimeoutSeconds)));
+    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
+  }
+
+  void onRead(beast::error_code ec, size_t) {
+    if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof) {
+      return close();
+    }
+    if (ec) {
+      Status st = ec == bhttp::error::body_limit
+                      ? Status(ErrorType::kPayloadTooLarge, "request body larger than " +
+                                                                std::to_string(server_.options.maxBodyBytes) + " bytes")
+                  : ec == bhttp::error::header_limit
+                      ? Status(ErrorType::kInvalidRequest, "request headers larger than " +
+                                                               std::to_string(server_.options.maxHeaderBytes) + " bytes")
+                      : Status(ErrorType::kInvalidRequest, "malformed HTTP request: " + ec.message());
+      // The connection is not reusable after a framing error.
+      return send(server_.onError(st), 11, false);
+    }
+    auto& req = parser_->get();
+    Status error;
+    Request request = toRequest(req, remote_, error);
+    Response response = error.isOk() ? server_.handler(request) : server_.onError(error);
+    send(std::move(response), req.version(), req.keep_alive());
+  }
+
+  void send(Response r, unsigned version, bool keepAlive) {
+    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
+    res->version(version);
+    res->result(static_cast<bhttp::status>(r.status));
+    res->set(bhttp::field::server, "Allmende");
+    for (auto& [k, v] : r.headers) res->insert(k, v);
+    res->body() = std::move(r.body);
+    res->keep_alive(keepAlive && !server_.stopped);
+    res->prepare_payload();
+    response_ = res;
+    stream_.expires_after(std::chrono::seconds(server_.options.headerTimeoutSeconds));
+    bhttp::async_write(stream_, *res,
+                       [self = shared_from_this(), keep = res->keep_alive()](beast::error_code ec, size_t) {
+                         self->response_.reset();
+                         if (ec || !keep) return self->close();
+                         self->read();
+                       });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  Server::Impl& server_;
+  std::string remote_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  std::shared_ptr<void> response_;
+};
+
+}  // namespace
+
+void Server::Impl::accept() {
+  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (!acceptor.is_open()) return;
+    } else if (connections.load() >= options.maxConnections) {
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      connections++;
+      std::make_shared<Session>(std::move(socket), *this)->run();
+    }
+    if (acceptor.is_open()) accept();
+  });
+}
+
+Server::Server(ServerOptions options, Handler handler, ErrorResponder onError) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+  impl_->handler = std::move(handler);
+  impl_->onError = std::move(onError);
+}
+
+Server::~Server() { stop(); }
+
+Status Server::start() {
+  beast::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.address, ec);
+  if (ec) return invalidRequest("invalid listen address " + impl_->options.address);
+  tcp::endpoint ep{address, impl_->options.port};
+  impl_->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl_->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl_->acceptor.bind(ep, ec);
+  if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(ErrorType::kServiceUnavailable,
+                  "cannot listen on " + impl_->options.address + ":" + std::to_string(impl_->options.port) + ": " +
+                      ec.message());
+  }
+  impl_->accept();
+  for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
+    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  }
+  return Status::ok();
+}
+
+uint16_t Server::port() const {
+  beast::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void Server::stop() {
+  if (impl_->stopped.exchange(true)) return;
+  asio::post(impl_->io, [this] {
+    beast::error_code ec;
+    impl_->acceptor.close(ec);
+  });
+  impl_->io.stop();
+  for (auto& t : impl_->threads) {
+    if (t.joinable()) t.join();
+  }
+}
+
+}  // namespace allmende::http

@@ -1,0 +1,50 @@
+// The HTTP/1.1 server (Boost.Beast inside server.cc only). It knows nothing of NGSI-LD: it reads
+// requests within the configured limits, hands each to the Handler and writes the answer.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/status.h"
+#include "http/message.h"
+
+namespace allmende::http {
+
+struct ServerOptions {
+  std::string address = "0.0.0.0";
+  uint16_t port = 1026;            // 0 = any free port (tests)
+  int threads = 16;                // handler threads; handlers may block on the store
+  size_t maxBodyBytes = 1 << 20;   // larger bodies are answered 413
+  size_t maxHeaderBytes = 16 << 10;
+  int headerTimeoutSeconds = 30;   // time to receive a complete request once it started
+  int idleTimeoutSeconds = 75;     // keep-alive connections idle longer are closed
+  size_t maxConnections = 10000;   // further connections are closed at once
+};
+
+using Handler = std::function<Response(Request&)>;
+// Builds the answer to a request that failed below the handler (too large, malformed).
+using ErrorResponder = std::function<Response(const Status&)>;
+
+class Server {
+ public:
+  Server(ServerOptions options, Handler handler, ErrorResponder onError);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts serving on background threads. Fails if the address cannot be bound.
+  Status start();
+  // The bound port (after start).
+  uint16_t port() const;
+  // Stops accepting, closes connections and joins the threads. Idempotent.
+  void stop();
+
+  struct Impl;  // public so the connection sessions in server.cc can reach it
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace allmende::http

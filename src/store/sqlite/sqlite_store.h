@@ -1,0 +1,25 @@
+// The embedded store: one SQLite database file in WAL mode.
+//
+// Writes go through one writer thread that commits every request waiting at that moment in one
+// transaction (group commit); reads use a pool of read-only connections and never wait for it.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/store.h"
+
+namespace allmende::store {
+
+struct SqliteOptions {
+  std::string path;  // database file; created with the schema when missing
+  // "normal": a committed write survives a crash of the process (kill -9); "full": also a crash
+  // of the machine (fsync at every group commit).
+  std::string durability = "normal";
+  size_t maxOpsPerCommit = 4096;  // upper bound on one group commit
+};
+
+// Opens or creates the store. Fails with ServiceUnavailable if the file cannot be opened.
+Result<std::unique_ptr<Store>> openSqliteStore(const SqliteOptions& options);
+
+}  // namespace allmende::store

@@ -1,0 +1,103 @@
+// The Store: where entities live. One interface, one implementation per database
+// (store/sqlite/ now, PostgreSQL later); nothing above it knows SQL.
+//
+// Entities are held in the internal expanded normalized form (docs/architecture.md). Every call
+// names the tenant; no call can see or change another tenant's data.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+#include "common/status.h"
+
+namespace allmende::store {
+
+// The tenant a call acts for; "" is the default tenant (NGSI-LD 4.14: no NGSILD-Tenant header).
+using TenantId = std::string;
+
+// What a write operation decided to do with one entity, given its current state.
+struct WriteEffect {
+  enum class Kind { kNone, kUpsert, kDelete };
+  Kind kind = Kind::kNone;
+  // For kUpsert: the complete new state in the internal form (id, type, createdAt, modifiedAt,
+  // scope, attrs). Must be an object.
+  JsonDocument entity;
+};
+
+// One entity-level write. `apply` runs on the store's writer thread inside the transaction, with
+// the entity's current state (nullptr when it does not exist), so read-modify-write is atomic.
+// It must be pure apart from its result: it may run at most once, and its error is returned to
+// the caller unchanged with nothing written.
+struct WriteOp {
+  std::string entityId;
+  std::function<Result<WriteEffect>(const Json* current)> apply;
+};
+
+// The filters of an entity query, already parsed and expanded. A null predicate means "no filter".
+struct EntityQuery {
+  std::vector<std::string> ids;          // any of these ids
+  std::vector<std::string> typeIris;     // candidate types (the index is used when non-empty)
+  std::vector<std::string> attrs;        // entity must have at least one of these attributes
+  // Exact filters evaluated on each candidate (idPattern, type selection, q, scopeQ, geoQ).
+  std::function<bool(const Json& entity)> match;
+  // Bounding box prefilter for geoQ on an attribute (via the spatial index), optional.
+  struct Box {
+    std::string attr;
+    double minX, minY, maxX, maxY;
+  };
+  std::optional<Box> geoBox;
+  size_t offset = 0;
+  size_t limit = 20;
+  bool count = false;  // compute the total number of matches
+};
+
+struct QueryResult {
+  std::vector<JsonDocument> entities;  // in the store's stable order (creation order)
+  std::optional<size_t> total;         // when EntityQuery::count
+};
+
+// Per (type, attribute name, attribute kind) statistics for discovery (/types, /attributes).
+struct AttributeStat {
+  std::string type;       // expanded entity type
+  std::string attribute;  // expanded attribute name; "" for a type's row without attributes
+  std::string kind;       // Property, Relationship, ...
+  size_t entities = 0;    // number of entities of `type` having the attribute
+};
+
+struct StoreStats {
+  size_t entities = 0;
+  size_t writeBatches = 0;   // group commits
+  size_t writeOps = 0;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // The current state of one entity, or ResourceNotFound.
+  virtual Result<JsonDocument> getEntity(const TenantId& tenant, const std::string& id) = 0;
+
+  // Entities matching `q`, in a stable order, paged by offset/limit.
+  virtual Result<QueryResult> queryEntities(const TenantId& tenant, const EntityQuery& q) = 0;
+
+  // Applies the operations in one durable transaction shared with concurrent callers (group
+  // commit). Returns one Status per op, in order. Blocks until the transaction is durable.
+  // A store-level failure (disk full, I/O error) fails every op with ServiceUnavailable and
+  // changes nothing.
+  virtual std::vector<Status> write(const TenantId& tenant, std::vector<WriteOp> ops) = 0;
+
+  // Whether the tenant exists. The default tenant "" always exists; a tenant comes into being
+  // with its first successful write (NGSI-LD 4.14: implicit creation).
+  virtual bool tenantExists(const TenantId& tenant) = 0;
+
+  // Discovery statistics of the tenant's entities.
+  virtual Result<std::vector<AttributeStat>> attributeStats(const TenantId& tenant) = 0;
+
+  virtual StoreStats stats() = 0;
+};
+
+}  // namespace allmende::store
