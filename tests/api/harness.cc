@@ -1,0 +1,213 @@
+#include "harness.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+namespace allmende::testing {
+
+std::string HttpResult::header(const std::string& lowerName) const {
+  for (const auto& [k, v] : headers) {
+    if (k == lowerName) return v;
+  }
+  return "";
+}
+
+std::vector<std::string> HttpResult::headersNamed(const std::string& lowerName) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : headers) {
+    if (k == lowerName) out.push_back(v);
+  }
+  return out;
+}
+
+HttpClient::~HttpClient() {
+  if (fd_ >= 0) close(fd_);
+}
+
+bool HttpClient::connect() {
+  fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port_));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd_);
+    fd_ = -1;
+    return false;
+  }
+  int one = 1;
+  setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  timeval tv{30, 0};
+  setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return true;
+}
+
+namespace {
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+bool sendAll(int fd, const std::string& data) {
+  size_t sent = 0;
+  while (sent < data.size()) {
+    ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    sent += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Reads one response (Content-Length framing; the server always sends it).
+bool readResponse(int fd, HttpResult& out) {
+  std::string buf;
+  char chunk[65536];
+  size_t headerEnd;
+  while ((headerEnd = buf.find("\r\n\r\n")) == std::string::npos) {
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    buf.append(chunk, static_cast<size_t>(n));
+  }
+  std::string head = buf.substr(0, headerEnd);
+  size_t lineEnd = head.find("\r\n");
+  std::string statusLine = head.substr(0, lineEnd);
+  out.status = std::atoi(statusLine.c_str() + statusLine.find(' ') + 1);
+  size_t contentLength = 0;
+  size_t pos = lineEnd == std::string::npos ? head.size() : lineEnd + 2;
+  while (pos < head.size()) {
+    size_t e = head.find("\r\n", pos);
+    if (e == std::string::npos) e = head.size();
+    std::string line = head.substr(pos, e - pos);
+    size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::string name = lower(line.substr(0, colon));
+      std::string value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.erase(0, 1);
+      if (name == "content-length") contentLength = std::stoul(value);
+      out.headers.emplace_back(name, value);
+    }
+    pos = e + 2;
+  }
+  out.body = buf.substr(headerEnd + 4);
+  while (out.body.size() < contentLength) {
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) return false;
+    out.body.append(chunk, static_cast<size_t>(n));
+  }
+  return true;
+}
+}  // namespace
+
+HttpResult HttpClient::request(const std::string& method, const std::string& target,
+                               const std::vector<std::pair<std::string, std::string>>& headers,
+                               const std::string& body) {
+  std::string req = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+  bool hasLength = false;
+  for (const auto& [k, v] : headers) {
+    req += k + ": " + v + "\r\n";
+    hasLength = hasLength || lower(k) == "content-length";
+  }
+  if (!hasLength && (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH"))
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  req += "\r\n" + body;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (fd_ < 0 && !connect()) {
+      HttpResult r;
+      r.error = "connect failed";
+      return r;
+    }
+    HttpResult r;
+    if (sendAll(fd_, req) && readResponse(fd_, r)) {
+      if (lower(r.header("connection")) == "close") {
+        close(fd_);
+        fd_ = -1;
+      }
+      return r;
+    }
+    close(fd_);
+    fd_ = -1;
+    if (attempt == 1) {
+      r.status = 0;
+      r.error = "no response";
+      return r;
+    }
+  }
+  return {};
+}
+
+ServerProcess::ServerProcess(const std::string& binary, const std::string& dataDir,
+                             const std::vector<std::string>& extraArgs) {
+  int pipefd[2];
+  if (pipe(pipefd) != 0) return;
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(pipefd[1], STDOUT_FILENO);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    std::vector<std::string> args = {binary, "serve", "--port", "0", "--address", "127.0.0.1", "--data", dataDir};
+    args.insert(args.end(), extraArgs.begin(), extraArgs.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(pipefd[1]);
+  FILE* out = fdopen(pipefd[0], "r");
+  char line[512];
+  while (out && std::fgets(line, sizeof line, out)) {
+    if (const char* p = std::strstr(line, "listening on ")) {
+      const char* colon = std::strrchr(p, ':');
+      if (colon) port_ = std::atoi(colon + 1);
+      break;
+    }
+  }
+  // Keep draining stdout in the background would need a thread; the server prints nothing more
+  // to stdout, so closing our end is safe (SIGPIPE is ignored by the server).
+  if (out) fclose(out);
+}
+
+void ServerProcess::kill9() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+void ServerProcess::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGTERM);
+  for (int i = 0; i < 100; ++i) {
+    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+      pid_ = -1;
+      return;
+    }
+    usleep(50000);
+  }
+  kill9();
+}
+
+ServerProcess::~ServerProcess() { stop(); }
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/allmende-test-XXXXXX";
+  const char* p = mkdtemp(tmpl);
+  path_ = p ? p : "";
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace allmende::testing

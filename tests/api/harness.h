@@ -1,0 +1,65 @@
+// Black-box test harness: starts the real allmende binary on a free port with a temporary data
+// directory, and talks HTTP/1.1 to it. Shared by the case runner and the crash tests.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace allmende::testing {
+
+struct HttpResult {
+  int status = 0;  // 0 = transport failure
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string error;  // transport error text
+
+  std::string header(const std::string& lowerName) const;
+  std::vector<std::string> headersNamed(const std::string& lowerName) const;
+};
+
+// One blocking HTTP/1.1 connection (reconnects when the server closed it).
+class HttpClient {
+ public:
+  explicit HttpClient(int port) : port_(port) {}
+  ~HttpClient();
+  HttpResult request(const std::string& method, const std::string& target,
+                     const std::vector<std::pair<std::string, std::string>>& headers = {}, const std::string& body = "");
+
+ private:
+  bool connect();
+  int port_;
+  int fd_ = -1;
+};
+
+// A running server; stopped (SIGTERM, then SIGKILL) on destruction.
+class ServerProcess {
+ public:
+  // Starts `binary serve --port 0 --data <dataDir>` plus `extraArgs`; waits until it listens.
+  ServerProcess(const std::string& binary, const std::string& dataDir, const std::vector<std::string>& extraArgs = {});
+  ~ServerProcess();
+  bool ok() const { return port_ > 0; }
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  void kill9();  // crash it
+  void stop();   // SIGTERM and wait
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// A fresh temporary directory, removed on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace allmende::testing
