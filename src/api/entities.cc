@@ -147,8 +147,8 @@ http::Response createEntity(Call& call) {
 
 namespace {
 // Runs a query and answers with one page of it (shared by GET /entities and POST query).
-http::Response answerQuery(Call& call, const QueryFilters& filters) {
-  auto out = outputOptions(call);
+http::Response answerQuery(Call& call, const QueryFilters& filters, bool queryObject) {
+  auto out = outputOptions(call, queryObject ? filters.attrs : std::vector<std::string>{});
   if (!out) return problemResponse(out.status());
   auto q = planEntityQuery(filters, call.context(), call.services().store, call.tenant());
   if (!q) return problemResponse(q.status());
@@ -173,7 +173,7 @@ http::Response queryEntities(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveContextFromLink());
   auto filters = filtersFromParams(call);
   if (!filters) return problemResponse(filters.status());
-  return answerQuery(call, *filters);
+  return answerQuery(call, *filters, false);
 }
 
 http::Response batchQuery(Call& call) {
@@ -183,7 +183,7 @@ http::Response batchQuery(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.parseBody());
   auto filters = filtersFromQueryObject(call.body());
   if (!filters) return problemResponse(filters.status());
-  return answerQuery(call, *filters);
+  return answerQuery(call, *filters, true);
 }
 
 http::Response purgeEntities(Call& call) {

@@ -26,7 +26,7 @@ Status addNames(const std::string* list, const ld::Context& ctx, std::unordered_
 
 }  // namespace
 
-Result<OutputOptions> outputOptions(const Call& call) {
+Result<OutputOptions> outputOptions(const Call& call, const std::vector<std::string>& queryAttrs) {
   OutputOptions o;
   model::RenderOptions& r = o.render;
   const std::string* options = call.param("options");
@@ -46,12 +46,18 @@ Result<OutputOptions> outputOptions(const Call& call) {
   }
   const ld::Context& ctx = call.context();
   // NGSI-LD 4.21: pick and omit; `attrs` picks attributes and keeps id and type.
-  if (call.param("pick") || call.param("attrs")) {
+  std::vector<std::string> attrs = queryAttrs;
+  if (const std::string* a = call.param("attrs")) {
+    for (auto& term : splitList(*a)) attrs.push_back(std::move(term));
+  }
+  if (call.param("pick") || !attrs.empty()) {
     r.projection.pick.emplace();
     ALLMENDE_RETURN_IF_ERROR(addNames(call.param("pick"), ctx, *r.projection.pick));
-    if (const std::string* attrs = call.param("attrs")) {
-      if (!call.param("pick")) r.projection.pick->insert({"id", "type", "scope"});
-      ALLMENDE_RETURN_IF_ERROR(addNames(attrs, ctx, *r.projection.pick));
+    if (!attrs.empty() && !call.param("pick")) r.projection.pick->insert({"id", "type", "scope"});
+    for (const auto& term : attrs) {
+      auto name = projectionName(term, ctx);
+      if (!name) return name.status();
+      r.projection.pick->insert(*name);
     }
   }
   if (call.param("pick") && call.param("omit")) return badRequestData("pick and omit cannot be used together");

@@ -17,7 +17,8 @@ struct OutputOptions {
 };
 
 // Reads the representation parameters of the call (after negotiate() and the context).
-Result<OutputOptions> outputOptions(const Call& call);
+// `queryAttrs` are the attrs of a Query object (5.2.23), projected like the `attrs` parameter.
+Result<OutputOptions> outputOptions(const Call& call, const std::vector<std::string>& queryAttrs = {});
 
 // One entity, as JSON text in the negotiated representation.
 std::string renderOne(const Call& call, const Json& entity, const OutputOptions& o);

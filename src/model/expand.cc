@@ -32,6 +32,9 @@ Result<std::string_view> kindOf(const Json& in) {
   if (!in.IsObject()) return kProperty;
   if (const Json* t = findMember(in, "type"); t && t->IsString()) {
     if (isAttributeKind(asView(*t))) return canonicalKind(asView(*t));
+    // A "type" that is neither an attribute kind nor a GeoJSON geometry type is an error, not a
+    // Property whose type member is dropped (NGSI-LD 4.5.1).
+    if (!isGeometryObject(in)) return badRequestData("unknown attribute type '" + std::string(asView(*t)) + "'");
   }
   if (findMember(in, "value")) {
     const Json* v = findMember(in, "value");

@@ -163,15 +163,16 @@ class Renderer {
       if (s) s->Accept(w_); else w_.Null();
       return;
     }
-    if (kind == kLanguageProperty) {
-      w_.StartObject();
-      writeKey(w_, "languageMap");
+    if (kind == kProperty || kind == kGeoProperty || kind == kRelationship) {
       value->Accept(w_);
-      w_.EndObject();
       return;
     }
-    if (kind == kVocabProperty) return writeVocab(w_, *value, ctx_);
-    value->Accept(w_);
+    // The other kinds keep their keyword (languageMap, vocab, valueList, objectList, json): a bare
+    // value could not be told apart from a Property's.
+    w_.StartObject();
+    writeKey(w_, valueMemberOf(kind));
+    if (kind == kVocabProperty) writeVocab(w_, *value, ctx_); else value->Accept(w_);
+    w_.EndObject();
   }
 
   const ld::Context& ctx_;

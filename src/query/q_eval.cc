@@ -164,7 +164,8 @@ std::optional<bool> patternMatches(const Json& c, const QueryTerm& term) {
 bool matchTarget(const QueryTerm& term, const Target& t) {
   const auto& cs = t.candidates;
   auto any = [&](auto pred) { return std::any_of(cs.begin(), cs.end(), [&](const Json* c) { return pred(*c); }); };
-  if (t.kind == TargetKind::kObject && term.op != Operator::kEqual && term.op != Operator::kUnequal) {
+  if (t.kind == TargetKind::kObject && term.op != Operator::kEqual && term.op != Operator::kUnequal &&
+      term.op != Operator::kExists) {
     return false;  // 4.9: a Relationship with any other operator "shall result in not matching"
   }
   switch (term.op) {
