@@ -54,8 +54,9 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/ngsi-ld/v1/jsonldContexts/{contextId}", deleteContext},
 };
 
-// Matches `path` against `pattern`, filling the captures. Segments are compared decoded; a
-// captured segment may not be empty.
+// Matches the raw (percent-encoded) `path` against `pattern`, filling the captures. Segments are
+// split before decoding, so an encoded '/' stays inside its segment (entity ids and attribute IRIs
+// may contain one), then compared and captured decoded; a captured segment may not be empty.
 bool matchPath(std::string_view pattern, std::string_view path, std::map<std::string, std::string>& params) {
   params.clear();
   while (!pattern.empty() || !path.empty()) {
@@ -63,10 +64,12 @@ bool matchPath(std::string_view pattern, std::string_view path, std::map<std::st
     pattern.remove_prefix(1);
     path.remove_prefix(1);
     size_t pe = pattern.find('/'), se = path.find('/');
-    std::string_view pseg = pattern.substr(0, pe), sseg = path.substr(0, se);
+    std::string_view pseg = pattern.substr(0, pe);
+    std::string sseg;
+    if (!http::percentDecode(path.substr(0, se), sseg)) return false;
     if (pseg.size() > 2 && pseg.front() == '{' && pseg.back() == '}') {
       if (sseg.empty()) return false;
-      params.emplace(std::string(pseg.substr(1, pseg.size() - 2)), std::string(sseg));
+      params.emplace(std::string(pseg.substr(1, pseg.size() - 2)), std::move(sseg));
     } else if (pseg != sseg) {
       return false;
     }
@@ -81,7 +84,7 @@ bool matchPath(std::string_view pattern, std::string_view path, std::map<std::st
 http::Response Router::handle(http::Request& request) {
   std::map<std::string, std::string> params;
   std::string allow;
-  std::string_view path = request.path;
+  std::string_view path = request.rawPath.empty() ? request.path : request.rawPath;
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
   for (const auto& route : kRoutes) {
     if (!matchPath(route.pattern, path, params)) continue;

@@ -11,6 +11,9 @@ namespace allmende::http {
 struct Request {
   std::string method;  // "GET", "POST", ...
   std::string path;    // percent-decoded path without the query string
+  // The path as sent (still percent-encoded), so that routing can split segments before decoding
+  // (an entity id may contain an encoded '/'). May be empty; then `path` is used.
+  std::string rawPath;
   // Query parameters in order, percent-decoded ('+' is kept as '+': NGSI-LD scopeQ uses it).
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased

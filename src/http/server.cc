@@ -36,6 +36,7 @@ Request toRequest(const bhttp::request<bhttp::string_body>& in, const std::strin
   r.method = std::string(in.method_string());
   std::string_view target(in.target().data(), in.target().size());
   size_t q = target.find('?');
+  r.rawPath = std::string(target.substr(0, q));
   if (!percentDecode(target.substr(0, q), r.path)) {
     error = Status(ErrorType::kInvalidRequest, "malformed percent-encoding in the path");
   }
