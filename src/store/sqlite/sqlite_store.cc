@@ -11,6 +11,7 @@
 #include "common/json.h"
 #include "geo/geometry.h"
 #include "store/sqlite/sqlite_handles.h"
+#include "store/sqlite/zorder.h"
 
 namespace allmende::store {
 namespace {
@@ -19,41 +20,86 @@ using sqlite::Connection;
 using sqlite::sqliteError;
 using sqlite::Statement;
 
+// Entities are clustered by (tenant, seq): seq is the creation order, the stable order of query
+// results, so a tenant scan reads in order without a separate index. GeoProperty values that are
+// Points go to geo_points under their Z-order key (one B-tree insert); other geometries to the
+// R*Tree, where the k-th GeoProperty instance of entity seq is gid = seq * kGeoSlots + k.
 constexpr std::string_view kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS entities (
-  rowid  INTEGER PRIMARY KEY,  -- creation order: the stable order of query results
   tenant TEXT NOT NULL,
+  seq    INTEGER NOT NULL,
   id     TEXT NOT NULL,
   doc    TEXT NOT NULL,        -- the entity in the internal form, as JSON
-  UNIQUE (tenant, id)
-);
-CREATE INDEX IF NOT EXISTS entities_by_tenant ON entities (tenant);
+  PRIMARY KEY (tenant, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS entities_by_id ON entities (tenant, id);
 CREATE TABLE IF NOT EXISTS entity_types (
   tenant TEXT NOT NULL,
   type   TEXT NOT NULL,
-  entity INTEGER NOT NULL,
-  PRIMARY KEY (tenant, type, entity)
+  seq    INTEGER NOT NULL,
+  PRIMARY KEY (tenant, type, seq)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS entity_types_by_entity ON entity_types (entity);
-CREATE VIRTUAL TABLE IF NOT EXISTS geo_index USING rtree (gid, minX, maxX, minY, maxY);
-CREATE TABLE IF NOT EXISTS geo_entries (
-  gid    INTEGER PRIMARY KEY,
-  entity INTEGER NOT NULL,
-  attr   TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS geo_entries_by_entity ON geo_entries (entity);
+CREATE TABLE IF NOT EXISTS geo_points (
+  tenant TEXT NOT NULL,
+  attr   TEXT NOT NULL,
+  z      INTEGER NOT NULL,      -- zorder.h key of the point
+  seq    INTEGER NOT NULL,
+  PRIMARY KEY (tenant, attr, z, seq)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS geo_index USING rtree (gid, minX, maxX, minY, maxY, +tenant, +attr);
 CREATE TABLE IF NOT EXISTS tenants (
   name    TEXT PRIMARY KEY,
   created INTEGER NOT NULL DEFAULT (unixepoch())
 );
 )sql";
+constexpr int64_t kGeoSlots = 1024;  // GeoProperty instances indexed per entity
+constexpr size_t kZRanges = 8;       // key ranges of a box query on geo_points
 
 // Statements of the writer connection, prepared once.
 struct WriterStatements {
   Statement load, insert, update, remove;
-  Statement insertType, removeTypes;
-  Statement geoGids, geoRemoveIndex, geoRemoveEntries, geoInsertEntry, geoInsertIndex;
+  Statement insertType, removeType;
+  Statement geoInsert, geoRemove, pointInsert, pointRemove;
+  Statement savepoint, release, rollbackTo;
 };
+
+// What an entity contributes to the secondary indexes; compared to skip unchanged index rows.
+struct IndexEntries {
+  std::vector<std::string> types;
+  struct Geo {
+    std::string attr;
+    geo::BoundingBox box;
+    bool point;  // a Point: indexed in geo_points at box.minX, box.minY
+    bool operator==(const Geo& o) const {
+      return attr == o.attr && point == o.point && box.minX == o.box.minX && box.minY == o.box.minY &&
+             box.maxX == o.box.maxX && box.maxY == o.box.maxY;
+    }
+  };
+  std::vector<Geo> geo;
+};
+
+IndexEntries indexEntriesOf(const Json& entity) {
+  IndexEntries out;
+  if (const Json* types = findMember(entity, "type"); types && types->IsArray()) {
+    for (const auto& t : types->GetArray()) {
+      if (t.IsString()) out.types.emplace_back(asView(t));
+    }
+  }
+  const Json* attrs = findMember(entity, "attrs");
+  if (!attrs || !attrs->IsObject()) return out;
+  for (const auto& attr : attrs->GetObject()) {
+    if (!attr.value.IsArray()) continue;
+    for (const auto& inst : attr.value.GetArray()) {
+      const Json* type = findMember(inst, "type");
+      const Json* value = findMember(inst, "value");
+      if (!type || !value || !type->IsString() || asView(*type) != "GeoProperty") continue;
+      const Json* gtype = findMember(*value, "type");
+      bool point = gtype && gtype->IsString() && asView(*gtype) == "Point";
+      if (auto box = geo::bboxOf(*value)) out.geo.push_back({std::string(asView(attr.name)), *box, point});
+    }
+  }
+  return out;
+}
 
 struct PendingWrite {
   const TenantId* tenant;
@@ -91,13 +137,15 @@ class SqliteStore final : public Store {
   void writerLoop();
   void commitGroup(std::vector<PendingWrite*>& group);
   Status applyOp(const TenantId& tenant, WriteOp& op);
-  Status storeEntity(const TenantId& tenant, int64_t rowid, const Json& entity);
-  Status removeIndexes(int64_t rowid);
-  Status indexEntity(const TenantId& tenant, int64_t rowid, const Json& entity);
+  // Runs a prepared writer statement to completion.
+  Status run(Statement& s, const char* what);
+  // Makes the index rows of entity `seq` go from `before` to `after`.
+  Status updateIndexes(const TenantId& tenant, int64_t seq, const IndexEntries& before, const IndexEntries& after);
 
   SqliteOptions options_;
   Connection writer_;
   WriterStatements ws_;
+  int64_t lastSeq_ = 0;  // writer thread only
 
   std::mutex queueMutex_;
   std::condition_variable queueCv_;
@@ -143,9 +191,11 @@ Status SqliteStore::init() {
   auto conn = Connection::open(options_.path, false);
   if (!conn) return conn.status();
   writer_ = std::move(conn).value();
-  ALLMENDE_RETURN_IF_ERROR(writer_.exec("PRAGMA journal_mode=WAL"));
+  ALLMENDE_RETURN_IF_ERROR(writer_.exec("PRAGMA page_size=8192; PRAGMA journal_mode=WAL"));
   ALLMENDE_RETURN_IF_ERROR(writer_.exec(options_.durability == "full" ? "PRAGMA synchronous=FULL"
                                                                       : "PRAGMA synchronous=NORMAL"));
+  // Savepoint journals stay in memory; the writer keeps the hot part of the indexes cached.
+  ALLMENDE_RETURN_IF_ERROR(writer_.exec("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536"));
   ALLMENDE_RETURN_IF_ERROR(writer_.exec(kSchema));
 
   auto prep = [&](Statement& s, std::string_view sql) -> Status {
@@ -154,18 +204,26 @@ Status SqliteStore::init() {
     s = std::move(r).value();
     return Status::ok();
   };
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.load, "SELECT rowid, doc FROM entities WHERE tenant=?1 AND id=?2"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.insert, "INSERT INTO entities (tenant, id, doc) VALUES (?1, ?2, ?3)"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.update, "UPDATE entities SET doc=?2 WHERE rowid=?1"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.remove, "DELETE FROM entities WHERE rowid=?1"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.insertType, "INSERT OR IGNORE INTO entity_types (tenant, type, entity) VALUES (?1, ?2, ?3)"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.removeTypes, "DELETE FROM entity_types WHERE entity=?1"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoGids, "SELECT gid FROM geo_entries WHERE entity=?1"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoRemoveIndex, "DELETE FROM geo_index WHERE gid=?1"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoRemoveEntries, "DELETE FROM geo_entries WHERE entity=?1"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoInsertEntry, "INSERT INTO geo_entries (entity, attr) VALUES (?1, ?2)"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoInsertIndex, "INSERT INTO geo_index (gid, minX, maxX, minY, maxY) VALUES (?1, ?2, ?3, ?4, ?5)"));
-
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.load, "SELECT seq, doc FROM entities WHERE tenant=?1 AND id=?2"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.insert, "INSERT INTO entities (tenant, seq, id, doc) VALUES (?1, ?2, ?3, ?4)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.update, "UPDATE entities SET doc=?3 WHERE tenant=?1 AND seq=?2"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.remove, "DELETE FROM entities WHERE tenant=?1 AND seq=?2"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.insertType, "INSERT OR IGNORE INTO entity_types (tenant, type, seq) VALUES (?1, ?2, ?3)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.removeType, "DELETE FROM entity_types WHERE tenant=?1 AND type=?2 AND seq=?3"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoInsert,
+                                "INSERT INTO geo_index (gid, minX, maxX, minY, maxY, tenant, attr) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoRemove, "DELETE FROM geo_index WHERE gid=?1"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointInsert, "INSERT OR IGNORE INTO geo_points (tenant, attr, z, seq) VALUES (?1, ?2, ?3, ?4)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointRemove, "DELETE FROM geo_points WHERE tenant=?1 AND attr=?2 AND z=?3 AND seq=?4"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.savepoint, "SAVEPOINT op"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.release, "RELEASE op"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.rollbackTo, "ROLLBACK TO op"));
+  {
+    auto st = Statement::prepare(writer_.get(), "SELECT coalesce(max(seq), 0) FROM entities");
+    if (!st) return st.status();
+    if (st->step() == SQLITE_ROW) lastSeq_ = st->int64(0);
+  }
   {
     auto st = Statement::prepare(writer_.get(), "SELECT name FROM tenants");
     if (!st) return st.status();
@@ -254,29 +312,64 @@ Result<JsonDocument> SqliteStore::getEntity(const TenantId& tenant, const std::s
 }
 
 namespace {
-// The SQL text of a query and the order of its parameters (after ?1 = tenant).
+// The SQL of a query: one index drives the scan (ids, else the spatial index, else one type, else
+// the tenant), rows come in seq order, and the exact filters run on each row in C++. Parameters:
+// ?1 tenant, then the ids, the types, or the box (minX, minY, maxX, maxY) and attribute.
 std::string querySql(const EntityQuery& q) {
-  std::string sql = "SELECT doc FROM entities WHERE tenant=?1";
   int n = 2;
   auto placeholders = [&](size_t count) {
     std::string p;
     for (size_t i = 0; i < count; ++i) p += (i ? ",?" : "?") + std::to_string(n++);
     return p;
   };
-  if (!q.ids.empty()) sql += " AND id IN (" + placeholders(q.ids.size()) + ")";
-  if (!q.typeIris.empty()) {
-    sql += " AND rowid IN (SELECT entity FROM entity_types WHERE tenant=?1 AND type IN (" +
-           placeholders(q.typeIris.size()) + "))";
+  if (!q.ids.empty()) {
+    return "SELECT doc FROM entities WHERE tenant=?1 AND id IN (" + placeholders(q.ids.size()) + ") ORDER BY seq";
   }
   if (q.geoBox) {
-    std::string a = "?" + std::to_string(n), b = "?" + std::to_string(n + 1), c = "?" + std::to_string(n + 2),
-                d = "?" + std::to_string(n + 3), e = "?" + std::to_string(n + 4);
-    n += 5;
-    sql += " AND rowid IN (SELECT g.entity FROM geo_index r JOIN geo_entries g ON g.gid=r.gid WHERE r.minX<=" + c +
-           " AND r.maxX>=" + a + " AND r.minY<=" + d + " AND r.maxY>=" + b + " AND g.attr=" + e + ")";
+    // One range scan per Z-order range (SQLite does not turn an OR of ranges into index scans here).
+    std::string candidates;
+    for (size_t i = 0; i < kZRanges; ++i) {
+      candidates += "SELECT seq FROM geo_points WHERE tenant=?1 AND attr=?6 AND z BETWEEN ?" + std::to_string(7 + 2 * i) +
+                    " AND ?" + std::to_string(8 + 2 * i) + " UNION ";
+    }
+    return "SELECT doc FROM entities WHERE tenant=?1 AND seq IN (" + candidates + "SELECT gid / " +
+           std::to_string(kGeoSlots) +
+           " FROM geo_index WHERE minX<=?4 AND maxX>=?2 AND minY<=?5 AND maxY>=?3 AND tenant=?1 AND attr=?6)"
+           " ORDER BY seq";
   }
-  sql += " ORDER BY rowid";
-  return sql;
+  if (q.typeIris.size() == 1) {
+    return "SELECT e.doc FROM entity_types t CROSS JOIN entities e ON e.tenant=t.tenant AND e.seq=t.seq "
+           "WHERE t.tenant=?1 AND t.type=?2 ORDER BY t.seq";
+  }
+  if (!q.typeIris.empty()) {
+    return "SELECT doc FROM entities WHERE tenant=?1 AND seq IN (SELECT seq FROM entity_types WHERE tenant=?1 AND "
+           "type IN (" + placeholders(q.typeIris.size()) + ")) ORDER BY seq";
+  }
+  return "SELECT doc FROM entities WHERE tenant=?1 ORDER BY seq";
+}
+
+// Binds the parameters of querySql(q) in the same order.
+void bindQuery(Statement& s, const TenantId& tenant, const EntityQuery& q) {
+  int n = 1;
+  s.bindStatic(n++, tenant);
+  if (!q.ids.empty()) {
+    for (const auto& id : q.ids) s.bindStatic(n++, id);
+  } else if (q.geoBox) {
+    s.bind(n++, q.geoBox->minX);
+    s.bind(n++, q.geoBox->minY);
+    s.bind(n++, q.geoBox->maxX);
+    s.bind(n++, q.geoBox->maxY);
+    s.bindStatic(n++, q.geoBox->attr);
+    // A fixed number of ranges keeps the statement cacheable; the last one repeats.
+    auto ranges = sqlite::zRanges(q.geoBox->minX, q.geoBox->minY, q.geoBox->maxX, q.geoBox->maxY, kZRanges);
+    for (size_t i = 0; i < kZRanges; ++i) {
+      const auto& r = ranges.empty() ? std::pair<int64_t, int64_t>{1, 0} : ranges[std::min(i, ranges.size() - 1)];
+      s.bind(n++, r.first);
+      s.bind(n++, r.second);
+    }
+  } else {
+    for (const auto& t : q.typeIris) s.bindStatic(n++, t);
+  }
 }
 }  // namespace
 
@@ -298,17 +391,7 @@ Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const Ent
     uncached = std::move(st).value();
     s = &uncached;
   }
-  int n = 1;
-  s->bindStatic(n++, tenant);
-  for (const auto& id : q.ids) s->bindStatic(n++, id);
-  for (const auto& t : q.typeIris) s->bindStatic(n++, t);
-  if (q.geoBox) {
-    s->bind(n++, q.geoBox->minX);
-    s->bind(n++, q.geoBox->minY);
-    s->bind(n++, q.geoBox->maxX);
-    s->bind(n++, q.geoBox->maxY);
-    s->bindStatic(n++, q.geoBox->attr);
-  }
+  bindQuery(*s, tenant, q);
 
   QueryResult result;
   size_t matched = 0;
@@ -342,7 +425,7 @@ Result<std::vector<AttributeStat>> SqliteStore::attributeStats(const TenantId& t
   static const std::string kTypes = "SELECT type, count(*) FROM entity_types WHERE tenant=?1 GROUP BY type";
   static const std::string kAttrs =
       "SELECT t.type, j.key, json_extract(j.value, '$[0].type'), count(*) "
-      "FROM entity_types t JOIN entities e ON e.rowid = t.entity, json_each(e.doc, '$.attrs') j "
+      "FROM entity_types t JOIN entities e ON e.tenant = t.tenant AND e.seq = t.seq, json_each(e.doc, '$.attrs') j "
       "WHERE t.tenant=?1 GROUP BY 1, 2, 3";
   for (const std::string* sql : {&kTypes, &kAttrs}) {
     auto st = lease->statement(*sql);
@@ -439,10 +522,11 @@ void SqliteStore::commitGroup(std::vector<PendingWrite*>& group) {
     bool anyApplied = false;
     for (auto& op : *p->ops) {
       // A savepoint per op: a failing op leaves no trace and does not fail its neighbours.
-      Status st = writer_.exec("SAVEPOINT op");
+      Status st = run(ws_.savepoint, "savepoint");
       if (st.isOk()) {
         st = applyOp(*p->tenant, op);
-        writer_.exec(st.isOk() ? "RELEASE op" : "ROLLBACK TO op; RELEASE op");
+        if (!st.isOk()) run(ws_.rollbackTo, "rollback to savepoint");
+        run(ws_.release, "release savepoint");
       }
       anyApplied = anyApplied || st.isOk();
       p->results.push_back(std::move(st));
@@ -476,134 +560,114 @@ void SqliteStore::commitGroup(std::vector<PendingWrite*>& group) {
   for (auto* p : group) p->done.set_value();
 }
 
+Status SqliteStore::run(Statement& s, const char* what) {
+  int rc = s.step();
+  s.reset();
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::ok() : sqliteError(writer_.get(), rc, what);
+}
+
 Status SqliteStore::applyOp(const TenantId& tenant, WriteOp& op) {
   Statement& load = ws_.load;
   load.reset();
   load.bindStatic(1, tenant);
   load.bindStatic(2, op.entityId);
   int rc = load.step();
-  int64_t rowid = 0;
+  int64_t seq = 0;
   JsonDocument current;
   if (rc == SQLITE_ROW) {
-    rowid = load.int64(0);
+    seq = load.int64(0);
     ALLMENDE_RETURN_IF_ERROR(parseDoc(load.text(1), current));
   } else if (rc != SQLITE_DONE) {
+    load.reset();
     return sqliteError(writer_.get(), rc, "load entity");
   }
   load.reset();
 
-  Result<WriteEffect> effect = op.apply(rowid ? &current : nullptr);
+  Result<WriteEffect> effect = op.apply(seq ? &current : nullptr);
   if (!effect) return effect.status();
+  const IndexEntries before = seq ? indexEntriesOf(current) : IndexEntries{};
   switch (effect->kind) {
     case WriteEffect::Kind::kNone:
       return Status::ok();
-    case WriteEffect::Kind::kDelete: {
-      if (!rowid) return Status::ok();
-      ALLMENDE_RETURN_IF_ERROR(removeIndexes(rowid));
-      ws_.remove.reset();
-      ws_.remove.bind(1, rowid);
-      rc = ws_.remove.step();
-      ws_.remove.reset();
-      return rc == SQLITE_DONE ? Status::ok() : sqliteError(writer_.get(), rc, "delete entity");
-    }
+    case WriteEffect::Kind::kDelete:
+      if (!seq) return Status::ok();
+      ALLMENDE_RETURN_IF_ERROR(updateIndexes(tenant, seq, before, IndexEntries{}));
+      ws_.remove.bindStatic(1, tenant);
+      ws_.remove.bind(2, seq);
+      return run(ws_.remove, "delete entity");
     case WriteEffect::Kind::kUpsert:
-      return storeEntity(tenant, rowid, effect->entity);
+      break;
   }
-  return Status::ok();
-}
-
-Status SqliteStore::storeEntity(const TenantId& tenant, int64_t rowid, const Json& entity) {
+  const Json& entity = effect->entity;
+  IndexEntries after = indexEntriesOf(entity);
+  if (after.geo.size() > static_cast<size_t>(kGeoSlots)) {
+    return badRequestData("an entity may have at most " + std::to_string(kGeoSlots) + " GeoProperty instances");
+  }
   std::string text = toJsonString(entity);
-  int rc;
-  if (rowid) {
-    ALLMENDE_RETURN_IF_ERROR(removeIndexes(rowid));
-    ws_.update.reset();
-    ws_.update.bind(1, rowid);
-    ws_.update.bindStatic(2, text);
-    rc = ws_.update.step();
-    ws_.update.reset();
+  if (seq) {
+    ws_.update.bindStatic(1, tenant);
+    ws_.update.bind(2, seq);
+    ws_.update.bindStatic(3, text);
+    ALLMENDE_RETURN_IF_ERROR(run(ws_.update, "update entity"));
   } else {
-    const Json* id = findMember(entity, "id");
-    if (!id || !id->IsString()) return internalError("entity without id");
-    ws_.insert.reset();
+    seq = ++lastSeq_;
     ws_.insert.bindStatic(1, tenant);
-    ws_.insert.bind(2, asView(*id));
-    ws_.insert.bindStatic(3, text);
-    rc = ws_.insert.step();
-    ws_.insert.reset();
-    rowid = sqlite3_last_insert_rowid(writer_.get());
+    ws_.insert.bind(2, seq);
+    ws_.insert.bindStatic(3, op.entityId);
+    ws_.insert.bindStatic(4, text);
+    ALLMENDE_RETURN_IF_ERROR(run(ws_.insert, "insert entity"));
   }
-  if (rc != SQLITE_DONE) return sqliteError(writer_.get(), rc, "store entity");
-  return indexEntity(tenant, rowid, entity);
+  return updateIndexes(tenant, seq, before, after);
 }
 
-Status SqliteStore::removeIndexes(int64_t rowid) {
-  ws_.removeTypes.reset();
-  ws_.removeTypes.bind(1, rowid);
-  int rc = ws_.removeTypes.step();
-  ws_.removeTypes.reset();
-  if (rc != SQLITE_DONE) return sqliteError(writer_.get(), rc, "remove types");
-  std::vector<int64_t> gids;
-  ws_.geoGids.reset();
-  ws_.geoGids.bind(1, rowid);
-  while ((rc = ws_.geoGids.step()) == SQLITE_ROW) gids.push_back(ws_.geoGids.int64(0));
-  ws_.geoGids.reset();
-  if (rc != SQLITE_DONE) return sqliteError(writer_.get(), rc, "read geo entries");
-  for (int64_t gid : gids) {
-    ws_.geoRemoveIndex.reset();
-    ws_.geoRemoveIndex.bind(1, gid);
-    rc = ws_.geoRemoveIndex.step();
-    ws_.geoRemoveIndex.reset();
-    if (rc != SQLITE_DONE) return sqliteError(writer_.get(), rc, "remove geo index");
-  }
-  if (gids.empty()) return Status::ok();
-  ws_.geoRemoveEntries.reset();
-  ws_.geoRemoveEntries.bind(1, rowid);
-  rc = ws_.geoRemoveEntries.step();
-  ws_.geoRemoveEntries.reset();
-  return rc == SQLITE_DONE ? Status::ok() : sqliteError(writer_.get(), rc, "remove geo entries");
-}
-
-Status SqliteStore::indexEntity(const TenantId& tenant, int64_t rowid, const Json& entity) {
-  int rc;
-  if (const Json* types = findMember(entity, "type"); types && types->IsArray()) {
-    for (const auto& t : types->GetArray()) {
-      if (!t.IsString()) continue;
-      ws_.insertType.reset();
+Status SqliteStore::updateIndexes(const TenantId& tenant, int64_t seq, const IndexEntries& before,
+                                  const IndexEntries& after) {
+  if (before.types != after.types) {
+    for (const auto& t : before.types) {
+      ws_.removeType.bindStatic(1, tenant);
+      ws_.removeType.bindStatic(2, t);
+      ws_.removeType.bind(3, seq);
+      ALLMENDE_RETURN_IF_ERROR(run(ws_.removeType, "remove type"));
+    }
+    for (const auto& t : after.types) {
       ws_.insertType.bindStatic(1, tenant);
-      ws_.insertType.bind(2, asView(t));
-      ws_.insertType.bind(3, rowid);
-      rc = ws_.insertType.step();
-      ws_.insertType.reset();
-      if (rc != SQLITE_DONE) return sqliteError(writer_.get(), rc, "index type");
+      ws_.insertType.bindStatic(2, t);
+      ws_.insertType.bind(3, seq);
+      ALLMENDE_RETURN_IF_ERROR(run(ws_.insertType, "index type"));
     }
   }
-  const Json* attrs = findMember(entity, "attrs");
-  if (!attrs || !attrs->IsObject()) return Status::ok();
-  for (const auto& attr : attrs->GetObject()) {
-    if (!attr.value.IsArray()) continue;
-    for (const auto& inst : attr.value.GetArray()) {
-      const Json* type = findMember(inst, "type");
-      const Json* value = findMember(inst, "value");
-      if (!type || !value || !type->IsString() || asView(*type) != "GeoProperty") continue;
-      auto box = geo::bboxOf(*value);
-      if (!box) continue;
-      ws_.geoInsertEntry.reset();
-      ws_.geoInsertEntry.bind(1, rowid);
-      ws_.geoInsertEntry.bind(2, asView(attr.name));
-      rc = ws_.geoInsertEntry.step();
-      ws_.geoInsertEntry.reset();
-      if (rc != SQLITE_DONE) return sqliteError(writer_.get(), rc, "index geometry");
-      int64_t gid = sqlite3_last_insert_rowid(writer_.get());
-      ws_.geoInsertIndex.reset();
-      ws_.geoInsertIndex.bind(1, gid);
-      ws_.geoInsertIndex.bind(2, box->minX);
-      ws_.geoInsertIndex.bind(3, box->maxX);
-      ws_.geoInsertIndex.bind(4, box->minY);
-      ws_.geoInsertIndex.bind(5, box->maxY);
-      rc = ws_.geoInsertIndex.step();
-      ws_.geoInsertIndex.reset();
-      if (rc != SQLITE_DONE) return sqliteError(writer_.get(), rc, "index geometry");
+  if (before.geo != after.geo) {
+    for (size_t k = 0; k < before.geo.size(); ++k) {
+      const auto& g = before.geo[k];
+      if (g.point) {
+        ws_.pointRemove.bindStatic(1, tenant);
+        ws_.pointRemove.bindStatic(2, g.attr);
+        ws_.pointRemove.bind(3, sqlite::zKey(g.box.minX, g.box.minY));
+        ws_.pointRemove.bind(4, seq);
+        ALLMENDE_RETURN_IF_ERROR(run(ws_.pointRemove, "remove point"));
+      } else {
+        ws_.geoRemove.bind(1, seq * kGeoSlots + static_cast<int64_t>(k));
+        ALLMENDE_RETURN_IF_ERROR(run(ws_.geoRemove, "remove geometry"));
+      }
+    }
+    for (size_t k = 0; k < after.geo.size(); ++k) {
+      const auto& g = after.geo[k];
+      if (g.point) {
+        ws_.pointInsert.bindStatic(1, tenant);
+        ws_.pointInsert.bindStatic(2, g.attr);
+        ws_.pointInsert.bind(3, sqlite::zKey(g.box.minX, g.box.minY));
+        ws_.pointInsert.bind(4, seq);
+        ALLMENDE_RETURN_IF_ERROR(run(ws_.pointInsert, "index point"));
+        continue;
+      }
+      ws_.geoInsert.bind(1, seq * kGeoSlots + static_cast<int64_t>(k));
+      ws_.geoInsert.bind(2, g.box.minX);
+      ws_.geoInsert.bind(3, g.box.maxX);
+      ws_.geoInsert.bind(4, g.box.minY);
+      ws_.geoInsert.bind(5, g.box.maxY);
+      ws_.geoInsert.bindStatic(6, tenant);
+      ws_.geoInsert.bindStatic(7, g.attr);
+      ALLMENDE_RETURN_IF_ERROR(run(ws_.geoInsert, "index geometry"));
     }
   }
   return Status::ok();
@@ -612,6 +676,13 @@ Status SqliteStore::indexEntity(const TenantId& tenant, int64_t rowid, const Jso
 }  // namespace
 
 Result<std::unique_ptr<Store>> openSqliteStore(const SqliteOptions& options) {
+  // Memory statistics take a global mutex on every allocation; each connection is used by one
+  // thread at a time, so SQLite's own connection mutexes are not needed either.
+  static std::once_flag configured;
+  std::call_once(configured, [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+  });
   auto store = std::make_unique<SqliteStore>(options);
   ALLMENDE_RETURN_IF_ERROR(store->init());
   return std::unique_ptr<Store>(std::move(store));

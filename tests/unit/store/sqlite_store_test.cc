@@ -1,0 +1,168 @@
+#include "store/sqlite/sqlite_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <random>
+#include <thread>
+
+namespace allmende::store {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/allmende-store-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    reopen();
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  void reopen() {
+    store_.reset();
+    auto s = openSqliteStore({dir_ + "/db", "normal"});
+    ASSERT_TRUE(s.isOk()) << s.status().toString();
+    store_ = std::move(s).value();
+  }
+
+  // A WriteOp that stores `json` as the entity's new state.
+  static WriteOp put(const std::string& id, const std::string& json) {
+    return {id, [json](const Json*) -> Result<WriteEffect> {
+              WriteEffect e;
+              e.kind = WriteEffect::Kind::kUpsert;
+              e.entity.Parse(json.c_str());
+              return e;
+            }};
+  }
+  static std::string entity(const std::string& id, const std::string& type, double lon = 0, double lat = 0) {
+    return R"({"id":")" + id + R"(","type":[")" + type +
+           R"("],"attrs":{"loc":[{"type":"GeoProperty","value":{"type":"Point","coordinates":[)" +
+           std::to_string(lon) + "," + std::to_string(lat) + "]}}]}}";
+  }
+  Status write1(const TenantId& t, WriteOp op) {
+    std::vector<WriteOp> ops;
+    ops.push_back(std::move(op));
+    return store_->write(t, std::move(ops))[0];
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(SqliteStoreTest, WritesAreReadableAndTenantsSeparate) {
+  ASSERT_TRUE(write1("a", put("urn:x:1", entity("urn:x:1", "T"))).isOk());
+  EXPECT_TRUE(store_->getEntity("a", "urn:x:1").isOk());
+  EXPECT_EQ(store_->getEntity("b", "urn:x:1").status().type(), ErrorType::kResourceNotFound);
+  EXPECT_EQ(store_->getEntity("", "urn:x:1").status().type(), ErrorType::kResourceNotFound);
+  EXPECT_TRUE(store_->tenantExists("a"));
+  EXPECT_FALSE(store_->tenantExists("b"));
+  EntityQuery q;
+  q.typeIris = {"T"};
+  q.count = true;
+  EXPECT_EQ(*store_->queryEntities("b", q)->total, 0u);
+  EXPECT_EQ(*store_->queryEntities("a", q)->total, 1u);
+}
+
+TEST_F(SqliteStoreTest, AFailingOpChangesNothingAndDoesNotFailItsNeighbours) {
+  std::vector<WriteOp> ops;
+  ops.push_back(put("urn:x:1", entity("urn:x:1", "T")));
+  ops.push_back({"urn:x:2", [](const Json*) -> Result<WriteEffect> { return badRequestData("no"); }});
+  ops.push_back(put("urn:x:3", entity("urn:x:3", "T")));
+  auto results = store_->write("", std::move(ops));
+  ASSERT_EQ(results.size(), 3u);
+  EXPECT_TRUE(results[0].isOk());
+  EXPECT_EQ(results[1].type(), ErrorType::kBadRequestData);
+  EXPECT_TRUE(results[2].isOk());
+  EXPECT_FALSE(store_->getEntity("", "urn:x:2").isOk());
+  // A tenant whose only write failed does not come into being.
+  EXPECT_FALSE(write1("ghost", {"urn:x:9", [](const Json*) -> Result<WriteEffect> { return badRequestData("no"); }}).isOk());
+  EXPECT_FALSE(store_->tenantExists("ghost"));
+}
+
+TEST_F(SqliteStoreTest, ApplySeesTheCurrentStateAndConcurrentWritesSerialize) {
+  ASSERT_TRUE(write1("", put("urn:c:1", R"({"id":"urn:c:1","type":["T"],"attrs":{},"n":0})")).isOk());
+  auto increment = [](const Json* cur) -> Result<WriteEffect> {
+    WriteEffect e;
+    e.kind = WriteEffect::Kind::kUpsert;
+    e.entity.CopyFrom(*cur, e.entity.GetAllocator());
+    e.entity["n"].SetInt(e.entity["n"].GetInt() + 1);
+    return e;
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) ASSERT_TRUE(write1("", {"urn:c:1", increment}).isOk());
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ((*store_->getEntity("", "urn:c:1"))["n"].GetInt(), 400);
+  EXPECT_LT(store_->stats().writeBatches, 401u);  // some writes shared a commit
+}
+
+TEST_F(SqliteStoreTest, QueryOrderIsCreationOrderAndSurvivesUpdatesAndReopen) {
+  for (int i = 0; i < 30; ++i) {
+    std::string id = "urn:o:" + std::to_string(29 - i);  // ids in reverse of creation order
+    ASSERT_TRUE(write1("", put(id, entity(id, "T"))).isOk());
+  }
+  ASSERT_TRUE(write1("", put("urn:o:29", entity("urn:o:29", "T", 1, 1))).isOk());  // update the first
+  reopen();
+  EntityQuery q;
+  q.limit = 10;
+  q.offset = 0;
+  std::vector<std::string> seen;
+  for (q.offset = 0; q.offset < 40; q.offset += 10) {
+    auto r = store_->queryEntities("", q);
+    ASSERT_TRUE(r.isOk());
+    for (auto& e : r->entities) seen.emplace_back(asView(e["id"]));
+  }
+  ASSERT_EQ(seen.size(), 30u);
+  for (int i = 0; i < 30; ++i) EXPECT_EQ(seen[i], "urn:o:" + std::to_string(29 - i));
+}
+
+TEST_F(SqliteStoreTest, GeoBoxPrefilterNeverLosesAMatch) {
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> lon(11.0, 11.2), lat(48.0, 48.2);
+  std::vector<std::pair<double, double>> points;
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 2000; ++i) {
+    points.emplace_back(lon(rng), lat(rng));
+    std::string id = "urn:g:" + std::to_string(i);
+    ops.push_back(put(id, entity(id, i % 2 ? "A" : "B", points.back().first, points.back().second)));
+  }
+  // One polygon, which goes to the R*Tree.
+  ops.push_back(put("urn:g:poly", R"({"id":"urn:g:poly","type":["A"],"attrs":{"loc":[{"type":"GeoProperty","value":)"
+                                  R"({"type":"Polygon","coordinates":[[[11.09,48.09],[11.11,48.09],[11.11,48.11],[11.09,48.09]]]}}]}})"));
+  for (const auto& st : store_->write("", std::move(ops))) ASSERT_TRUE(st.isOk());
+  for (int b = 0; b < 50; ++b) {
+    double x0 = lon(rng), y0 = lat(rng), w = 0.02 * (b % 5 + 1), h = 0.015;
+    EntityQuery q;
+    q.geoBox = EntityQuery::Box{"loc", x0, y0, x0 + w, y0 + h};
+    q.limit = 5000;
+    q.count = true;
+    auto r = store_->queryEntities("", q);
+    ASSERT_TRUE(r.isOk());
+    size_t expected = 0;
+    for (const auto& [x, y] : points) expected += x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h;
+    size_t found = 0;
+    bool polyExpected = x0 <= 11.11 && x0 + w >= 11.09 && y0 <= 48.11 && y0 + h >= 48.09, polyFound = false;
+    for (auto& e : r->entities) {
+      std::string_view id = asView(e["id"]);
+      if (id == "urn:g:poly") {
+        polyFound = true;
+        continue;
+      }
+      const Json& c = e["attrs"]["loc"][0]["value"]["coordinates"];
+      double x = c[0].GetDouble(), y = c[1].GetDouble();
+      // The prefilter may return a little more, never less.
+      found += x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h;
+    }
+    EXPECT_EQ(found, expected) << "box " << b;
+    if (polyExpected) EXPECT_TRUE(polyFound) << "box " << b;
+  }
+}
+
+}  // namespace
+}  // namespace allmende::store
