@@ -103,23 +103,9 @@ Status readPaging(const Call& call, store::EntityQuery& q) {
 std::string pageUrl(const Call& call, size_t offset) {
   const http::Request& r = const_cast<Call&>(call).request();
   std::string url = r.path + "?";
-  auto encode = [](const std::string& s) {
-    static const char* kHex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == ',' || c == ':' || c == '/') {
-        out.push_back(static_cast<char>(c));
-      } else {
-        out.push_back('%');
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-      }
-    }
-    return out;
-  };
   for (const auto& [k, v] : r.query) {
     if (k == "offset") continue;
-    url += encode(k) + "=" + encode(v) + "&";
+    url += http::percentEncode(k) + "=" + http::percentEncode(v, ",:/") + "&";
   }
   return url + "offset=" + std::to_string(offset);
 }
@@ -141,7 +127,7 @@ http::Response createEntity(Call& call) {
   Status st = writeEntity(call, id, [&](const Json* cur) { return model::createEntity(cur, *entity, now); });
   if (!st.isOk()) return problemResponse(st);
   http::Response r = emptyResponse(201);
-  r.setHeader("Location", "/ngsi-ld/v1/entities/" + id);
+  r.setHeader("Location", "/ngsi-ld/v1/entities/" + http::percentEncode(id, ":"));
   return r;
 }
 

@@ -52,12 +52,29 @@ int serve(const ServeOptions& o) {
     return 1;
   }
 
+  http::ServerOptions ho;
+  ho.address = o.address;
+  ho.port = o.port;
+  ho.threads = o.threads;
+  ho.maxBodyBytes = o.maxBodyBytes;
+  // The router is built once the port is bound (hosted @context URLs name it); the server
+  // answers nothing before serve().
+  std::unique_ptr<api::Router> router;
+  http::Server server(
+      ho, [&router](http::Request& r) { return router->handle(r); },
+      [](const Status& st) { return api::problemResponse(st); });
+  Status st = server.listen();
+  if (!st.isOk()) {
+    spdlog::error("{}", st.toString());
+    return 1;
+  }
+
   ld::ContextStore::Options co;
-  co.baseUrl = o.baseUrl.empty() ? "http://localhost:" + std::to_string(o.port) : o.baseUrl;
+  co.baseUrl = o.baseUrl.empty() ? "http://localhost:" + std::to_string(server.port()) : o.baseUrl;
   ld::ContextStore contexts(co, ld::makeHttpContextLoader());
 
   if (o.demo) {
-    Status st = seedDemo(**store, *contexts.core(), systemClock());
+    st = seedDemo(**store, *contexts.core(), systemClock());
     if (!st.isOk()) {
       spdlog::error("cannot seed the demo municipality: {}", st.toString());
       return 1;
@@ -67,19 +84,8 @@ int serve(const ServeOptions& o) {
 
   api::Services services{**store, contexts, systemClock(), {}};
   services.options.maxLimit = o.maxLimit;
-  api::Router router(services);
-  http::ServerOptions ho;
-  ho.address = o.address;
-  ho.port = o.port;
-  ho.threads = o.threads;
-  ho.maxBodyBytes = o.maxBodyBytes;
-  http::Server server(
-      ho, [&router](http::Request& r) { return router.handle(r); }, [](const Status& st) { return api::problemResponse(st); });
-  Status st = server.start();
-  if (!st.isOk()) {
-    spdlog::error("{}", st.toString());
-    return 1;
-  }
+  router = std::make_unique<api::Router>(services);
+  server.serve();
   // The port line is read by the tests when --port 0 is used.
   std::printf("allmende listening on %s:%u\n", o.address.c_str(), server.port());
   std::fflush(stdout);

@@ -3,6 +3,7 @@
 #include <rapidjson/error/en.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 namespace allmende {
@@ -33,7 +34,11 @@ size_t depthOf(const Json& v, size_t limit) {
 }  // namespace
 
 Status parseJson(std::string_view text, JsonDocument& doc, const JsonLimits& limits) {
-  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+  // RapidJSON's SIMD string scanning works on NUL-terminated input only (its length-based
+  // Parse goes character by character), so parse a terminated copy; a NUL inside is an error.
+  if (std::memchr(text.data(), '\0', text.size())) return badRequestData("invalid JSON: NUL character");
+  std::string terminated(text);
+  doc.Parse<rapidjson::kParseIterativeFlag>(terminated.c_str());
   if (doc.HasParseError()) {
     return badRequestData(std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
                           ": " + rapidjson::GetParseError_En(doc.GetParseError()));

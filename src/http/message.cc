@@ -1,5 +1,7 @@
 #include "http/message.h"
 
+#include <cctype>
+
 namespace allmende::http {
 
 std::string_view Request::header(std::string_view lowerName) const {
@@ -31,6 +33,22 @@ int hexValue(char c) {
   return -1;
 }
 }  // namespace
+
+std::string percentEncode(std::string_view in, std::string_view keep) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size());
+  for (unsigned char c : in) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || keep.find(static_cast<char>(c)) != std::string_view::npos) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 15]);
+    }
+  }
+  return out;
+}
 
 bool percentDecode(std::string_view in, std::string& out) {
   out.clear();

@@ -35,6 +35,8 @@ struct Response {
   void setHeader(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
 };
 
+// Percent-encodes everything but letters, digits, "-_.~" and the characters in `keep`.
+std::string percentEncode(std::string_view in, std::string_view keep = "");
 // Percent-decodes `in`; false on a malformed escape.
 bool percentDecode(std::string_view in, std::string& out);
 // Splits "a=1&b=2" into decoded pairs; false on a malformed escape.

@@ -159,7 +159,7 @@ Server::Server(ServerOptions options, Handler handler, ErrorResponder onError) :
 
 Server::~Server() { stop(); }
 
-Status Server::start() {
+Status Server::listen() {
   beast::error_code ec;
   auto address = asio::ip::make_address(impl_->options.address, ec);
   if (ec) return invalidRequest("invalid listen address " + impl_->options.address);
@@ -173,11 +173,14 @@ Status Server::start() {
                   "cannot listen on " + impl_->options.address + ":" + std::to_string(impl_->options.port) + ": " +
                       ec.message());
   }
+  return Status::ok();
+}
+
+void Server::serve() {
   impl_->accept();
   for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
     impl_->threads.emplace_back([this] { impl_->io.run(); });
   }
-  return Status::ok();
 }
 
 uint16_t Server::port() const {

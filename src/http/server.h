@@ -34,9 +34,11 @@ class Server {
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
-  // Binds and starts serving on background threads. Fails if the address cannot be bound.
-  Status start();
-  // The bound port (after start).
+  // Binds the address (connections queue until serve()). Fails if it cannot be bound.
+  Status listen();
+  // Starts accepting and answering on background threads. Requires a successful listen().
+  void serve();
+  // The bound port (after listen).
   uint16_t port() const;
   // Stops accepting, closes connections and joins the threads. Idempotent.
   void stop();

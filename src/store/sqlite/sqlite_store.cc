@@ -266,8 +266,9 @@ void SqliteStore::releaseReader(std::unique_ptr<Reader> r) {
 }
 
 namespace {
+// `text` is a column value: SQLite terminates it with NUL, which RapidJSON's fast path needs.
 Status parseDoc(std::string_view text, JsonDocument& doc) {
-  doc.Parse(text.data(), text.size());
+  doc.Parse(text.data());
   if (doc.HasParseError()) return internalError("corrupt entity document in store");
   return Status::ok();
 }
@@ -396,6 +397,11 @@ Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const Ent
   QueryResult result;
   size_t matched = 0;
   const size_t end = q.offset + q.limit;
+  // Candidates are parsed into one scratch document whose memory is recycled row by row; only
+  // the entities of the page are copied out.
+  char buffer[32 << 10];
+  rapidjson::MemoryPoolAllocator<> scratchMemory(buffer, sizeof buffer);
+  JsonDocument scratch(&scratchMemory);
   for (;;) {
     int rc = s->step();
     if (rc == SQLITE_DONE) break;
@@ -403,11 +409,15 @@ Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const Ent
       s->reset();
       return sqliteError(lease->conn.get(), rc, "query entities");
     }
-    JsonDocument doc;
-    ALLMENDE_RETURN_IF_ERROR(parseDoc(s->text(0), doc));
-    if (!hasAnyAttribute(doc, q.attrs)) continue;
-    if (q.match && !q.match(doc)) continue;
-    if (matched >= q.offset && matched < end) result.entities.push_back(std::move(doc));
+    scratch.SetNull();
+    scratchMemory.Clear();
+    ALLMENDE_RETURN_IF_ERROR(parseDoc(s->text(0), scratch));
+    if (!hasAnyAttribute(scratch, q.attrs)) continue;
+    if (q.match && !q.match(scratch)) continue;
+    if (matched >= q.offset && matched < end) {
+      result.entities.emplace_back();
+      result.entities.back().CopyFrom(scratch, result.entities.back().GetAllocator());
+    }
     ++matched;
     if (!q.count && matched >= end) break;
   }
