@@ -1,5 +1,7 @@
 // allmende: the command line. `allmende serve` runs the platform.
 #include <CLI/CLI.hpp>
+#include <malloc.h>
+
 #include <csignal>
 #include <filesystem>
 #include <spdlog/spdlog.h>
@@ -29,6 +31,10 @@ struct ServeOptions {
 };
 
 int serve(const ServeOptions& o) {
+  // glibc gives each thread that allocates concurrently its own arena and keeps freed memory in
+  // it; with many handler threads parsing large batches that more than doubled resident memory
+  // (measured: 590 MiB vs 245 MiB after 100,000 entities). Two arenas suffice on this workload.
+  mallopt(M_ARENA_MAX, 2);
   // Signals are taken by sigwait below; block them before any thread starts.
   sigset_t signals;
   sigemptyset(&signals);
