@@ -22,7 +22,9 @@ class Call {
       : request_(request), services_(services), pathParams_(std::move(pathParams)) {}
 
   http::Request& request() { return request_; }
+  const http::Request& request() const { return request_; }
   Services& services() { return services_; }
+  const Services& services() const { return services_; }
   const std::string& pathParam(const std::string& name) const { return pathParams_.at(name); }
   const std::string* param(std::string_view name) const { return request_.param(name); }
 

@@ -84,7 +84,7 @@ Status readPaging(const Call& call, store::EntityQuery& q) {
     out = std::stoul(*v);
     return Status::ok();
   };
-  const ApiOptions& opts = const_cast<Call&>(call).services().options;
+  const ApiOptions& opts = call.services().options;
   q.limit = opts.defaultLimit;
   ALLMENDE_RETURN_IF_ERROR(number("limit", q.limit));
   ALLMENDE_RETURN_IF_ERROR(number("offset", q.offset));
@@ -101,7 +101,7 @@ Status readPaging(const Call& call, store::EntityQuery& q) {
 
 // The URL of the same query at another offset, for Link rel="next"/"prev" (NGSI-LD 5.5.9).
 std::string pageUrl(const Call& call, size_t offset) {
-  const http::Request& r = const_cast<Call&>(call).request();
+  const http::Request& r = call.request();
   std::string url = r.path + "?";
   for (const auto& [k, v] : r.query) {
     if (k == "offset") continue;

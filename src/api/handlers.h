@@ -1,4 +1,4 @@
-// The NGSI-LD API handlers, one function per operation; the route table (routes.cc) binds them
+// The NGSI-LD API handlers, one function per operation; the route table (router.cc) binds them
 // to verbs and paths.
 #pragma once
 
