@@ -77,6 +77,75 @@ struct CompiledQuery {
   }
 };
 
+// The index value of a q literal; nullopt for kinds the value index does not order like q does
+// (dates and times compare temporally, not as text).
+std::optional<store::IndexValue> indexValueOf(const query::Value& v) {
+  switch (v.kind) {
+    case query::ValueKind::kNumber: return v.number;
+    case query::ValueKind::kBoolean: return v.boolean ? 1.0 : 0.0;
+    case query::ValueKind::kString:
+    case query::ValueKind::kUri: return v.text;
+    default: return std::nullopt;
+  }
+}
+
+// A value index hint from one q term on a plain attribute (no sub-attribute, member, compound
+// key or linked entity), or nullopt.
+std::optional<store::ValueHint> hintOfTerm(const query::QueryTerm& t) {
+  const query::AttrPath& p = t.path;
+  if (p.names.size() != 1 || !p.member.empty() || !p.keys.empty() || p.linked) return std::nullopt;
+  store::ValueHint h;
+  h.attr = p.names[0];
+  auto bound = [&](size_t i) { return t.values.size() > i ? indexValueOf(t.values[i]) : std::nullopt; };
+  // A string literal is compared as written with most kinds and expanded with VocabProperty.
+  bool expandedDiffers = std::any_of(t.values.begin(), t.values.end(), [](const query::Value& v) {
+    return (v.kind == query::ValueKind::kString || v.kind == query::ValueKind::kUri) && v.expanded != v.text;
+  });
+  switch (t.op) {
+    case query::Operator::kEqual:
+      if (t.range) {
+        if (expandedDiffers) return std::nullopt;
+        h.lower = bound(0);
+        h.upper = bound(1);
+        if (!h.lower || !h.upper) return std::nullopt;
+        return h;
+      }
+      for (const auto& v : t.values) {
+        auto iv = indexValueOf(v);
+        if (!iv) return std::nullopt;
+        h.anyOf.push_back(*iv);
+        if ((v.kind == query::ValueKind::kString || v.kind == query::ValueKind::kUri) && v.expanded != v.text)
+          h.anyOf.push_back(v.expanded);
+      }
+      return h;
+    case query::Operator::kGreater:
+    case query::Operator::kGreaterEq:
+      if (expandedDiffers || !(h.lower = bound(0))) return std::nullopt;
+      return h;
+    case query::Operator::kLess:
+    case query::Operator::kLessEq:
+      if (expandedDiffers || !(h.upper = bound(0))) return std::nullopt;
+      return h;
+    default:
+      return std::nullopt;
+  }
+}
+
+// The first term of q (q itself, or a member of its top-level AND) that yields a hint. Every
+// entity matching q satisfies that term, so the hint is a necessary condition.
+std::optional<store::ValueHint> valueHintOf(const query::QueryExpr& q) {
+  if (q.kind == query::QueryExpr::Kind::kTerm) return hintOfTerm(q.term);
+  if (q.kind != query::QueryExpr::Kind::kAnd) return std::nullopt;
+  std::optional<store::ValueHint> best;
+  for (const auto& child : q.children) {
+    if (child.kind != query::QueryExpr::Kind::kTerm) continue;
+    auto h = hintOfTerm(child.term);
+    // Prefer equality (it streams in order) over ranges.
+    if (h && (!best || (best->anyOf.empty() && h->anyOf.size() == 1))) best = std::move(h);
+  }
+  return best;
+}
+
 }  // namespace
 
 std::vector<std::string> splitList(const std::string& s) {
@@ -192,6 +261,7 @@ Result<store::EntityQuery> planEntityQuery(const QueryFilters& f, const ld::Cont
     auto q = query::parseQ(f.q, expand);
     if (!q) return q.status();
     state->q = std::move(q).value();
+    out.valueHint = valueHintOf(*state->q);
   }
   if (!f.scopeQ.empty()) {
     auto s = query::parseScopeQ(f.scopeQ);

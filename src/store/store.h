@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "common/json.h"
@@ -37,6 +38,19 @@ struct WriteOp {
   std::function<Result<WriteEffect>(const Json* current)> apply;
 };
 
+// A value of the attribute value index: numbers (booleans as 0 and 1) or strings.
+using IndexValue = std::variant<double, std::string>;
+
+// A necessary condition derived from `q` that the attribute value index can answer: the entity
+// has attribute `attr` with one of `anyOf`, or (when anyOf is empty) a value within the
+// inclusive bounds. The index holds every scalar an attribute exposes to q (value, object,
+// vocab, languageMap, valueList and objectList elements), so the condition never loses a match.
+struct ValueHint {
+  std::string attr;
+  std::vector<IndexValue> anyOf;
+  std::optional<IndexValue> lower, upper;
+};
+
 // The filters of an entity query, already parsed and expanded. A null predicate means "no filter".
 struct EntityQuery {
   std::vector<std::string> ids;          // any of these ids
@@ -50,6 +64,7 @@ struct EntityQuery {
     double minX, minY, maxX, maxY;
   };
   std::optional<Box> geoBox;
+  std::optional<ValueHint> valueHint;
   size_t offset = 0;
   size_t limit = 20;
   bool count = false;  // compute the total number of matches

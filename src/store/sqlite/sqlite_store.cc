@@ -1,15 +1,17 @@
 #include "store/sqlite/sqlite_store.h"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <future>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "common/json.h"
-#include "geo/geometry.h"
+#include "store/sqlite/index_entries.h"
 #include "store/sqlite/sqlite_handles.h"
 #include "store/sqlite/zorder.h"
 
@@ -18,6 +20,8 @@ namespace {
 
 using sqlite::Connection;
 using sqlite::sqliteError;
+using sqlite::IndexEntries;
+using sqlite::indexEntriesOf;
 using sqlite::Statement;
 
 // Entities are clustered by (tenant, seq): seq is the creation order, the stable order of query
@@ -47,6 +51,13 @@ CREATE TABLE IF NOT EXISTS geo_points (
   PRIMARY KEY (tenant, attr, z, seq)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS geo_index USING rtree (gid, minX, maxX, minY, maxY, +tenant, +attr);
+CREATE TABLE IF NOT EXISTS attr_values (
+  tenant TEXT NOT NULL,
+  attr   TEXT NOT NULL,
+  v      ANY NOT NULL,           -- a scalar the attribute exposes to q (index_entries.h)
+  seq    INTEGER NOT NULL,
+  PRIMARY KEY (tenant, attr, v, seq)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS tenants (
   name    TEXT PRIMARY KEY,
   created INTEGER NOT NULL DEFAULT (unixepoch())
@@ -60,46 +71,9 @@ struct WriterStatements {
   Statement load, insert, update, remove;
   Statement insertType, removeType;
   Statement geoInsert, geoRemove, pointInsert, pointRemove;
+  Statement valueInsert, valueRemove;
   Statement savepoint, release, rollbackTo;
 };
-
-// What an entity contributes to the secondary indexes; compared to skip unchanged index rows.
-struct IndexEntries {
-  std::vector<std::string> types;
-  struct Geo {
-    std::string attr;
-    geo::BoundingBox box;
-    bool point;  // a Point: indexed in geo_points at box.minX, box.minY
-    bool operator==(const Geo& o) const {
-      return attr == o.attr && point == o.point && box.minX == o.box.minX && box.minY == o.box.minY &&
-             box.maxX == o.box.maxX && box.maxY == o.box.maxY;
-    }
-  };
-  std::vector<Geo> geo;
-};
-
-IndexEntries indexEntriesOf(const Json& entity) {
-  IndexEntries out;
-  if (const Json* types = findMember(entity, "type"); types && types->IsArray()) {
-    for (const auto& t : types->GetArray()) {
-      if (t.IsString()) out.types.emplace_back(asView(t));
-    }
-  }
-  const Json* attrs = findMember(entity, "attrs");
-  if (!attrs || !attrs->IsObject()) return out;
-  for (const auto& attr : attrs->GetObject()) {
-    if (!attr.value.IsArray()) continue;
-    for (const auto& inst : attr.value.GetArray()) {
-      const Json* type = findMember(inst, "type");
-      const Json* value = findMember(inst, "value");
-      if (!type || !value || !type->IsString() || asView(*type) != "GeoProperty") continue;
-      const Json* gtype = findMember(*value, "type");
-      bool point = gtype && gtype->IsString() && asView(*gtype) == "Point";
-      if (auto box = geo::bboxOf(*value)) out.geo.push_back({std::string(asView(attr.name)), *box, point});
-    }
-  }
-  return out;
-}
 
 struct PendingWrite {
   const TenantId* tenant;
@@ -216,6 +190,8 @@ Status SqliteStore::init() {
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoRemove, "DELETE FROM geo_index WHERE gid=?1"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointInsert, "INSERT OR IGNORE INTO geo_points (tenant, attr, z, seq) VALUES (?1, ?2, ?3, ?4)"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointRemove, "DELETE FROM geo_points WHERE tenant=?1 AND attr=?2 AND z=?3 AND seq=?4"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.valueInsert, "INSERT OR IGNORE INTO attr_values (tenant, attr, v, seq) VALUES (?1, ?2, ?3, ?4)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.valueRemove, "DELETE FROM attr_values WHERE tenant=?1 AND attr=?2 AND v=?3 AND seq=?4"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.savepoint, "SAVEPOINT op"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.release, "RELEASE op"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.rollbackTo, "ROLLBACK TO op"));
@@ -273,6 +249,14 @@ Status parseDoc(std::string_view text, JsonDocument& doc) {
   return Status::ok();
 }
 
+void bindIndexValue(Statement& s, int i, const IndexValue& v) {
+  if (const double* d = std::get_if<double>(&v)) {
+    s.bind(i, *d);
+  } else {
+    s.bindStatic(i, std::get<std::string>(v));
+  }
+}
+
 // A SQL string literal (tenant names are validated by the API; quoting keeps this safe anyway).
 std::string quoteLiteral(std::string_view s) {
   std::string out = "'";
@@ -316,6 +300,14 @@ namespace {
 // The SQL of a query: one index drives the scan (ids, else the spatial index, else one type, else
 // the tenant), rows come in seq order, and the exact filters run on each row in C++. Parameters:
 // ?1 tenant, then the ids, the types, or the box (minX, minY, maxX, maxY) and attribute.
+// Whether the value index drives the query: always for one value (it streams in seq order);
+// for value lists and ranges (whose matches must be collected and sorted first) only when no type
+// index can stream instead or when every match must be visited anyway (count).
+bool usesValueIndex(const EntityQuery& q) {
+  if (!q.valueHint || (q.valueHint->anyOf.empty() && !q.valueHint->lower && !q.valueHint->upper)) return false;
+  return q.valueHint->anyOf.size() == 1 || q.typeIris.empty() || q.count;
+}
+
 std::string querySql(const EntityQuery& q) {
   int n = 2;
   auto placeholders = [&](size_t count) {
@@ -326,6 +318,7 @@ std::string querySql(const EntityQuery& q) {
   if (!q.ids.empty()) {
     return "SELECT doc FROM entities WHERE tenant=?1 AND id IN (" + placeholders(q.ids.size()) + ") ORDER BY seq";
   }
+  if (usesValueIndex(q) && !q.geoBox) n = 3;  // ?2 is the attribute
   if (q.geoBox) {
     // One range scan per Z-order range (SQLite does not turn an OR of ranges into index scans here).
     std::string candidates;
@@ -337,6 +330,22 @@ std::string querySql(const EntityQuery& q) {
            std::to_string(kGeoSlots) +
            " FROM geo_index WHERE minX<=?4 AND maxX>=?2 AND minY<=?5 AND maxY>=?3 AND tenant=?1 AND attr=?6)"
            " ORDER BY seq";
+  }
+  if (usesValueIndex(q)) {
+    const ValueHint& h = *q.valueHint;
+    if (h.anyOf.size() == 1) {  // the index yields this value's entities in seq order
+      return "SELECT e.doc FROM attr_values a CROSS JOIN entities e ON e.tenant=a.tenant AND e.seq=a.seq "
+             "WHERE a.tenant=?1 AND a.attr=?2 AND a.v=?3 ORDER BY a.seq";
+    }
+    std::string condition;
+    if (!h.anyOf.empty()) {
+      condition = "v IN (" + placeholders(h.anyOf.size()) + ")";
+    } else {
+      if (h.lower) condition = "v >= ?" + std::to_string(n++);
+      if (h.upper) condition += std::string(condition.empty() ? "" : " AND ") + "v <= ?" + std::to_string(n++);
+    }
+    return "SELECT doc FROM entities WHERE tenant=?1 AND seq IN (SELECT seq FROM attr_values WHERE tenant=?1 AND "
+           "attr=?2 AND " + condition + ") ORDER BY seq";
   }
   if (q.typeIris.size() == 1) {
     return "SELECT e.doc FROM entity_types t CROSS JOIN entities e ON e.tenant=t.tenant AND e.seq=t.seq "
@@ -368,21 +377,56 @@ void bindQuery(Statement& s, const TenantId& tenant, const EntityQuery& q) {
       s.bind(n++, r.first);
       s.bind(n++, r.second);
     }
+  } else if (usesValueIndex(q)) {
+    const ValueHint& h = *q.valueHint;
+    s.bindStatic(n++, h.attr);
+    for (const auto& v : h.anyOf) bindIndexValue(s, n++, v);
+    if (h.anyOf.empty() && h.lower) bindIndexValue(s, n++, *h.lower);
+    if (h.anyOf.empty() && h.upper) bindIndexValue(s, n++, *h.upper);
   } else {
     for (const auto& t : q.typeIris) s.bindStatic(n++, t);
   }
 }
 }  // namespace
 
-Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const EntityQuery& q) {
+Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const EntityQuery& query) {
   auto reader = acquireReader();
   if (!reader) return reader.status();
   ReaderLease lease(this, std::move(reader).value());
+  // Values of a hint that no entity has cannot contribute a match: dropping them often leaves
+  // one value, whose index streams in order (a string literal comes with its VocabProperty
+  // expansion, which is rarely present).
+  EntityQuery pruned;
+  const EntityQuery* qp = &query;
+  if (query.valueHint && query.valueHint->anyOf.size() > 1) {
+    auto probe = lease->statement("SELECT 1 FROM attr_values WHERE tenant=?1 AND attr=?2 AND v=?3 LIMIT 1");
+    if (!probe) return probe.status();
+    std::vector<IndexValue> present;
+    for (const auto& v : query.valueHint->anyOf) {
+      Statement& s = **probe;
+      s.bindStatic(1, tenant);
+      s.bindStatic(2, query.valueHint->attr);
+      bindIndexValue(s, 3, v);
+      int rc = s.step();
+      s.reset();
+      if (rc == SQLITE_ROW) present.push_back(v);
+      else if (rc != SQLITE_DONE) return sqliteError(lease->conn.get(), rc, "probe value index");
+    }
+    if (present.empty()) {
+      QueryResult none;
+      if (query.count) none.total = 0;
+      return none;
+    }
+    pruned = query;
+    pruned.valueHint->anyOf = std::move(present);
+    qp = &pruned;
+  }
+  const EntityQuery& q = *qp;
   // Statements with long IN lists are not worth caching.
   std::string sql = querySql(q);
   Statement uncached;
   Statement* s = nullptr;
-  if (q.ids.size() + q.typeIris.size() <= 8) {
+  if (q.ids.size() + q.typeIris.size() + (q.valueHint ? q.valueHint->anyOf.size() : 0) <= 8) {
     auto st = lease->statement(sql);
     if (!st) return st.status();
     s = *st;
@@ -644,6 +688,22 @@ Status SqliteStore::updateIndexes(const TenantId& tenant, int64_t seq, const Ind
       ws_.insertType.bindStatic(2, t);
       ws_.insertType.bind(3, seq);
       ALLMENDE_RETURN_IF_ERROR(run(ws_.insertType, "index type"));
+    }
+  }
+  // Attribute values: only the difference (sensor updates change one or two values).
+  std::vector<std::pair<std::string, IndexValue>> gone, added;
+  std::set_difference(before.values.begin(), before.values.end(), after.values.begin(), after.values.end(),
+                      std::back_inserter(gone));
+  std::set_difference(after.values.begin(), after.values.end(), before.values.begin(), before.values.end(),
+                      std::back_inserter(added));
+  for (auto* list : {&gone, &added}) {
+    Statement& s = list == &gone ? ws_.valueRemove : ws_.valueInsert;
+    for (const auto& [attr, value] : *list) {
+      s.bindStatic(1, tenant);
+      s.bindStatic(2, attr);
+      bindIndexValue(s, 3, value);
+      s.bind(4, seq);
+      ALLMENDE_RETURN_IF_ERROR(run(s, "index attribute value"));
     }
   }
   if (before.geo != after.geo) {
