@@ -164,5 +164,66 @@ TEST_F(SqliteStoreTest, GeoBoxPrefilterNeverLosesAMatch) {
   }
 }
 
+TEST_F(SqliteStoreTest, ValueHintFindsEveryEntityWithTheValueInOrder) {
+  // Values reach the index from every kind of attribute q compares at the top level.
+  const char* kinds[] = {
+      R"({"type":"Property","value":%s})",
+      R"({"type":"Property","value":[7,%s]})",
+      R"({"type":"ListProperty","valueList":[%s]})",
+      R"({"type":"LanguageProperty","languageMap":{"de":%s}})",
+  };
+  const char* values[] = {"\"red\"", "\"blue\"", "3", "4.5", "true"};
+  std::vector<WriteOp> ops;
+  std::vector<std::pair<int, int>> truth;  // entity -> value index
+  for (int i = 0; i < 200; ++i) {
+    int v = (i * 7) % 5, k = (i * 3) % 4;
+    char attr[256];
+    std::snprintf(attr, sizeof attr, kinds[k], values[v]);
+    std::string id = "urn:v:" + std::to_string(i);
+    ops.push_back(put(id, R"({"id":")" + id + R"(","type":["T"],"attrs":{"color":[)" + attr + "]}}"));
+    truth.emplace_back(i, v);
+  }
+  ops.push_back(put("urn:v:rel", R"({"id":"urn:v:rel","type":["T"],"attrs":{"color":[{"type":"Relationship","object":"urn:x:red"}]}})"));
+  for (const auto& st : store_->write("", std::move(ops))) ASSERT_TRUE(st.isOk());
+
+  auto idsFor = [&](ValueHint h) {
+    EntityQuery q;
+    q.valueHint = std::move(h);
+    q.limit = 1000;
+    std::vector<std::string> ids;
+    auto result = store_->queryEntities("", q);
+    EXPECT_TRUE(result.isOk());
+    if (!result.isOk()) return ids;
+    for (auto& e : result->entities) ids.emplace_back(asView(e["id"]));
+    return ids;
+  };
+  std::vector<IndexValue> asIndex = {std::string("red"), std::string("blue"), 3.0, 4.5, 1.0};
+  for (int v = 0; v < 5; ++v) {
+    std::vector<std::string> expected;
+    for (auto [i, value] : truth) {
+      if (value == v) expected.push_back("urn:v:" + std::to_string(i));
+    }
+    ValueHint h;
+    h.attr = "color";
+    h.anyOf = {asIndex[v]};
+    EXPECT_EQ(idsFor(h), expected) << "value " << v;
+    // With an absent extra value (pruned), the answer is the same.
+    h.anyOf.push_back(std::string("absent"));
+    EXPECT_EQ(idsFor(h), expected) << "value " << v << " with an absent alternative";
+  }
+  ValueHint range;
+  range.attr = "color";
+  range.lower = 3.0;
+  range.upper = 4.0;
+  auto inRange = idsFor(range);
+  size_t threes = 0;
+  for (auto [i, value] : truth) threes += value == 2;
+  EXPECT_EQ(inRange.size(), threes);  // only the value 3 lies in [3, 4]
+  ValueHint rel;
+  rel.attr = "color";
+  rel.anyOf = {std::string("urn:x:red")};
+  EXPECT_EQ(idsFor(rel), std::vector<std::string>{"urn:v:rel"});
+}
+
 }  // namespace
 }  // namespace allmende::store
