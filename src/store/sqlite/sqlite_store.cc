@@ -98,6 +98,7 @@ class SqliteStore final : public Store {
 
  private:
   // A read-only connection with its statement cache, lent to one thread at a time.
+ public:
   struct Reader {
     Connection conn;
     std::unordered_map<std::string, Statement> statements;
@@ -105,7 +106,11 @@ class SqliteStore final : public Store {
   };
   class ReaderLease;
 
+ private:
+
   Result<std::unique_ptr<Reader>> acquireReader();
+  // A reader for this thread: the one it already holds, or one from the pool.
+  Result<ReaderLease> leaseReader();
   void releaseReader(std::unique_ptr<Reader> r);
 
   void writerLoop();
@@ -128,7 +133,9 @@ class SqliteStore final : public Store {
   std::thread writerThread_;
 
   std::mutex readersMutex_;
-  std::vector<std::unique_ptr<Reader>> readers_;  // GUARDED_BY(readersMutex_)
+  std::condition_variable readersCv_;
+  std::vector<std::unique_ptr<Reader>> readers_;  // GUARDED_BY(readersMutex_): idle readers
+  size_t readersOpen_ = 0;                        // GUARDED_BY(readersMutex_)
 
   std::mutex tenantsMutex_;
   std::unordered_set<std::string> tenants_;  // GUARDED_BY(tenantsMutex_)
@@ -138,15 +145,35 @@ class SqliteStore final : public Store {
 };
 
 // Returns a Reader to the pool when it goes out of scope.
+// The reader a thread holds, so that a read nested in another (a linked entity looked up while
+// a query runs) shares its connection instead of waiting for a second one.
+thread_local const void* tlsReaderOwner = nullptr;
+thread_local SqliteStore::Reader* tlsReader = nullptr;
+
 class SqliteStore::ReaderLease {
  public:
-  ReaderLease(SqliteStore* s, std::unique_ptr<Reader> r) : store_(s), reader_(std::move(r)) {}
-  ~ReaderLease() { store_->releaseReader(std::move(reader_)); }
-  Reader* operator->() { return reader_.get(); }
+  // Owns `r` and returns it to the pool at the end.
+  ReaderLease(SqliteStore* s, std::unique_ptr<Reader> r) : store_(s), owned_(std::move(r)), reader_(owned_.get()) {
+    tlsReaderOwner = s;
+    tlsReader = reader_;
+  }
+  // Borrows the reader the thread already holds.
+  explicit ReaderLease(Reader* borrowed) : reader_(borrowed) {}
+  ReaderLease(ReaderLease&& o) noexcept
+      : store_(std::exchange(o.store_, nullptr)), owned_(std::move(o.owned_)), reader_(o.reader_) {}
+  ReaderLease& operator=(ReaderLease&&) = delete;
+  ~ReaderLease() {
+    if (!owned_) return;
+    tlsReaderOwner = nullptr;
+    tlsReader = nullptr;
+    store_->releaseReader(std::move(owned_));
+  }
+  Reader* operator->() { return reader_; }
 
  private:
-  SqliteStore* store_;
-  std::unique_ptr<Reader> reader_;
+  SqliteStore* store_ = nullptr;
+  std::unique_ptr<Reader> owned_;
+  Reader* reader_;
 };
 
 Result<Statement*> SqliteStore::Reader::statement(const std::string& sql) {
@@ -222,23 +249,46 @@ SqliteStore::~SqliteStore() {
 
 Result<std::unique_ptr<SqliteStore::Reader>> SqliteStore::acquireReader() {
   {
-    std::lock_guard<std::mutex> lock(readersMutex_);
+    // At most maxReaders connections: more would only compete for the same cores, and each
+    // holds a page cache of its own.
+    std::unique_lock<std::mutex> lock(readersMutex_);
+    readersCv_.wait(lock, [&] { return !readers_.empty() || readersOpen_ < options_.maxReaders; });
     if (!readers_.empty()) {
       auto r = std::move(readers_.back());
       readers_.pop_back();
       return r;
     }
+    ++readersOpen_;
   }
   auto conn = Connection::open(options_.path, true);
-  if (!conn) return conn.status();
+  Status st = conn.isOk() ? Status::ok() : conn.status();
   auto r = std::make_unique<Reader>();
-  r->conn = std::move(conn).value();
+  if (st.isOk()) {
+    r->conn = std::move(conn).value();
+    st = r->conn.exec("PRAGMA cache_size=-" + std::to_string(options_.readerCacheKiB));
+  }
+  if (!st.isOk()) {
+    std::lock_guard<std::mutex> lock(readersMutex_);
+    --readersOpen_;
+    readersCv_.notify_one();
+    return st;
+  }
   return r;
 }
 
+Result<SqliteStore::ReaderLease> SqliteStore::leaseReader() {
+  if (tlsReaderOwner == this && tlsReader) return ReaderLease(tlsReader);
+  auto r = acquireReader();
+  if (!r) return r.status();
+  return ReaderLease(this, std::move(r).value());
+}
+
 void SqliteStore::releaseReader(std::unique_ptr<Reader> r) {
-  std::lock_guard<std::mutex> lock(readersMutex_);
-  readers_.push_back(std::move(r));
+  {
+    std::lock_guard<std::mutex> lock(readersMutex_);
+    readers_.push_back(std::move(r));
+  }
+  readersCv_.notify_one();
 }
 
 namespace {
@@ -279,9 +329,9 @@ bool hasAnyAttribute(const Json& entity, const std::vector<std::string>& attrs) 
 }  // namespace
 
 Result<JsonDocument> SqliteStore::getEntity(const TenantId& tenant, const std::string& id) {
-  auto reader = acquireReader();
-  if (!reader) return reader.status();
-  ReaderLease lease(this, std::move(reader).value());
+  auto leased = leaseReader();
+  if (!leased) return leased.status();
+  ReaderLease& lease = *leased;
   auto st = lease->statement("SELECT doc FROM entities WHERE tenant=?1 AND id=?2");
   if (!st) return st.status();
   Statement& s = **st;
@@ -390,9 +440,9 @@ void bindQuery(Statement& s, const TenantId& tenant, const EntityQuery& q) {
 }  // namespace
 
 Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const EntityQuery& query) {
-  auto reader = acquireReader();
-  if (!reader) return reader.status();
-  ReaderLease lease(this, std::move(reader).value());
+  auto leased = leaseReader();
+  if (!leased) return leased.status();
+  ReaderLease& lease = *leased;
   // Values of a hint that no entity has cannot contribute a match: dropping them often leaves
   // one value, whose index streams in order (a string literal comes with its VocabProperty
   // expansion, which is rarely present).
@@ -471,9 +521,9 @@ Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const Ent
 }
 
 Result<std::vector<AttributeStat>> SqliteStore::attributeStats(const TenantId& tenant) {
-  auto reader = acquireReader();
-  if (!reader) return reader.status();
-  ReaderLease lease(this, std::move(reader).value());
+  auto leased = leaseReader();
+  if (!leased) return leased.status();
+  ReaderLease& lease = *leased;
   std::vector<AttributeStat> out;
   // Types with their entity counts (attribute ""), then per type and attribute.
   static const std::string kTypes = "SELECT type, count(*) FROM entity_types WHERE tenant=?1 GROUP BY type";
@@ -517,9 +567,9 @@ StoreStats SqliteStore::stats() {
     std::lock_guard<std::mutex> lock(statsMutex_);
     s = stats_;
   }
-  auto reader = acquireReader();
-  if (reader) {
-    ReaderLease lease(this, std::move(reader).value());
+  auto leased = leaseReader();
+  if (leased) {
+    ReaderLease& lease = *leased;
     auto st = lease->statement("SELECT count(*) FROM entities");
     if (st && (*st)->step() == SQLITE_ROW) s.entities = static_cast<size_t>((*st)->int64(0));
     if (st) (*st)->reset();

@@ -17,6 +17,8 @@ struct SqliteOptions {
   // of the machine (fsync at every group commit).
   std::string durability = "normal";
   size_t maxOpsPerCommit = 4096;  // upper bound on one group commit
+  size_t maxReaders = 4;         // read connections; further readers wait for one
+  size_t readerCacheKiB = 16384;  // page cache of each read connection
 };
 
 // Opens or creates the store. Fails with ServiceUnavailable if the file cannot be opened.
