@@ -84,7 +84,6 @@ struct AttributeStat {
 };
 
 struct StoreStats {
-  size_t entities = 0;
   size_t writeBatches = 0;   // group commits
   size_t writeOps = 0;
 };

@@ -1,0 +1,146 @@
+// The SQLite store's class, shared by its reading (sqlite_store.cc) and writing
+// (sqlite_writer.cc) halves. Private to store/sqlite.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "store/sqlite/dictionary.h"
+#include "store/sqlite/index_entries.h"
+#include "store/sqlite/sqlite_handles.h"
+#include "store/sqlite/sqlite_store.h"
+
+namespace allmende::store::sqlite {
+
+// Entities are clustered by (tenant, seq): seq is the creation order, the stable order of query
+// results, so a tenant scan reads in order without a separate index. Tenants, entity types and
+// attribute names are integer ids (dictionary.h) in every index. GeoProperty Points go to
+// geo_points under their Z-order key; other geometries to the R*Tree, where the k-th
+// GeoProperty instance of entity seq is gid = seq * kGeoSlots + k. attr_values holds every
+// scalar an attribute exposes to q (index_entries.h).
+inline constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS entities (
+  tenant INTEGER NOT NULL,
+  seq    INTEGER NOT NULL,
+  id     TEXT NOT NULL,
+  doc    TEXT NOT NULL,        -- the entity in the internal form, as JSON
+  PRIMARY KEY (tenant, seq)
+) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS entities_by_id ON entities (tenant, id);
+CREATE TABLE IF NOT EXISTS entity_types (
+  tenant INTEGER NOT NULL,
+  type   INTEGER NOT NULL,
+  seq    INTEGER NOT NULL,
+  PRIMARY KEY (tenant, type, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS geo_points (
+  tenant INTEGER NOT NULL,
+  attr   INTEGER NOT NULL,
+  z      INTEGER NOT NULL,
+  seq    INTEGER NOT NULL,
+  PRIMARY KEY (tenant, attr, z, seq)
+) WITHOUT ROWID;
+CREATE VIRTUAL TABLE IF NOT EXISTS geo_index USING rtree (gid, minX, maxX, minY, maxY, +tenant, +attr);
+CREATE TABLE IF NOT EXISTS attr_values (
+  tenant INTEGER NOT NULL,
+  attr   INTEGER NOT NULL,
+  v      ANY NOT NULL,
+  seq    INTEGER NOT NULL,
+  PRIMARY KEY (tenant, attr, v, seq)
+) WITHOUT ROWID;
+)sql";
+inline constexpr int64_t kGeoSlots = 1024;  // GeoProperty instances indexed per entity
+inline constexpr size_t kZRanges = 8;       // key ranges of a box query on geo_points
+
+// `text` is a column value: SQLite terminates it with NUL, which RapidJSON's fast path needs.
+Status parseDoc(std::string_view text, JsonDocument& doc);
+void bindIndexValue(Statement& s, int i, const IndexValue& v);
+
+// Statements of the writer connection, prepared once.
+struct WriterStatements {
+  Statement load, insert, update, remove;
+  Statement insertType, removeType;
+  Statement geoInsert, geoRemove, pointInsert, pointRemove;
+  Statement valueInsert, valueRemove;
+  Statement savepoint, release, rollbackTo;
+};
+
+struct PendingWrite {
+  const TenantId* tenant;
+  std::vector<WriteOp>* ops;
+  std::vector<Status> results;
+  std::promise<void> done;
+};
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
+  ~SqliteStore() override;
+
+  Status init();
+
+  Result<JsonDocument> getEntity(const TenantId& tenant, const std::string& id) override;
+  Result<QueryResult> queryEntities(const TenantId& tenant, const EntityQuery& q) override;
+  std::vector<Status> write(const TenantId& tenant, std::vector<WriteOp> ops) override;
+  Result<std::vector<AttributeStat>> attributeStats(const TenantId& tenant) override;
+  bool tenantExists(const TenantId& tenant) override;
+  StoreStats stats() override;
+
+  // A read-only connection with its statement cache, lent to one thread at a time.
+  struct Reader {
+    Connection conn;
+    std::unordered_map<std::string, Statement> statements;
+    Result<Statement*> statement(const std::string& sql);
+  };
+  class ReaderLease;
+
+ private:
+  Result<std::unique_ptr<Reader>> acquireReader();
+  // A reader for this thread: the one it already holds, or one from the pool.
+  Result<ReaderLease> leaseReader();
+  void releaseReader(std::unique_ptr<Reader> r);
+  // Runs a scan and applies the exact filters and paging of `q` to its rows.
+  Result<QueryResult> runQuery(Reader& reader, const std::string& sql, size_t paramCount,
+                               const std::function<void(Statement&)>& bind, const EntityQuery& q);
+
+  // sqlite_writer.cc
+  Status prepareWriter();
+  void writerLoop();
+  void commitGroup(std::vector<PendingWrite*>& group);
+  Status applyPending(PendingWrite& p, size_t& opCount);
+  Status applyOp(int64_t tenant, WriteOp& op);
+  Status run(Statement& s, const char* what);
+  // Makes the index rows of entity `seq` go from `before` to `after`.
+  Status updateIndexes(int64_t tenant, int64_t seq, const IndexEntries& before, const IndexEntries& after);
+
+  SqliteOptions options_;
+  Connection writer_;
+  WriterStatements ws_;
+  int64_t lastSeq_ = 0;  // writer thread only
+  Dictionary tenants_{"tenants"};
+  Dictionary terms_{"terms"};
+
+  std::mutex queueMutex_;
+  std::condition_variable queueCv_;
+  std::deque<PendingWrite*> queue_;  // GUARDED_BY(queueMutex_)
+  bool stopping_ = false;            // GUARDED_BY(queueMutex_)
+  std::thread writerThread_;
+
+  std::mutex readersMutex_;
+  std::condition_variable readersCv_;
+  std::vector<std::unique_ptr<Reader>> readers_;  // GUARDED_BY(readersMutex_): idle readers
+  size_t readersOpen_ = 0;                        // GUARDED_BY(readersMutex_)
+
+  std::mutex statsMutex_;
+  StoreStats stats_;  // GUARDED_BY(statsMutex_)
+};
+
+}  // namespace allmende::store::sqlite

@@ -1,0 +1,266 @@
+// The write half of the SQLite store: one writer thread, group commit, per-op savepoints, and
+// the maintenance of the secondary indexes.
+#include <algorithm>
+#include <iterator>
+
+#include "store/sqlite/sqlite_store_impl.h"
+#include "store/sqlite/zorder.h"
+
+namespace allmende::store::sqlite {
+
+Status SqliteStore::prepareWriter() {
+  auto prep = [&](Statement& s, std::string_view sql) -> Status {
+    auto r = Statement::prepare(writer_.get(), sql);
+    if (!r) return r.status();
+    s = std::move(r).value();
+    return Status::ok();
+  };
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.load, "SELECT seq, doc FROM entities WHERE tenant=?1 AND id=?2"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.insert, "INSERT INTO entities (tenant, seq, id, doc) VALUES (?1, ?2, ?3, ?4)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.update, "UPDATE entities SET doc=?3 WHERE tenant=?1 AND seq=?2"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.remove, "DELETE FROM entities WHERE tenant=?1 AND seq=?2"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.insertType, "INSERT OR IGNORE INTO entity_types (tenant, type, seq) VALUES (?1, ?2, ?3)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.removeType, "DELETE FROM entity_types WHERE tenant=?1 AND type=?2 AND seq=?3"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoInsert,
+                                "INSERT INTO geo_index (gid, minX, maxX, minY, maxY, tenant, attr) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoRemove, "DELETE FROM geo_index WHERE gid=?1"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointInsert, "INSERT OR IGNORE INTO geo_points (tenant, attr, z, seq) VALUES (?1, ?2, ?3, ?4)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointRemove, "DELETE FROM geo_points WHERE tenant=?1 AND attr=?2 AND z=?3 AND seq=?4"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.valueInsert, "INSERT OR IGNORE INTO attr_values (tenant, attr, v, seq) VALUES (?1, ?2, ?3, ?4)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.valueRemove, "DELETE FROM attr_values WHERE tenant=?1 AND attr=?2 AND v=?3 AND seq=?4"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.savepoint, "SAVEPOINT op"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.release, "RELEASE op"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.rollbackTo, "ROLLBACK TO op"));
+  auto max = Statement::prepare(writer_.get(), "SELECT coalesce(max(seq), 0) FROM entities");
+  if (!max) return max.status();
+  if (max->step() == SQLITE_ROW) lastSeq_ = max->int64(0);
+  return Status::ok();
+}
+
+std::vector<Status> SqliteStore::write(const TenantId& tenant, std::vector<WriteOp> ops) {
+  PendingWrite pending{&tenant, &ops, {}, {}};
+  auto done = pending.done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(queueMutex_);
+    if (stopping_) return std::vector<Status>(ops.size(), Status(ErrorType::kServiceUnavailable, "shutting down"));
+    queue_.push_back(&pending);
+  }
+  queueCv_.notify_one();
+  done.wait();
+  return std::move(pending.results);
+}
+
+void SqliteStore::writerLoop() {
+  for (;;) {
+    std::vector<PendingWrite*> group;
+    {
+      std::unique_lock<std::mutex> lock(queueMutex_);
+      queueCv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      size_t ops = 0;
+      while (!queue_.empty() && (group.empty() || ops + queue_.front()->ops->size() <= options_.maxOpsPerCommit)) {
+        ops += queue_.front()->ops->size();
+        group.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    commitGroup(group);
+  }
+}
+
+void SqliteStore::commitGroup(std::vector<PendingWrite*>& group) {
+  auto failAll = [&](const Status& st) {
+    tenants_.discard();
+    terms_.discard();
+    for (auto* p : group) {
+      p->results.assign(p->ops->size(), st);
+      p->done.set_value();
+    }
+  };
+  Status st = writer_.exec("BEGIN IMMEDIATE");
+  if (!st.isOk()) return failAll(st);
+  size_t opCount = 0;
+  for (auto* p : group) {
+    st = applyPending(*p, opCount);
+    if (!st.isOk()) {
+      writer_.exec("ROLLBACK");
+      return failAll(st);
+    }
+  }
+  st = writer_.exec("COMMIT");
+  if (!st.isOk()) {
+    writer_.exec("ROLLBACK");
+    return failAll(st);
+  }
+  tenants_.publish();
+  terms_.publish();
+  {
+    std::lock_guard<std::mutex> lock(statsMutex_);
+    stats_.writeBatches++;
+    stats_.writeOps += opCount;
+  }
+  for (auto* p : group) p->done.set_value();
+}
+
+// The ops of one caller. A failing op leaves no trace (savepoint) and does not fail the others;
+// a tenant comes into being with its first successful write, not with a failed one.
+Status SqliteStore::applyPending(PendingWrite& p, size_t& opCount) {
+  const size_t tenantMark = tenants_.mark();
+  const bool newTenant = !tenants_.contains(*p.tenant);
+  auto tenant = tenants_.intern(*p.tenant);
+  if (!tenant) return tenant.status();
+  p.results.reserve(p.ops->size());
+  bool anyApplied = false;
+  for (auto& op : *p.ops) {
+    const size_t termMark = terms_.mark();
+    Status st = run(ws_.savepoint, "savepoint");
+    if (st.isOk()) {
+      st = applyOp(*tenant, op);
+      if (!st.isOk()) {
+        run(ws_.rollbackTo, "rollback to savepoint");
+        terms_.rollbackTo(termMark);
+      }
+      run(ws_.release, "release savepoint");
+    }
+    anyApplied = anyApplied || st.isOk();
+    p.results.push_back(std::move(st));
+    ++opCount;
+  }
+  if (newTenant && !anyApplied && tenants_.mark() > tenantMark) {
+    // The tenant row was interned for nothing: remove it again.
+    ALLMENDE_RETURN_IF_ERROR(writer_.exec("DELETE FROM tenants WHERE id=" + std::to_string(*tenant)));
+    tenants_.rollbackTo(tenantMark);
+  }
+  return Status::ok();
+}
+
+Status SqliteStore::run(Statement& s, const char* what) {
+  int rc = s.step();
+  s.reset();
+  return rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::ok() : sqliteError(writer_.get(), rc, what);
+}
+
+Status SqliteStore::applyOp(int64_t tenant, WriteOp& op) {
+  Statement& load = ws_.load;
+  load.bind(1, tenant);
+  load.bindStatic(2, op.entityId);
+  int rc = load.step();
+  int64_t seq = 0;
+  JsonDocument current;
+  if (rc == SQLITE_ROW) {
+    seq = load.int64(0);
+    Status parsed = parseDoc(load.text(1), current);
+    if (!parsed.isOk()) {
+      load.reset();
+      return parsed;
+    }
+  } else if (rc != SQLITE_DONE) {
+    load.reset();
+    return sqliteError(writer_.get(), rc, "load entity");
+  }
+  load.reset();
+
+  Result<WriteEffect> effect = op.apply(seq ? &current : nullptr);
+  if (!effect) return effect.status();
+  const IndexEntries before = seq ? indexEntriesOf(current) : IndexEntries{};
+  switch (effect->kind) {
+    case WriteEffect::Kind::kNone:
+      return Status::ok();
+    case WriteEffect::Kind::kDelete:
+      if (!seq) return Status::ok();
+      ALLMENDE_RETURN_IF_ERROR(updateIndexes(tenant, seq, before, IndexEntries{}));
+      ws_.remove.bind(1, tenant);
+      ws_.remove.bind(2, seq);
+      return run(ws_.remove, "delete entity");
+    case WriteEffect::Kind::kUpsert:
+      break;
+  }
+  const Json& entity = effect->entity;
+  IndexEntries after = indexEntriesOf(entity);
+  if (after.geo.size() > static_cast<size_t>(kGeoSlots)) {
+    return badRequestData("an entity may have at most " + std::to_string(kGeoSlots) + " GeoProperty instances");
+  }
+  std::string text = toJsonString(entity);
+  if (seq) {
+    ws_.update.bind(1, tenant);
+    ws_.update.bind(2, seq);
+    ws_.update.bindStatic(3, text);
+    ALLMENDE_RETURN_IF_ERROR(run(ws_.update, "update entity"));
+  } else {
+    seq = ++lastSeq_;
+    ws_.insert.bind(1, tenant);
+    ws_.insert.bind(2, seq);
+    ws_.insert.bindStatic(3, op.entityId);
+    ws_.insert.bindStatic(4, text);
+    ALLMENDE_RETURN_IF_ERROR(run(ws_.insert, "insert entity"));
+  }
+  return updateIndexes(tenant, seq, before, after);
+}
+
+Status SqliteStore::updateIndexes(int64_t tenant, int64_t seq, const IndexEntries& before, const IndexEntries& after) {
+  auto termId = [&](const std::string& iri) { return terms_.intern(iri); };
+  if (before.types != after.types) {
+    for (const auto* list : {&before.types, &after.types}) {
+      Statement& s = list == &before.types ? ws_.removeType : ws_.insertType;
+      for (const auto& t : *list) {
+        auto id = termId(t);
+        if (!id) return id.status();
+        s.bind(1, tenant);
+        s.bind(2, *id);
+        s.bind(3, seq);
+        ALLMENDE_RETURN_IF_ERROR(run(s, "index type"));
+      }
+    }
+  }
+  // Attribute values: only the difference (sensor updates change one or two values).
+  std::vector<std::pair<std::string, IndexValue>> gone, added;
+  std::set_difference(before.values.begin(), before.values.end(), after.values.begin(), after.values.end(),
+                      std::back_inserter(gone));
+  std::set_difference(after.values.begin(), after.values.end(), before.values.begin(), before.values.end(),
+                      std::back_inserter(added));
+  for (const auto* list : {&gone, &added}) {
+    Statement& s = list == &gone ? ws_.valueRemove : ws_.valueInsert;
+    for (const auto& [attr, value] : *list) {
+      auto id = termId(attr);
+      if (!id) return id.status();
+      s.bind(1, tenant);
+      s.bind(2, *id);
+      bindIndexValue(s, 3, value);
+      s.bind(4, seq);
+      ALLMENDE_RETURN_IF_ERROR(run(s, "index attribute value"));
+    }
+  }
+  if (before.geo == after.geo) return Status::ok();
+  for (const auto* list : {&before.geo, &after.geo}) {
+    const bool removing = list == &before.geo;
+    for (size_t k = 0; k < list->size(); ++k) {
+      const auto& g = (*list)[k];
+      auto attr = termId(g.attr);
+      if (!attr) return attr.status();
+      if (g.point) {
+        Statement& s = removing ? ws_.pointRemove : ws_.pointInsert;
+        s.bind(1, tenant);
+        s.bind(2, *attr);
+        s.bind(3, zKey(g.box.minX, g.box.minY));
+        s.bind(4, seq);
+        ALLMENDE_RETURN_IF_ERROR(run(s, "index point"));
+      } else if (removing) {
+        ws_.geoRemove.bind(1, seq * kGeoSlots + static_cast<int64_t>(k));
+        ALLMENDE_RETURN_IF_ERROR(run(ws_.geoRemove, "remove geometry"));
+      } else {
+        ws_.geoInsert.bind(1, seq * kGeoSlots + static_cast<int64_t>(k));
+        ws_.geoInsert.bind(2, g.box.minX);
+        ws_.geoInsert.bind(3, g.box.maxX);
+        ws_.geoInsert.bind(4, g.box.minY);
+        ws_.geoInsert.bind(5, g.box.maxY);
+        ws_.geoInsert.bind(6, tenant);
+        ws_.geoInsert.bind(7, *attr);
+        ALLMENDE_RETURN_IF_ERROR(run(ws_.geoInsert, "index geometry"));
+      }
+    }
+  }
+  return Status::ok();
+}
+
+}  // namespace allmende::store::sqlite
