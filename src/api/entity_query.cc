@@ -146,6 +146,13 @@ std::optional<store::ValueHint> valueHintOf(const query::QueryExpr& q) {
   return best;
 }
 
+// A type selection that is one type or an OR of types (4.17 `A,B` / `A|B`).
+bool isUnionOfTypes(const query::TypeSelector& t) {
+  if (t.kind == query::TypeSelector::Kind::kLeaf) return true;
+  if (t.kind != query::TypeSelector::Kind::kOr) return false;
+  return std::all_of(t.children.begin(), t.children.end(), isUnionOfTypes);
+}
+
 }  // namespace
 
 std::vector<std::string> splitList(const std::string& s) {
@@ -251,6 +258,19 @@ Result<store::EntityQuery> planEntityQuery(const QueryFilters& f, const ld::Cont
   // Index hints are only safe when every selector constrains them.
   if (!allHaveIds) out.ids.clear();
   if (!allHaveTypes) out.typeIris.clear();
+  // With no selector, or one that is just ids or just an OR of types, the index answers the
+  // selection exactly and the selector needs no check per entity.
+  if (f.selectors.empty()) {
+    out.selectionExact = true;
+  } else if (f.selectors.size() == 1 && f.selectors[0].idPattern.empty()) {
+    const CompiledSelector& only = state->selectors[0];
+    bool justIds = !only.ids.empty() && !only.type;
+    bool justTypes = only.ids.empty() && only.type && isUnionOfTypes(*only.type);
+    if (justIds || justTypes) {
+      out.selectionExact = true;
+      state->selectors.clear();
+    }
+  }
 
   for (const auto& a : f.attrs) {
     auto iri = model::expandAttributeName(a, ctx);
@@ -283,7 +303,9 @@ Result<store::EntityQuery> planEntityQuery(const QueryFilters& f, const ld::Cont
       out.geoBox = store::EntityQuery::Box{state->geo->query().geoproperty, box->minX, box->minY, box->maxX, box->maxY};
     }
   }
-  out.match = [state](const Json& e) { return state->matches(e); };
+  if (!state->selectors.empty() || state->q || state->scopeQ || state->geo) {
+    out.match = [state](const Json& e) { return state->matches(e); };
+  }
   return out;
 }
 

@@ -55,6 +55,9 @@ struct ValueHint {
 struct EntityQuery {
   std::vector<std::string> ids;          // any of these ids
   std::vector<std::string> typeIris;     // candidate types (the index is used when non-empty)
+  // True when ids/typeIris (or their absence: the whole tenant) select exactly the candidates,
+  // so that only `match` (if any) remains to be checked per entity.
+  bool selectionExact = false;
   std::vector<std::string> attrs;        // entity must have at least one of these attributes
   // Exact filters evaluated on each candidate (idPattern, type selection, q, scopeQ, geoQ).
   std::function<bool(const Json& entity)> match;

@@ -186,6 +186,7 @@ struct ScanPlan {
   std::string sql;
   std::vector<Param> params;
   bool empty = false;  // a condition no entity can meet (an unknown type, attribute or value)
+  bool bySelection = false;  // driven by the ids, the types or the tenant (not geo or values)
 
   std::string next(Param p) {
     params.push_back(std::move(p));
@@ -222,6 +223,7 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
   if (!q.ids.empty()) {
     std::vector<Param> ids(q.ids.begin(), q.ids.end());
     p.sql = select + " AND id IN (" + p.list(ids) + ") ORDER BY seq";
+    p.bySelection = true;
     return p;
   }
   if (q.geoBox) {
@@ -273,13 +275,15 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     if (types.size() == 1) {
       p.sql = "SELECT e.doc FROM entity_types y CROSS JOIN entities e ON e.tenant=y.tenant AND e.seq=y.seq "
               "WHERE y.tenant=" + t + " AND y.type=" + p.next(types[0]) + " ORDER BY y.seq";
-      return p;
+    } else {
+      p.sql = select + " AND seq IN (SELECT seq FROM entity_types WHERE tenant=" + t + " AND type IN (" +
+              p.list(types) + ")) ORDER BY seq";
     }
-    p.sql = select + " AND seq IN (SELECT seq FROM entity_types WHERE tenant=" + t + " AND type IN (" +
-            p.list(types) + ")) ORDER BY seq";
+    p.bySelection = true;
     return p;
   }
   p.sql = select + " ORDER BY seq";
+  p.bySelection = true;
   return p;
 }
 
@@ -317,15 +321,39 @@ Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const Ent
   }
   ScanPlan plan = planScan(*tid, q, hint ? &*hint : nullptr, terms_);
   if (plan.empty) return empty;
-  return runQuery(*lease, plan.sql, plan.params.size(), [&](Statement& s) {
-    for (size_t i = 0; i < plan.params.size(); ++i) {
-      const Param& p = plan.params[i];
-      int n = static_cast<int>(i + 1);
-      if (const int64_t* v = std::get_if<int64_t>(&p)) s.bind(n, *v);
-      else if (const double* d = std::get_if<double>(&p)) s.bind(n, *d);
-      else s.bindStatic(n, std::get<std::string>(p));
-    }
-  }, q);
+  auto bind = [](const std::vector<Param>& params) {
+    return [&params](Statement& s) {
+      for (size_t i = 0; i < params.size(); ++i) {
+        const Param& p = params[i];
+        int n = static_cast<int>(i + 1);
+        if (const int64_t* v = std::get_if<int64_t>(&p)) s.bind(n, *v);
+        else if (const double* d = std::get_if<double>(&p)) s.bind(n, *d);
+        else s.bindStatic(n, std::get<std::string>(p));
+      }
+    };
+  };
+  if (!(plan.bySelection && q.selectionExact && !q.match && q.attrs.empty())) {
+    return runQuery(*lease, plan.sql, plan.params.size(), bind(plan.params), q);
+  }
+  // Every scanned row is a match: SQLite pages and counts without a document being parsed, so
+  // any offset of a type or tenant listing costs an index walk, not a parse per skipped row.
+  std::optional<size_t> total;
+  if (q.count) {
+    auto counted = lease->statement("SELECT count(*) FROM (" + plan.sql + ")");
+    if (!counted) return counted.status();
+    bind(plan.params)(**counted);
+    int rc = (*counted)->step();
+    if (rc != SQLITE_ROW) return sqliteError(lease->conn.get(), rc, "count entities");
+    total = static_cast<size_t>((*counted)->int64(0));
+    (*counted)->reset();
+  }
+  std::string sql = plan.sql + " LIMIT " + plan.next(static_cast<int64_t>(q.limit)) + " OFFSET " +
+                    plan.next(static_cast<int64_t>(q.offset));
+  EntityQuery page;
+  page.limit = q.limit;
+  auto result = runQuery(*lease, sql, plan.params.size(), bind(plan.params), page);
+  if (result) result->total = total;
+  return result;
 }
 
 Result<QueryResult> SqliteStore::runQuery(Reader& reader, const std::string& sql, size_t paramCount,
