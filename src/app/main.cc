@@ -12,6 +12,7 @@
 #include "http/server.h"
 #include "ld/context_loader.h"
 #include "ld/context_store.h"
+#include "store/sqlite/context_repository.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace allmende::app {
@@ -78,6 +79,12 @@ int serve(const ServeOptions& o) {
   ld::ContextStore::Options co;
   co.baseUrl = o.baseUrl.empty() ? "http://localhost:" + std::to_string(server.port()) : o.baseUrl;
   ld::ContextStore contexts(co, ld::makeHttpContextLoader());
+  auto hosted = store::openSqliteContextRepository(so.path);
+  if (hosted) st = contexts.restoreHosted(**hosted);
+  if (!hosted || !st.isOk()) {
+    spdlog::error("cannot open the hosted @contexts: {}", (hosted ? st : hosted.status()).toString());
+    return 1;
+  }
 
   if (o.demo) {
     st = seedDemo(**store, *contexts.core(), systemClock());

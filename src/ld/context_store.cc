@@ -151,10 +151,25 @@ Result<ContextInfo> ContextStore::add(const Json& body, ContextKind kind) {
   e.info.kind = kind;
   e.info.createdAt = now();
   e.info.body = toJsonString(body);
+  if (repository_) ALLMENDE_RETURN_IF_ERROR(repository_->save(e.info));
   std::lock_guard lock(mu_);
   ContextInfo info = e.info;
   documents_.emplace(info.url, std::move(e));
   return info;
+}
+
+Status ContextStore::restoreHosted(HostedContextRepository& repository) {
+  auto stored = repository.load();
+  if (!stored) return stored.status();
+  std::lock_guard lock(mu_);
+  for (auto& info : *stored) {
+    info.url = hostedUrl(info.localId);
+    Entry e;
+    e.info = std::move(info);
+    documents_[e.info.url] = std::move(e);
+  }
+  repository_ = &repository;
+  return Status::ok();
 }
 
 std::vector<ContextInfo> ContextStore::list(std::optional<ContextKind> kind) const {
@@ -182,6 +197,9 @@ Status ContextStore::remove(std::string_view localId, bool reload) {
     if (e == nullptr) return notFound("no @context with id " + std::string(localId));
     url = e->info.url;
     if (!reload) {
+      if (repository_ && e->info.kind != ContextKind::kCached) {
+        ALLMENDE_RETURN_IF_ERROR(repository_->remove(localId));
+      }
       documents_.erase(url);
       processed_.clear();  // processed contexts may embed the removed document
       return Status::ok();

@@ -43,6 +43,16 @@ struct ContextInfo {
   std::string body;       // the document text {"@context": ...}
 };
 
+// Where hosted contexts outlive the process (a table of the entity store). Implementations are
+// thread-safe; every call is durable when it returns OK.
+class HostedContextRepository {
+ public:
+  virtual ~HostedContextRepository() = default;
+  virtual Result<std::vector<ContextInfo>> load() = 0;
+  virtual Status save(const ContextInfo& info) = 0;
+  virtual Status remove(std::string_view localId) = 0;
+};
+
 class ContextStore {
  public:
   struct Options {
@@ -79,6 +89,9 @@ class ContextStore {
   // Cached context: fetches it again now (LdContextNotAvailable on failure, entry kept);
   // reload on a Hosted context is BadRequestData.
   Status remove(std::string_view localId, bool reload = false);
+  // Keeps Hosted and ImplicitlyCreated contexts in `repository` from now on, after loading the
+  // ones it holds (their URLs follow the current base URL). Call once, before serving.
+  Status restoreHosted(HostedContextRepository& repository);
   // The URL under which a hosted context with this id is served.
   std::string hostedUrl(std::string_view localId) const;
 
@@ -108,6 +121,7 @@ class ContextStore {
   // All known documents by URL (Cached, Hosted, ImplicitlyCreated). GUARDED_BY(mu_)
   std::unordered_map<std::string, Entry> documents_;
   uint64_t nextId_ = 1;  // GUARDED_BY(mu_)
+  HostedContextRepository* repository_ = nullptr;  // set once before serving
 };
 
 }  // namespace allmende::ld
