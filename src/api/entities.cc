@@ -41,6 +41,15 @@ Status checkEntityId(const std::string& id) {
   return Status::ok();
 }
 
+// The expanded fragment of a write to /entities/{entityId} or its /attrs: tenant, body,
+// @context and entity id checked first.
+Result<JsonDocument> readFragment(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR(prepareWrite(call));
+  const std::string& id = call.pathParam("entityId");
+  ALLMENDE_RETURN_IF_ERROR(checkEntityId(id));
+  return model::expandFragment(call.body(), call.context(), id);
+}
+
 // NGSI-LD 5.2.18 UpdateResult, for 207 answers of append and update.
 std::string updateResultJson(const model::AttributeReport& report, const ld::Context& ctx) {
   rapidjson::StringBuffer buf;
@@ -255,26 +264,21 @@ http::Response replaceEntity(Call& call) {
 }
 
 http::Response mergeEntity(Call& call) {
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(prepareWrite(call));
-  const std::string& id = call.pathParam("entityId");
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
-  auto fragment = model::expandFragment(call.body(), call.context(), id);
+  auto fragment = readFragment(call);
   if (!fragment) return problemResponse(fragment.status());
   Micros now = call.now();
-  Status st = writeEntity(call, id, [&](const Json* cur) { return model::mergeEntity(cur, *fragment, now); });
+  Status st = writeEntity(call, call.pathParam("entityId"),
+                          [&](const Json* cur) { return model::mergeEntity(cur, *fragment, now); });
   return st.isOk() ? emptyResponse(204) : problemResponse(st);
 }
 
 http::Response appendAttributes(Call& call) {
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(prepareWrite(call));
-  const std::string& id = call.pathParam("entityId");
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
-  auto fragment = model::expandFragment(call.body(), call.context(), id);
+  auto fragment = readFragment(call);
   if (!fragment) return problemResponse(fragment.status());
   bool noOverwrite = hasOption(call.param("options"), "noOverwrite");
   Micros now = call.now();
   model::AttributeReport report;
-  Status st = writeEntity(call, id, [&](const Json* cur) {
+  Status st = writeEntity(call, call.pathParam("entityId"), [&](const Json* cur) {
     report = {};
     return model::appendAttributes(cur, *fragment, now, noOverwrite, &report);
   });
@@ -282,14 +286,11 @@ http::Response appendAttributes(Call& call) {
 }
 
 http::Response updateAttributes(Call& call) {
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(prepareWrite(call));
-  const std::string& id = call.pathParam("entityId");
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
-  auto fragment = model::expandFragment(call.body(), call.context(), id);
+  auto fragment = readFragment(call);
   if (!fragment) return problemResponse(fragment.status());
   Micros now = call.now();
   model::AttributeReport report;
-  Status st = writeEntity(call, id, [&](const Json* cur) {
+  Status st = writeEntity(call, call.pathParam("entityId"), [&](const Json* cur) {
     report = {};
     return model::updateAttributes(cur, *fragment, now, &report);
   });

@@ -248,8 +248,12 @@ Result<JsonDocument> updateAttributes(const Json* current, const Json& fragment,
   return r;
 }
 
-Result<JsonDocument> partialAttributeUpdate(const Json* current, const std::string& attr, const Json& instances,
-                                            Micros now) {
+namespace {
+// Applies `change` to the existing instance of `attr` with the datasetId of each given instance;
+// ResourceNotFound when one does not exist.
+template <typename Change>
+Result<JsonDocument> changeInstances(const Json* current, const std::string& attr, const Json& instances, Micros now,
+                                     Change change) {
   auto r = requireExisting(current);
   if (!r) return r;
   JsonDocument& e = *r;
@@ -258,28 +262,26 @@ Result<JsonDocument> partialAttributeUpdate(const Json* current, const std::stri
   for (const auto& inst : instances.GetArray()) {
     Json* old = existing ? findInstance(*existing, datasetIdOf(inst)) : nullptr;
     if (!old) return notFound("attribute not found in entity (with that datasetId)");
-    mergeInstance(*old, inst, ts, e.GetAllocator());
+    change(*old, inst, ts, e.GetAllocator());
   }
   touchEntity(e, ts);
   return r;
 }
+}  // namespace
+
+Result<JsonDocument> partialAttributeUpdate(const Json* current, const std::string& attr, const Json& instances,
+                                            Micros now) {
+  return changeInstances(current, attr, instances, now, mergeInstance);
+}
 
 Result<JsonDocument> replaceAttribute(const Json* current, const std::string& attr, const Json& instances,
                                       Micros now) {
-  auto r = requireExisting(current);
-  if (!r) return r;
-  JsonDocument& e = *r;
-  std::string ts = formatDateTime(now);
-  Json* existing = findMember(attrsOf(e), attr);
-  for (const auto& inst : instances.GetArray()) {
-    Json* old = existing ? findInstance(*existing, datasetIdOf(inst)) : nullptr;
-    if (!old) return notFound("attribute not found in entity (with that datasetId)");
-    Json fresh(inst, e.GetAllocator());
-    stamp(fresh, ts, old, e.GetAllocator());
-    *old = std::move(fresh);
-  }
-  touchEntity(e, ts);
-  return r;
+  return changeInstances(current, attr, instances, now,
+                         [](Json& old, const Json& inst, const std::string& ts, JsonAllocator& a) {
+                           Json fresh(inst, a);
+                           stamp(fresh, ts, &old, a);
+                           old = std::move(fresh);
+                         });
 }
 
 Result<JsonDocument> deleteAttribute(const Json* current, const std::string& attr, std::string_view datasetId,
