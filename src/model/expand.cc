@@ -290,6 +290,27 @@ class Expander {
   JsonAllocator& a_;
 };
 
+// The type (when given), scope and attributes of an entity or fragment into `out`.
+Status expandMembers(const Json& body, const Json* type, const ld::Context& ctx, const ExpandLimits& limits,
+                     JsonDocument& out) {
+  auto& a = out.GetAllocator();
+  Expander ex(ctx, limits, a);
+  if (type) {
+    Json types;
+    ALLMENDE_RETURN_IF_ERROR(ex.types(*type, types));
+    out.AddMember("type", types, a);
+  }
+  if (const Json* scope = findMember(body, "scope")) {
+    Json s;
+    ALLMENDE_RETURN_IF_ERROR(ex.scopes(*scope, s));
+    out.AddMember("scope", s, a);
+  }
+  Json attrs;
+  ALLMENDE_RETURN_IF_ERROR(ex.attributes(body, attrs));
+  out.AddMember("attrs", attrs, a);
+  return Status::ok();
+}
+
 }  // namespace
 
 Result<JsonDocument> expandEntity(const Json& body, const ld::Context& ctx, const ExpandLimits& limits) {
@@ -303,46 +324,20 @@ Result<JsonDocument> expandEntity(const Json& body, const ld::Context& ctx, cons
   if (!type) return badRequestData("entity type is missing");
 
   JsonDocument out(rapidjson::kObjectType);
-  auto& a = out.GetAllocator();
-  Expander ex(ctx, limits, a);
-  out.AddMember("id", Json(*id, a), a);
-  Json types;
-  ALLMENDE_RETURN_IF_ERROR(ex.types(*type, types));
-  out.AddMember("type", types, a);
-  if (const Json* scope = findMember(body, "scope")) {
-    Json s;
-    ALLMENDE_RETURN_IF_ERROR(ex.scopes(*scope, s));
-    out.AddMember("scope", s, a);
-  }
-  Json attrs;
-  ALLMENDE_RETURN_IF_ERROR(ex.attributes(body, attrs));
-  out.AddMember("attrs", attrs, a);
+  out.AddMember("id", Json(*id, out.GetAllocator()), out.GetAllocator());
+  ALLMENDE_RETURN_IF_ERROR(expandMembers(body, type, ctx, limits, out));
   return out;
 }
 
 Result<JsonDocument> expandFragment(const Json& body, const ld::Context& ctx, std::string_view expectedId,
                                     const ExpandLimits& limits) {
   if (!body.IsObject()) return badRequestData("the payload must be a JSON object");
-  JsonDocument out(rapidjson::kObjectType);
-  auto& a = out.GetAllocator();
-  Expander ex(ctx, limits, a);
   if (const Json* id = findMember(body, "id")) {
     if (!id->IsString() || asView(*id) != expectedId)
       return badRequestData("the id in the payload does not match the entity id of the request");
   }
-  if (const Json* type = findMember(body, "type")) {
-    Json types;
-    ALLMENDE_RETURN_IF_ERROR(ex.types(*type, types));
-    out.AddMember("type", types, a);
-  }
-  if (const Json* scope = findMember(body, "scope")) {
-    Json s;
-    ALLMENDE_RETURN_IF_ERROR(ex.scopes(*scope, s));
-    out.AddMember("scope", s, a);
-  }
-  Json attrs;
-  ALLMENDE_RETURN_IF_ERROR(ex.attributes(body, attrs));
-  out.AddMember("attrs", attrs, a);
+  JsonDocument out(rapidjson::kObjectType);
+  ALLMENDE_RETURN_IF_ERROR(expandMembers(body, findMember(body, "type"), ctx, limits, out));
   return out;
 }
 
