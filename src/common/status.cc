@@ -25,6 +25,7 @@ ErrorInfo info(ErrorType t) {
     case ErrorType::kNotAcceptable: return {"NotAcceptable", "Not acceptable", 406};
     case ErrorType::kUnsupportedMediaType: return {"UnsupportedMediaType", "Unsupported media type", 415};
     case ErrorType::kPayloadTooLarge: return {"PayloadTooLarge", "Payload too large", 413};
+    case ErrorType::kHeadersTooLarge: return {"RequestHeaderFieldsTooLarge", "Request header fields too large", 431};
     case ErrorType::kMethodNotAllowed: return {"MethodNotAllowed", "Method not allowed", 405};
     case ErrorType::kConflict: return {"Conflict", "Conflict", 409};
     case ErrorType::kUnauthorized: return {"Unauthorized", "Unauthorized", 401};

@@ -29,6 +29,7 @@ enum class ErrorType {
   kNotAcceptable,         // HTTP 406
   kUnsupportedMediaType,  // HTTP 415
   kPayloadTooLarge,       // HTTP 413
+  kHeadersTooLarge,       // HTTP 431
   kMethodNotAllowed,      // HTTP 405
   kConflict,              // HTTP 409 (e.g. concurrent modification)
   kUnauthorized,          // HTTP 401

@@ -67,14 +67,23 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Waiting for the next request is bounded by the idle timeout; once its first bytes are there
+  // (or were pipelined), the whole request must arrive within the header timeout (slowloris).
   void read() {
+    if (buffer_.size() > 0) return readRequest();
+    stream_.expires_after(std::chrono::seconds(server_.options.idleTimeoutSeconds));
+    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+      if (ec) return self->close();
+      self->buffer_.commit(n);
+      self->readRequest();
+    });
+  }
+
+  void readRequest() {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.options.maxHeaderBytes));
     parser_->body_limit(server_.options.maxBodyBytes);
-    // The idle timeout covers waiting for the next request; a started request must complete within
-    // the header timeout (slowloris protection). Beast's tcp_stream has one timer, so use the smaller.
-    stream_.expires_after(std::chrono::seconds(
-        std::min(server_.options.idleTimeoutSeconds, server_.options.headerTimeoutSeconds)));
+    stream_.expires_after(std::chrono::seconds(server_.options.headerTimeoutSeconds));
     bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
   }
 
@@ -88,8 +97,8 @@ class Session : public std::enable_shared_from_this<Session> {
                       ? Status(ErrorType::kPayloadTooLarge, "request body larger than " +
                                                                 std::to_string(server_.options.maxBodyBytes) + " bytes")
                   : ec == bhttp::error::header_limit
-                      ? Status(ErrorType::kInvalidRequest, "request headers larger than " +
-                                                               std::to_string(server_.options.maxHeaderBytes) + " bytes")
+                      ? Status(ErrorType::kHeadersTooLarge, "request headers larger than " +
+                                                                std::to_string(server_.options.maxHeaderBytes) + " bytes")
                       : Status(ErrorType::kInvalidRequest, "malformed HTTP request: " + ec.message());
       // The connection is not reusable after a framing error.
       return send(server_.onError(st), 11, false);
