@@ -143,6 +143,15 @@ http::Response createEntity(Call& call) {
 namespace {
 // Runs a query and answers with one page of it (shared by GET /entities and POST query).
 http::Response answerQuery(Call& call, const QueryFilters& filters, bool queryObject) {
+  // NGSI-LD 5.7.2 / 6.4.3.2: a query names at least one of id, idPattern, type, attrs, q, geoQ
+  // (or scopeQ); listing everything needs local=true.
+  bool anyFilter = !filters.selectors.empty() || !filters.attrs.empty() || !filters.q.empty() ||
+                   !filters.scopeQ.empty() || !filters.georel.empty() || filters.geoQJson;
+  const std::string* local = call.param("local");
+  if (!anyFilter && !(local && *local == "true")) {
+    return problemResponse(badRequestData(
+        "a query needs at least one of id, idPattern, type, attrs, q, geoQ or scopeQ (or local=true)"));
+  }
   auto out = outputOptions(call, queryObject ? filters.attrs : std::vector<std::string>{});
   if (!out) return problemResponse(out.status());
   auto q = planEntityQuery(filters, call.context(), call.services().store, call.tenant());
