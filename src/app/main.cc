@@ -28,6 +28,8 @@ struct ServeOptions {
   std::string durability = "normal";
   size_t maxBodyBytes = 1 << 20;
   size_t maxLimit = 1000;
+  size_t maxBatch = 1000;
+  size_t maxJsonDepth = 64;
   std::string baseUrl;  // how clients reach this server (for hosted @context URLs)
 };
 
@@ -97,6 +99,8 @@ int serve(const ServeOptions& o) {
 
   api::Services services{**store, contexts, systemClock(), {}};
   services.options.maxLimit = o.maxLimit;
+  services.options.maxBatchEntities = o.maxBatch;
+  services.options.json.maxDepth = o.maxJsonDepth;
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.
@@ -129,6 +133,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   s->add_option("--max-body", serve.maxBodyBytes, "maximum request body in bytes")->capture_default_str();
   s->add_option("--max-limit", serve.maxLimit, "maximum page size")->capture_default_str();
+  s->add_option("--max-batch", serve.maxBatch, "maximum entities in one batch operation")->capture_default_str();
+  s->add_option("--max-json-depth", serve.maxJsonDepth, "maximum nesting of a JSON body")->capture_default_str();
   s->add_option("--base-url", serve.baseUrl, "public base URL of this server");
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return allmende::app::serve(serve);
