@@ -20,11 +20,14 @@ struct Server::Impl {
   ServerOptions options;
   Handler handler;
   ErrorResponder onError;
-  asio::io_context io{};
-  tcp::acceptor acceptor{io};
-  std::vector<std::thread> threads;
+  // Declared before io: sessions still queued in io at destruction count themselves out here.
   std::atomic<size_t> connections{0};
   std::atomic<bool> stopped{false};
+  asio::io_context io{};
+  tcp::acceptor acceptor{io};
+  // The acceptor is not thread-safe: accepting and closing run on this strand only.
+  asio::strand<asio::io_context::executor_type> acceptStrand = asio::make_strand(io);
+  std::vector<std::thread> threads;
 
   void accept();
 };
@@ -146,7 +149,8 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void Server::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(asio::make_strand(io), asio::bind_executor(acceptStrand, [this](beast::error_code ec,
+                                                                                            tcp::socket socket) {
     if (ec) {
       if (!acceptor.is_open()) return;
     } else if (connections.load() >= options.maxConnections) {
@@ -157,7 +161,7 @@ void Server::Impl::accept() {
       std::make_shared<Session>(std::move(socket), *this)->run();
     }
     if (acceptor.is_open()) accept();
-  });
+  }));
 }
 
 Server::Server(ServerOptions options, Handler handler, ErrorResponder onError) : impl_(std::make_unique<Impl>()) {
@@ -186,7 +190,7 @@ Status Server::listen() {
 }
 
 void Server::serve() {
-  impl_->accept();
+  asio::post(impl_->acceptStrand, [this] { impl_->accept(); });
   for (int i = 0; i < std::max(1, impl_->options.threads); ++i) {
     impl_->threads.emplace_back([this] { impl_->io.run(); });
   }
@@ -200,7 +204,7 @@ uint16_t Server::port() const {
 
 void Server::stop() {
   if (impl_->stopped.exchange(true)) return;
-  asio::post(impl_->io, [this] {
+  asio::post(impl_->acceptStrand, [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
   });

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -151,6 +152,9 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& dataD
   if (pipe(pipefd) != 0) return;
   pid_ = fork();
   if (pid_ == 0) {
+    // The server dies with the test process, also when the test crashes: an orphaned server
+    // would keep ctest waiting on the output pipe it inherited.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(pipefd[1], STDOUT_FILENO);
     close(pipefd[0]);
     close(pipefd[1]);
