@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 PORT ?= 1026
 DATA ?= ./data
 
-.PHONY: setup configure build run test test-unit test-api bench format clean
+.PHONY: setup configure build run test test-asan bench format clean
 
 setup:
 	@scripts/setup
@@ -21,6 +21,12 @@ run: build
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# The same tests against the Debug build with AddressSanitizer and UndefinedBehaviorSanitizer.
+test-asan: setup
+	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug > /dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
 bench: build
 	@bench/run $(BUILD_DIR)
