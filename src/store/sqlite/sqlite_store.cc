@@ -1,4 +1,5 @@
 // The read half of the SQLite store, its start and its reader pool. Writes: sqlite_writer.cc.
+#include <chrono>
 #include <variant>
 
 #include "store/sqlite/sqlite_store_impl.h"
@@ -94,8 +95,36 @@ Status SqliteStore::init() {
   ALLMENDE_RETURN_IF_ERROR(tenants_.open(writer_.get()));
   ALLMENDE_RETURN_IF_ERROR(terms_.open(writer_.get()));
   ALLMENDE_RETURN_IF_ERROR(prepareWriter());
+  // Instead of SQLite's automatic checkpoint (which syncs the file on the writer thread every
+  // 1000 pages), checkpointLoop() copies the log in the background; the writer only restarts
+  // the log when it has grown past walRestartFrames, which then costs little.
+  sqlite3_wal_hook(
+      writer_.get(),
+      [](void* self, sqlite3* db, const char*, int frames) {
+        if (frames >= static_cast<SqliteStore*>(self)->options_.walRestartFrames) {
+          sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_RESTART, nullptr, nullptr);
+        }
+        return SQLITE_OK;
+      },
+      this);
   writerThread_ = std::thread([this] { writerLoop(); });
+  checkpointThread_ = std::thread([this] { checkpointLoop(); });
   return Status::ok();
+}
+
+void SqliteStore::checkpointLoop() {
+  auto conn = Connection::open(options_.path, false);
+  // The connection reads the file header (and so learns it is in WAL mode) on first use.
+  if (!conn || !conn->exec("PRAGMA journal_mode=WAL").isOk()) return;
+  std::unique_lock<std::mutex> lock(queueMutex_);
+  while (!stopping_) {
+    checkpointCv_.wait_for(lock, std::chrono::milliseconds(options_.checkpointMillis));
+    lock.unlock();
+    // PASSIVE: copies what no reader still needs and never blocks the writer or readers.
+    int logFrames = 0, copied = 0;
+    sqlite3_wal_checkpoint_v2(conn->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &copied);
+    lock.lock();
+  }
 }
 
 SqliteStore::~SqliteStore() {
@@ -104,7 +133,9 @@ SqliteStore::~SqliteStore() {
     stopping_ = true;
   }
   queueCv_.notify_all();
+  checkpointCv_.notify_all();
   if (writerThread_.joinable()) writerThread_.join();
+  if (checkpointThread_.joinable()) checkpointThread_.join();
 }
 
 // ---- the reader pool --------------------------------------------------------------------------

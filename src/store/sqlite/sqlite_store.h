@@ -18,6 +18,8 @@ struct SqliteOptions {
   std::string durability = "normal";
   size_t maxOpsPerCommit = 4096;  // upper bound on one group commit
   size_t maxReaders = 4;         // read connections; further readers wait for one
+  int checkpointMillis = 200;    // period of the background WAL checkpoint
+  int walRestartFrames = 8192;   // log size (pages) at which the writer restarts the log
   size_t readerCacheKiB = 16384;  // page cache of each read connection
 };
 

@@ -139,6 +139,12 @@ class SqliteStore final : public Store {
   std::vector<std::unique_ptr<Reader>> readers_;  // GUARDED_BY(readersMutex_): idle readers
   size_t readersOpen_ = 0;                        // GUARDED_BY(readersMutex_)
 
+  // Checkpoints run here, not in the writer: a checkpoint syncs the file, and the writer must not
+  // wait for that between two group commits.
+  void checkpointLoop();
+  std::thread checkpointThread_;
+  std::condition_variable checkpointCv_;  // with queueMutex_; woken at stop
+
   std::mutex statsMutex_;
   StoreStats stats_;  // GUARDED_BY(statsMutex_)
 };
