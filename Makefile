@@ -4,6 +4,9 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 PORT ?= 1026
 DATA ?= ./data
+# ccache: hits also from another checkout of the same sources (CI clones into a fresh folder).
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: setup configure build run test test-asan bench format clean
 
