@@ -24,7 +24,7 @@ struct ServeOptions {
   uint16_t port = 1026;
   std::string dataDir = "./data";
   bool demo = false;
-  int threads = 16;
+  int threads = 8;
   std::string durability = "normal";
   size_t maxBodyBytes = 1 << 20;
   size_t maxLimit = 1000;

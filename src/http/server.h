@@ -15,7 +15,7 @@ namespace allmende::http {
 struct ServerOptions {
   std::string address = "0.0.0.0";
   uint16_t port = 1026;            // 0 = any free port (tests)
-  int threads = 16;                // handler threads; handlers may block on the store
+  int threads = 8;                 // handler threads; handlers may block on the store
   size_t maxBodyBytes = 1 << 20;   // larger bodies are answered 413
   size_t maxHeaderBytes = 16 << 10;
   int headerTimeoutSeconds = 30;   // time to receive a complete request once it started
