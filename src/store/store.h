@@ -29,10 +29,11 @@ struct WriteEffect {
   JsonDocument entity;
 };
 
-// One entity-level write. `apply` runs on the store's writer thread inside the transaction, with
-// the entity's current state (nullptr when it does not exist), so read-modify-write is atomic.
-// It must be pure apart from its result: it may run at most once, and its error is returned to
-// the caller unchanged with nothing written.
+// One entity-level write. `apply` gets the entity's state (nullptr when it does not exist) and
+// decides the new one; the store guarantees that the result it stores was computed from the
+// state current at commit, so read-modify-write is atomic. `apply` must be pure apart from its
+// result: it may run more than once (on a snapshot, then again on the current state), and its
+// error is returned to the caller unchanged with nothing written.
 struct WriteOp {
   std::string entityId;
   std::function<Result<WriteEffect>(const Json* current)> apply;

@@ -478,6 +478,41 @@ Result<std::vector<AttributeStat>> SqliteStore::attributeStats(const TenantId& t
   return out;
 }
 
+// Optimistic preparation of writes (sqlite_writer.cc stores the results): here, as it reads.
+void SqliteStore::prepare(const TenantId& tenant, std::vector<WriteOp>& ops, std::vector<PreparedOp>& out) {
+  out.resize(ops.size());
+  auto tid = tenants_.find(tenant);
+  auto leased = leaseReader();
+  if (!leased) return;  // the writer works everything out itself
+  ReaderLease& lease = *leased;
+  auto st = lease->statement("SELECT doc FROM entities WHERE tenant=?1 AND id=?2");
+  if (!st) return;
+  Statement& s = **st;
+  for (size_t i = 0; i < ops.size(); ++i) {
+    PreparedOp& p = out[i];
+    JsonDocument current;
+    if (tid) {
+      s.bind(1, *tid);
+      s.bindStatic(2, ops[i].entityId);
+      int rc = s.step();
+      if (rc == SQLITE_ROW) {
+        p.existed = true;
+        p.expected = s.text(0);
+        if (!parseDoc(p.expected, current).isOk()) {
+          s.reset();
+          continue;
+        }
+      } else if (rc != SQLITE_DONE) {
+        s.reset();
+        continue;
+      }
+      s.reset();
+    }
+    p.error = work(ops[i], p.existed ? &current : nullptr, p);
+    p.valid = true;
+  }
+}
+
 StoreStats SqliteStore::stats() {
   std::lock_guard<std::mutex> lock(statsMutex_);
   return stats_;

@@ -20,6 +20,7 @@ struct SqliteOptions {
   size_t maxReaders = 4;         // read connections; further readers wait for one
   int checkpointMillis = 200;    // period of the background WAL checkpoint
   int walRestartFrames = 8192;   // log size (pages) at which the writer restarts the log
+  size_t prepareMinOps = 16;     // writes with this many ops are prepared on the caller's thread
   size_t readerCacheKiB = 16384;  // page cache of each read connection
 };
 

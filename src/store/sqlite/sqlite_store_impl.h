@@ -73,9 +73,22 @@ struct WriterStatements {
   Statement savepoint, release, rollbackTo;
 };
 
+// An op worked out on the caller's thread against a snapshot (optimistic): the writer only
+// checks that the entity is still as it was and stores the result, else it runs `apply` itself.
+struct PreparedOp {
+  bool valid = false;
+  Status error;              // apply failed on the snapshot: the op's answer, nothing to write
+  bool existed = false;      // the snapshot had the entity ...
+  std::string expected;      // ... with this document text
+  WriteEffect::Kind kind = WriteEffect::Kind::kNone;
+  std::string text;          // the new document (kUpsert)
+  IndexEntries before, after;
+};
+
 struct PendingWrite {
   const TenantId* tenant;
   std::vector<WriteOp>* ops;
+  std::vector<PreparedOp> prepared;  // one per op
   std::vector<Status> results;
   std::promise<void> done;
 };
@@ -116,7 +129,11 @@ class SqliteStore final : public Store {
   void writerLoop();
   void commitGroup(std::vector<PendingWrite*>& group);
   Status applyPending(PendingWrite& p, size_t& opCount);
-  Status applyOp(int64_t tenant, WriteOp& op);
+  Status applyOp(int64_t tenant, WriteOp& op, const PreparedOp& prepared);
+  // Runs `apply` on the snapshot state of each op (caller's thread, reader connection).
+  void prepare(const TenantId& tenant, std::vector<WriteOp>& ops, std::vector<PreparedOp>& out);
+  // The work shared by prepare() and the writer: apply, check, serialize, index entries.
+  static Status work(WriteOp& op, const Json* current, PreparedOp& out);
   Status run(Statement& s, const char* what);
   // Makes the index rows of entity `seq` go from `before` to `after`.
   Status updateIndexes(int64_t tenant, int64_t seq, const IndexEntries& before, const IndexEntries& after);

@@ -39,7 +39,14 @@ Status SqliteStore::prepareWriter() {
 }
 
 std::vector<Status> SqliteStore::write(const TenantId& tenant, std::vector<WriteOp> ops) {
-  PendingWrite pending{&tenant, &ops, {}, {}};
+  PendingWrite pending{&tenant, &ops, {}, {}, {}};
+  // Large writes (batches) are worked out here, in parallel with the writer thread, which then
+  // mostly stores results. For a few ops the extra snapshot read costs more than it saves.
+  if (ops.size() >= options_.prepareMinOps) {
+    prepare(tenant, ops, pending.prepared);
+  } else {
+    pending.prepared.resize(ops.size());
+  }
   auto done = pending.done.get_future();
   {
     std::lock_guard<std::mutex> lock(queueMutex_);
@@ -112,11 +119,18 @@ Status SqliteStore::applyPending(PendingWrite& p, size_t& opCount) {
   if (!tenant) return tenant.status();
   p.results.reserve(p.ops->size());
   bool anyApplied = false;
-  for (auto& op : *p.ops) {
+  for (size_t i = 0; i < p.ops->size(); ++i) {
+    WriteOp& op = (*p.ops)[i];
+    const PreparedOp& prepared = p.prepared[i];
+    if (prepared.valid && !prepared.error.isOk()) {  // decided on the snapshot
+      p.results.push_back(prepared.error);
+      ++opCount;
+      continue;
+    }
     const size_t termMark = terms_.mark();
     Status st = run(ws_.savepoint, "savepoint");
     if (st.isOk()) {
-      st = applyOp(*tenant, op);
+      st = applyOp(*tenant, op, prepared);
       if (!st.isOk()) {
         run(ws_.rollbackTo, "rollback to savepoint");
         terms_.rollbackTo(termMark);
@@ -141,61 +155,77 @@ Status SqliteStore::run(Statement& s, const char* what) {
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::ok() : sqliteError(writer_.get(), rc, what);
 }
 
-Status SqliteStore::applyOp(int64_t tenant, WriteOp& op) {
+Status SqliteStore::work(WriteOp& op, const Json* current, PreparedOp& out) {
+  Result<WriteEffect> effect = op.apply(current);
+  if (!effect) return effect.status();
+  out.kind = effect->kind;
+  out.before = current ? indexEntriesOf(*current) : IndexEntries{};
+  if (out.kind != WriteEffect::Kind::kUpsert) return Status::ok();
+  out.after = indexEntriesOf(effect->entity);
+  if (out.after.geo.size() > static_cast<size_t>(kGeoSlots)) {
+    return badRequestData("an entity may have at most " + std::to_string(kGeoSlots) + " GeoProperty instances");
+  }
+  out.text = toJsonString(effect->entity);
+  return Status::ok();
+}
+
+Status SqliteStore::applyOp(int64_t tenant, WriteOp& op, const PreparedOp& prepared) {
   Statement& load = ws_.load;
   load.bind(1, tenant);
   load.bindStatic(2, op.entityId);
   int rc = load.step();
   int64_t seq = 0;
-  JsonDocument current;
   if (rc == SQLITE_ROW) {
     seq = load.int64(0);
-    Status parsed = parseDoc(load.text(1), current);
-    if (!parsed.isOk()) {
-      load.reset();
-      return parsed;
-    }
   } else if (rc != SQLITE_DONE) {
     load.reset();
     return sqliteError(writer_.get(), rc, "load entity");
   }
-  load.reset();
-
-  Result<WriteEffect> effect = op.apply(seq ? &current : nullptr);
-  if (!effect) return effect.status();
-  const IndexEntries before = seq ? indexEntriesOf(current) : IndexEntries{};
-  switch (effect->kind) {
+  // The snapshot is still current: store what the caller's thread worked out.
+  const PreparedOp* p = &prepared;
+  PreparedOp fresh;
+  bool unchanged = prepared.valid && (seq ? prepared.existed && load.text(1) == prepared.expected : !prepared.existed);
+  if (!unchanged) {
+    JsonDocument current;
+    if (seq) {
+      Status parsed = parseDoc(load.text(1), current);
+      if (!parsed.isOk()) {
+        load.reset();
+        return parsed;
+      }
+    }
+    load.reset();
+    ALLMENDE_RETURN_IF_ERROR(work(op, seq ? &current : nullptr, fresh));
+    p = &fresh;
+  } else {
+    load.reset();
+  }
+  switch (p->kind) {
     case WriteEffect::Kind::kNone:
       return Status::ok();
     case WriteEffect::Kind::kDelete:
       if (!seq) return Status::ok();
-      ALLMENDE_RETURN_IF_ERROR(updateIndexes(tenant, seq, before, IndexEntries{}));
+      ALLMENDE_RETURN_IF_ERROR(updateIndexes(tenant, seq, p->before, IndexEntries{}));
       ws_.remove.bind(1, tenant);
       ws_.remove.bind(2, seq);
       return run(ws_.remove, "delete entity");
     case WriteEffect::Kind::kUpsert:
       break;
   }
-  const Json& entity = effect->entity;
-  IndexEntries after = indexEntriesOf(entity);
-  if (after.geo.size() > static_cast<size_t>(kGeoSlots)) {
-    return badRequestData("an entity may have at most " + std::to_string(kGeoSlots) + " GeoProperty instances");
-  }
-  std::string text = toJsonString(entity);
   if (seq) {
     ws_.update.bind(1, tenant);
     ws_.update.bind(2, seq);
-    ws_.update.bindStatic(3, text);
+    ws_.update.bindStatic(3, p->text);
     ALLMENDE_RETURN_IF_ERROR(run(ws_.update, "update entity"));
   } else {
     seq = ++lastSeq_;
     ws_.insert.bind(1, tenant);
     ws_.insert.bind(2, seq);
     ws_.insert.bindStatic(3, op.entityId);
-    ws_.insert.bindStatic(4, text);
+    ws_.insert.bindStatic(4, p->text);
     ALLMENDE_RETURN_IF_ERROR(run(ws_.insert, "insert entity"));
   }
-  return updateIndexes(tenant, seq, before, after);
+  return updateIndexes(tenant, seq, p->before, p->after);
 }
 
 Status SqliteStore::updateIndexes(int64_t tenant, int64_t seq, const IndexEntries& before, const IndexEntries& after) {

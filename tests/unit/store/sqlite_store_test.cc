@@ -102,6 +102,45 @@ TEST_F(SqliteStoreTest, ApplySeesTheCurrentStateAndConcurrentWritesSerialize) {
   EXPECT_LT(store_->stats().writeBatches, 401u);  // some writes shared a commit
 }
 
+TEST_F(SqliteStoreTest, BatchesPreparedOnStaleSnapshotsStillSerialize) {
+  // Batches (>= prepareMinOps) are worked out on the caller's thread against a snapshot; ops
+  // whose entity changed in between must be re-applied by the writer on the current state.
+  ASSERT_TRUE(write1("", put("urn:c:2", R"({"id":"urn:c:2","type":["T"],"attrs":{},"n":0})")).isOk());
+  auto increment = [](const Json* cur) -> Result<WriteEffect> {
+    if (!cur) return notFound("gone");
+    WriteEffect e;
+    e.kind = WriteEffect::Kind::kUpsert;
+    e.entity.CopyFrom(*cur, e.entity.GetAllocator());
+    e.entity["n"].SetInt(e.entity["n"].GetInt() + 1);
+    return e;
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int b = 0; b < 10; ++b) {
+        std::vector<WriteOp> ops;
+        for (int i = 0; i < 20; ++i) ops.push_back({"urn:c:2", increment});
+        for (const auto& st : store_->write("", std::move(ops))) ASSERT_TRUE(st.isOk());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ((*store_->getEntity("", "urn:c:2"))["n"].GetInt(), 4 * 10 * 20);
+  // A batch that creates the same id twice: the second sees the first (AlreadyExists-like error).
+  auto createOnce = [](const Json* cur) -> Result<WriteEffect> {
+    if (cur) return alreadyExists("exists");
+    WriteEffect e;
+    e.kind = WriteEffect::Kind::kUpsert;
+    e.entity.Parse(R"({"id":"urn:c:3","type":["T"],"attrs":{}})");
+    return e;
+  };
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 20; ++i) ops.push_back({"urn:c:3", createOnce});
+  auto results = store_->write("", std::move(ops));
+  EXPECT_TRUE(results[0].isOk());
+  for (size_t i = 1; i < results.size(); ++i) EXPECT_EQ(results[i].type(), ErrorType::kAlreadyExists) << i;
+}
+
 TEST_F(SqliteStoreTest, QueryOrderIsCreationOrderAndSurvivesUpdatesAndReopen) {
   for (int i = 0; i < 30; ++i) {
     std::string id = "urn:o:" + std::to_string(29 - i);  // ids in reverse of creation order
