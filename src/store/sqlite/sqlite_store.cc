@@ -266,7 +266,7 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     auto ranges = zRanges(q.geoBox->minX, q.geoBox->minY, q.geoBox->maxX, q.geoBox->maxY, kZRanges);
     for (const auto& [lo, hi] : ranges) {
       candidates += "SELECT seq FROM geo_points WHERE tenant=" + t + " AND attr=" + a + " AND z BETWEEN " +
-                    p.next(lo) + " AND " + p.next(hi) + " UNION ";
+                    p.next(lo) + " AND " + p.next(hi) + " UNION ALL ";
     }
     p.sql = select + " AND seq IN (" + candidates + "SELECT gid / " + std::to_string(kGeoSlots) +
             " FROM geo_index WHERE minX<=" + p.next(q.geoBox->maxX) + " AND maxX>=" + p.next(q.geoBox->minX) +
