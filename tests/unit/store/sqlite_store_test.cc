@@ -42,6 +42,15 @@ class SqliteStoreTest : public ::testing::Test {
            R"("],"attrs":{"loc":[{"type":"GeoProperty","value":{"type":"Point","coordinates":[)" +
            std::to_string(lon) + "," + std::to_string(lat) + "]}}]}}";
   }
+  // Adds one to the entity's member "n" (a read-modify-write).
+  static Result<WriteEffect> increment(const Json* cur) {
+    if (!cur) return notFound("gone");
+    WriteEffect e;
+    e.kind = WriteEffect::Kind::kUpsert;
+    e.entity.CopyFrom(*cur, e.entity.GetAllocator());
+    e.entity["n"].SetInt(e.entity["n"].GetInt() + 1);
+    return e;
+  }
   Status write1(const TenantId& t, WriteOp op) {
     std::vector<WriteOp> ops;
     ops.push_back(std::move(op));
@@ -84,13 +93,6 @@ TEST_F(SqliteStoreTest, AFailingOpChangesNothingAndDoesNotFailItsNeighbours) {
 
 TEST_F(SqliteStoreTest, ApplySeesTheCurrentStateAndConcurrentWritesSerialize) {
   ASSERT_TRUE(write1("", put("urn:c:1", R"({"id":"urn:c:1","type":["T"],"attrs":{},"n":0})")).isOk());
-  auto increment = [](const Json* cur) -> Result<WriteEffect> {
-    WriteEffect e;
-    e.kind = WriteEffect::Kind::kUpsert;
-    e.entity.CopyFrom(*cur, e.entity.GetAllocator());
-    e.entity["n"].SetInt(e.entity["n"].GetInt() + 1);
-    return e;
-  };
   std::vector<std::thread> threads;
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&] {
@@ -106,14 +108,6 @@ TEST_F(SqliteStoreTest, BatchesPreparedOnStaleSnapshotsStillSerialize) {
   // Batches (>= prepareMinOps) are worked out on the caller's thread against a snapshot; ops
   // whose entity changed in between must be re-applied by the writer on the current state.
   ASSERT_TRUE(write1("", put("urn:c:2", R"({"id":"urn:c:2","type":["T"],"attrs":{},"n":0})")).isOk());
-  auto increment = [](const Json* cur) -> Result<WriteEffect> {
-    if (!cur) return notFound("gone");
-    WriteEffect e;
-    e.kind = WriteEffect::Kind::kUpsert;
-    e.entity.CopyFrom(*cur, e.entity.GetAllocator());
-    e.entity["n"].SetInt(e.entity["n"].GetInt() + 1);
-    return e;
-  };
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&] {
