@@ -26,6 +26,22 @@ std::string_view trim(std::string_view s) {
 // The media type of a Content-Type or Accept element, without parameters, lower case.
 std::string mediaTypeOf(std::string_view v) { return lower(trim(v.substr(0, v.find(';')))); }
 
+// The q parameter of an Accept element (RFC 9110 12.4.2), 1 when absent. Only a parameter named
+// exactly "q" counts (not e.g. "aq=" inside another parameter).
+double qualityOf(std::string_view item) {
+  size_t semi = item.find(';');
+  while (semi != std::string_view::npos) {
+    std::string_view rest = item.substr(semi + 1);
+    size_t next = rest.find(';');
+    std::string_view param = trim(rest.substr(0, next));
+    if (param.size() > 2 && (param[0] == 'q' || param[0] == 'Q') && param[1] == '=') {
+      return std::atof(std::string(param.substr(2)).c_str());
+    }
+    semi = next == std::string_view::npos ? next : semi + 1 + next;
+  }
+  return 1.0;
+}
+
 // NGSI-LD tenant names: letters, digits and - _ . : (they name databases and URLs later).
 bool isValidTenant(std::string_view t) {
   if (t.empty() || t.size() > kMaxTenantLength) return false;
@@ -103,8 +119,7 @@ Status Call::negotiate(bool allowGeoJson) {
     std::string_view item = accept.substr(0, comma);
     accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
     std::string type = mediaTypeOf(item);
-    double q = 1.0;
-    if (size_t qp = item.find("q="); qp != std::string_view::npos) q = std::atof(std::string(item.substr(qp + 2)).c_str());
+    double q = qualityOf(item);
     std::optional<MediaType> m;
     if (type == "application/json" || type == "*/*" || type == "application/*") m = MediaType::kJson;
     else if (type == "application/ld+json") m = MediaType::kJsonLd;
