@@ -16,6 +16,9 @@ namespace {
 thread_local const void* tlsReaderOwner = nullptr;
 thread_local SqliteStore::Reader* tlsReader = nullptr;
 
+// One entity's document by id (retrieval, and the snapshot read of prepared writes).
+const std::string kSelectDocById = "SELECT doc FROM entities WHERE tenant=?1 AND id=?2";
+
 bool hasAnyAttribute(const Json& entity, const std::vector<std::string>& attrs) {
   if (attrs.empty()) return true;
   const Json* a = findMember(entity, "attrs");
@@ -194,7 +197,7 @@ Result<JsonDocument> SqliteStore::getEntity(const TenantId& tenant, const std::s
   auto leased = leaseReader();
   if (!leased) return leased.status();
   ReaderLease& lease = *leased;
-  auto st = lease->statement("SELECT doc FROM entities WHERE tenant=?1 AND id=?2");
+  auto st = lease->statement(kSelectDocById);
   if (!st) return st.status();
   Statement& s = **st;
   s.bind(1, *tid);
@@ -485,7 +488,7 @@ void SqliteStore::prepare(const TenantId& tenant, std::vector<WriteOp>& ops, std
   auto leased = leaseReader();
   if (!leased) return;  // the writer works everything out itself
   ReaderLease& lease = *leased;
-  auto st = lease->statement("SELECT doc FROM entities WHERE tenant=?1 AND id=?2");
+  auto st = lease->statement(kSelectDocById);
   if (!st) return;
   Statement& s = **st;
   for (size_t i = 0; i < ops.size(); ++i) {
