@@ -511,7 +511,7 @@ void SqliteStore::prepare(const TenantId& tenant, std::vector<WriteOp>& ops, std
       }
       s.reset();
     }
-    p.error = work(ops[i], p.existed ? &current : nullptr, p);
+    p.error = work(tenant, ops[i], p.existed ? &current : nullptr, p);
     p.valid = true;
   }
 }

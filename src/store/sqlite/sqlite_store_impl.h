@@ -17,6 +17,7 @@
 #include "store/sqlite/index_entries.h"
 #include "store/sqlite/sqlite_handles.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/sqlite/trail.h"
 
 namespace allmende::store::sqlite {
 
@@ -83,6 +84,7 @@ struct PreparedOp {
   WriteEffect::Kind kind = WriteEffect::Kind::kNone;
   std::string text;          // the new document (kUpsert)
   IndexEntries before, after;
+  ChangeTrail trail;         // what the change leaves behind besides the new state (trail.h)
 };
 
 struct PendingWrite {
@@ -129,14 +131,19 @@ class SqliteStore final : public Store {
   void writerLoop();
   void commitGroup(std::vector<PendingWrite*>& group);
   Status applyPending(PendingWrite& p, size_t& opCount);
-  Status applyOp(int64_t tenant, WriteOp& op, const PreparedOp& prepared);
+  Status applyOp(const TenantId& tenantName, int64_t tenant, WriteOp& op, const PreparedOp& prepared);
   // Runs `apply` on the snapshot state of each op (caller's thread, reader connection).
   void prepare(const TenantId& tenant, std::vector<WriteOp>& ops, std::vector<PreparedOp>& out);
-  // The work shared by prepare() and the writer: apply, check, serialize, index entries.
-  static Status work(WriteOp& op, const Json* current, PreparedOp& out);
+  // The work shared by prepare() and the writer: apply, check, serialize, index entries, trail.
+  Status work(const TenantId& tenant, WriteOp& op, const Json* current, PreparedOp& out) const;
   Status run(Statement& s, const char* what);
   // Makes the index rows of entity `seq` go from `before` to `after`.
   Status updateIndexes(int64_t tenant, int64_t seq, const IndexEntries& before, const IndexEntries& after);
+
+  // trail.cc: the trail of an op whose entity goes from `before` to `after` (either may be null;
+  // `after` is null for a delete), and storing it in the open transaction.
+  void traceChange(const TenantId& tenant, const Json* before, const Json* after, ChangeTrail& out) const;
+  Status storeTrail(int64_t tenant, int64_t seq, const ChangeTrail& trail);
 
   SqliteOptions options_;
   Connection writer_;

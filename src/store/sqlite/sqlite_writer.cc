@@ -130,7 +130,7 @@ Status SqliteStore::applyPending(PendingWrite& p, size_t& opCount) {
     const size_t termMark = terms_.mark();
     Status st = run(ws_.savepoint, "savepoint");
     if (st.isOk()) {
-      st = applyOp(*tenant, op, prepared);
+      st = applyOp(*p.tenant, *tenant, op, prepared);
       if (!st.isOk()) {
         run(ws_.rollbackTo, "rollback to savepoint");
         terms_.rollbackTo(termMark);
@@ -155,21 +155,28 @@ Status SqliteStore::run(Statement& s, const char* what) {
   return rc == SQLITE_DONE || rc == SQLITE_ROW ? Status::ok() : sqliteError(writer_.get(), rc, what);
 }
 
-Status SqliteStore::work(WriteOp& op, const Json* current, PreparedOp& out) {
+Status SqliteStore::work(const TenantId& tenant, WriteOp& op, const Json* current, PreparedOp& out) const {
   Result<WriteEffect> effect = op.apply(current);
   if (!effect) return effect.status();
   out.kind = effect->kind;
   out.before = current ? indexEntriesOf(*current) : IndexEntries{};
-  if (out.kind != WriteEffect::Kind::kUpsert) return Status::ok();
+  if (out.kind == WriteEffect::Kind::kNone || (out.kind == WriteEffect::Kind::kDelete && !current)) {
+    return Status::ok();
+  }
+  if (out.kind == WriteEffect::Kind::kDelete) {
+    traceChange(tenant, current, nullptr, out.trail);
+    return Status::ok();
+  }
   out.after = indexEntriesOf(effect->entity);
   if (out.after.geo.size() > static_cast<size_t>(kGeoSlots)) {
     return badRequestData("an entity may have at most " + std::to_string(kGeoSlots) + " GeoProperty instances");
   }
   out.text = toJsonString(effect->entity);
+  traceChange(tenant, current, &effect->entity, out.trail);
   return Status::ok();
 }
 
-Status SqliteStore::applyOp(int64_t tenant, WriteOp& op, const PreparedOp& prepared) {
+Status SqliteStore::applyOp(const TenantId& tenantName, int64_t tenant, WriteOp& op, const PreparedOp& prepared) {
   Statement& load = ws_.load;
   load.bind(1, tenant);
   load.bindStatic(2, op.entityId);
@@ -195,7 +202,7 @@ Status SqliteStore::applyOp(int64_t tenant, WriteOp& op, const PreparedOp& prepa
       }
     }
     load.reset();
-    ALLMENDE_RETURN_IF_ERROR(work(op, seq ? &current : nullptr, fresh));
+    ALLMENDE_RETURN_IF_ERROR(work(tenantName, op, seq ? &current : nullptr, fresh));
     p = &fresh;
   } else {
     load.reset();
@@ -208,7 +215,8 @@ Status SqliteStore::applyOp(int64_t tenant, WriteOp& op, const PreparedOp& prepa
       ALLMENDE_RETURN_IF_ERROR(updateIndexes(tenant, seq, p->before, IndexEntries{}));
       ws_.remove.bind(1, tenant);
       ws_.remove.bind(2, seq);
-      return run(ws_.remove, "delete entity");
+      ALLMENDE_RETURN_IF_ERROR(run(ws_.remove, "delete entity"));
+      return storeTrail(tenant, seq, p->trail);
     case WriteEffect::Kind::kUpsert:
       break;
   }
@@ -225,7 +233,8 @@ Status SqliteStore::applyOp(int64_t tenant, WriteOp& op, const PreparedOp& prepa
     ws_.insert.bindStatic(4, p->text);
     ALLMENDE_RETURN_IF_ERROR(run(ws_.insert, "insert entity"));
   }
-  return updateIndexes(tenant, seq, p->before, p->after);
+  ALLMENDE_RETURN_IF_ERROR(updateIndexes(tenant, seq, p->before, p->after));
+  return storeTrail(tenant, seq, p->trail);
 }
 
 Status SqliteStore::updateIndexes(int64_t tenant, int64_t seq, const IndexEntries& before, const IndexEntries& after) {

@@ -1,0 +1,12 @@
+// The trail of a change: what an entity write leaves behind besides the entity's new state —
+// the attribute instances of the temporal history, the notifications of matching subscriptions.
+// It is worked out together with the new state (SqliteStore::work: on the caller's thread for a
+// prepared write, else on the writer) from the states before and after, and stored in the same
+// transaction as the change, so it is exactly as durable as the change. Private to store/sqlite.
+#pragma once
+
+namespace allmende::store::sqlite {
+
+struct ChangeTrail {};
+
+}  // namespace allmende::store::sqlite
