@@ -74,6 +74,7 @@ class Connection {
   static Result<Connection> open(const std::string& path, bool readOnly);
 
   sqlite3* get() const { return db_; }
+  bool inTransaction() const { return db_ != nullptr && sqlite3_get_autocommit(db_) == 0; }
   // Runs one or more statements without results.
   Status exec(std::string_view sql);
 

@@ -22,6 +22,9 @@ struct SqliteOptions {
   int walRestartFrames = 8192;   // log size (pages) at which the writer restarts the log
   size_t prepareMinOps = 16;     // writes with this many ops are prepared on the caller's thread
   size_t readerCacheKiB = 16384;  // page cache of each read connection
+  // Fault injection for tests: a write of the entity with this id fails with an internal error
+  // after its row is written, as an SQL error in the middle of an op would.
+  std::string faultEntityId;
 };
 
 // Opens or creates the store. Fails with ServiceUnavailable if the file cannot be opened.

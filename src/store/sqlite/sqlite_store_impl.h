@@ -130,8 +130,17 @@ class SqliteStore final : public Store {
   Status prepareWriter();
   void writerLoop();
   void commitGroup(std::vector<PendingWrite*>& group);
-  Status applyPending(PendingWrite& p, size_t& opCount);
-  Status applyOp(const TenantId& tenantName, int64_t tenant, WriteOp& op, const PreparedOp& prepared);
+  struct GroupRun {
+    enum Outcome { kCommitted, kFailed, kNeedsSavepoints } outcome = kFailed;
+    Status error;     // kFailed: the store error every op of the group gets
+    size_t ops = 0;   // ops run
+  };
+  // One transaction over the group, with or without a savepoint per op; rolled back unless
+  // kCommitted.
+  GroupRun runGroup(std::vector<PendingWrite*>& group, bool savepoints);
+  Status applyPending(PendingWrite& p, bool savepoints, size_t& opCount, bool& failedAfterWriting);
+  // `wrote`: whether the op began writing (so that a failure needs a rollback).
+  Status applyOp(const TenantId& tenantName, int64_t tenant, WriteOp& op, const PreparedOp& prepared, bool& wrote);
   // Runs `apply` on the snapshot state of each op (caller's thread, reader connection).
   void prepare(const TenantId& tenant, std::vector<WriteOp>& ops, std::vector<PreparedOp>& out);
   // The work shared by prepare() and the writer: apply, check, serialize, index entries, trail.

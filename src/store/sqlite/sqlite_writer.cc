@@ -1,4 +1,4 @@
-// The write half of the SQLite store: one writer thread, group commit, per-op savepoints, and
+// The write half of the SQLite store: one writer thread, group commit, ops that fail alone, and
 // the maintenance of the secondary indexes.
 #include <algorithm>
 #include <iterator>
@@ -76,43 +76,55 @@ void SqliteStore::writerLoop() {
   }
 }
 
+// A group is first run without savepoints: an op that fails before it writes anything (its
+// rule said no, which is how ops fail) leaves nothing to undo, and a savepoint per op costs a
+// copy of every page the op touches. Only when an op fails after it began writing (an SQL error,
+// in practice never specific to one op) is the group rolled back and run again with a savepoint
+// per op, so that this op fails alone.
 void SqliteStore::commitGroup(std::vector<PendingWrite*>& group) {
-  auto failAll = [&](const Status& st) {
-    tenants_.discard();
-    terms_.discard();
-    for (auto* p : group) {
-      p->results.assign(p->ops->size(), st);
-      p->done.set_value();
-    }
-  };
-  Status st = writer_.exec("BEGIN IMMEDIATE");
-  if (!st.isOk()) return failAll(st);
-  size_t opCount = 0;
-  for (auto* p : group) {
-    st = applyPending(*p, opCount);
-    if (!st.isOk()) {
-      writer_.exec("ROLLBACK");
-      return failAll(st);
-    }
-  }
-  st = writer_.exec("COMMIT");
-  if (!st.isOk()) {
-    writer_.exec("ROLLBACK");
-    return failAll(st);
-  }
-  tenants_.publish();
-  terms_.publish();
-  {
+  GroupRun run = runGroup(group, false);
+  if (run.outcome == GroupRun::kNeedsSavepoints) run = runGroup(group, true);
+  if (run.outcome != GroupRun::kCommitted) {
+    for (auto* p : group) p->results.assign(p->ops->size(), run.error);
+  } else {
     std::lock_guard<std::mutex> lock(statsMutex_);
     stats_.writeBatches++;
-    stats_.writeOps += opCount;
+    stats_.writeOps += run.ops;
   }
   for (auto* p : group) p->done.set_value();
 }
 
-// The ops of one caller. A failing op leaves no trace (savepoint) and does not fail the others;
-// a tenant comes into being with its first successful write, not with a failed one.
-Status SqliteStore::applyPending(PendingWrite& p, size_t& opCount) {
+SqliteStore::GroupRun SqliteStore::runGroup(std::vector<PendingWrite*>& group, bool savepoints) {
+  GroupRun out;
+  auto abandon = [&](GroupRun::Outcome outcome, Status st) {
+    if (writer_.inTransaction()) writer_.exec("ROLLBACK");
+    tenants_.discard();
+    terms_.discard();
+    for (auto* p : group) p->results.clear();
+    out.outcome = outcome;
+    out.error = std::move(st);
+    return out;
+  };
+  Status st = writer_.exec("BEGIN IMMEDIATE");
+  if (!st.isOk()) return abandon(GroupRun::kFailed, st);
+  for (auto* p : group) {
+    bool opFailedAfterWriting = false;
+    st = applyPending(*p, savepoints, out.ops, opFailedAfterWriting);
+    if (!st.isOk()) return abandon(GroupRun::kFailed, st);
+    if (opFailedAfterWriting) return abandon(GroupRun::kNeedsSavepoints, Status::ok());
+  }
+  st = writer_.exec("COMMIT");
+  if (!st.isOk()) return abandon(GroupRun::kFailed, st);
+  tenants_.publish();
+  terms_.publish();
+  out.outcome = GroupRun::kCommitted;
+  return out;
+}
+
+// The ops of one caller. A failing op leaves no trace and does not fail the others; a tenant
+// comes into being with its first successful write, not with a failed one. Without savepoints,
+// an op that fails after it began writing stops the run (`failedAfterWriting`).
+Status SqliteStore::applyPending(PendingWrite& p, bool savepoints, size_t& opCount, bool& failedAfterWriting) {
   const size_t tenantMark = tenants_.mark();
   const bool newTenant = !tenants_.contains(*p.tenant);
   auto tenant = tenants_.intern(*p.tenant);
@@ -128,14 +140,19 @@ Status SqliteStore::applyPending(PendingWrite& p, size_t& opCount) {
       continue;
     }
     const size_t termMark = terms_.mark();
-    Status st = run(ws_.savepoint, "savepoint");
+    Status st = savepoints ? run(ws_.savepoint, "savepoint") : Status::ok();
     if (st.isOk()) {
-      st = applyOp(*p.tenant, *tenant, op, prepared);
-      if (!st.isOk()) {
+      bool wrote = false;
+      st = applyOp(*p.tenant, *tenant, op, prepared, wrote);
+      if (!st.isOk() && wrote && !savepoints) {
+        failedAfterWriting = true;
+        return Status::ok();
+      }
+      if (!st.isOk() && savepoints) {
         run(ws_.rollbackTo, "rollback to savepoint");
         terms_.rollbackTo(termMark);
       }
-      run(ws_.release, "release savepoint");
+      if (savepoints) run(ws_.release, "release savepoint");
     }
     anyApplied = anyApplied || st.isOk();
     p.results.push_back(std::move(st));
@@ -176,7 +193,8 @@ Status SqliteStore::work(const TenantId& tenant, WriteOp& op, const Json* curren
   return Status::ok();
 }
 
-Status SqliteStore::applyOp(const TenantId& tenantName, int64_t tenant, WriteOp& op, const PreparedOp& prepared) {
+Status SqliteStore::applyOp(const TenantId& tenantName, int64_t tenant, WriteOp& op, const PreparedOp& prepared,
+                            bool& wrote) {
   Statement& load = ws_.load;
   load.bind(1, tenant);
   load.bindStatic(2, op.entityId);
@@ -207,6 +225,7 @@ Status SqliteStore::applyOp(const TenantId& tenantName, int64_t tenant, WriteOp&
   } else {
     load.reset();
   }
+  wrote = p->kind != WriteEffect::Kind::kNone;
   switch (p->kind) {
     case WriteEffect::Kind::kNone:
       return Status::ok();
@@ -232,6 +251,9 @@ Status SqliteStore::applyOp(const TenantId& tenantName, int64_t tenant, WriteOp&
     ws_.insert.bindStatic(3, op.entityId);
     ws_.insert.bindStatic(4, p->text);
     ALLMENDE_RETURN_IF_ERROR(run(ws_.insert, "insert entity"));
+  }
+  if (!options_.faultEntityId.empty() && op.entityId == options_.faultEntityId) {
+    return Status(ErrorType::kInternalError, "injected fault after writing");
   }
   ALLMENDE_RETURN_IF_ERROR(updateIndexes(tenant, seq, p->before, p->after));
   return storeTrail(tenant, seq, p->trail);

@@ -23,7 +23,9 @@ class SqliteStoreTest : public ::testing::Test {
   }
   void reopen() {
     store_.reset();
-    auto s = openSqliteStore({dir_ + "/db", "normal"});
+    SqliteOptions o;
+    o.path = dir_ + "/db";
+    auto s = openSqliteStore(o);
     ASSERT_TRUE(s.isOk()) << s.status().toString();
     store_ = std::move(s).value();
   }
@@ -89,6 +91,34 @@ TEST_F(SqliteStoreTest, AFailingOpChangesNothingAndDoesNotFailItsNeighbours) {
   // A tenant whose only write failed does not come into being.
   EXPECT_FALSE(write1("ghost", {"urn:x:9", [](const Json*) -> Result<WriteEffect> { return badRequestData("no"); }}).isOk());
   EXPECT_FALSE(store_->tenantExists("ghost"));
+}
+
+TEST_F(SqliteStoreTest, AnOpFailingAfterItBeganWritingFailsAlone) {
+  SqliteOptions o;
+  o.path = dir_ + "/db";
+  o.faultEntityId = "urn:x:bad";
+  store_.reset();
+  auto s = openSqliteStore(o);
+  ASSERT_TRUE(s.isOk());
+  store_ = std::move(s).value();
+  for (size_t n : {3u, 40u}) {  // below and above prepareMinOps
+    std::vector<WriteOp> ops;
+    for (size_t i = 0; i < n; ++i) {
+      std::string id = i == 1 ? "urn:x:bad" : "urn:x:" + std::to_string(n) + "-" + std::to_string(i);
+      ops.push_back(put(id, entity(id, "T" + std::to_string(i))));
+    }
+    auto results = store_->write("t" + std::to_string(n), std::move(ops));
+    ASSERT_EQ(results.size(), n);
+    for (size_t i = 0; i < n; ++i) {
+      EXPECT_EQ(results[i].isOk(), i != 1) << i;
+    }
+    EXPECT_FALSE(store_->getEntity("t" + std::to_string(n), "urn:x:bad").isOk());
+    EntityQuery q;
+    q.typeIris = {"T1"};
+    q.count = true;
+    EXPECT_EQ(*store_->queryEntities("t" + std::to_string(n), q)->total, 0u) << "index rows of the failed op";
+    EXPECT_TRUE(store_->getEntity("t" + std::to_string(n), "urn:x:" + std::to_string(n) + "-2").isOk());
+  }
 }
 
 TEST_F(SqliteStoreTest, ApplySeesTheCurrentStateAndConcurrentWritesSerialize) {
@@ -193,7 +223,9 @@ TEST_F(SqliteStoreTest, GeoBoxPrefilterNeverLosesAMatch) {
       found += x >= x0 && x <= x0 + w && y >= y0 && y <= y0 + h;
     }
     EXPECT_EQ(found, expected) << "box " << b;
-    if (polyExpected) EXPECT_TRUE(polyFound) << "box " << b;
+    if (polyExpected) {
+      EXPECT_TRUE(polyFound) << "box " << b;
+    }
   }
 }
 
