@@ -1,6 +1,7 @@
 #include "api/router.h"
 
 #include <map>
+#include <vector>
 
 #include "api/handlers.h"
 #include "api/problem.h"
@@ -54,29 +55,43 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/ngsi-ld/v1/jsonldContexts/{contextId}", deleteContext},
 };
 
-// Matches the raw (percent-encoded) `path` against `pattern`, filling the captures. Segments are
-// split before decoding, so an encoded '/' stays inside its segment (entity ids and attribute IRIs
-// may contain one), then compared and captured decoded; a captured segment may not be empty.
-bool matchPath(std::string_view pattern, std::string_view path, std::map<std::string, std::string>& params) {
+// The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an
+// encoded '/' inside its segment (entity ids and attribute IRIs may contain one). False on a
+// malformed escape.
+bool splitPath(std::string_view path, std::vector<std::string>& segments) {
+  segments.clear();
+  if (path.empty() || path[0] != '/') return false;
+  while (!path.empty()) {
+    path.remove_prefix(1);  // the '/'
+    size_t end = path.find('/');
+    segments.emplace_back();
+    if (!http::percentDecode(path.substr(0, end), segments.back())) return false;
+    path = end == std::string_view::npos ? std::string_view() : path.substr(end);
+  }
+  return true;
+}
+
+// Matches the decoded path segments against `pattern`, filling the captures; a captured segment
+// may not be empty.
+bool matchPath(std::string_view pattern, const std::vector<std::string>& segments,
+               std::map<std::string, std::string>& params) {
   params.clear();
-  while (!pattern.empty() || !path.empty()) {
-    if (pattern.empty() || path.empty() || pattern[0] != '/' || path[0] != '/') return false;
+  size_t k = 0;
+  while (!pattern.empty()) {
+    if (k == segments.size() || pattern[0] != '/') return false;
     pattern.remove_prefix(1);
-    path.remove_prefix(1);
-    size_t pe = pattern.find('/'), se = path.find('/');
+    size_t pe = pattern.find('/');
     std::string_view pseg = pattern.substr(0, pe);
-    std::string sseg;
-    if (!http::percentDecode(path.substr(0, se), sseg)) return false;
+    const std::string& sseg = segments[k++];
     if (pseg.size() > 2 && pseg.front() == '{' && pseg.back() == '}') {
       if (sseg.empty()) return false;
-      params.emplace(std::string(pseg.substr(1, pseg.size() - 2)), std::move(sseg));
+      params.emplace(std::string(pseg.substr(1, pseg.size() - 2)), sseg);
     } else if (pseg != sseg) {
       return false;
     }
     pattern = pe == std::string_view::npos ? std::string_view() : pattern.substr(pe);
-    path = se == std::string_view::npos ? std::string_view() : path.substr(se);
   }
-  return true;
+  return k == segments.size();
 }
 
 }  // namespace
@@ -86,8 +101,10 @@ http::Response Router::handle(http::Request& request) {
   std::string allow;
   std::string_view path = request.rawPath.empty() ? request.path : request.rawPath;
   if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  std::vector<std::string> segments;
+  if (!splitPath(path, segments)) return problemResponse(notFound("no resource at " + request.path));
   for (const auto& route : kRoutes) {
-    if (!matchPath(route.pattern, path, params)) continue;
+    if (!matchPath(route.pattern, segments, params)) continue;
     if (request.method == route.method) {
       Call call(request, services_, std::move(params));
       return route.handler(call);

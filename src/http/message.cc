@@ -1,6 +1,8 @@
 #include "http/message.h"
 
+#include <boost/beast/http/status.hpp>
 #include <cctype>
+#include <ostream>
 
 namespace allmende::http {
 
@@ -80,6 +82,36 @@ bool parseQueryString(std::string_view qs, std::vector<std::pair<std::string, st
     out.emplace_back(std::move(k), std::move(v));
   }
   return true;
+}
+
+std::string serializeResponse(const Response& r, unsigned version, bool keepAlive, bool headRequest) {
+  const bool bodyless = r.status < 200 || r.status == 204 || r.status == 304;
+  std::string out;
+  size_t headerBytes = 0;
+  for (const auto& [name, value] : r.headers) headerBytes += name.size() + value.size() + 4;
+  out.reserve(96 + headerBytes + (headRequest || bodyless ? 0 : r.body.size()));
+  out += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+  out += std::to_string(r.status);
+  out += ' ';
+  auto reason = boost::beast::http::obsolete_reason(static_cast<boost::beast::http::status>(r.status));
+  out.append(reason.data(), reason.size());
+  out += "\r\nServer: Allmende\r\n";
+  for (const auto& [name, value] : r.headers) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  if (!bodyless) {
+    out += "Content-Length: ";
+    out += std::to_string(r.body.size());
+    out += "\r\n";
+  }
+  if (version >= 11 && !keepAlive) out += "Connection: close\r\n";
+  if (version == 10 && keepAlive) out += "Connection: keep-alive\r\n";
+  out += "\r\n";
+  if (!headRequest && !bodyless) out += r.body;
+  return out;
 }
 
 }  // namespace allmende::http

@@ -35,6 +35,12 @@ struct Response {
   void setHeader(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
 };
 
+// The response as bytes on the wire (RFC 9112): status line, `Server`, the response's headers,
+// `Content-Length` (not for 1xx, 204 and 304, which have no body) and, where the connection's
+// persistence differs from the version's default, `Connection`; then the body, unless the
+// request was HEAD.
+std::string serializeResponse(const Response& r, unsigned version, bool keepAlive, bool headRequest);
+
 // Percent-encodes everything but letters, digits, "-_.~" and the characters in `keep`.
 std::string percentEncode(std::string_view in, std::string_view keep = "");
 // Percent-decodes `in`; false on a malformed escape.

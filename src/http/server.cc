@@ -34,7 +34,8 @@ struct Server::Impl {
 
 namespace {
 
-Request toRequest(const bhttp::request<bhttp::string_body>& in, const std::string& remote, Status& error) {
+// Takes the body out of `in`; the rest of `in` stays usable.
+Request toRequest(bhttp::request<bhttp::string_body>&& in, const std::string& remote, Status& error) {
   Request r;
   r.method = std::string(in.method_string());
   std::string_view target(in.target().data(), in.target().size());
@@ -51,7 +52,7 @@ Request toRequest(const bhttp::request<bhttp::string_body>& in, const std::strin
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     r.headers.emplace_back(std::move(name), std::string(f.value()));
   }
-  r.body = in.body();
+  r.body = std::move(in.body());
   r.remoteAddress = remote;
   return r;
 }
@@ -106,30 +107,22 @@ class Session : public std::enable_shared_from_this<Session> {
       // The connection is not reusable after a framing error.
       return send(server_.onError(st), 11, false);
     }
-    auto& req = parser_->get();
+    auto req = parser_->release();
     Status error;
-    Request request = toRequest(req, remote_, error);
+    Request request = toRequest(std::move(req), remote_, error);
     Response response = error.isOk() ? server_.handler(request) : server_.onError(error);
-    send(std::move(response), req.version(), req.keep_alive());
+    send(response, req.version(), req.keep_alive(), req.method() == bhttp::verb::head);
   }
 
-  void send(Response r, unsigned version, bool keepAlive) {
-    auto res = std::make_shared<bhttp::response<bhttp::string_body>>();
-    res->version(version);
-    res->result(static_cast<bhttp::status>(r.status));
-    res->set(bhttp::field::server, "Allmende");
-    for (auto& [k, v] : r.headers) res->insert(k, v);
-    res->body() = std::move(r.body);
-    res->keep_alive(keepAlive && !server_.stopped);
-    res->prepare_payload();
-    response_ = res;
+  // One buffer, one write: Beast's serializer cost more than the rest of a small request.
+  void send(const Response& r, unsigned version, bool keepAlive, bool headRequest = false) {
+    const bool keep = keepAlive && !server_.stopped;
+    out_ = serializeResponse(r, version, keep, headRequest);
     stream_.expires_after(std::chrono::seconds(server_.options.headerTimeoutSeconds));
-    bhttp::async_write(stream_, *res,
-                       [self = shared_from_this(), keep = res->keep_alive()](beast::error_code ec, size_t) {
-                         self->response_.reset();
-                         if (ec || !keep) return self->close();
-                         self->read();
-                       });
+    asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this(), keep](beast::error_code ec, size_t) {
+      if (ec || !keep) return self->close();
+      self->read();
+    });
   }
 
   void close() {
@@ -143,7 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::shared_ptr<void> response_;
+  std::string out_;  // the response being written
 };
 
 }  // namespace

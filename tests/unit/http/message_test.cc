@@ -51,3 +51,27 @@ TEST(MessageTest, HeaderAndParamLookup) {
 
 }  // namespace
 }  // namespace allmende::http
+
+namespace allmende::http {
+namespace {
+
+TEST(MessageTest, ResponseOnTheWire) {
+  Response r;
+  r.status = 201;
+  r.setHeader("Location", "/ngsi-ld/v1/entities/urn:x:1");
+  r.body = "{}";
+  EXPECT_EQ(serializeResponse(r, 11, true, false),
+            "HTTP/1.1 201 Created\r\nServer: Allmende\r\nLocation: /ngsi-ld/v1/entities/urn:x:1\r\n"
+            "Content-Length: 2\r\n\r\n{}");
+  // HEAD: the length of the body that GET would send, but no body.
+  EXPECT_EQ(serializeResponse(r, 11, false, true),
+            "HTTP/1.1 201 Created\r\nServer: Allmende\r\nLocation: /ngsi-ld/v1/entities/urn:x:1\r\n"
+            "Content-Length: 2\r\nConnection: close\r\n\r\n");
+  Response empty;
+  empty.status = 204;
+  EXPECT_EQ(serializeResponse(empty, 10, true, false),
+            "HTTP/1.0 204 No Content\r\nServer: Allmende\r\nConnection: keep-alive\r\n\r\n");
+}
+
+}  // namespace
+}  // namespace allmende::http
