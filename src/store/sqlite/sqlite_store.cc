@@ -1,4 +1,5 @@
 // The read half of the SQLite store, its start and its reader pool. Writes: sqlite_writer.cc.
+#include <algorithm>
 #include <chrono>
 #include <variant>
 
@@ -95,6 +96,7 @@ Status SqliteStore::init() {
   // Savepoint journals stay in memory; the writer keeps the hot part of the indexes cached.
   ALLMENDE_RETURN_IF_ERROR(writer_.exec("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536"));
   ALLMENDE_RETURN_IF_ERROR(writer_.exec(kSchema));
+  ALLMENDE_RETURN_IF_ERROR(migrate());
   ALLMENDE_RETURN_IF_ERROR(tenants_.open(writer_.get()));
   ALLMENDE_RETURN_IF_ERROR(terms_.open(writer_.get()));
   ALLMENDE_RETURN_IF_ERROR(prepareWriter());
@@ -113,6 +115,43 @@ Status SqliteStore::init() {
   writerThread_ = std::thread([this] { writerLoop(); });
   checkpointThread_ = std::thread([this] { checkpointLoop(); });
   return Status::ok();
+}
+
+Status SqliteStore::migrate() {
+  auto version = Statement::prepare(writer_.get(), "PRAGMA user_version");
+  if (!version) return version.status();
+  const int64_t v = version->step() == SQLITE_ROW ? version->int64(0) : 0;
+  if (v >= kSchemaVersion) return Status::ok();
+  // Version 0 files: geo_points without the point. A new file already has the columns.
+  auto columns = Statement::prepare(writer_.get(), "SELECT count(*) FROM pragma_table_info('geo_points') WHERE name='x'");
+  if (!columns) return columns.status();
+  const bool hasPoint = columns->step() == SQLITE_ROW && columns->int64(0) > 0;
+  if (!hasPoint) {
+    ALLMENDE_RETURN_IF_ERROR(writer_.exec("BEGIN IMMEDIATE; ALTER TABLE geo_points ADD COLUMN x REAL; "
+                                          "ALTER TABLE geo_points ADD COLUMN y REAL; DELETE FROM geo_points"));
+    auto scan = Statement::prepare(writer_.get(), "SELECT tenant, seq, doc FROM entities");
+    auto insert = Statement::prepare(writer_.get(),
+                                     "INSERT OR IGNORE INTO geo_points (tenant, attr, z, seq, x, y) "
+                                     "SELECT ?1, id, ?3, ?4, ?5, ?6 FROM terms WHERE key=?2");
+    if (!scan || !insert) return (scan ? insert.status() : scan.status());
+    while (scan->step() == SQLITE_ROW) {
+      JsonDocument doc;
+      ALLMENDE_RETURN_IF_ERROR(parseDoc(scan->text(2), doc));
+      for (const auto& g : indexEntriesOf(doc).geo) {
+        if (!g.point) continue;
+        insert->bind(1, scan->int64(0));
+        insert->bindStatic(2, g.attr);
+        insert->bind(3, zKey(g.box.minX, g.box.minY));
+        insert->bind(4, scan->int64(1));
+        insert->bind(5, g.box.minX);
+        insert->bind(6, g.box.minY);
+        if (insert->step() != SQLITE_DONE) return sqliteError(writer_.get(), SQLITE_ERROR, "migrate geo_points");
+        insert->reset();
+      }
+    }
+    ALLMENDE_RETURN_IF_ERROR(writer_.exec("COMMIT"));
+  }
+  return writer_.exec("PRAGMA user_version=" + std::to_string(kSchemaVersion));
 }
 
 void SqliteStore::checkpointLoop() {
@@ -221,6 +260,10 @@ struct ScanPlan {
   std::vector<Param> params;
   bool empty = false;  // a condition no entity can meet (an unknown type, attribute or value)
   bool bySelection = false;  // driven by the ids, the types or the tenant (not geo or values)
+  // `sql` yields candidate seqs in no order (and maybe twice), not documents: they are sorted
+  // here and their documents read one by one, which costs less than SQLite sorting them into a
+  // temporary index for `seq IN (...)`.
+  bool candidateSeqs = false;
 
   std::string next(Param p) {
     params.push_back(std::move(p));
@@ -267,14 +310,19 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     // One range scan per Z-order range (SQLite does not turn an OR of ranges into index scans).
     std::string candidates;
     auto ranges = zRanges(q.geoBox->minX, q.geoBox->minY, q.geoBox->maxX, q.geoBox->maxY, kZRanges);
+    // The point's own coordinates cut what the ranges cover beyond the box. Points in one Z-order
+    // cell share a row (the first one's x, y), so the box is widened by a cell.
+    const double cell = 360.0 / 2147483648.0;
+    const std::string box = " AND x BETWEEN " + p.next(q.geoBox->minX - cell) + " AND " + p.next(q.geoBox->maxX + cell) +
+                            " AND y BETWEEN " + p.next(q.geoBox->minY - cell) + " AND " + p.next(q.geoBox->maxY + cell);
     for (const auto& [lo, hi] : ranges) {
       candidates += "SELECT seq FROM geo_points WHERE tenant=" + t + " AND attr=" + a + " AND z BETWEEN " +
-                    p.next(lo) + " AND " + p.next(hi) + " UNION ALL ";
+                    p.next(lo) + " AND " + p.next(hi) + box + " UNION ALL ";
     }
-    p.sql = select + " AND seq IN (" + candidates + "SELECT gid / " + std::to_string(kGeoSlots) +
-            " FROM geo_index WHERE minX<=" + p.next(q.geoBox->maxX) + " AND maxX>=" + p.next(q.geoBox->minX) +
-            " AND minY<=" + p.next(q.geoBox->maxY) + " AND maxY>=" + p.next(q.geoBox->minY) + " AND tenant=" + t +
-            " AND attr=" + a + ") ORDER BY seq";
+    p.sql = candidates + "SELECT gid / " + std::to_string(kGeoSlots) + " FROM geo_index WHERE minX<=" +
+            p.next(q.geoBox->maxX) + " AND maxX>=" + p.next(q.geoBox->minX) + " AND minY<=" + p.next(q.geoBox->maxY) +
+            " AND maxY>=" + p.next(q.geoBox->minY) + " AND tenant=" + t + " AND attr=" + a;
+    p.candidateSeqs = true;
     return p;
   }
   if (hint && usesValueIndex(*hint, q)) {
@@ -296,8 +344,8 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
       if (hint->lower) condition = "v >= " + p.next(paramOf(*hint->lower));
       if (hint->upper) condition += (condition.empty() ? "v <= " : " AND v <= ") + p.next(paramOf(*hint->upper));
     }
-    p.sql = select + " AND seq IN (SELECT seq FROM attr_values WHERE tenant=" + t + " AND attr=" + a + " AND " +
-            condition + ") ORDER BY seq";
+    p.sql = "SELECT seq FROM attr_values WHERE tenant=" + t + " AND attr=" + a + " AND " + condition;
+    p.candidateSeqs = true;
     return p;
   }
   if (!q.typeIris.empty()) {
@@ -366,6 +414,7 @@ Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const Ent
       }
     };
   };
+  if (plan.candidateSeqs) return runCandidates(*lease, *tid, plan.sql, bind(plan.params), q);
   if (!(plan.bySelection && q.selectionExact && !q.match && q.attrs.empty())) {
     return runQuery(*lease, plan.sql, plan.params.size(), bind(plan.params), q);
   }
@@ -390,6 +439,41 @@ Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const Ent
   return result;
 }
 
+namespace {
+
+// Applies the exact filters and paging of `q` to the documents `next` yields in seq order (it
+// returns false at the end). Candidates are parsed into one scratch document whose memory is
+// recycled row by row; only the entities of the page are copied out.
+Result<QueryResult> filterAndPage(const std::function<Result<bool>(std::string_view&)>& next, const EntityQuery& q) {
+  QueryResult result;
+  size_t matched = 0;
+  const size_t end = q.offset + q.limit;
+  char buffer[32 << 10];
+  rapidjson::MemoryPoolAllocator<> scratchMemory(buffer, sizeof buffer);
+  JsonDocument scratch(&scratchMemory);
+  std::string_view doc;
+  for (;;) {
+    auto more = next(doc);
+    if (!more) return more.status();
+    if (!*more) break;
+    scratch.SetNull();
+    scratchMemory.Clear();
+    ALLMENDE_RETURN_IF_ERROR(parseDoc(doc, scratch));
+    if (!hasAnyAttribute(scratch, q.attrs)) continue;
+    if (q.match && !q.match(scratch)) continue;
+    if (matched >= q.offset && matched < end) {
+      result.entities.emplace_back();
+      result.entities.back().CopyFrom(scratch, result.entities.back().GetAllocator());
+    }
+    ++matched;
+    if (!q.count && matched >= end) break;
+  }
+  if (q.count) result.total = matched;
+  return result;
+}
+
+}  // namespace
+
 Result<QueryResult> SqliteStore::runQuery(Reader& reader, const std::string& sql, size_t paramCount,
                                           const std::function<void(Statement&)>& bind, const EntityQuery& q) {
   // Statements with long parameter lists (id lists) are not worth caching.
@@ -406,40 +490,67 @@ Result<QueryResult> SqliteStore::runQuery(Reader& reader, const std::string& sql
     s = &uncached;
   }
   bind(*s);
-
-  QueryResult result;
-  size_t matched = 0;
-  const size_t end = q.offset + q.limit;
-  // Candidates are parsed into one scratch document whose memory is recycled row by row; only
-  // the entities of the page are copied out.
-  char buffer[32 << 10];
-  rapidjson::MemoryPoolAllocator<> scratchMemory(buffer, sizeof buffer);
-  JsonDocument scratch(&scratchMemory);
-  for (;;) {
-    int rc = s->step();
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) {
-      s->reset();
-      return sqliteError(reader.conn.get(), rc, "query entities");
-    }
-    scratch.SetNull();
-    scratchMemory.Clear();
-    Status parsed = parseDoc(s->text(0), scratch);
-    if (!parsed.isOk()) {
-      s->reset();
-      return parsed;
-    }
-    if (!hasAnyAttribute(scratch, q.attrs)) continue;
-    if (q.match && !q.match(scratch)) continue;
-    if (matched >= q.offset && matched < end) {
-      result.entities.emplace_back();
-      result.entities.back().CopyFrom(scratch, result.entities.back().GetAllocator());
-    }
-    ++matched;
-    if (!q.count && matched >= end) break;
-  }
+  auto result = filterAndPage(
+      [&](std::string_view& doc) -> Result<bool> {
+        int rc = s->step();
+        if (rc == SQLITE_DONE) return false;
+        if (rc != SQLITE_ROW) return sqliteError(reader.conn.get(), rc, "query entities");
+        doc = s->text(0);
+        return true;
+      },
+      q);
   s->reset();
-  if (q.count) result.total = matched;
+  return result;
+}
+
+Result<QueryResult> SqliteStore::runCandidates(Reader& reader, int64_t tenant, const std::string& sql,
+                                               const std::function<void(Statement&)>& bind, const EntityQuery& q) {
+  // One read transaction: the documents come from the snapshot the candidates came from.
+  const bool ownTransaction = !reader.conn.inTransaction();
+  if (ownTransaction) ALLMENDE_RETURN_IF_ERROR(reader.conn.exec("BEGIN"));
+  auto result = scanCandidates(reader, tenant, sql, bind, q);
+  if (ownTransaction) reader.conn.exec("COMMIT");
+  return result;
+}
+
+Result<QueryResult> SqliteStore::scanCandidates(Reader& reader, int64_t tenant, const std::string& sql,
+                                                const std::function<void(Statement&)>& bind, const EntityQuery& q) {
+  auto candidates = reader.statement(sql);
+  if (!candidates) return candidates.status();
+  Statement& c = **candidates;
+  bind(c);
+  std::vector<int64_t> seqs;
+  int rc;
+  while ((rc = c.step()) == SQLITE_ROW) seqs.push_back(c.int64(0));
+  c.reset();
+  if (rc != SQLITE_DONE) return sqliteError(reader.conn.get(), rc, "query candidates");
+  std::sort(seqs.begin(), seqs.end());
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+
+  auto load = reader.statement("SELECT doc FROM entities WHERE tenant=?1 AND seq=?2");
+  if (!load) return load.status();
+  Statement& s = **load;
+  size_t k = 0;
+  bool stepped = false;
+  auto result = filterAndPage(
+      [&](std::string_view& doc) -> Result<bool> {
+        for (;;) {
+          if (stepped) s.reset();
+          stepped = false;
+          if (k == seqs.size()) return false;
+          s.bind(1, tenant);
+          s.bind(2, seqs[k++]);
+          int rc = s.step();
+          stepped = true;
+          if (rc == SQLITE_ROW) {
+            doc = s.text(0);
+            return true;
+          }
+          if (rc != SQLITE_DONE) return sqliteError(reader.conn.get(), rc, "load candidate");
+        }
+      },
+      q);
+  if (stepped) s.reset();
   return result;
 }
 

@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS geo_points (
   attr   INTEGER NOT NULL,
   z      INTEGER NOT NULL,
   seq    INTEGER NOT NULL,
+  x      REAL,                 -- the point: the box of a query is checked on the index rows
+  y      REAL,
   PRIMARY KEY (tenant, attr, z, seq)
 ) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS geo_index USING rtree (gid, minX, maxX, minY, maxY, +tenant, +attr);
@@ -59,7 +61,9 @@ CREATE TABLE IF NOT EXISTS attr_values (
 ) WITHOUT ROWID;
 )sql";
 inline constexpr int64_t kGeoSlots = 1024;  // GeoProperty instances indexed per entity
-inline constexpr size_t kZRanges = 8;       // key ranges of a box query on geo_points
+inline constexpr size_t kZRanges = 16;      // key ranges of a box query on geo_points
+// PRAGMA user_version of the schema above. 1: geo_points has x and y (older files are migrated).
+inline constexpr int kSchemaVersion = 1;
 
 // `text` is a column value: SQLite terminates it with NUL, which RapidJSON's fast path needs.
 Status parseDoc(std::string_view text, JsonDocument& doc);
@@ -125,6 +129,14 @@ class SqliteStore final : public Store {
   // Runs a scan and applies the exact filters and paging of `q` to its rows.
   Result<QueryResult> runQuery(Reader& reader, const std::string& sql, size_t paramCount,
                                const std::function<void(Statement&)>& bind, const EntityQuery& q);
+  // The same for a scan yielding candidate seqs (ScanPlan::candidateSeqs), read in one snapshot.
+  Result<QueryResult> runCandidates(Reader& reader, int64_t tenant, const std::string& sql,
+                                    const std::function<void(Statement&)>& bind, const EntityQuery& q);
+  Result<QueryResult> scanCandidates(Reader& reader, int64_t tenant, const std::string& sql,
+                                     const std::function<void(Statement&)>& bind, const EntityQuery& q);
+
+  // Brings a file written by an older version to kSchemaVersion (writer connection, at start).
+  Status migrate();
 
   // sqlite_writer.cc
   Status prepareWriter();

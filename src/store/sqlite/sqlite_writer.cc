@@ -25,7 +25,7 @@ Status SqliteStore::prepareWriter() {
                                 "INSERT INTO geo_index (gid, minX, maxX, minY, maxY, tenant, attr) "
                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoRemove, "DELETE FROM geo_index WHERE gid=?1"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointInsert, "INSERT OR IGNORE INTO geo_points (tenant, attr, z, seq) VALUES (?1, ?2, ?3, ?4)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointInsert, "INSERT OR IGNORE INTO geo_points (tenant, attr, z, seq, x, y) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointRemove, "DELETE FROM geo_points WHERE tenant=?1 AND attr=?2 AND z=?3 AND seq=?4"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.valueInsert, "INSERT OR IGNORE INTO attr_values (tenant, attr, v, seq) VALUES (?1, ?2, ?3, ?4)"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.valueRemove, "DELETE FROM attr_values WHERE tenant=?1 AND attr=?2 AND v=?3 AND seq=?4"));
@@ -305,6 +305,10 @@ Status SqliteStore::updateIndexes(int64_t tenant, int64_t seq, const IndexEntrie
         s.bind(2, *attr);
         s.bind(3, zKey(g.box.minX, g.box.minY));
         s.bind(4, seq);
+        if (!removing) {
+          s.bind(5, g.box.minX);
+          s.bind(6, g.box.minY);
+        }
         ALLMENDE_RETURN_IF_ERROR(run(s, "index point"));
       } else if (removing) {
         ws_.geoRemove.bind(1, seq * kGeoSlots + static_cast<int64_t>(k));

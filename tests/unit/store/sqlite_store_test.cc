@@ -1,6 +1,7 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -227,6 +228,30 @@ TEST_F(SqliteStoreTest, GeoBoxPrefilterNeverLosesAMatch) {
       EXPECT_TRUE(polyFound) << "box " << b;
     }
   }
+}
+
+TEST_F(SqliteStoreTest, FilesWithoutThePointsInThePointIndexAreMigrated) {
+  std::vector<WriteOp> ops;
+  for (int i = 0; i < 50; ++i) {
+    std::string id = "urn:m:" + std::to_string(i);
+    ops.push_back(put(id, entity(id, "T", 11.0 + i * 0.01, 48.0)));
+  }
+  for (const auto& st : store_->write("", std::move(ops))) ASSERT_TRUE(st.isOk());
+  store_.reset();
+  // Make the file look like one of schema version 0.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE geo_points DROP COLUMN x; ALTER TABLE geo_points DROP COLUMN y; "
+                             "PRAGMA user_version=0", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  reopen();
+  EntityQuery q;
+  q.geoBox = EntityQuery::Box{"loc", 11.095, 47.9, 11.205, 48.1};  // points 10 .. 20
+  q.count = true;
+  q.limit = 100;
+  auto r = store_->queryEntities("", q);
+  ASSERT_TRUE(r.isOk());
+  EXPECT_EQ(*r->total, 11u);
 }
 
 TEST_F(SqliteStoreTest, ValueHintFindsEveryEntityWithTheValueInOrder) {
