@@ -6,7 +6,7 @@ namespace allmende::api {
 
 namespace {
 
-void infoObject(rapidjson::Writer<rapidjson::StringBuffer>& w, const ld::ContextInfo& i) {
+void infoObject(JsonWriter& w, const ld::ContextInfo& i) {
   w.StartObject();
   w.Key("URL");
   w.String(i.url);
@@ -49,8 +49,8 @@ http::Response listContexts(Call& call) {
   }
   const std::string* details = call.param("details");
   bool withDetails = details && *details == "true";
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  JsonBuffer buf;
+  JsonWriter w(buf);
   w.StartArray();
   for (const auto& info : call.services().contexts.list(kind)) {
     if (withDetails) infoObject(w, info);
@@ -77,8 +77,8 @@ http::Response retrieveContext(Call& call) {
   if (!info) return problemResponse(info.status());
   const std::string* details = call.param("details");
   if (details && *details == "true") {
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    JsonBuffer buf;
+    JsonWriter w(buf);
     infoObject(w, *info);
     return json(200, std::string(buf.GetString(), buf.GetSize()));
   }

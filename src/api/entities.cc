@@ -52,8 +52,8 @@ Result<JsonDocument> readFragment(Call& call) {
 
 // NGSI-LD 5.2.18 UpdateResult, for 207 answers of append and update.
 std::string updateResultJson(const model::AttributeReport& report, const ld::Context& ctx) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  JsonBuffer buf;
+  JsonWriter w(buf);
   w.StartObject();
   w.Key("updated");
   w.StartArray();

@@ -70,8 +70,8 @@ Result<OutputOptions> outputOptions(const Call& call, const std::vector<std::str
 }
 
 std::string renderOne(const Call& call, const Json& entity, const OutputOptions& o) {
-  rapidjson::StringBuffer buf;
-  model::JsonWriter w(buf);
+  JsonBuffer buf;
+  JsonWriter w(buf);
   if (call.responseType() == MediaType::kGeoJson) {
     model::renderFeature(entity, call.context(), o.render, o.geometryProperty, w);
   } else {
@@ -81,8 +81,8 @@ std::string renderOne(const Call& call, const Json& entity, const OutputOptions&
 }
 
 std::string renderList(const Call& call, const std::vector<JsonDocument>& entities, const OutputOptions& o) {
-  rapidjson::StringBuffer buf;
-  model::JsonWriter w(buf);
+  JsonBuffer buf;
+  JsonWriter w(buf);
   if (call.responseType() == MediaType::kGeoJson) {
     // NGSI-LD 6.3.15: a FeatureCollection; its @context (ld+json) is not embedded per feature.
     model::RenderOptions inner = o.render;

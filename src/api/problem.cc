@@ -1,13 +1,12 @@
 #include "api/problem.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "common/json.h"
 
 namespace allmende::api {
 
 std::string problemJson(const Status& status) {
-  rapidjson::StringBuffer buf;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  JsonBuffer buf;
+  JsonWriter w(buf);
   w.StartObject();
   w.Key("type");
   w.String(problemTypeUri(status.type()));

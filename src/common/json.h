@@ -16,13 +16,21 @@ using Json = rapidjson::Value;
 using JsonDocument = rapidjson::Document;
 using JsonAllocator = rapidjson::Document::AllocatorType;
 
+// Writing JSON text with RapidJSON: always through these. Debian 12's RapidJSON 1.1 leaves the
+// bytes 0x1A-0x1F unescaped in its SSE2 string scan, which only Writer<StringBuffer> uses; a
+// buffer with an allocator type of its own takes the plain, correct path.
+struct JsonBufferAllocator : rapidjson::CrtAllocator {};
+using JsonBuffer = rapidjson::GenericStringBuffer<rapidjson::UTF8<>, JsonBufferAllocator>;
+using JsonWriter = rapidjson::Writer<JsonBuffer>;
+
 // Limits applied to every JSON text from outside (documented in docs/configuration.md).
 struct JsonLimits {
   size_t maxDepth = 64;  // nesting of objects and arrays
 };
 
 // Parses `text` into `doc`. Fails with BadRequestData (clause 5.5.2: "the request includes input
-// data which does not meet the requirements") on syntax errors or nesting deeper than the limit.
+// data which does not meet the requirements") on syntax errors (control characters in strings
+// included) or nesting deeper than the limit.
 // Uses RapidJSON's iterative parser, so hostile nesting cannot exhaust the stack.
 Status parseJson(std::string_view text, JsonDocument& doc, const JsonLimits& limits = {});
 

@@ -8,15 +8,12 @@
 #include <string_view>
 #include <unordered_set>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include "common/json.h"
 
 #include "common/json.h"
 #include "ld/context.h"
 
 namespace allmende::model {
-
-using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
 
 enum class Format { kNormalized, kConcise, kKeyValues };
 

@@ -12,7 +12,7 @@ using testing::json;
 std::string render(const std::string& entityText, RenderOptions o) {
   auto e = expandEntity(json(entityText), core());
   EXPECT_TRUE(e.isOk()) << e.status().toString();
-  rapidjson::StringBuffer buf;
+  JsonBuffer buf;
   JsonWriter w(buf);
   renderEntity(*e, core(), o, w);
   return buf.GetString();
@@ -67,7 +67,7 @@ TEST(Render, FeatureTakesTheGeometryProperty) {
   auto e = expandEntity(json(R"({"id": "urn:a:1", "type": "T", "location": {"type": "Point", "coordinates": [1, 2]}})"),
                         core());
   ASSERT_TRUE(e.isOk());
-  rapidjson::StringBuffer buf;
+  JsonBuffer buf;
   JsonWriter w(buf);
   renderFeature(*e, core(), as(Format::kKeyValues), "https://uri.etsi.org/ngsi-ld/location", w);
   EXPECT_EQ(std::string(buf.GetString()),
