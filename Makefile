@@ -2,13 +2,15 @@
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
+# make test runs each fuzz harness this long (make fuzz: FUZZ_SECONDS, 60).
+FUZZ_SECONDS_CI ?= 20
 PORT ?= 1026
 DATA ?= ./data
 # ccache: hits also from another checkout of the same sources (CI clones into a fresh folder).
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: setup configure build run test test-asan bench format clean
+.PHONY: setup configure build run test test-asan bench fuzz format clean
 
 setup:
 	@scripts/setup
@@ -24,6 +26,7 @@ run: build
 
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS_CI) scripts/fuzz
 
 # The same tests against the Debug build with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: setup
@@ -33,6 +36,10 @@ test-asan: setup
 
 bench: build
 	@bench/run $(BUILD_DIR)
+
+# libFuzzer harnesses (clang, ASan + UBSan), FUZZ_SECONDS (60) each; see scripts/fuzz.
+fuzz: setup
+	@scripts/fuzz
 
 format:
 	@find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i

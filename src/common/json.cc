@@ -4,40 +4,47 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
 namespace allmende {
 
 namespace {
-size_t depthOf(const Json& v, size_t limit) {
-  // Iterative over an explicit stack so that the check itself cannot overflow.
+
+// The checks a parsed document must pass beyond syntax: nesting within the limit, and numbers
+// that are finite (RapidJSON's reader rounds a few values at the edge of the double range, such
+// as 1.7976931348623157e308, to infinity, which has no JSON text). Iterative over an explicit
+// stack so that the check itself cannot overflow.
+Status checkDocument(const Json& v, size_t maxDepth) {
   struct Frame {
     const Json* v;
     size_t depth;
   };
   std::vector<Frame> stack{{&v, 1}};
-  size_t max = 0;
   while (!stack.empty()) {
     Frame f = stack.back();
     stack.pop_back();
+    if (f.v->IsDouble() && !std::isfinite(f.v->GetDouble())) {
+      return badRequestData("invalid JSON: a number beyond the range of double precision");
+    }
     if (!f.v->IsObject() && !f.v->IsArray()) continue;
-    max = std::max(max, f.depth);
-    if (max > limit) return max;
+    if (f.depth > maxDepth) return badRequestData("JSON nesting deeper than " + std::to_string(maxDepth) + " levels");
     if (f.v->IsObject()) {
       for (auto& m : f.v->GetObject()) stack.push_back({&m.value, f.depth + 1});
     } else {
       for (auto& e : f.v->GetArray()) stack.push_back({&e, f.depth + 1});
     }
   }
-  return max;
+  return Status::ok();
 }
+
 }  // namespace
 
 Status parseJson(std::string_view text, JsonDocument& doc, const JsonLimits& limits) {
   // RapidJSON's SIMD string scanning works on NUL-terminated input only (its length-based
   // Parse goes character by character), so parse a terminated copy; a NUL inside is an error.
-  if (std::memchr(text.data(), '\0', text.size())) return badRequestData("invalid JSON: NUL character");
+  if (text.find('\0') != std::string_view::npos) return badRequestData("invalid JSON: NUL character");
   // RFC 8259 7: control characters must be escaped. Debian 12's RapidJSON lets 0x1A-0x1F through
   // in its SSE2 string scan, so they are refused here (outside strings they are invalid too).
   for (size_t i = 0; i < text.size(); ++i) {
@@ -47,15 +54,12 @@ Status parseJson(std::string_view text, JsonDocument& doc, const JsonLimits& lim
     }
   }
   std::string terminated(text);
-  doc.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(terminated.c_str());
+  doc.Parse<rapidjson::kParseIterativeFlag>(terminated.c_str());
   if (doc.HasParseError()) {
     return badRequestData(std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
                           ": " + rapidjson::GetParseError_En(doc.GetParseError()));
   }
-  if (depthOf(doc, limits.maxDepth) > limits.maxDepth) {
-    return badRequestData("JSON nesting deeper than " + std::to_string(limits.maxDepth) + " levels");
-  }
-  return Status::ok();
+  return checkDocument(doc, limits.maxDepth);
 }
 
 namespace {

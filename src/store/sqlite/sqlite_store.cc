@@ -33,7 +33,7 @@ bool hasAnyAttribute(const Json& entity, const std::vector<std::string>& attrs) 
 }  // namespace
 
 Status parseDoc(std::string_view text, JsonDocument& doc) {
-  doc.Parse<rapidjson::kParseFullPrecisionFlag>(text.data());
+  doc.Parse(text.data());
   if (doc.HasParseError()) return internalError("corrupt entity document in store");
   return Status::ok();
 }
