@@ -1,0 +1,152 @@
+// The writes of the temporal API (store/temporal.h) on the SQLite store: run on the writer
+// thread in a group commit, each in its own savepoint like an entity write.
+#include "store/sqlite/sqlite_store_impl.h"
+
+namespace allmende::store::sqlite {
+
+namespace {
+
+Status stepDone(sqlite3* db, Statement& s, const char* what) {
+  int rc = s.step();
+  s.reset();
+  return rc == SQLITE_DONE ? Status::ok() : sqliteError(db, rc, what);
+}
+
+Result<Statement> prepared(sqlite3* db, std::string_view sql) { return Statement::prepare(db, sql); }
+
+// The history id of `id` in `tenant`, or ResourceNotFound.
+Result<int64_t> existingHistory(sqlite3* db, int64_t tenant, const std::string& id) {
+  auto s = prepared(db, "SELECT hid FROM temporal_entities WHERE tenant=?1 AND id=?2");
+  if (!s) return s.status();
+  s->bind(1, tenant);
+  s->bindStatic(2, id);
+  int rc = s->step();
+  if (rc == SQLITE_DONE) return notFound("no temporal representation of entity " + id);
+  if (rc != SQLITE_ROW) return sqliteError(db, rc, "look up history");
+  return s->int64(0);
+}
+
+}  // namespace
+
+Status SqliteStore::runOnWriter(const TenantId& tenant, std::function<Status(int64_t)> task) {
+  std::vector<WriteOp> placeholder(1);
+  PendingWrite pending{&tenant, &placeholder, {}, {}, {}, std::move(task)};
+  pending.prepared.resize(1);
+  auto done = pending.done.get_future();
+  {
+    std::lock_guard<std::mutex> lock(queueMutex_);
+    if (stopping_) return Status(ErrorType::kServiceUnavailable, "shutting down");
+    queue_.push_back(&pending);
+  }
+  queueCv_.notify_one();
+  done.wait();
+  return pending.results.empty() ? internalError("write lost") : pending.results[0];
+}
+
+Status SqliteStore::appendInstances(const TenantId& tenant, const std::string& id, const std::string& types,
+                                    const std::vector<model::HistoryInstance>& instances) {
+  return runOnWriter(tenant, [&](int64_t tid) -> Status {
+    auto hid = history_.historyId(tid, id, types, false, 0);
+    if (!hid) return hid.status();
+    for (const auto& h : instances) {
+      auto iid = history_.insert(tid, *hid, h, terms_);
+      if (!iid) return iid.status();
+    }
+    return Status::ok();
+  });
+}
+
+Status SqliteStore::deleteHistory(const TenantId& tenant, const std::string& id, const std::string& attr,
+                                  std::optional<std::string> datasetId, int64_t instanceId) {
+  if (!tenants_.contains(tenant)) return notFound("no temporal representation of entity " + id);
+  return runOnWriter(tenant, [&](int64_t tid) -> Status {
+    sqlite3* db = writer_.get();
+    auto hid = existingHistory(db, tid, id);
+    if (!hid) return hid.status();
+    if (attr.empty()) {  // NGSI-LD 5.6.16: the whole temporal representation
+      for (const char* sql : {"DELETE FROM attr_instances WHERE tenant=?1 AND hid=?2",
+                              "DELETE FROM temporal_entities WHERE tenant=?1 AND hid=?2"}) {
+        auto s = prepared(db, sql);
+        if (!s) return s.status();
+        s->bind(1, tid);
+        s->bind(2, *hid);
+        ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "delete history"));
+      }
+      return Status::ok();
+    }
+    auto attrId = terms_.find(attr);
+    if (!attrId) return notFound("attribute " + attr + " has no history in entity " + id);
+    std::optional<int64_t> ds;
+    if (datasetId) {
+      if (datasetId->empty()) {
+        ds = 0;
+      } else if (auto d = terms_.find(*datasetId)) {
+        ds = *d;
+      } else {
+        return notFound("no instances with datasetId " + *datasetId);
+      }
+    }
+    std::string sql = "DELETE FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr=?3";
+    if (ds) sql += " AND ds=?4";
+    if (instanceId) sql += " AND iid=?5";
+    auto s = prepared(db, sql);
+    if (!s) return s.status();
+    s->bind(1, tid);
+    s->bind(2, *hid);
+    s->bind(3, *attrId);
+    if (ds) s->bind(4, *ds);
+    if (instanceId) s->bind(5, instanceId);
+    ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "delete attribute history"));
+    if (sqlite3_changes(db) == 0) {
+      return notFound(instanceId ? "no such attribute instance" : "attribute " + attr + " has no history in entity " + id);
+    }
+    return Status::ok();
+  });
+}
+
+Status SqliteStore::modifyInstance(const TenantId& tenant, const std::string& id, const std::string& attr,
+                                   int64_t instanceId, const model::HistoryInstance& replacement, Micros now) {
+  if (!tenants_.contains(tenant)) return notFound("no temporal representation of entity " + id);
+  return runOnWriter(tenant, [&](int64_t tid) -> Status {
+    sqlite3* db = writer_.get();
+    auto hid = existingHistory(db, tid, id);
+    if (!hid) return hid.status();
+    auto attrId = terms_.find(attr);
+    if (!attrId) return notFound("no such attribute instance");
+    // The time key and the identity stay; value and members are replaced (NGSI-LD 5.6.15).
+    auto s = prepared(db,
+                      "UPDATE attr_instances SET num=?5, doc=?6, mod=?7 "
+                      "WHERE tenant=?1 AND hid=?2 AND attr=?3 AND iid=?4 AND del IS NULL");
+    if (!s) return s.status();
+    s->bind(1, tid);
+    s->bind(2, *hid);
+    s->bind(3, *attrId);
+    s->bind(4, instanceId);
+    if (replacement.number) s->bind(5, *replacement.number); else s->bindNull(5);
+    if (replacement.doc.empty()) s->bindNull(6); else s->bindStatic(6, replacement.doc);
+    s->bind(7, now);
+    ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "modify attribute instance"));
+    if (sqlite3_changes(db) == 0) return notFound("no such attribute instance");
+    return Status::ok();
+  });
+}
+
+Result<size_t> SqliteStore::purgeHistoryBefore(const TenantId& tenant, Micros cutoff) {
+  if (!tenants_.contains(tenant)) return size_t{0};
+  size_t removed = 0;
+  Status st = runOnWriter(tenant, [&](int64_t tid) -> Status {
+    sqlite3* db = writer_.get();
+    // The recording time is t + rec (rec is NULL without observedAt).
+    auto s = prepared(db, "DELETE FROM attr_instances WHERE tenant=?1 AND t + coalesce(rec, 0) < ?2");
+    if (!s) return s.status();
+    s->bind(1, tid);
+    s->bind(2, cutoff);
+    ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "purge history"));
+    removed = static_cast<size_t>(sqlite3_changes(db));
+    return Status::ok();
+  });
+  if (!st.isOk()) return st;
+  return removed;
+}
+
+}  // namespace allmende::store::sqlite
