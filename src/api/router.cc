@@ -52,6 +52,15 @@ constexpr Route kRoutes[] = {
     {"POST", "/ngsi-ld/v1/jsonldContexts", addContext},
     {"GET", "/ngsi-ld/v1/jsonldContexts/{contextId}", retrieveContext},
     {"DELETE", "/ngsi-ld/v1/jsonldContexts/{contextId}", deleteContext},
+    {"GET", "/ngsi-ld/v1/temporal/entities", queryTemporal},
+    {"POST", "/ngsi-ld/v1/temporal/entities", createTemporal},
+    {"GET", "/ngsi-ld/v1/temporal/entities/{entityId}", retrieveTemporal},
+    {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}", deleteTemporal},
+    {"POST", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs", appendTemporal},
+    {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}", deleteTemporalAttribute},
+    {"PATCH", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", modifyTemporalInstance},
+    {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", deleteTemporalInstance},
+    {"POST", "/ngsi-ld/v1/temporal/entityOperations/query", queryTemporalPost},
 };
 
 // Matches the raw (percent-encoded) `path` against `pattern`, filling the captures. Segments are
