@@ -139,7 +139,11 @@ http::Response answerTemporalQuery(Call& call, const QueryFilters& filters, cons
   if (!t) return problemResponse(t.status());
   auto attrs = expandedAttrs(filters.attrs, call.context());
   if (!attrs) return problemResponse(attrs.status());
-  auto q = planEntityQuery(filters, call.context(), call.services().store, call.tenant());
+  // attrs name the attributes whose history is wanted; the entity need not have them now
+  // (they may have been deleted), unless they are the only selection.
+  QueryFilters selection = filters;
+  if (!selection.selectors.empty()) selection.attrs.clear();
+  auto q = planEntityQuery(selection, call.context(), call.services().store, call.tenant());
   if (!q) return problemResponse(q.status());
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(readEntityPaging(call, *q));
   auto entities = call.services().store.queryEntities(call.tenant(), *q);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
+#include <string>
 
 namespace allmende::store::sqlite {
 
@@ -13,6 +15,41 @@ Micros wallMicros() {
 }
 
 }  // namespace
+
+Status rebuildRollups(sqlite3* db, int64_t tenant, int64_t hid, int64_t attr, int64_t ds, int64_t fromHour,
+                      int64_t toHour) {
+  // Hours far outside any instant are clamped so the bounds in micros do not overflow.
+  constexpr int64_t kLimit = INT64_MAX / kRollupMicros - 1;
+  fromHour = std::clamp(fromHour, -kLimit, kLimit);
+  toHour = std::clamp(toHour, -kLimit, kLimit);
+  const std::string series = std::string(" tenant=?1 AND hid=?2") + (attr >= 0 ? " AND attr=?3" : "") +
+                             (ds >= 0 ? " AND ds=?4" : "");
+  const std::string h = std::to_string(kRollupMicros);
+  const std::string remove = "DELETE FROM attr_rollups WHERE" + series + " AND hour >= ?5 AND hour < ?6";
+  const std::string insert =
+      "INSERT INTO attr_rollups (tenant, hid, attr, ds, hour, n, nn, sum, sumsq, min, max) "
+      "SELECT tenant, hid, attr, ds, (CASE WHEN t >= 0 THEN t / " + h + " ELSE (t - " + h + " + 1) / " + h + " END), "
+      "count(*), count(num), total(num), total(num * num), min(num), max(num) FROM attr_instances WHERE" + series +
+      " AND t >= ?7 AND t < ?8 AND del IS NULL AND rec IS NOT NULL GROUP BY 1, 2, 3, 4, 5";
+  for (const std::string* sql : {&remove, &insert}) {
+    auto s = Statement::prepare(db, *sql);
+    if (!s) return s.status();
+    s->bind(1, tenant);
+    s->bind(2, hid);
+    if (attr >= 0) s->bind(3, attr);
+    if (ds >= 0) s->bind(4, ds);
+    if (sql == &remove) {
+      s->bind(5, fromHour);
+      s->bind(6, toHour);
+    } else {
+      s->bind(7, fromHour * kRollupMicros);
+      s->bind(8, toHour * kRollupMicros);
+    }
+    int rc = s->step();
+    if (rc != SQLITE_DONE) return sqliteError(db, rc, "rebuild rollups");
+  }
+  return Status::ok();
+}
 
 Status HistoryWriter::open(sqlite3* writer) {
   db_ = writer;
@@ -30,6 +67,13 @@ Status HistoryWriter::open(sqlite3* writer) {
   ALLMENDE_RETURN_IF_ERROR(prep(insert_,
                                 "INSERT INTO attr_instances (tenant, hid, attr, ds, t, iid, rec, num, doc, del) "
                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+  ALLMENDE_RETURN_IF_ERROR(prep(rollup_,
+                                "INSERT INTO attr_rollups (tenant, hid, attr, ds, hour, n, nn, sum, sumsq, min, max) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6 IS NOT NULL, coalesce(?6, 0), coalesce(?6 * ?6, 0), ?6, ?6) "
+                                "ON CONFLICT DO UPDATE SET n = n + 1, nn = nn + excluded.nn, sum = sum + excluded.sum, "
+                                "sumsq = sumsq + excluded.sumsq, "
+                                "min = CASE WHEN min IS NULL OR excluded.min < min THEN coalesce(excluded.min, min) ELSE min END, "
+                                "max = CASE WHEN max IS NULL OR excluded.max > max THEN coalesce(excluded.max, max) ELSE max END"));
   auto max = Statement::prepare(writer, "SELECT coalesce(max(hid), 0) FROM temporal_entities");
   if (!max) return max.status();
   if (max->step() == SQLITE_ROW) lastHid_ = max->int64(0);
@@ -105,6 +149,18 @@ Result<int64_t> HistoryWriter::insert(int64_t tenant, int64_t hid, const model::
   int rc = s.step();
   s.reset();
   if (rc != SQLITE_DONE) return sqliteError(db_, rc, "insert attribute instance");
+  if (h.observedAt && !h.deleted) {
+    Statement& r = rollup_;
+    r.bind(1, tenant);
+    r.bind(2, hid);
+    r.bind(3, *attr);
+    r.bind(4, ds);
+    r.bind(5, rollupHour(t));
+    if (h.number) r.bind(6, *h.number); else r.bindNull(6);
+    rc = r.step();
+    r.reset();
+    if (rc != SQLITE_DONE) return sqliteError(db_, rc, "update rollup");
+  }
   return lastIid_;
 }
 

@@ -8,6 +8,11 @@
 // observedAt or else its recording time, iid the instance id. Numbers are in the REAL column
 // `num`; `doc` holds the instance JSON only when it is more than a plain number
 // (model/history.h).
+//
+// attr_rollups holds, per series and UTC hour of t, the count, sum, sum of squares, min and max
+// of the observed (observedAt) non-deleted instances, kept up to date by every write; an
+// aggregation reads whole hours from it and only the partial hours at the ends of a period from
+// attr_instances, so its cost follows the number of hours, not of instances.
 #pragma once
 
 #include <sqlite3.h>
@@ -45,7 +50,29 @@ CREATE TABLE IF NOT EXISTS attr_instances (
   del    INTEGER,             -- 1 for a deletion (deletedAt = t)
   PRIMARY KEY (tenant, hid, attr, ds, t, iid)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS attr_rollups (
+  tenant INTEGER NOT NULL,
+  hid    INTEGER NOT NULL,
+  attr   INTEGER NOT NULL,
+  ds     INTEGER NOT NULL,
+  hour   INTEGER NOT NULL,    -- t / kRollupMicros (floor)
+  n      INTEGER NOT NULL,    -- instances
+  nn     INTEGER NOT NULL,    -- instances with a numeric value
+  sum    REAL NOT NULL,
+  sumsq  REAL NOT NULL,
+  min    REAL,
+  max    REAL,
+  PRIMARY KEY (tenant, hid, attr, ds, hour)
+) WITHOUT ROWID;
 )sql";
+
+inline constexpr int64_t kRollupMicros = 3'600'000'000;  // one hour
+inline int64_t rollupHour(int64_t t) { return t >= 0 ? t / kRollupMicros : (t - kRollupMicros + 1) / kRollupMicros; }
+
+// Recomputes the rollup rows of the hours [fromHour, toHour) of one series (ds < 0: every
+// dataset of the attribute; attr < 0: every attribute of the entity) from attr_instances.
+Status rebuildRollups(sqlite3* db, int64_t tenant, int64_t hid, int64_t attr, int64_t ds, int64_t fromHour,
+                      int64_t toHour);
 
 // The writer half: runs on the writer thread inside the open transaction.
 class HistoryWriter {
@@ -68,7 +95,7 @@ class HistoryWriter {
 
  private:
   sqlite3* db_ = nullptr;
-  Statement lookup_, create_, setTypes_, setDeleted_, insert_;
+  Statement lookup_, create_, setTypes_, setDeleted_, insert_, rollup_;
   int64_t lastHid_ = 0;  // writer thread only
   int64_t lastIid_ = 0;  // writer thread only
 };

@@ -2,7 +2,7 @@
 // aggregates per period, each one walk of the (tenant, hid, attr, ds, t) key range.
 #include <ctime>
 
-#include "store/sqlite/sqlite_store_impl.h"
+#include "store/sqlite/temporal_reader.h"
 
 namespace allmende::store::sqlite {
 
@@ -61,26 +61,6 @@ Micros addMonths(Micros t, int64_t months) {
 }
 
 }  // namespace
-
-// A reader from the pool for the length of one temporal read (these reads never nest).
-class SqliteStore::TemporalReader {
- public:
-  explicit TemporalReader(SqliteStore* s) : store_(s) {
-    auto r = s->acquireReader();
-    if (r) reader_ = std::move(r).value(); else status_ = r.status();
-  }
-  ~TemporalReader() {
-    if (reader_) store_->releaseReader(std::move(reader_));
-  }
-  const Status& status() const { return status_; }
-  Reader* operator->() { return reader_.get(); }
-  Reader& operator*() { return *reader_; }
-
- private:
-  SqliteStore* store_;
-  std::unique_ptr<Reader> reader_;
-  Status status_;
-};
 
 // What the readers share: the entity's history id and the attribute / dataset ranges.
 struct SqliteStore::HistoryScope {
@@ -267,6 +247,28 @@ struct AggregateSql {
 
 }  // namespace
 
+namespace {
+
+// Adds the aggregates of a piece of a period (rollup hours or raw edges) to the period's.
+void combine(PeriodAggregate& into, const PeriodAggregate& piece) {
+  into.count += piece.count;
+  into.numbers += piece.numbers;
+  into.distinct += piece.distinct;
+  into.sum += piece.sum;
+  into.sumsq += piece.sumsq;
+  if (piece.min && (!into.min || *piece.min < *into.min)) into.min = piece.min;
+  if (piece.max && (!into.max || *piece.max > *into.max)) into.max = piece.max;
+  if (piece.minText && (!into.minText || *piece.minText < *into.minText)) into.minText = piece.minText;
+  if (piece.maxText && (!into.maxText || *piece.maxText > *into.maxText)) into.maxText = piece.maxText;
+}
+
+int64_t ceilHour(Micros t) { return rollupHour(t - 1) + 1; }
+
+}  // namespace
+
+// Per period [s, e): the whole hours inside it from attr_rollups, the partial hours at its ends
+// from attr_instances (history.h). Without rollups (distinctCount, string min/max, a time
+// property other than observedAt) the period is one range of attr_instances.
 Result<AggregatedEntity> SqliteStore::aggregate(const TenantId& tenant, const std::string& id,
                                                 const AggregationQuery& q) {
   TemporalReader lease(this);
@@ -276,45 +278,82 @@ Result<AggregatedEntity> SqliteStore::aggregate(const TenantId& tenant, const st
   AggregatedEntity out;
   out.id = id;
   out.types = scope->types;
-  const std::string where = "WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4 AND del IS NULL" + timeCondition(q.time);
+  const bool observed = q.time.property == TimeFilter::Property::kObservedAt;
+  // Aggregating along observedAt covers the observed instances (those with observedAt).
+  const std::string where = "WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4 AND del IS NULL" +
+                            std::string(observed && q.time.rel == TimeFilter::Rel::kNone ? " AND rec IS NOT NULL" : "") +
+                            timeCondition(q.time);
   const std::string e = timeExpr(q.time.property);
-  // The range of the series: the first and last matching instance.
-  auto first = lease->statement("SELECT min(" + e + "), max(" + e + "), (SELECT doc FROM attr_instances " + where +
-                                " LIMIT 1) FROM attr_instances " + where);
+  auto first = lease->statement("SELECT " + e + ", doc FROM attr_instances " + where + " ORDER BY t ASC LIMIT 1");
+  auto last = lease->statement("SELECT " + e + " FROM attr_instances " + where + " ORDER BY t DESC LIMIT 1");
   AggregateSql cols(q.methods);
-  auto period = lease->statement("SELECT " + cols.columns() + " FROM attr_instances " + where + " AND " + e +
-                                 " >= ?7 AND " + e + " < ?8");
-  if (!first) return first.status();
-  if (!period) return period.status();
-  auto bindSeries = [&](Statement& s, const HistoryScope::Series& series) {
+  auto raw = lease->statement("SELECT " + cols.columns() + " FROM attr_instances " + where + " AND " + e + " >= ?7 AND " +
+                              e + " < ?8");
+  auto rolled = lease->statement(
+      "SELECT sum(n), sum(nn), total(sum), total(sumsq), min(min), max(max), 0, NULL, NULL FROM attr_rollups "
+      "WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4 AND hour >= ?7 AND hour < ?8");
+  auto strings = lease->statement(
+      "SELECT 1 FROM attr_rollups WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4 AND n > nn LIMIT 1");
+  for (auto* st : {&first, &last, &raw, &rolled, &strings}) {
+    if (!*st) return st->status();
+  }
+  auto bindSeries = [&](Statement& s, const HistoryScope::Series& series, bool time) {
     s.bind(1, scope->tenant);
     s.bind(2, scope->hid);
     s.bind(3, series.attrId);
     s.bind(4, series.ds);
-    bindTime(s, q.time);
+    if (time) bindTime(s, q.time);
+  };
+  // One piece: rows of `stmt` between ?7 and ?8.
+  auto piece = [&](Statement& stmt, const HistoryScope::Series& series, bool time, int64_t from, int64_t to,
+                   PeriodAggregate& into) -> Status {
+    bindSeries(stmt, series, time);
+    stmt.bind(7, from);
+    stmt.bind(8, to);
+    int rc = stmt.step();
+    if (rc != SQLITE_ROW) {
+      stmt.reset();
+      return sqliteError(lease->conn.get(), rc, "aggregate history");
+    }
+    PeriodAggregate p;
+    if (!stmt.isNull(0)) AggregateSql::read(stmt, p);
+    stmt.reset();
+    combine(into, p);
+    return Status::ok();
   };
   for (const auto& series : scope->series) {
     Statement& f = **first;
-    bindSeries(f, series);
-    if (f.step() != SQLITE_ROW || f.isNull(0)) {
+    bindSeries(f, series, true);
+    if (f.step() != SQLITE_ROW) {
       f.reset();
       continue;
     }
-    Micros lo = f.int64(0), hi = f.int64(1) + 1;
+    Micros lo = f.int64(0);
     AttributeAggregate a;
     a.attr = series.attr;
     a.datasetId = series.datasetId;
     a.kind = "Property";
-    if (!f.isNull(2)) {
+    if (!f.isNull(1)) {
       JsonDocument d;
-      d.Parse(std::string(f.text(2)).c_str());
+      d.Parse(std::string(f.text(1)).c_str());
       if (d.IsObject() && d.HasMember("type") && d["type"].IsString()) a.kind = d["type"].GetString();
     }
     f.reset();
+    Statement& l = **last;
+    bindSeries(l, series, true);
+    Micros hi = l.step() == SQLITE_ROW ? l.int64(0) + 1 : lo + 1;
+    l.reset();
     // NGSI-LD 4.5.19: periods start at timeAt when the query gives a start.
     if (q.time.rel == TimeFilter::Rel::kAfter || q.time.rel == TimeFilter::Rel::kBetween) lo = q.time.timeAt;
     if (q.time.rel == TimeFilter::Rel::kBefore) hi = q.time.timeAt;
     if (q.time.rel == TimeFilter::Rel::kBetween) hi = q.time.endTimeAt;
+    bool useRollups = observed && !cols.distinct;
+    if (useRollups && cols.text) {
+      Statement& s = **strings;
+      bindSeries(s, series, false);
+      useRollups = s.step() != SQLITE_ROW;  // string values need their min / max from the rows
+      s.reset();
+    }
     size_t n = 0;
     for (Micros start = lo; start < hi; ++n) {
       if (n >= q.maxPeriods) {
@@ -323,20 +362,20 @@ Result<AggregatedEntity> SqliteStore::aggregate(const TenantId& tenant, const st
       }
       Micros end = q.period.zero() ? hi : addMonths(start, q.period.months) + q.period.micros;
       if (end <= start) end = hi;  // a degenerate duration spans the rest
-      Statement& s = **period;
-      bindSeries(s, series);
-      s.bind(7, start);
-      s.bind(8, end);
-      int rc = s.step();
-      if (rc != SQLITE_ROW) {
-        s.reset();
-        return sqliteError(lease->conn.get(), rc, "aggregate history");
-      }
       PeriodAggregate p;
       p.start = start;
       p.end = end;
-      AggregateSql::read(s, p);
-      s.reset();
+      // The hours wholly inside both the period and the time filter (after excludes timeAt).
+      Micros from = q.time.rel == TimeFilter::Rel::kAfter ? std::max(start, q.time.timeAt + 1) : start;
+      Micros to = q.time.rel == TimeFilter::Rel::kBefore || q.time.rel == TimeFilter::Rel::kBetween ? std::min(end, hi) : end;
+      int64_t hs = ceilHour(from), he = rollupHour(to);
+      if (useRollups && hs < he) {
+        ALLMENDE_RETURN_IF_ERROR(piece(**rolled, series, false, hs, he, p));
+        ALLMENDE_RETURN_IF_ERROR(piece(**raw, series, true, start, hs * kRollupMicros, p));
+        ALLMENDE_RETURN_IF_ERROR(piece(**raw, series, true, he * kRollupMicros, end, p));
+      } else {
+        ALLMENDE_RETURN_IF_ERROR(piece(**raw, series, true, start, end, p));
+      }
       if (p.count > 0) a.periods.push_back(std::move(p));
       start = end;
     }

@@ -1,6 +1,6 @@
 // The writes of the temporal API (store/temporal.h) on the SQLite store: run on the writer
 // thread in a group commit, each in its own savepoint like an entity write.
-#include "store/sqlite/sqlite_store_impl.h"
+#include "store/sqlite/temporal_reader.h"
 
 namespace allmende::store::sqlite {
 
@@ -24,6 +24,20 @@ Result<int64_t> existingHistory(sqlite3* db, int64_t tenant, const std::string& 
   if (rc == SQLITE_DONE) return notFound("no temporal representation of entity " + id);
   if (rc != SQLITE_ROW) return sqliteError(db, rc, "look up history");
   return s->int64(0);
+}
+
+// The dataset and time key of an instance, or ResourceNotFound.
+Result<std::pair<int64_t, int64_t>> locateInstance(sqlite3* db, int64_t tenant, int64_t hid, int64_t attr, int64_t iid) {
+  auto s = prepared(db, "SELECT ds, t FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr=?3 AND iid=?4 AND del IS NULL");
+  if (!s) return s.status();
+  s->bind(1, tenant);
+  s->bind(2, hid);
+  s->bind(3, attr);
+  s->bind(4, iid);
+  int rc = s->step();
+  if (rc == SQLITE_DONE) return notFound("no such attribute instance");
+  if (rc != SQLITE_ROW) return sqliteError(db, rc, "look up attribute instance");
+  return std::make_pair(s->int64(0), s->int64(1));
 }
 
 }  // namespace
@@ -65,6 +79,7 @@ Status SqliteStore::deleteHistory(const TenantId& tenant, const std::string& id,
     if (!hid) return hid.status();
     if (attr.empty()) {  // NGSI-LD 5.6.16: the whole temporal representation
       for (const char* sql : {"DELETE FROM attr_instances WHERE tenant=?1 AND hid=?2",
+                              "DELETE FROM attr_rollups WHERE tenant=?1 AND hid=?2",
                               "DELETE FROM temporal_entities WHERE tenant=?1 AND hid=?2"}) {
         auto s = prepared(db, sql);
         if (!s) return s.status();
@@ -86,19 +101,34 @@ Status SqliteStore::deleteHistory(const TenantId& tenant, const std::string& id,
         return notFound("no instances with datasetId " + *datasetId);
       }
     }
-    std::string sql = "DELETE FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr=?3";
-    if (ds) sql += " AND ds=?4";
-    if (instanceId) sql += " AND iid=?5";
-    auto s = prepared(db, sql);
-    if (!s) return s.status();
-    s->bind(1, tid);
-    s->bind(2, *hid);
-    s->bind(3, *attrId);
-    if (ds) s->bind(4, *ds);
-    if (instanceId) s->bind(5, instanceId);
-    ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "delete attribute history"));
-    if (sqlite3_changes(db) == 0) {
-      return notFound(instanceId ? "no such attribute instance" : "attribute " + attr + " has no history in entity " + id);
+    if (instanceId) {
+      auto where = locateInstance(db, tid, *hid, *attrId, instanceId);
+      if (!where) return where.status();
+      auto s = prepared(db, "DELETE FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4 AND t=?5 AND iid=?6");
+      if (!s) return s.status();
+      s->bind(1, tid);
+      s->bind(2, *hid);
+      s->bind(3, *attrId);
+      s->bind(4, where->first);
+      s->bind(5, where->second);
+      s->bind(6, instanceId);
+      ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "delete attribute instance"));
+      const int64_t hour = rollupHour(where->second);
+      return rebuildRollups(db, tid, *hid, *attrId, where->first, hour, hour + 1);
+    }
+    for (const char* table : {"attr_instances", "attr_rollups"}) {
+      std::string sql = std::string("DELETE FROM ") + table + " WHERE tenant=?1 AND hid=?2 AND attr=?3";
+      if (ds) sql += " AND ds=?4";
+      auto s = prepared(db, sql);
+      if (!s) return s.status();
+      s->bind(1, tid);
+      s->bind(2, *hid);
+      s->bind(3, *attrId);
+      if (ds) s->bind(4, *ds);
+      ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "delete attribute history"));
+      if (table == std::string("attr_instances") && sqlite3_changes(db) == 0) {
+        return notFound("attribute " + attr + " has no history in entity " + id);
+      }
     }
     return Status::ok();
   });
@@ -113,39 +143,66 @@ Status SqliteStore::modifyInstance(const TenantId& tenant, const std::string& id
     if (!hid) return hid.status();
     auto attrId = terms_.find(attr);
     if (!attrId) return notFound("no such attribute instance");
+    auto where = locateInstance(db, tid, *hid, *attrId, instanceId);
+    if (!where) return where.status();
     // The time key and the identity stay; value and members are replaced (NGSI-LD 5.6.15).
     auto s = prepared(db,
-                      "UPDATE attr_instances SET num=?5, doc=?6, mod=?7 "
-                      "WHERE tenant=?1 AND hid=?2 AND attr=?3 AND iid=?4 AND del IS NULL");
+                      "UPDATE attr_instances SET num=?7, doc=?8, mod=?9 "
+                      "WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4 AND t=?5 AND iid=?6 AND del IS NULL");
     if (!s) return s.status();
     s->bind(1, tid);
     s->bind(2, *hid);
     s->bind(3, *attrId);
-    s->bind(4, instanceId);
-    if (replacement.number) s->bind(5, *replacement.number); else s->bindNull(5);
-    if (replacement.doc.empty()) s->bindNull(6); else s->bindStatic(6, replacement.doc);
-    s->bind(7, now);
+    s->bind(4, where->first);
+    s->bind(5, where->second);
+    s->bind(6, instanceId);
+    if (replacement.number) s->bind(7, *replacement.number); else s->bindNull(7);
+    if (replacement.doc.empty()) s->bindNull(8); else s->bindStatic(8, replacement.doc);
+    s->bind(9, now);
     ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "modify attribute instance"));
     if (sqlite3_changes(db) == 0) return notFound("no such attribute instance");
-    return Status::ok();
+    const int64_t hour = rollupHour(where->second);
+    return rebuildRollups(db, tid, *hid, *attrId, where->first, hour, hour + 1);
   });
 }
 
 Result<size_t> SqliteStore::purgeHistoryBefore(const TenantId& tenant, Micros cutoff) {
-  if (!tenants_.contains(tenant)) return size_t{0};
-  size_t removed = 0;
-  Status st = runOnWriter(tenant, [&](int64_t tid) -> Status {
-    sqlite3* db = writer_.get();
-    // The recording time is t + rec (rec is NULL without observedAt).
-    auto s = prepared(db, "DELETE FROM attr_instances WHERE tenant=?1 AND t + coalesce(rec, 0) < ?2");
+  auto tid = tenants_.find(tenant);
+  if (!tid) return size_t{0};
+  // The entities with history, then one writer task per entity, so the writer is never held
+  // for more than one entity's instances.
+  std::vector<int64_t> hids;
+  {
+    TemporalReader lease(this);
+    if (!lease.status().isOk()) return lease.status();
+    auto s = lease->statement("SELECT hid FROM temporal_entities WHERE tenant=?1");
     if (!s) return s.status();
-    s->bind(1, tid);
-    s->bind(2, cutoff);
-    ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "purge history"));
-    removed = static_cast<size_t>(sqlite3_changes(db));
-    return Status::ok();
-  });
-  if (!st.isOk()) return st;
+    (*s)->bind(1, *tid);
+    while ((*s)->step() == SQLITE_ROW) hids.push_back((*s)->int64(0));
+    (*s)->reset();
+  }
+  size_t removed = 0;
+  for (int64_t hid : hids) {
+    Status st = runOnWriter(tenant, [&](int64_t t) -> Status {
+      sqlite3* db = writer_.get();
+      auto s = prepared(db, "DELETE FROM attr_instances WHERE tenant=?1 AND hid=?2 AND t < ?3");
+      if (!s) return s.status();
+      s->bind(1, t);
+      s->bind(2, hid);
+      s->bind(3, cutoff);
+      ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "purge history"));
+      removed += static_cast<size_t>(sqlite3_changes(db));
+      auto r = prepared(db, "DELETE FROM attr_rollups WHERE tenant=?1 AND hid=?2 AND hour < ?3");
+      if (!r) return r.status();
+      r->bind(1, t);
+      r->bind(2, hid);
+      r->bind(3, rollupHour(cutoff));
+      ALLMENDE_RETURN_IF_ERROR(stepDone(db, *r, "purge rollups"));
+      // The hour the cutoff falls in keeps only its later instances.
+      return rebuildRollups(db, t, hid, -1, -1, rollupHour(cutoff), rollupHour(cutoff) + 1);
+    });
+    if (!st.isOk()) return st;
+  }
   return removed;
 }
 

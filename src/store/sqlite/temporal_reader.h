@@ -1,0 +1,29 @@
+// A reader connection of the SQLite store held for one temporal read or purge (these never nest
+// in another read, so they take one from the pool directly). Private to store/sqlite.
+#pragma once
+
+#include "store/sqlite/sqlite_store_impl.h"
+
+namespace allmende::store::sqlite {
+
+// A reader from the pool for the length of one temporal read (these reads never nest).
+class SqliteStore::TemporalReader {
+ public:
+  explicit TemporalReader(SqliteStore* s) : store_(s) {
+    auto r = s->acquireReader();
+    if (r) reader_ = std::move(r).value(); else status_ = r.status();
+  }
+  ~TemporalReader() {
+    if (reader_) store_->releaseReader(std::move(reader_));
+  }
+  const Status& status() const { return status_; }
+  Reader* operator->() { return reader_.get(); }
+  Reader& operator*() { return *reader_; }
+
+ private:
+  SqliteStore* store_;
+  std::unique_ptr<Reader> reader_;
+  Status status_;
+};
+
+}  // namespace allmende::store::sqlite
