@@ -110,9 +110,15 @@ void renderValues(const Call& call, const store::TemporalEntity& e, const Tempor
       key(w, valuesMemberOf(kind));
       w.StartArray();
       for (const auto* i : list) {
+        w.StartArray();
+        if (i->h.doc.empty() && i->h.number && !i->h.deleted) {  // a plain number: no document to build
+          model::numberJson(*i->h.number).Accept(w);
+          str(w, formatDateTime(instanceTime(*i, p.time.property)));
+          w.EndArray();
+          continue;
+        }
         JsonDocument inst;
         model::instanceJson(i->h, inst);
-        w.StartArray();
         std::string_view member = model::valueMemberOf(kind);
         if (const Json* v = findMember(inst, member.empty() ? "value" : member)) {
           if (kind == model::kVocabProperty && v->IsString()) str(w, call.context().compactIri(asView(*v)));

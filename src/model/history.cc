@@ -1,5 +1,7 @@
 #include "model/history.h"
 
+#include <cmath>
+
 #include "model/entity.h"
 
 namespace allmende::model {
@@ -50,6 +52,12 @@ void addTypesIfChanged(const Json* before, const Json* after, HistoryChange& out
 
 }  // namespace
 
+Json numberJson(double v) {
+  // Whole numbers come back as integers (10, not 10.0), as they were most likely written.
+  if (std::floor(v) == v && std::fabs(v) < 9e15) return Json(static_cast<int64_t>(v));
+  return Json(v);
+}
+
 HistoryInstance historyInstanceOf(const std::string& attr, const Json& instance) {
   HistoryInstance h;
   h.attr = attr;
@@ -95,7 +103,7 @@ void instanceJson(const HistoryInstance& h, JsonDocument& out) {
     if (!findMember(out, member)) out.AddMember(jsonString(member, a), jsonString(kNullUri, a), a);
     out.AddMember("deletedAt", jsonString(formatDateTime(h.recordedAt), a), a);
   } else if (h.number && !findMember(out, "value")) {
-    out.AddMember("value", Json(*h.number), a);
+    out.AddMember("value", numberJson(*h.number), a);
   }
   if (!h.datasetId.empty()) out.AddMember("datasetId", jsonString(h.datasetId, a), a);
   if (h.observedAt) out.AddMember("observedAt", jsonString(formatDateTime(*h.observedAt), a), a);

@@ -47,6 +47,9 @@ void diffHistory(const Json* before, const Json* after, Micros deletedAt, Histor
 // stay in `doc`.
 HistoryInstance historyInstanceOf(const std::string& attr, const Json& instance);
 
+// A stored number as JSON: an integer when it is whole, else a double.
+Json numberJson(double v);
+
 // The instance in the internal form again (observedAt, datasetId, createdAt = modifiedAt =
 // recordedAt, deletedAt for deletions; no instanceId).
 void instanceJson(const HistoryInstance& h, JsonDocument& out);

@@ -371,8 +371,8 @@ Result<AggregatedEntity> SqliteStore::aggregate(const TenantId& tenant, const st
       int64_t hs = ceilHour(from), he = rollupHour(to);
       if (useRollups && hs < he) {
         ALLMENDE_RETURN_IF_ERROR(piece(**rolled, series, false, hs, he, p));
-        ALLMENDE_RETURN_IF_ERROR(piece(**raw, series, true, start, hs * kRollupMicros, p));
-        ALLMENDE_RETURN_IF_ERROR(piece(**raw, series, true, he * kRollupMicros, end, p));
+        if (start < hs * kRollupMicros) ALLMENDE_RETURN_IF_ERROR(piece(**raw, series, true, start, hs * kRollupMicros, p));
+        if (he * kRollupMicros < end) ALLMENDE_RETURN_IF_ERROR(piece(**raw, series, true, he * kRollupMicros, end, p));
       } else {
         ALLMENDE_RETURN_IF_ERROR(piece(**raw, series, true, start, end, p));
       }
