@@ -9,6 +9,7 @@
 #include "api/problem.h"
 #include "api/router.h"
 #include "app/demo.h"
+#include "app/demo_history.h"
 #include "http/server.h"
 #include "ld/context_loader.h"
 #include "ld/context_store.h"
@@ -90,6 +91,7 @@ int serve(const ServeOptions& o) {
 
   if (o.demo) {
     st = seedDemo(**store, *contexts.core(), systemClock());
+    if (st.isOk()) st = seedDemoHistory(**store, *contexts.core(), systemClock());
     if (!st.isOk()) {
       spdlog::error("cannot seed the demo municipality: {}", st.toString());
       return 1;
