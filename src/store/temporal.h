@@ -127,9 +127,12 @@ class TemporalStore {
   virtual Status modifyInstance(const TenantId& tenant, const std::string& id, const std::string& attr,
                                 int64_t instanceId, const model::HistoryInstance& replacement, Micros now) = 0;
 
-  // Retention: removes instances whose recording time is before `cutoff`, for one tenant.
-  // Returns the number removed.
+  // Retention: removes the instances of one tenant whose time (observedAt, else the recording
+  // time) is before `cutoff`, and their rollups. Returns the number removed.
   virtual Result<size_t> purgeHistoryBefore(const TenantId& tenant, Micros cutoff) = 0;
+
+  // The tenants that have history.
+  virtual Result<std::vector<TenantId>> historyTenants() = 0;
 };
 
 }  // namespace allmende::store

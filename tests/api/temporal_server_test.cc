@@ -109,5 +109,35 @@ TEST(TemporalServer, ConcurrentWritersLoseNoInstance) {
   EXPECT_EQ(total, static_cast<size_t>(kWriters * kWrites));
 }
 
+TEST(TemporalServer, RetentionRemovesOldInstancesPerTenant) {
+  TempDir dir;
+  const std::string body =
+      R"({"id":"urn:ngsi-ld:G:1","type":"G","level":[{"type":"Property","value":1,"observedAt":"2000-01-01T00:00:00Z"},)"
+      R"({"type":"Property","value":2,"observedAt":"2999-01-01T00:00:00Z"}]})";
+  const std::string path = "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:G:1?options=temporalValues";
+  {
+    ServerProcess server(ALLMENDE_BINARY, dir.path());
+    ASSERT_TRUE(server.ok());
+    HttpClient c(server.port());
+    ASSERT_EQ(c.request("POST", "/ngsi-ld/v1/temporal/entities", kJson, body).status, 201);
+    auto tenant = kJson;
+    tenant.emplace_back("NGSILD-Tenant", "archive");
+    ASSERT_EQ(c.request("POST", "/ngsi-ld/v1/temporal/entities", tenant, body).status, 201);
+    server.stop();
+  }
+  // A year by default, forever for "archive"; the job runs when the server starts.
+  ServerProcess server(ALLMENDE_BINARY, dir.path(),
+                       {"--history-retention-days", "365", "--history-retention-tenant", "archive=0"});
+  ASSERT_TRUE(server.ok());
+  HttpClient c(server.port());
+  size_t remaining = 2;
+  for (int i = 0; i < 200 && remaining == 2; ++i) {  // the job runs in the background: wait for it
+    remaining = valueCount(c.request("GET", path).body, "level");
+    if (remaining == 2) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(remaining, 1u);
+  EXPECT_EQ(valueCount(c.request("GET", path, {{"NGSILD-Tenant", "archive"}}).body, "level"), 2u);
+}
+
 }  // namespace
 }  // namespace allmende::testing

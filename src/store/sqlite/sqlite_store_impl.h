@@ -125,6 +125,7 @@ class SqliteStore final : public Store, public TemporalStore {
   Status modifyInstance(const TenantId& tenant, const std::string& id, const std::string& attr, int64_t instanceId,
                         const model::HistoryInstance& replacement, Micros now) override;
   Result<size_t> purgeHistoryBefore(const TenantId& tenant, Micros cutoff) override;
+  Result<std::vector<TenantId>> historyTenants() override;
 
   // A read-only connection with its statement cache, lent to one thread at a time.
   struct Reader {

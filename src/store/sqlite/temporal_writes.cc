@@ -206,4 +206,18 @@ Result<size_t> SqliteStore::purgeHistoryBefore(const TenantId& tenant, Micros cu
   return removed;
 }
 
+Result<std::vector<TenantId>> SqliteStore::historyTenants() {
+  TemporalReader lease(this);
+  if (!lease.status().isOk()) return lease.status();
+  auto s = lease->statement(
+      "SELECT t.key FROM tenants t WHERE EXISTS (SELECT 1 FROM temporal_entities h WHERE h.tenant = t.id)");
+  if (!s) return s.status();
+  std::vector<TenantId> out;
+  int rc;
+  while ((rc = (*s)->step()) == SQLITE_ROW) out.emplace_back((*s)->text(0));
+  (*s)->reset();
+  if (rc != SQLITE_DONE) return sqliteError(lease->conn.get(), rc, "list tenants with history");
+  return out;
+}
+
 }  // namespace allmende::store::sqlite
