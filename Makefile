@@ -33,6 +33,7 @@ test-asan: setup
 
 bench: build
 	@bench/run $(BUILD_DIR)
+	@bench/temporal $(BUILD_DIR)
 
 format:
 	@find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
