@@ -207,14 +207,18 @@ void renderAggregated(const Call& call, const store::AggregatedEntity& e, const 
       w.StartObject();
       key(w, "type");
       str(w, a.kind);
+      // Each period's bounds are written once per method: format them once.
+      std::vector<std::pair<std::string, std::string>> bounds;
+      bounds.reserve(a.periods.size());
+      for (const auto& period : a.periods) bounds.emplace_back(formatDateTime(period.start), formatDateTime(period.end));
       for (auto m : p.methods) {
         key(w, methodName(m));
         w.StartArray();
-        for (const auto& period : a.periods) {
+        for (size_t n = 0; n < a.periods.size(); ++n) {
           w.StartArray();
-          methodValue(m, period, w);
-          str(w, formatDateTime(period.start));
-          str(w, formatDateTime(period.end));
+          methodValue(m, a.periods[n], w);
+          str(w, bounds[n].first);
+          str(w, bounds[n].second);
           w.EndArray();
         }
         w.EndArray();

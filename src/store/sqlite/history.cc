@@ -166,6 +166,8 @@ Result<int64_t> HistoryWriter::insert(int64_t tenant, int64_t hid, const model::
 
 Status HistoryWriter::store(int64_t tenant, const model::HistoryChange& change, Dictionary& terms) {
   if (change.entityId.empty()) return Status::ok();
+  // Nothing changed that the history keeps (e.g. only the scope): no need to look it up.
+  if (change.instances.empty() && change.types.empty() && !change.entityDeleted) return Status::ok();
   Micros deletedAt = 0;
   if (change.entityDeleted) deletedAt = change.instances.empty() ? wallMicros() : change.instances.front().recordedAt;
   auto hid = historyId(tenant, change.entityId, change.types, change.entityDeleted, deletedAt);

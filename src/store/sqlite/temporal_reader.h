@@ -9,12 +9,22 @@ namespace allmende::store::sqlite {
 // A reader from the pool for the length of one temporal read (these reads never nest).
 class SqliteStore::TemporalReader {
  public:
+  // The reads of one answer share one read transaction: one snapshot (an aggregation's periods
+  // see the same instances) and one WAL lock instead of one per statement.
   explicit TemporalReader(SqliteStore* s) : store_(s) {
     auto r = s->acquireReader();
-    if (r) reader_ = std::move(r).value(); else status_ = r.status();
+    if (!r) {
+      status_ = r.status();
+      return;
+    }
+    reader_ = std::move(r).value();
+    status_ = reader_->conn.exec("BEGIN");
+    inTransaction_ = status_.isOk();
   }
   ~TemporalReader() {
-    if (reader_) store_->releaseReader(std::move(reader_));
+    if (!reader_) return;
+    if (inTransaction_) reader_->conn.exec("COMMIT");
+    store_->releaseReader(std::move(reader_));
   }
   const Status& status() const { return status_; }
   Reader* operator->() { return reader_.get(); }
@@ -24,6 +34,7 @@ class SqliteStore::TemporalReader {
   SqliteStore* store_;
   std::unique_ptr<Reader> reader_;
   Status status_;
+  bool inTransaction_ = false;
 };
 
 }  // namespace allmende::store::sqlite
