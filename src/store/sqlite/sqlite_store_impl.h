@@ -167,6 +167,8 @@ class SqliteStore final : public Store, public TemporalStore {
   class TemporalReader;
   Result<HistoryScope> historyScope(Reader& r, const TenantId& tenant, const std::string& id,
                                     const std::vector<std::string>& attrs, const std::optional<std::string>& datasetId);
+  Status findSeries(Reader& r, const std::vector<std::string>& attrs, const std::optional<std::string>& datasetId,
+                    HistoryScope& scope);
   // Runs `task` on the writer thread in a group commit (temporal_writes.cc).
   Status runOnWriter(const TenantId& tenant, std::function<Status(int64_t tenant)> task);
 
