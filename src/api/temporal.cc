@@ -44,7 +44,7 @@ void notePage(const store::TemporalEntity& e, const TemporalParams& p, TemporalP
     page.partial = true;
     auto time = [&](const store::StoredInstance& i) {
       return p.time.property == store::TimeFilter::Property::kObservedAt ? i.h.observedAt.value_or(i.h.recordedAt)
-                                                                           : i.h.recordedAt;
+                                                                         : i.h.recordedAt;
     };
     page.from = std::min(page.from, time(a.instances.front()));
     page.to = std::max(page.to, time(a.instances.back()));

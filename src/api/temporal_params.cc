@@ -19,10 +19,14 @@ Status readTimeQuery(Get get, TemporalParams& p) {
   const std::string* at = get("timeAt");
   const std::string* end = get("endTimeAt");
   if (rel) {
-    if (*rel == "before") p.time.rel = TimeFilter::Rel::kBefore;
-    else if (*rel == "after") p.time.rel = TimeFilter::Rel::kAfter;
-    else if (*rel == "between") p.time.rel = TimeFilter::Rel::kBetween;
-    else return badRequestData("timerel must be before, after or between, not '" + *rel + "'");
+    if (*rel == "before")
+      p.time.rel = TimeFilter::Rel::kBefore;
+    else if (*rel == "after")
+      p.time.rel = TimeFilter::Rel::kAfter;
+    else if (*rel == "between")
+      p.time.rel = TimeFilter::Rel::kBetween;
+    else
+      return badRequestData("timerel must be before, after or between, not '" + *rel + "'");
     if (!at) return badRequestData("timerel needs timeAt");
     auto t = parseDateTime(*at);
     if (!t) return badRequestData("timeAt '" + *at + "' is not an ISO 8601 date-time");
@@ -40,10 +44,14 @@ Status readTimeQuery(Get get, TemporalParams& p) {
     return badRequestData("timeAt and endTimeAt need timerel");
   }
   if (const std::string* prop = get("timeproperty")) {
-    if (*prop == "observedAt") p.time.property = TimeFilter::Property::kObservedAt;
-    else if (*prop == "createdAt") p.time.property = TimeFilter::Property::kCreatedAt;
-    else if (*prop == "modifiedAt") p.time.property = TimeFilter::Property::kModifiedAt;
-    else return badRequestData("timeproperty must be observedAt, createdAt or modifiedAt, not '" + *prop + "'");
+    if (*prop == "observedAt")
+      p.time.property = TimeFilter::Property::kObservedAt;
+    else if (*prop == "createdAt")
+      p.time.property = TimeFilter::Property::kCreatedAt;
+    else if (*prop == "modifiedAt")
+      p.time.property = TimeFilter::Property::kModifiedAt;
+    else
+      return badRequestData("timeproperty must be observedAt, createdAt or modifiedAt, not '" + *prop + "'");
   }
   if (const std::string* n = get("lastN")) {
     if (n->empty() || n->size() > 9 || n->find_first_not_of("0123456789") != std::string::npos || std::stoul(*n) == 0)
@@ -54,11 +62,14 @@ Status readTimeQuery(Get get, TemporalParams& p) {
 }
 
 Result<AggrMethod> aggrMethod(const std::string& name) {
-  static const std::pair<const char*, AggrMethod> kMethods[] = {
-      {"totalCount", AggrMethod::kTotalCount}, {"distinctCount", AggrMethod::kDistinctCount},
-      {"sum", AggrMethod::kSum},               {"avg", AggrMethod::kAvg},
-      {"min", AggrMethod::kMin},               {"max", AggrMethod::kMax},
-      {"stddev", AggrMethod::kStddev},         {"sumsq", AggrMethod::kSumsq}};
+  static const std::pair<const char*, AggrMethod> kMethods[] = {{"totalCount", AggrMethod::kTotalCount},
+                                                                {"distinctCount", AggrMethod::kDistinctCount},
+                                                                {"sum", AggrMethod::kSum},
+                                                                {"avg", AggrMethod::kAvg},
+                                                                {"min", AggrMethod::kMin},
+                                                                {"max", AggrMethod::kMax},
+                                                                {"stddev", AggrMethod::kStddev},
+                                                                {"sumsq", AggrMethod::kSumsq}};
   for (const auto& [n, m] : kMethods) {
     if (name == n) return m;
   }
@@ -73,10 +84,14 @@ Status readRepresentation(const Call& call, TemporalParams& p) {
   if (const std::string* f = call.param("format")) names.push_back(*f);
   bool values = false, aggregated = false;
   for (const auto& n : names) {
-    if (n == "temporalValues" || n == "simplified" || n == "keyValues") values = true;
-    else if (n == "aggregatedValues") aggregated = true;
-    else if (n == "sysAttrs") p.sysAttrs = true;
-    else if (n != "normalized") return badRequestData("unknown option '" + n + "'");
+    if (n == "temporalValues" || n == "simplified" || n == "keyValues")
+      values = true;
+    else if (n == "aggregatedValues")
+      aggregated = true;
+    else if (n == "sysAttrs")
+      p.sysAttrs = true;
+    else if (n != "normalized")
+      return badRequestData("unknown option '" + n + "'");
   }
   if (values && aggregated) return badRequestData("temporalValues and aggregatedValues exclude each other");
   if (values) p.format = TemporalFormat::kTemporalValues;
@@ -125,14 +140,22 @@ std::optional<store::Period> parseDuration(std::string_view s) {
     const bool fraction = number.find('.') != std::string::npos;
     if (fraction && !(inTime && unit == 'S')) return std::nullopt;
     constexpr double kSecond = 1e6;
-    if (!inTime && unit == 'Y') p.months += static_cast<int64_t>(n) * 12;
-    else if (!inTime && unit == 'M') p.months += static_cast<int64_t>(n);
-    else if (!inTime && unit == 'W') p.micros += static_cast<Micros>(n * 7 * 86400 * kSecond);
-    else if (!inTime && unit == 'D') p.micros += static_cast<Micros>(n * 86400 * kSecond);
-    else if (inTime && unit == 'H') p.micros += static_cast<Micros>(n * 3600 * kSecond);
-    else if (inTime && unit == 'M') p.micros += static_cast<Micros>(n * 60 * kSecond);
-    else if (inTime && unit == 'S') p.micros += static_cast<Micros>(std::llround(n * kSecond));
-    else return std::nullopt;
+    if (!inTime && unit == 'Y')
+      p.months += static_cast<int64_t>(n) * 12;
+    else if (!inTime && unit == 'M')
+      p.months += static_cast<int64_t>(n);
+    else if (!inTime && unit == 'W')
+      p.micros += static_cast<Micros>(n * 7 * 86400 * kSecond);
+    else if (!inTime && unit == 'D')
+      p.micros += static_cast<Micros>(n * 86400 * kSecond);
+    else if (inTime && unit == 'H')
+      p.micros += static_cast<Micros>(n * 3600 * kSecond);
+    else if (inTime && unit == 'M')
+      p.micros += static_cast<Micros>(n * 60 * kSecond);
+    else if (inTime && unit == 'S')
+      p.micros += static_cast<Micros>(std::llround(n * kSecond));
+    else
+      return std::nullopt;
     any = true;
     i = j + 1;
   }

@@ -36,9 +36,12 @@ void writeContext(const Call& call, model::JsonWriter& w) {
 // The time of an instance for the requested time property (4.5.9: the pairs carry it).
 Micros instanceTime(const store::StoredInstance& i, store::TimeFilter::Property p) {
   switch (p) {
-    case store::TimeFilter::Property::kCreatedAt: return i.h.recordedAt;
-    case store::TimeFilter::Property::kModifiedAt: return i.modifiedAt;
-    case store::TimeFilter::Property::kObservedAt: break;
+    case store::TimeFilter::Property::kCreatedAt:
+      return i.h.recordedAt;
+    case store::TimeFilter::Property::kModifiedAt:
+      return i.modifiedAt;
+    case store::TimeFilter::Property::kObservedAt:
+      break;
   }
   return i.h.observedAt.value_or(i.h.recordedAt);
 }
@@ -121,8 +124,10 @@ void renderValues(const Call& call, const store::TemporalEntity& e, const Tempor
         model::instanceJson(i->h, inst);
         std::string_view member = model::valueMemberOf(kind);
         if (const Json* v = findMember(inst, member.empty() ? "value" : member)) {
-          if (kind == model::kVocabProperty && v->IsString()) str(w, call.context().compactIri(asView(*v)));
-          else v->Accept(w);
+          if (kind == model::kVocabProperty && v->IsString())
+            str(w, call.context().compactIri(asView(*v)));
+          else
+            v->Accept(w);
         } else {
           w.Null();
         }
@@ -148,11 +153,16 @@ void methodValue(store::AggrMethod m, const store::PeriodAggregate& a, model::Js
   using store::AggrMethod;
   const double n = static_cast<double>(a.numbers);
   switch (m) {
-    case AggrMethod::kTotalCount: return static_cast<void>(w.Int64(a.count));
-    case AggrMethod::kDistinctCount: return static_cast<void>(w.Int64(a.distinct));
-    case AggrMethod::kSum: return static_cast<void>(a.numbers ? w.Double(a.sum) : w.Null());
-    case AggrMethod::kSumsq: return static_cast<void>(a.numbers ? w.Double(a.sumsq) : w.Null());
-    case AggrMethod::kAvg: return static_cast<void>(a.numbers ? w.Double(a.sum / n) : w.Null());
+    case AggrMethod::kTotalCount:
+      return static_cast<void>(w.Int64(a.count));
+    case AggrMethod::kDistinctCount:
+      return static_cast<void>(w.Int64(a.distinct));
+    case AggrMethod::kSum:
+      return static_cast<void>(a.numbers ? w.Double(a.sum) : w.Null());
+    case AggrMethod::kSumsq:
+      return static_cast<void>(a.numbers ? w.Double(a.sumsq) : w.Null());
+    case AggrMethod::kAvg:
+      return static_cast<void>(a.numbers ? w.Double(a.sum / n) : w.Null());
     case AggrMethod::kStddev: {
       if (!a.numbers) return static_cast<void>(w.Null());
       // The sample standard deviation (0 for one value).
@@ -210,7 +220,8 @@ void renderAggregated(const Call& call, const store::AggregatedEntity& e, const 
       // Each period's bounds are written once per method: format them once.
       std::vector<std::pair<std::string, std::string>> bounds;
       bounds.reserve(a.periods.size());
-      for (const auto& period : a.periods) bounds.emplace_back(formatDateTime(period.start), formatDateTime(period.end));
+      for (const auto& period : a.periods)
+        bounds.emplace_back(formatDateTime(period.start), formatDateTime(period.end));
       for (auto m : p.methods) {
         key(w, methodName(m));
         w.StartArray();

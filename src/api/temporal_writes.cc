@@ -47,7 +47,8 @@ Result<std::vector<model::HistoryInstance>> instancesOf(const Json& body, const 
       if (!expanded) return expanded.status();
       const Json* attrs = model::attrsOf(static_cast<const Json&>(*expanded));
       const Json* instances = attrs ? findMember(*attrs, *attr) : nullptr;
-      if (!instances || !instances->IsArray()) return badRequestData("attribute " + std::string(name) + " has no instance");
+      if (!instances || !instances->IsArray())
+        return badRequestData("attribute " + std::string(name) + " has no instance");
       for (const auto& one : instances->GetArray()) {
         model::HistoryInstance h = model::historyInstanceOf(*attr, one);
         h.recordedAt = now;
@@ -63,7 +64,8 @@ Result<std::string> typesOf(const Json& body, const ld::Context& ctx) {
   const Json* type = findMember(body, "type");
   if (!type) return std::string();
   std::vector<std::string> names;
-  if (type->IsString()) names.emplace_back(asView(*type));
+  if (type->IsString())
+    names.emplace_back(asView(*type));
   else if (type->IsArray()) {
     for (const auto& t : type->GetArray()) {
       if (!t.IsString()) return badRequestData("type must be a string or an array of strings");
@@ -155,7 +157,8 @@ http::Response deleteTemporalAttribute(Call& call) {
   auto attr = model::expandAttributeName(call.pathParam("attrId"), call.context());
   if (!attr) return problemResponse(attr.status());
   const std::string* all = call.param("deleteAll");
-  if (all && *all != "true" && *all != "false") return problemResponse(badRequestData("deleteAll must be true or false"));
+  if (all && *all != "true" && *all != "false")
+    return problemResponse(badRequestData("deleteAll must be true or false"));
   std::optional<std::string> datasetId;
   if (!(all && *all == "true")) {
     const std::string* ds = call.param("datasetId");

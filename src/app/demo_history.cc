@@ -31,7 +31,8 @@ double level(int i, int h) {
 
 // NO2 with morning and evening rush hours; particles follow loosely.
 double no2(int i, int hourOfDay) {
-  double rush = 14 * std::exp(-std::pow((hourOfDay - 8) / 1.5, 2)) + 10 * std::exp(-std::pow((hourOfDay - 17) / 2.0, 2));
+  double rush =
+      14 * std::exp(-std::pow((hourOfDay - 8) / 1.5, 2)) + 10 * std::exp(-std::pow((hourOfDay - 17) / 2.0, 2));
   return 14 + 4 * i + rush;
 }
 
@@ -44,18 +45,21 @@ std::vector<Update> updatesAt(int h, int hourOfDay, const std::string& at) {
   std::vector<Update> out;
   for (int i = 1; i <= 6; ++i) {
     double v = level(i, h);
-    out.push_back({urn("FloodMonitoring", i),
-                   R"({"currentLevel":{"type":"Property","value":)" + number(v) +
-                       R"(,"unitCode":"MTR","observedAt":")" + at + R"("},"floodLevelStatus":{"type":"Property","value":")" +
-                       (v > 2.8 ? "danger" : v > 2.0 ? "alert" : "normal") + R"("}})"});
+    out.push_back({urn("FloodMonitoring", i), R"({"currentLevel":{"type":"Property","value":)" + number(v) +
+                                                  R"(,"unitCode":"MTR","observedAt":")" + at +
+                                                  R"("},"floodLevelStatus":{"type":"Property","value":")" +
+                                                  (v > 2.8   ? "danger"
+                                                   : v > 2.0 ? "alert"
+                                                             : "normal") +
+                                                  R"("}})"});
   }
   for (int i = 1; i <= 5; ++i) {
     double n = no2(i, hourOfDay);
     out.push_back({urn("AirQualityObserved", i),
                    R"({"no2":{"type":"Property","value":)" + number(n) + R"(,"unitCode":"GQ","observedAt":")" + at +
-                       R"("},"pm10":{"type":"Property","value":)" + number(0.6 * n) + R"(,"unitCode":"GQ","observedAt":")" +
-                       at + R"("},"pm25":{"type":"Property","value":)" + number(0.35 * n) +
-                       R"(,"unitCode":"GQ","observedAt":")" + at + R"("}})"});
+                       R"("},"pm10":{"type":"Property","value":)" + number(0.6 * n) +
+                       R"(,"unitCode":"GQ","observedAt":")" + at + R"("},"pm25":{"type":"Property","value":)" +
+                       number(0.35 * n) + R"(,"unitCode":"GQ","observedAt":")" + at + R"("}})"});
   }
   return out;
 }

@@ -30,7 +30,7 @@ struct HistoryInstance {
 // What one change of an entity leaves in the history.
 struct HistoryChange {
   std::string entityId;
-  std::string types;            // JSON array of the type IRIs when new or changed, else ""
+  std::string types;  // JSON array of the type IRIs when new or changed, else ""
   bool entityDeleted = false;
   std::vector<HistoryInstance> instances;
 };

@@ -19,8 +19,10 @@ Result<size_t> RetentionJob::runOnce() {
     const Micros keep = keepFor(tenant);
     if (keep <= 0) continue;
     auto n = store_.purgeHistoryBefore(tenant, now - keep);
-    if (n) removed += *n;
-    else if (firstError.isOk()) firstError = n.status();
+    if (n)
+      removed += *n;
+    else if (firstError.isOk())
+      firstError = n.status();
   }
   if (!firstError.isOk()) return firstError;
   return removed;

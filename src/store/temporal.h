@@ -32,7 +32,7 @@ struct TimeFilter {
 
 struct InstanceQuery {
   TimeFilter time;
-  std::vector<std::string> attrs;  // expanded names; empty = every attribute
+  std::vector<std::string> attrs;        // expanded names; empty = every attribute
   std::optional<std::string> datasetId;  // only this dataset ("" = default instances)
   // Per attribute: at most `limit` instances, the first ones in time order, or the last ones
   // when `fromEnd` (lastN). `truncated` in the answer tells whether more matched.
@@ -82,7 +82,7 @@ struct PeriodAggregate {
   Micros start = 0, end = 0;
   int64_t count = 0, distinct = 0, numbers = 0;
   double sum = 0, sumsq = 0;
-  std::optional<double> min, max;         // over numeric values (booleans as 0/1)
+  std::optional<double> min, max;               // over numeric values (booleans as 0/1)
   std::optional<std::string> minText, maxText;  // over string values, when there are no numbers
 };
 

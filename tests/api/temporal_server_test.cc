@@ -28,10 +28,12 @@ TEST(TemporalServer, AcknowledgedHistorySurvivesKill9) {
     ServerProcess server(ALLMENDE_BINARY, dir.path());
     ASSERT_TRUE(server.ok());
     HttpClient c(server.port());
-    ASSERT_EQ(c.request("POST", "/ngsi-ld/v1/entities", kJson,
-                        R"({"id":"urn:ngsi-ld:G:1","type":"G","level":{"type":"Property","value":0,"observedAt":"2026-01-01T00:00:00Z"}})")
-                  .status,
-              201);
+    ASSERT_EQ(
+        c.request(
+             "POST", "/ngsi-ld/v1/entities", kJson,
+             R"({"id":"urn:ngsi-ld:G:1","type":"G","level":{"type":"Property","value":0,"observedAt":"2026-01-01T00:00:00Z"}})")
+            .status,
+        201);
     for (int i = 1; i < 50; ++i) {
       std::string body = R"({"level":{"type":"Property","value":)" + std::to_string(i) +
                          R"(,"observedAt":"2026-01-01T00:)" + (i < 10 ? "0" : "") + std::to_string(i) + R"(:00Z"}})";
@@ -63,7 +65,8 @@ TEST(TemporalServer, DemoHasThreeDaysOfHourlyHistorySeededOnce) {
     ASSERT_EQ(r.status, 200) << r.body;
     first = valueCount(r.body, "currentLevel");
     EXPECT_EQ(first, 1u + 72u);  // the seeded state, then 72 hourly observations
-    r = c.request("GET", "/ngsi-ld/v1/temporal/entities?type=AirQualityObserved&attrs=no2&lastN=24&options=temporalValues");
+    r = c.request("GET",
+                  "/ngsi-ld/v1/temporal/entities?type=AirQualityObserved&attrs=no2&lastN=24&options=temporalValues");
     ASSERT_EQ(r.status, 200);
     rapidjson::Document d;
     d.Parse(r.body.c_str());
@@ -90,7 +93,8 @@ TEST(TemporalServer, ConcurrentWritersLoseNoInstance) {
       HttpClient c(server.port());
       const std::string id = "urn:ngsi-ld:W:" + std::to_string(w % 2);  // two entities, four writers each
       for (int i = 0; i < kWrites; ++i) {
-        std::string body = R"({"id":")" + id + R"(","type":"W","v":{"type":"Property","value":)" + std::to_string(i) + "}}";
+        std::string body =
+            R"({"id":")" + id + R"(","type":"W","v":{"type":"Property","value":)" + std::to_string(i) + "}}";
         c.request("POST", "/ngsi-ld/v1/entityOperations/upsert?options=update", kJson, "[" + body + "]");
       }
     });

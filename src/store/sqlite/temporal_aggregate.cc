@@ -103,14 +103,16 @@ struct Aggregation {
   Status prepare(SqliteStore::Reader& r) {
     const bool observed = q.time.property == TimeFilter::Property::kObservedAt;
     // Aggregating along observedAt covers the observed instances (those with observedAt).
-    const std::string where = "WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4 AND del IS NULL" +
-                              std::string(observed && q.time.rel == TimeFilter::Rel::kNone ? " AND rec IS NOT NULL" : "") +
-                              timeCondition(q.time);
+    const std::string where =
+        "WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4 AND del IS NULL" +
+        std::string(observed && q.time.rel == TimeFilter::Rel::kNone ? " AND rec IS NOT NULL" : "") +
+        timeCondition(q.time);
     const std::string e = timeExpr(q.time.property);
     const std::pair<Statement**, std::string> sql[] = {
         {&first, "SELECT " + e + ", doc FROM attr_instances " + where + " ORDER BY t ASC LIMIT 1"},
         {&last, "SELECT " + e + " FROM attr_instances " + where + " ORDER BY t DESC LIMIT 1"},
-        {&raw, "SELECT " + cols.columns() + " FROM attr_instances " + where + " AND " + e + " >= ?7 AND " + e + " < ?8"},
+        {&raw,
+         "SELECT " + cols.columns() + " FROM attr_instances " + where + " AND " + e + " >= ?7 AND " + e + " < ?8"},
         {&rolled,
          "SELECT sum(n), sum(nn), total(sum), total(sumsq), min(min), max(max), 0, NULL, NULL FROM attr_rollups "
          "WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4 AND hour >= ?7 AND hour < ?8"},

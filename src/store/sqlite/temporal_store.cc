@@ -9,23 +9,29 @@ namespace allmende::store::sqlite {
 
 const char* timeExpr(TimeFilter::Property p) {
   switch (p) {
-    case TimeFilter::Property::kCreatedAt: return "(t + coalesce(rec, 0))";
-    case TimeFilter::Property::kModifiedAt: return "coalesce(mod, t + coalesce(rec, 0))";
-    case TimeFilter::Property::kObservedAt: break;
+    case TimeFilter::Property::kCreatedAt:
+      return "(t + coalesce(rec, 0))";
+    case TimeFilter::Property::kModifiedAt:
+      return "coalesce(mod, t + coalesce(rec, 0))";
+    case TimeFilter::Property::kObservedAt:
+      break;
   }
   return "t";
 }
 
 std::string timeCondition(const TimeFilter& f) {
   std::string e = timeExpr(f.property);
-  std::string c = f.property == TimeFilter::Property::kObservedAt && f.rel != TimeFilter::Rel::kNone
-                      ? " AND rec IS NOT NULL"
-                      : "";
+  std::string c =
+      f.property == TimeFilter::Property::kObservedAt && f.rel != TimeFilter::Rel::kNone ? " AND rec IS NOT NULL" : "";
   switch (f.rel) {
-    case TimeFilter::Rel::kBefore: return c + " AND " + e + " < ?5";
-    case TimeFilter::Rel::kAfter: return c + " AND " + e + " > ?5";
-    case TimeFilter::Rel::kBetween: return c + " AND " + e + " >= ?5 AND " + e + " < ?6";
-    case TimeFilter::Rel::kNone: break;
+    case TimeFilter::Rel::kBefore:
+      return c + " AND " + e + " < ?5";
+    case TimeFilter::Rel::kAfter:
+      return c + " AND " + e + " > ?5";
+    case TimeFilter::Rel::kBetween:
+      return c + " AND " + e + " >= ?5 AND " + e + " < ?6";
+    case TimeFilter::Rel::kNone:
+      break;
   }
   return c;
 }
@@ -91,9 +97,10 @@ Result<SqliteStore::HistoryScope> SqliteStore::historyScope(Reader& r, const Ten
 Status SqliteStore::findSeries(Reader& r, const std::vector<std::string>& attrs,
                                const std::optional<std::string>& datasetId, HistoryScope& scope) {
   auto keyOf = r.statement("SELECT key FROM terms WHERE id=?1");
-  auto nextAttr = r.statement("SELECT attr FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr>?3 ORDER BY attr LIMIT 1");
-  auto nextDs = r.statement(
-      "SELECT ds FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds>?4 ORDER BY ds LIMIT 1");
+  auto nextAttr =
+      r.statement("SELECT attr FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr>?3 ORDER BY attr LIMIT 1");
+  auto nextDs =
+      r.statement("SELECT ds FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds>?4 ORDER BY ds LIMIT 1");
   for (auto* st : {&keyOf, &nextAttr, &nextDs}) {
     if (!*st) return st->status();
   }
@@ -106,7 +113,8 @@ Status SqliteStore::findSeries(Reader& r, const std::vector<std::string>& attrs,
   };
   std::vector<std::pair<int64_t, std::string>> attrIds;
   if (attrs.empty()) {
-    for (auto a = nextKey(**nextAttr, {scope.tenant, scope.hid}, -1); a; a = nextKey(**nextAttr, {scope.tenant, scope.hid}, *a)) {
+    for (auto a = nextKey(**nextAttr, {scope.tenant, scope.hid}, -1); a;
+         a = nextKey(**nextAttr, {scope.tenant, scope.hid}, *a)) {
       attrIds.emplace_back(*a, nameOf(*a));
     }
   } else {
@@ -123,7 +131,8 @@ Status SqliteStore::findSeries(Reader& r, const std::vector<std::string>& attrs,
   }
   for (const auto& [attrId, name] : attrIds) {
     const int64_t id = attrId;
-    for (auto d = nextKey(**nextDs, {scope.tenant, scope.hid, id}, -1); d; d = nextKey(**nextDs, {scope.tenant, scope.hid, id}, *d)) {
+    for (auto d = nextKey(**nextDs, {scope.tenant, scope.hid, id}, -1); d;
+         d = nextKey(**nextDs, {scope.tenant, scope.hid, id}, *d)) {
       if (onlyDs && *onlyDs != *d) continue;
       scope.series.push_back({name, *d ? nameOf(*d) : std::string(), attrId, *d});
     }
@@ -140,9 +149,10 @@ Result<TemporalEntity> SqliteStore::history(const TenantId& tenant, const std::s
   out.id = id;
   out.types = scope->types;
   // limit + 1 rows: the extra one only tells that the page is partial.
-  auto st = lease->statement("SELECT t, iid, rec, num, doc, mod, del FROM attr_instances "
-                             "WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4" + timeCondition(q.time) +
-                             " ORDER BY t " + (q.fromEnd ? "DESC" : "ASC") + " LIMIT ?7");
+  auto st = lease->statement(
+      "SELECT t, iid, rec, num, doc, mod, del FROM attr_instances "
+      "WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4" +
+      timeCondition(q.time) + " ORDER BY t " + (q.fromEnd ? "DESC" : "ASC") + " LIMIT ?7");
   if (!st) return st.status();
   Statement& s = **st;
   for (const auto& series : scope->series) {

@@ -27,8 +27,10 @@ Result<int64_t> existingHistory(sqlite3* db, int64_t tenant, const std::string& 
 }
 
 // The dataset and time key of an instance, or ResourceNotFound.
-Result<std::pair<int64_t, int64_t>> locateInstance(sqlite3* db, int64_t tenant, int64_t hid, int64_t attr, int64_t iid) {
-  auto s = prepared(db, "SELECT ds, t FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr=?3 AND iid=?4 AND del IS NULL");
+Result<std::pair<int64_t, int64_t>> locateInstance(sqlite3* db, int64_t tenant, int64_t hid, int64_t attr,
+                                                   int64_t iid) {
+  auto s = prepared(
+      db, "SELECT ds, t FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr=?3 AND iid=?4 AND del IS NULL");
   if (!s) return s.status();
   s->bind(1, tenant);
   s->bind(2, hid);
@@ -104,7 +106,8 @@ Status SqliteStore::deleteHistory(const TenantId& tenant, const std::string& id,
     if (instanceId) {
       auto where = locateInstance(db, tid, *hid, *attrId, instanceId);
       if (!where) return where.status();
-      auto s = prepared(db, "DELETE FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4 AND t=?5 AND iid=?6");
+      auto s = prepared(
+          db, "DELETE FROM attr_instances WHERE tenant=?1 AND hid=?2 AND attr=?3 AND ds=?4 AND t=?5 AND iid=?6");
       if (!s) return s.status();
       s->bind(1, tid);
       s->bind(2, *hid);
@@ -156,8 +159,14 @@ Status SqliteStore::modifyInstance(const TenantId& tenant, const std::string& id
     s->bind(4, where->first);
     s->bind(5, where->second);
     s->bind(6, instanceId);
-    if (replacement.number) s->bind(7, *replacement.number); else s->bindNull(7);
-    if (replacement.doc.empty()) s->bindNull(8); else s->bindStatic(8, replacement.doc);
+    if (replacement.number)
+      s->bind(7, *replacement.number);
+    else
+      s->bindNull(7);
+    if (replacement.doc.empty())
+      s->bindNull(8);
+    else
+      s->bindStatic(8, replacement.doc);
     s->bind(9, now);
     ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "modify attribute instance"));
     if (sqlite3_changes(db) == 0) return notFound("no such attribute instance");

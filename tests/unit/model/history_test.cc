@@ -83,7 +83,8 @@ TEST(History, RewritingTheSameValueIsANewInstance) {
 }
 
 TEST(History, DeletedAttributeBecomesADeletionAtTheChangeTime) {
-  JsonDocument e = created(R"({"id": "urn:a:1", "type": "T", "p": 1, "r": {"type": "Relationship", "object": "urn:b:1"}})");
+  JsonDocument e =
+      created(R"({"id": "urn:a:1", "type": "T", "p": 1, "r": {"type": "Relationship", "object": "urn:b:1"}})");
   auto next = deleteAttribute(&e, kDefault("r"), "", false, kT2);
   ASSERT_TRUE(next.isOk());
   HistoryChange h = diff(&e, &*next);
@@ -92,12 +93,13 @@ TEST(History, DeletedAttributeBecomesADeletionAtTheChangeTime) {
   EXPECT_EQ(h.instances[0].recordedAt, kT2);
   JsonDocument back;
   instanceJson(h.instances[0], back);
-  EXPECT_EQ(toJsonString(back), R"({"type":"Relationship","object":"urn:ngsi-ld:null","deletedAt":")" +
-                                    formatDateTime(kT2) + "\"}");
+  EXPECT_EQ(toJsonString(back),
+            R"({"type":"Relationship","object":"urn:ngsi-ld:null","deletedAt":")" + formatDateTime(kT2) + "\"}");
 }
 
 TEST(History, EntityDeletionDeletesEveryInstance) {
-  JsonDocument e = created(R"({"id": "urn:a:1", "type": "T", "p": 1, "w": [{"value": 2}, {"value": 3, "datasetId": "urn:d:1"}]})");
+  JsonDocument e =
+      created(R"({"id": "urn:a:1", "type": "T", "p": 1, "w": [{"value": 2}, {"value": 3, "datasetId": "urn:d:1"}]})");
   HistoryChange h = diff(&e, nullptr, kT2);
   EXPECT_TRUE(h.entityDeleted);
   EXPECT_EQ(h.entityId, "urn:a:1");
@@ -117,7 +119,7 @@ TEST(History, ReplaceRecordsNewAndRemovedInstances) {
   EXPECT_NE(h.types.find(kDefault("U")), std::string::npos);
   ASSERT_EQ(h.instances.size(), 3u);  // p rewritten, z new, r deleted
   EXPECT_EQ(h.instances[1].attr, kDefault("z"));
-  EXPECT_EQ(h.instances[1].number, 1.0);  // a boolean counts as 1 for aggregation ...
+  EXPECT_EQ(h.instances[1].number, 1.0);                                 // a boolean counts as 1 for aggregation ...
   EXPECT_EQ(h.instances[1].doc, R"({"type":"Property","value":true})");  // ... and keeps its value
   EXPECT_TRUE(h.instances[2].deleted);
   EXPECT_EQ(h.instances[2].attr, kDefault("r"));

@@ -55,9 +55,9 @@ class RetentionTest : public ::testing::Test {
 
 TEST_F(RetentionTest, EachTenantKeepsItsPeriod) {
   RetentionOptions o;
-  o.keep = 5 * kDay + 1;             // the default: days 1..5
-  o.perTenant["a"] = 2 * kDay + 1;   // a: days 1..2
-  o.perTenant["b"] = 0;              // b: forever
+  o.keep = 5 * kDay + 1;            // the default: days 1..5
+  o.perTenant["a"] = 2 * kDay + 1;  // a: days 1..2
+  o.perTenant["b"] = 0;             // b: forever
   RetentionJob job(*store_->temporal(), clock_, o);
   auto removed = job.runOnce();
   ASSERT_TRUE(removed.isOk()) << removed.status().toString();

@@ -92,8 +92,9 @@ class RollupTest : public ::testing::Test {
   void checkAll() {
     TimeFilter none;
     check(none, {0, kHour}, points().front().first, points().back().first + 1);
-    TimeFilter between{TimeFilter::Rel::kBetween, TimeFilter::Property::kObservedAt, kT0 + 90 * kMinute, kT0 + 11 * kHour};
-    check(between, {0, kHour}, between.timeAt, between.endTimeAt);         // unaligned hours
+    TimeFilter between{TimeFilter::Rel::kBetween, TimeFilter::Property::kObservedAt, kT0 + 90 * kMinute,
+                       kT0 + 11 * kHour};
+    check(between, {0, kHour}, between.timeAt, between.endTimeAt);          // unaligned hours
     check(between, {0, 150 * kMinute}, between.timeAt, between.endTimeAt);  // periods of 2.5 h
     check(between, {0, 0}, between.timeAt, between.endTimeAt);              // one period
     TimeFilter after{TimeFilter::Rel::kAfter, TimeFilter::Property::kObservedAt, kT0 + 3 * kHour, 0};

@@ -135,7 +135,8 @@ TEST_F(TemporalStoreTest, FailedWritesLeaveNoHistoryAndTenantsAreApart) {
 
 TEST_F(TemporalStoreTest, BatchesPreparedOnTheCallerLeaveHistoryToo) {
   std::vector<WriteOp> ops;
-  for (int i = 0; i < 40; ++i) ops.push_back(put("urn:e:" + std::to_string(i), state("urn:e:" + std::to_string(i), i, kT0)));
+  for (int i = 0; i < 40; ++i)
+    ops.push_back(put("urn:e:" + std::to_string(i), state("urn:e:" + std::to_string(i), i, kT0)));
   for (const auto& st : store_->write("", std::move(ops))) ASSERT_TRUE(st.isOk());
   EXPECT_EQ(values(*temporal_->history("", "urn:e:39", {})), (std::vector<double>{39}));
 }
