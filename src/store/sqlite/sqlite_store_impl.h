@@ -171,6 +171,8 @@ class SqliteStore final : public Store, public TemporalStore {
                     HistoryScope& scope);
   // Runs `task` on the writer thread in a group commit (temporal_writes.cc).
   Status runOnWriter(const TenantId& tenant, std::function<Status(int64_t tenant)> task);
+  // Writer thread: runs p.task in its own savepoint; whether it succeeded.
+  bool applyTask(PendingWrite& p, int64_t tenant, size_t& opCount);
 
   SqliteOptions options_;
   Connection writer_;

@@ -119,21 +119,7 @@ Status SqliteStore::applyPending(PendingWrite& p, size_t& opCount) {
   if (!tenant) return tenant.status();
   p.results.reserve(p.ops->size());
   bool anyApplied = false;
-  if (p.task) {
-    const size_t termMark = terms_.mark();
-    Status st = run(ws_.savepoint, "savepoint");
-    if (st.isOk()) {
-      st = p.task(*tenant);
-      if (!st.isOk()) {
-        run(ws_.rollbackTo, "rollback to savepoint");
-        terms_.rollbackTo(termMark);
-      }
-      run(ws_.release, "release savepoint");
-    }
-    anyApplied = st.isOk();
-    p.results.push_back(std::move(st));
-    ++opCount;
-  }
+  if (p.task) anyApplied = applyTask(p, *tenant, opCount);  // temporal_writes.cc
   for (size_t i = 0; i < p.ops->size() && !p.task; ++i) {
     WriteOp& op = (*p.ops)[i];
     const PreparedOp& prepared = p.prepared[i];

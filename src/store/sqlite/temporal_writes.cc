@@ -59,6 +59,23 @@ Status SqliteStore::runOnWriter(const TenantId& tenant, std::function<Status(int
   return pending.results.empty() ? internalError("write lost") : pending.results[0];
 }
 
+bool SqliteStore::applyTask(PendingWrite& p, int64_t tenant, size_t& opCount) {
+  const size_t termMark = terms_.mark();
+  Status st = run(ws_.savepoint, "savepoint");
+  if (st.isOk()) {
+    st = p.task(tenant);
+    if (!st.isOk()) {  // leaves no trace, like a failed op
+      run(ws_.rollbackTo, "rollback to savepoint");
+      terms_.rollbackTo(termMark);
+    }
+    run(ws_.release, "release savepoint");
+  }
+  const bool ok = st.isOk();
+  p.results.push_back(std::move(st));
+  ++opCount;
+  return ok;
+}
+
 Status SqliteStore::appendInstances(const TenantId& tenant, const std::string& id, const std::string& types,
                                     const std::vector<model::HistoryInstance>& instances) {
   return runOnWriter(tenant, [&](int64_t tid) -> Status {
