@@ -6,6 +6,7 @@
 #include "api/entity_query.h"
 #include "api/handlers.h"
 #include "api/problem.h"
+#include "api/temporal_page.h"
 #include "api/temporal_render.h"
 #include "model/entity.h"
 #include "model/expand.h"
@@ -31,68 +32,46 @@ Result<std::vector<std::string>> expandedAttrs(const std::vector<std::string>& t
   return out;
 }
 
-// The page of one answer, for Content-Range (NGSI-LD 6.3.10): the time range the returned
-// instances cover when some attribute had more than the page.
-struct TemporalPage {
-  bool partial = false;
-  Micros from = std::numeric_limits<Micros>::max(), to = std::numeric_limits<Micros>::min();
-};
-
-void notePage(const store::TemporalEntity& e, const TemporalParams& p, TemporalPage& page) {
-  for (const auto& a : e.attrs) {
-    if (!a.truncated || a.instances.empty()) continue;
-    page.partial = true;
-    auto time = [&](const store::StoredInstance& i) {
-      return p.time.property == store::TimeFilter::Property::kObservedAt ? i.h.observedAt.value_or(i.h.recordedAt)
-                                                                         : i.h.recordedAt;
-    };
-    page.from = std::min(page.from, time(a.instances.front()));
-    page.to = std::max(page.to, time(a.instances.back()));
+// The history of one entity for a non-aggregated answer; ResourceNotFound when it has none.
+Result<store::TemporalEntity> fetchHistory(Call& call, store::TemporalStore& t, const std::string& id,
+                                           const std::vector<std::string>& attrs, const TemporalParams& p,
+                                           const std::optional<std::string>& datasetId) {
+  store::InstanceQuery q;
+  q.time = p.time;
+  q.attrs = attrs;
+  q.datasetId = datasetId;
+  q.limit = std::min(p.lastN.value_or(kMaxInstancesPerAttribute), kMaxInstancesPerAttribute);
+  q.fromEnd = p.lastN.has_value();
+  auto h = t.history(call.tenant(), id, q);
+  if (!h) return h.status();
+  // A lastN within the page is a complete answer, not a partial one.
+  if (p.lastN && *p.lastN <= kMaxInstancesPerAttribute) {
+    for (auto& a : h->attrs) a.truncated = false;
   }
+  return h;
 }
 
-// One entity's temporal representation as JSON text; ResourceNotFound when it has no history.
-Result<std::string> renderOneTemporal(Call& call, store::TemporalStore& t, const std::string& id,
-                                      const std::vector<std::string>& attrs, const TemporalParams& p,
-                                      const std::optional<std::string>& datasetId, TemporalPage& page) {
+// One entity's aggregated representation as JSON text; ResourceNotFound when it has no history.
+Result<std::string> aggregatedJson(Call& call, store::TemporalStore& t, const std::string& id,
+                                   const std::vector<std::string>& attrs, const TemporalParams& p) {
+  store::AggregationQuery q;
+  q.time = p.time;
+  q.attrs = attrs;
+  q.methods = p.methods;
+  q.period = p.period;
+  auto a = t.aggregate(call.tenant(), id, q);
+  if (!a) return a.status();
   rapidjson::StringBuffer buf;
   model::JsonWriter w(buf);
-  if (p.format == TemporalFormat::kAggregated) {
-    store::AggregationQuery q;
-    q.time = p.time;
-    q.attrs = attrs;
-    q.methods = p.methods;
-    q.period = p.period;
-    auto a = t.aggregate(call.tenant(), id, q);
-    if (!a) return a.status();
-    renderAggregated(call, *a, p, w);
-  } else {
-    store::InstanceQuery q;
-    q.time = p.time;
-    q.attrs = attrs;
-    q.datasetId = datasetId;
-    q.limit = std::min(p.lastN.value_or(kMaxInstancesPerAttribute), kMaxInstancesPerAttribute);
-    q.fromEnd = p.lastN.has_value();
-    auto h = t.history(call.tenant(), id, q);
-    if (!h) return h.status();
-    // A lastN within the page is a complete answer, not a partial one.
-    if (p.lastN && *p.lastN <= kMaxInstancesPerAttribute) {
-      for (auto& a : h->attrs) a.truncated = false;
-    }
-    notePage(*h, p, page);
-    renderTemporal(call, *h, p, w);
-  }
+  renderAggregated(call, *a, p, w);
   return std::string(buf.GetString(), buf.GetSize());
 }
 
-// 206 with Content-Range when an attribute had more instances than one answer holds.
-void addPageHeaders(http::Response& r, const TemporalPage& page, const TemporalParams& p) {
-  if (!page.partial) return;
-  r.status = 206;
-  // NGSI-LD 6.3.10: "date-time <first>-<last>/<size>"; lastN pages backwards from the end.
-  std::string range = p.lastN ? formatDateTime(page.to) + "-" + formatDateTime(page.from)
-                              : formatDateTime(page.from) + "-" + formatDateTime(page.to);
-  r.setHeader("Content-Range", "date-time " + range + "/" + (p.lastN ? std::to_string(*p.lastN) : "*"));
+std::string temporalJson(const Call& call, const store::TemporalEntity& e, const TemporalParams& p) {
+  rapidjson::StringBuffer buf;
+  model::JsonWriter w(buf);
+  renderTemporal(call, e, p, w);
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 Status readCallBasics(Call& call) {
@@ -148,16 +127,25 @@ http::Response answerTemporalQuery(Call& call, const QueryFilters& filters, cons
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(readEntityPaging(call, *q));
   auto entities = call.services().store.queryEntities(call.tenant(), *q);
   if (!entities) return problemResponse(entities.status());
-  TemporalPage page;
-  std::string body = "[";
+  // Histories are collected first: the page is cut at one instant across all of them.
+  std::vector<std::string> parts;
+  std::vector<store::TemporalEntity> histories;
   for (const auto& e : entities->entities) {
-    auto one = renderOneTemporal(call, **t, std::string(asView(e["id"])), *attrs, p, std::nullopt, page);
-    if (!one) {
-      if (one.status().type() == ErrorType::kResourceNotFound) continue;  // no history (yet)
-      return problemResponse(one.status());
+    const std::string id(asView(e["id"]));
+    if (p.format == TemporalFormat::kAggregated) {
+      auto one = aggregatedJson(call, **t, id, *attrs, p);
+      if (one) parts.push_back(std::move(one).value());
+      else if (one.status().type() != ErrorType::kResourceNotFound) return problemResponse(one.status());
+      continue;
     }
-    body += (body.size() > 1 ? "," : "") + *one;
+    auto h = fetchHistory(call, **t, id, *attrs, p, std::nullopt);
+    if (h) histories.push_back(std::move(h).value());
+    else if (h.status().type() != ErrorType::kResourceNotFound) return problemResponse(h.status());  // else: no history
   }
+  TemporalPage page = cutPage(histories, p);
+  for (const auto& h : histories) parts.push_back(temporalJson(call, h, p));
+  std::string body = "[";
+  for (const auto& part : parts) body += (body.size() > 1 ? "," : "") + part;
   body += "]";
   http::Response r = call.jsonResponse(200, std::move(body));
   if (entities->total) r.setHeader("NGSILD-Results-Count", std::to_string(*entities->total));
@@ -203,10 +191,17 @@ http::Response retrieveTemporal(Call& call) {
   if (!attrs) return problemResponse(attrs.status());
   std::optional<std::string> datasetId;
   if (const std::string* d = call.param("datasetId")) datasetId = *d == "@none" ? "" : *d;
-  TemporalPage page;
-  auto body = renderOneTemporal(call, **t, id, *attrs, *p, datasetId, page);
-  if (!body) return problemResponse(body.status());
-  http::Response r = call.jsonResponse(200, std::move(body).value());
+  if (p->format == TemporalFormat::kAggregated) {
+    auto body = aggregatedJson(call, **t, id, *attrs, *p);
+    if (!body) return problemResponse(body.status());
+    return call.jsonResponse(200, std::move(body).value());
+  }
+  auto h = fetchHistory(call, **t, id, *attrs, *p, datasetId);
+  if (!h) return problemResponse(h.status());
+  std::vector<store::TemporalEntity> one;
+  one.push_back(std::move(h).value());
+  TemporalPage page = cutPage(one, *p);
+  http::Response r = call.jsonResponse(200, temporalJson(call, one[0], *p));
   addPageHeaders(r, page, *p);
   return r;
 }

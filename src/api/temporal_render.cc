@@ -33,19 +33,6 @@ void writeContext(const Call& call, model::JsonWriter& w) {
   w.RawValue(ctx.data(), ctx.size(), rapidjson::kObjectType);
 }
 
-// The time of an instance for the requested time property (4.5.9: the pairs carry it).
-Micros instanceTime(const store::StoredInstance& i, store::TimeFilter::Property p) {
-  switch (p) {
-    case store::TimeFilter::Property::kCreatedAt:
-      return i.h.recordedAt;
-    case store::TimeFilter::Property::kModifiedAt:
-      return i.modifiedAt;
-    case store::TimeFilter::Property::kObservedAt:
-      break;
-  }
-  return i.h.observedAt.value_or(i.h.recordedAt);
-}
-
 // NGSI-LD 4.5.9: the member holding the value pairs for each attribute kind.
 std::string_view valuesMemberOf(std::string_view kind) {
   if (kind == model::kRelationship) return "objects";
@@ -184,6 +171,15 @@ const char* methodName(store::AggrMethod m) {
 }
 
 }  // namespace
+
+Micros instanceTime(const store::StoredInstance& i, store::TimeFilter::Property p) {
+  switch (p) {
+    case store::TimeFilter::Property::kCreatedAt: return i.h.recordedAt;
+    case store::TimeFilter::Property::kModifiedAt: return i.modifiedAt;
+    case store::TimeFilter::Property::kObservedAt: break;
+  }
+  return i.h.observedAt.value_or(i.h.recordedAt);
+}
 
 std::string instanceIdUri(int64_t iid) { return std::string(kInstancePrefix) + std::to_string(iid); }
 

@@ -15,6 +15,10 @@ namespace allmende::api {
 std::string instanceIdUri(int64_t iid);
 int64_t instanceIdOf(std::string_view uri);
 
+// The instant of an instance on the requested time line (observedAt falls back to the time the
+// instance was written); temporalValues pairs carry it (4.5.9).
+Micros instanceTime(const store::StoredInstance& i, store::TimeFilter::Property p);
+
 // Writes one temporal entity (normalized or temporalValues, per `p`) as a JSON object.
 void renderTemporal(const Call& call, const store::TemporalEntity& e, const TemporalParams& p, model::JsonWriter& w);
 // Writes one aggregated temporal entity.
