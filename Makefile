@@ -36,6 +36,7 @@ test-asan: setup
 
 bench: build
 	@bench/run $(BUILD_DIR)
+	@bench/temporal $(BUILD_DIR)
 
 # libFuzzer harnesses (clang, ASan + UBSan), FUZZ_SECONDS (60) each; see scripts/fuzz.
 fuzz: setup

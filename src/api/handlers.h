@@ -43,6 +43,17 @@ http::Response addContext(Call& call);
 http::Response retrieveContext(Call& call);
 http::Response deleteContext(Call& call);
 
+// temporal.cc, temporal_writes.cc — NGSI-LD 6.18 - 6.24 (temporal evolution of entities)
+http::Response queryTemporal(Call& call);
+http::Response queryTemporalPost(Call& call);
+http::Response retrieveTemporal(Call& call);
+http::Response createTemporal(Call& call);
+http::Response appendTemporal(Call& call);
+http::Response deleteTemporal(Call& call);
+http::Response deleteTemporalAttribute(Call& call);
+http::Response modifyTemporalInstance(Call& call);
+http::Response deleteTemporalInstance(Call& call);
+
 // Shared by the handlers: an empty answer with that status.
 http::Response emptyResponse(int status);
 

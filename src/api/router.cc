@@ -53,6 +53,15 @@ constexpr Route kRoutes[] = {
     {"POST", "/ngsi-ld/v1/jsonldContexts", addContext},
     {"GET", "/ngsi-ld/v1/jsonldContexts/{contextId}", retrieveContext},
     {"DELETE", "/ngsi-ld/v1/jsonldContexts/{contextId}", deleteContext},
+    {"GET", "/ngsi-ld/v1/temporal/entities", queryTemporal},
+    {"POST", "/ngsi-ld/v1/temporal/entities", createTemporal},
+    {"GET", "/ngsi-ld/v1/temporal/entities/{entityId}", retrieveTemporal},
+    {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}", deleteTemporal},
+    {"POST", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs", appendTemporal},
+    {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}", deleteTemporalAttribute},
+    {"PATCH", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", modifyTemporalInstance},
+    {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", deleteTemporalInstance},
+    {"POST", "/ngsi-ld/v1/temporal/entityOperations/query", queryTemporalPost},
 };
 
 // The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an

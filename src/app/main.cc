@@ -9,11 +9,14 @@
 #include "api/problem.h"
 #include "api/router.h"
 #include "app/demo.h"
+#include "app/demo_history.h"
 #include "http/server.h"
 #include "ld/context_loader.h"
 #include "ld/context_store.h"
 #include "store/sqlite/context_repository.h"
+#include "store/retention.h"
 #include "store/sqlite/sqlite_store.h"
+#include "store/temporal.h"
 
 namespace allmende::app {
 
@@ -31,7 +34,28 @@ struct ServeOptions {
   size_t maxBatch = 1000;
   size_t maxJsonDepth = 64;
   std::string baseUrl;  // how clients reach this server (for hosted @context URLs)
+  double historyRetentionDays = 0;               // 0 = keep the attribute history forever
+  std::vector<std::string> historyRetentionTenant;  // "tenant=days" overrides
+  int historyRetentionInterval = 3600;           // seconds between retention runs
 };
+
+// The retention job's options from the flags; fails on a malformed "tenant=days".
+Result<store::RetentionOptions> retentionOptions(const ServeOptions& o) {
+  constexpr double kDay = 86'400'000'000.0;
+  store::RetentionOptions r;
+  r.keep = static_cast<Micros>(o.historyRetentionDays * kDay);
+  r.intervalSeconds = o.historyRetentionInterval;
+  for (const auto& spec : o.historyRetentionTenant) {
+    size_t eq = spec.rfind('=');
+    char* end = nullptr;
+    double days = eq == std::string::npos ? -1 : std::strtod(spec.c_str() + eq + 1, &end);
+    if (eq == std::string::npos || days < 0 || !end || *end) {
+      return Status(ErrorType::kBadRequestData, "--history-retention-tenant wants tenant=days, not '" + spec + "'");
+    }
+    r.perTenant[spec.substr(0, eq)] = static_cast<Micros>(days * kDay);
+  }
+  return r;
+}
 
 int serve(const ServeOptions& o) {
   // glibc gives each thread that allocates concurrently its own arena and keeps freed memory in
@@ -59,6 +83,17 @@ int serve(const ServeOptions& o) {
   if (!store) {
     spdlog::error("cannot open store: {}", store.status().toString());
     return 1;
+  }
+
+  auto retention = retentionOptions(o);
+  if (!retention) {
+    spdlog::error("{}", retention.status().toString());
+    return 1;
+  }
+  std::unique_ptr<store::RetentionJob> retentionJob;
+  if ((*store)->temporal()) {
+    retentionJob = std::make_unique<store::RetentionJob>(*(*store)->temporal(), systemClock(), *retention);
+    retentionJob->start();
   }
 
   http::ServerOptions ho;
@@ -90,6 +125,7 @@ int serve(const ServeOptions& o) {
 
   if (o.demo) {
     st = seedDemo(**store, *contexts.core(), systemClock());
+    if (st.isOk()) st = seedDemoHistory(**store, *contexts.core(), systemClock());
     if (!st.isOk()) {
       spdlog::error("cannot seed the demo municipality: {}", st.toString());
       return 1;
@@ -136,6 +172,14 @@ int main(int argc, char** argv) {
   s->add_option("--max-batch", serve.maxBatch, "maximum entities in one batch operation")->capture_default_str();
   s->add_option("--max-json-depth", serve.maxJsonDepth, "maximum nesting of a JSON body")->capture_default_str();
   s->add_option("--base-url", serve.baseUrl, "public base URL of this server");
+  s->add_option("--history-retention-days", serve.historyRetentionDays,
+                "keep attribute history this many days (0 = forever)")
+      ->capture_default_str();
+  s->add_option("--history-retention-tenant", serve.historyRetentionTenant,
+                "per-tenant retention as tenant=days (repeatable; overrides the default)");
+  s->add_option("--history-retention-interval", serve.historyRetentionInterval,
+                "seconds between two retention runs")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return allmende::app::serve(serve);
   return 0;

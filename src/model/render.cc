@@ -88,7 +88,7 @@ class Renderer {
 
  private:
   void attribute(const Json& instances) {
-    if (instances.Size() == 1) return instance(instances[0]);
+    if (instances.Size() == 1 && !o_.attributeArrays) return instance(instances[0]);
     w_.StartArray();
     for (const auto& inst : instances.GetArray()) instance(inst);
     w_.EndArray();

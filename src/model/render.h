@@ -33,6 +33,8 @@ struct RenderOptions {
   std::string lang;  // LanguageProperty: "" or "*" = the whole languageMap
   // When non-empty, written raw as the "@context" member of every entity (application/ld+json).
   std::string contextJson;
+  // Every attribute as an array of instances, also a single one (temporal representation, 4.5.7).
+  bool attributeArrays = false;
 };
 
 // Writes one entity as a JSON object.

@@ -92,6 +92,8 @@ struct StoreStats {
   size_t writeOps = 0;
 };
 
+class TemporalStore;  // store/temporal.h
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -116,6 +118,9 @@ class Store {
   virtual Result<std::vector<AttributeStat>> attributeStats(const TenantId& tenant) = 0;
 
   virtual StoreStats stats() = 0;
+
+  // The history of the entities (store/temporal.h), or nullptr when this store keeps none.
+  virtual TemporalStore* temporal() { return nullptr; }
 };
 
 }  // namespace allmende::store

@@ -14,10 +14,12 @@
 #include <vector>
 
 #include "store/sqlite/dictionary.h"
+#include "store/sqlite/history.h"
 #include "store/sqlite/index_entries.h"
 #include "store/sqlite/sqlite_handles.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/trail.h"
+#include "store/temporal.h"
 
 namespace allmende::store::sqlite {
 
@@ -97,9 +99,12 @@ struct PendingWrite {
   std::vector<PreparedOp> prepared;  // one per op
   std::vector<Status> results;
   std::promise<void> done;
+  // A store-internal write (temporal API) run on the writer thread in its own savepoint instead
+  // of `ops` (then one placeholder op); its status is the op's result.
+  std::function<Status(int64_t tenant)> task;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public TemporalStore {
  public:
   explicit SqliteStore(SqliteOptions options) : options_(std::move(options)) {}
   ~SqliteStore() override;
@@ -112,6 +117,19 @@ class SqliteStore final : public Store {
   Result<std::vector<AttributeStat>> attributeStats(const TenantId& tenant) override;
   bool tenantExists(const TenantId& tenant) override;
   StoreStats stats() override;
+  TemporalStore* temporal() override { return this; }
+
+  // temporal_store.cc, temporal_writes.cc (store/temporal.h)
+  Result<TemporalEntity> history(const TenantId& tenant, const std::string& id, const InstanceQuery& q) override;
+  Result<AggregatedEntity> aggregate(const TenantId& tenant, const std::string& id, const AggregationQuery& q) override;
+  Status appendInstances(const TenantId& tenant, const std::string& id, const std::string& types,
+                         const std::vector<model::HistoryInstance>& instances) override;
+  Status deleteHistory(const TenantId& tenant, const std::string& id, const std::string& attr,
+                       std::optional<std::string> datasetId, int64_t instanceId) override;
+  Status modifyInstance(const TenantId& tenant, const std::string& id, const std::string& attr, int64_t instanceId,
+                        const model::HistoryInstance& replacement, Micros now) override;
+  Result<size_t> purgeHistoryBefore(const TenantId& tenant, Micros cutoff) override;
+  Result<std::vector<TenantId>> historyTenants() override;
 
   // A read-only connection with its statement cache, lent to one thread at a time.
   struct Reader {
@@ -165,6 +183,17 @@ class SqliteStore final : public Store {
   // `after` is null for a delete), and storing it in the open transaction.
   void traceChange(const TenantId& tenant, const Json* before, const Json* after, ChangeTrail& out) const;
   Status storeTrail(int64_t tenant, int64_t seq, const ChangeTrail& trail);
+  // temporal_store.cc: the history id of entity `id` and its (attribute, dataset) series.
+  struct HistoryScope;
+  class TemporalReader;
+  Result<HistoryScope> historyScope(Reader& r, const TenantId& tenant, const std::string& id,
+                                    const std::vector<std::string>& attrs, const std::optional<std::string>& datasetId);
+  Status findSeries(Reader& r, const std::vector<std::string>& attrs, const std::optional<std::string>& datasetId,
+                    HistoryScope& scope);
+  // Runs `task` on the writer thread in a group commit (temporal_writes.cc).
+  Status runOnWriter(const TenantId& tenant, std::function<Status(int64_t tenant)> task);
+  // Writer thread: runs p.task in its own savepoint; whether it succeeded.
+  bool applyTask(PendingWrite& p, int64_t tenant, size_t& opCount);
 
   SqliteOptions options_;
   Connection writer_;
@@ -172,6 +201,7 @@ class SqliteStore final : public Store {
   int64_t lastSeq_ = 0;  // writer thread only
   Dictionary tenants_{"tenants"};
   Dictionary terms_{"terms"};
+  HistoryWriter history_;  // writer thread only
 
   std::mutex queueMutex_;
   std::condition_variable queueCv_;

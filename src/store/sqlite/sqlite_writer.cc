@@ -131,7 +131,8 @@ Status SqliteStore::applyPending(PendingWrite& p, bool savepoints, size_t& opCou
   if (!tenant) return tenant.status();
   p.results.reserve(p.ops->size());
   bool anyApplied = false;
-  for (size_t i = 0; i < p.ops->size(); ++i) {
+  if (p.task) anyApplied = applyTask(p, *tenant, opCount);  // temporal_writes.cc
+  for (size_t i = 0; i < p.ops->size() && !p.task; ++i) {
     WriteOp& op = (*p.ops)[i];
     const PreparedOp& prepared = p.prepared[i];
     if (prepared.valid && !prepared.error.isOk()) {  // decided on the snapshot

@@ -5,8 +5,12 @@
 // transaction as the change, so it is exactly as durable as the change. Private to store/sqlite.
 #pragma once
 
+#include "model/history.h"
+
 namespace allmende::store::sqlite {
 
-struct ChangeTrail {};
+struct ChangeTrail {
+  model::HistoryChange history;  // attribute instances for the temporal API (history.h)
+};
 
 }  // namespace allmende::store::sqlite
