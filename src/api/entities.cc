@@ -83,31 +83,6 @@ http::Response reportResponse(Call& call, const model::AttributeReport& report) 
   return r;
 }
 
-// limit / offset / count of a query (NGSI-LD 5.5.9, 6.3.10).
-Status readPaging(const Call& call, store::EntityQuery& q) {
-  auto number = [&](const char* name, size_t& out) -> Status {
-    const std::string* v = call.param(name);
-    if (!v) return Status::ok();
-    if (v->empty() || v->size() > 9 || v->find_first_not_of("0123456789") != std::string::npos)
-      return badRequestData(std::string(name) + " must be a non-negative integer");
-    out = std::stoul(*v);
-    return Status::ok();
-  };
-  const ApiOptions& opts = call.services().options;
-  q.limit = opts.defaultLimit;
-  ALLMENDE_RETURN_IF_ERROR(number("limit", q.limit));
-  ALLMENDE_RETURN_IF_ERROR(number("offset", q.offset));
-  if (q.limit > opts.maxLimit) {
-    return Status(ErrorType::kTooManyResults,
-                  "limit " + std::to_string(q.limit) + " exceeds the maximum page size " + std::to_string(opts.maxLimit));
-  }
-  if (const std::string* c = call.param("count")) {
-    if (*c != "true" && *c != "false") return badRequestData("count must be true or false");
-    q.count = *c == "true";
-  }
-  return Status::ok();
-}
-
 // The URL of the same query at another offset, for Link rel="next"/"prev" (NGSI-LD 5.5.9).
 std::string pageUrl(const Call& call, size_t offset) {
   const http::Request& r = call.request();

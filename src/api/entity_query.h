@@ -45,4 +45,8 @@ Result<store::EntityQuery> planEntityQuery(const QueryFilters& filters, const ld
 // Splits a comma separated list, dropping empty items.
 std::vector<std::string> splitList(const std::string& s);
 
+// The paging parameters limit, offset and count (NGSI-LD 5.5.9, 6.3.10) into `q`: BadRequestData
+// when malformed, TooManyResults beyond ApiOptions::maxLimit.
+Status readPaging(const class Call& call, store::EntityQuery& q);
+
 }  // namespace allmende::api

@@ -80,31 +80,6 @@ Status readCallBasics(Call& call) {
   return Status::ok();
 }
 
-// limit / offset / count over the entities of a temporal query (NGSI-LD 5.5.9).
-Status readEntityPaging(const Call& call, store::EntityQuery& q) {
-  auto number = [&](const char* name, size_t& out) -> Status {
-    const std::string* v = call.param(name);
-    if (!v) return Status::ok();
-    if (v->empty() || v->size() > 9 || v->find_first_not_of("0123456789") != std::string::npos)
-      return badRequestData(std::string(name) + " must be a non-negative integer");
-    out = std::stoul(*v);
-    return Status::ok();
-  };
-  const ApiOptions& opts = call.services().options;
-  q.limit = opts.defaultLimit;
-  ALLMENDE_RETURN_IF_ERROR(number("limit", q.limit));
-  ALLMENDE_RETURN_IF_ERROR(number("offset", q.offset));
-  if (q.limit > opts.maxLimit) {
-    return Status(ErrorType::kTooManyResults, "limit " + std::to_string(q.limit) + " exceeds the maximum page size " +
-                                                  std::to_string(opts.maxLimit));
-  }
-  if (const std::string* c = call.param("count")) {
-    if (*c != "true" && *c != "false") return badRequestData("count must be true or false");
-    q.count = *c == "true";
-  }
-  return Status::ok();
-}
-
 // A temporal query over the entities selected by `filters`.
 http::Response answerTemporalQuery(Call& call, const QueryFilters& filters, const TemporalParams& p) {
   bool anyFilter = !filters.selectors.empty() || !filters.attrs.empty() || !filters.q.empty() ||
@@ -124,7 +99,7 @@ http::Response answerTemporalQuery(Call& call, const QueryFilters& filters, cons
   if (!selection.selectors.empty()) selection.attrs.clear();
   auto q = planEntityQuery(selection, call.context(), call.services().store, call.tenant());
   if (!q) return problemResponse(q.status());
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(readEntityPaging(call, *q));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(readPaging(call, *q));
   auto entities = call.services().store.queryEntities(call.tenant(), *q);
   if (!entities) return problemResponse(entities.status());
   // Histories are collected first: the page is cut at one instant across all of them.
