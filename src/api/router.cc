@@ -52,6 +52,11 @@ constexpr Route kRoutes[] = {
     {"POST", "/ngsi-ld/v1/jsonldContexts", addContext},
     {"GET", "/ngsi-ld/v1/jsonldContexts/{contextId}", retrieveContext},
     {"DELETE", "/ngsi-ld/v1/jsonldContexts/{contextId}", deleteContext},
+    {"POST", "/ngsi-ld/v1/subscriptions", createSubscription},
+    {"GET", "/ngsi-ld/v1/subscriptions", querySubscriptions},
+    {"GET", "/ngsi-ld/v1/subscriptions/{subscriptionId}", retrieveSubscription},
+    {"PATCH", "/ngsi-ld/v1/subscriptions/{subscriptionId}", updateSubscription},
+    {"DELETE", "/ngsi-ld/v1/subscriptions/{subscriptionId}", deleteSubscription},
 };
 
 // Matches the raw (percent-encoded) `path` against `pattern`, filling the captures. Segments are

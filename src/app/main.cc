@@ -12,6 +12,9 @@
 #include "http/server.h"
 #include "ld/context_loader.h"
 #include "ld/context_store.h"
+#include "notify/matcher.h"
+#include "notify/notifier.h"
+#include "store/notification_store.h"
 #include "store/sqlite/context_repository.h"
 #include "store/sqlite/sqlite_store.h"
 
@@ -31,7 +34,29 @@ struct ServeOptions {
   size_t maxBatch = 1000;
   size_t maxJsonDepth = 64;
   std::string baseUrl;  // how clients reach this server (for hosted @context URLs)
+  int notifyAttempts = 5;        // delivery attempts of one notification
+  int notifyTimeoutMillis = 5000;  // connect/send/response timeout of one attempt
 };
+
+// Rebuilds the matcher's index from the stored subscriptions. One that cannot be compiled (its
+// remote @context unavailable) is logged and left out until the next start.
+void loadSubscriptions(store::NotificationStore& stored, ld::ContextStore& contexts, notify::SubscriptionIndex& index) {
+  auto all = stored.allSubscriptions();
+  if (!all) {
+    spdlog::error("cannot read subscriptions: {}", all.status().toString());
+    return;
+  }
+  auto resolve = [&contexts](const Json& v) { return contexts.resolve(v); };
+  for (const auto& s : *all) {
+    auto sub = notify::loadSubscription(s.tenant, s.doc, resolve);
+    if (!sub) {
+      spdlog::warn("subscription {} of tenant '{}' not loaded: {}", s.id, s.tenant, sub.status().toString());
+      continue;
+    }
+    index.put(*sub);
+  }
+  spdlog::info("{} subscriptions loaded", index.size());
+}
 
 int serve(const ServeOptions& o) {
   // glibc gives each thread that allocates concurrently its own arena and keeps freed memory in
@@ -88,6 +113,21 @@ int serve(const ServeOptions& o) {
     return 1;
   }
 
+  auto notifications = store::openSqliteNotificationStore(so.path);
+  if (!notifications) {
+    spdlog::error("cannot open the subscriptions: {}", notifications.status().toString());
+    return 1;
+  }
+  notify::SubscriptionIndex subscriptions;
+  loadSubscriptions(**notifications, contexts, subscriptions);
+  notify::NotifierOptions no;
+  no.retry.maxAttempts = o.notifyAttempts;
+  no.retry.timeout = static_cast<Micros>(o.notifyTimeoutMillis) * 1000;
+  notify::Notifier notifier(**notifications, subscriptions, store->get(), no);
+  (*store)->setSubscriptionMatcher(&subscriptions);
+  (*store)->setCommitListener([&notifier] { notifier.wake(); });
+  notifier.start();
+
   if (o.demo) {
     st = seedDemo(**store, *contexts.core(), systemClock());
     if (!st.isOk()) {
@@ -101,6 +141,9 @@ int serve(const ServeOptions& o) {
   services.options.maxLimit = o.maxLimit;
   services.options.maxBatchEntities = o.maxBatch;
   services.options.json.maxDepth = o.maxJsonDepth;
+  services.notifications = notifications->get();
+  services.subscriptionIndex = &subscriptions;
+  services.notifier = &notifier;
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.
@@ -112,6 +155,7 @@ int serve(const ServeOptions& o) {
   sigwait(&signals, &sig);
   spdlog::info("signal {} received, shutting down", sig);
   server.stop();
+  notifier.stop();
   return 0;
 }
 
@@ -136,6 +180,12 @@ int main(int argc, char** argv) {
   s->add_option("--max-batch", serve.maxBatch, "maximum entities in one batch operation")->capture_default_str();
   s->add_option("--max-json-depth", serve.maxJsonDepth, "maximum nesting of a JSON body")->capture_default_str();
   s->add_option("--base-url", serve.baseUrl, "public base URL of this server");
+  s->add_option("--notify-attempts", serve.notifyAttempts, "delivery attempts of one notification")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  s->add_option("--notify-timeout-ms", serve.notifyTimeoutMillis, "timeout of one notification attempt")
+      ->check(CLI::Range(1, 600000))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return allmende::app::serve(serve);
   return 0;

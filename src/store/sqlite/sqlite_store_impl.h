@@ -108,6 +108,8 @@ class SqliteStore final : public Store {
   Result<std::vector<AttributeStat>> attributeStats(const TenantId& tenant) override;
   bool tenantExists(const TenantId& tenant) override;
   StoreStats stats() override;
+  void setSubscriptionMatcher(const SubscriptionMatcher* matcher) override { matcher_ = matcher; }
+  void setCommitListener(std::function<void()> listener) override { commitListener_ = std::move(listener); }
 
   // A read-only connection with its statement cache, lent to one thread at a time.
   struct Reader {
@@ -144,6 +146,14 @@ class SqliteStore final : public Store {
   // `after` is null for a delete), and storing it in the open transaction.
   void traceChange(const TenantId& tenant, const Json* before, const Json* after, ChangeTrail& out) const;
   Status storeTrail(int64_t tenant, int64_t seq, const ChangeTrail& trail);
+  // outbox.cc: the notifications of a change, and their outbox rows.
+  void traceNotifications(const TenantId& tenant, const Json* before, const Json* after, ChangeTrail& out) const;
+  Status storeNotifications(int64_t tenant, const ChangeTrail& trail);
+  Status prepareOutbox();
+  const SubscriptionMatcher* matcher_ = nullptr;
+  std::function<void()> commitListener_;
+  Statement outboxInsert_;    // writer thread only
+  bool outboxWritten_ = false;  // writer thread only: this group stored outbox rows
 
   SqliteOptions options_;
   Connection writer_;

@@ -78,6 +78,7 @@ void SqliteStore::writerLoop() {
 
 void SqliteStore::commitGroup(std::vector<PendingWrite*>& group) {
   auto failAll = [&](const Status& st) {
+    outboxWritten_ = false;
     tenants_.discard();
     terms_.discard();
     for (auto* p : group) {
@@ -107,6 +108,8 @@ void SqliteStore::commitGroup(std::vector<PendingWrite*>& group) {
     stats_.writeBatches++;
     stats_.writeOps += opCount;
   }
+  if (outboxWritten_ && commitListener_) commitListener_();
+  outboxWritten_ = false;
   for (auto* p : group) p->done.set_value();
 }
 

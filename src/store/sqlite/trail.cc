@@ -5,16 +5,12 @@
 namespace allmende::store::sqlite {
 
 void SqliteStore::traceChange(const TenantId& tenant, const Json* before, const Json* after, ChangeTrail& out) const {
-  (void)tenant;
-  (void)before;
-  (void)after;
-  (void)out;
+  traceNotifications(tenant, before, after, out);
 }
 
 Status SqliteStore::storeTrail(int64_t tenant, int64_t seq, const ChangeTrail& trail) {
-  (void)tenant;
   (void)seq;
-  (void)trail;
+  ALLMENDE_RETURN_IF_ERROR(storeNotifications(tenant, trail));
   return Status::ok();
 }
 

@@ -5,8 +5,14 @@
 // transaction as the change, so it is exactly as durable as the change. Private to store/sqlite.
 #pragma once
 
+#include <vector>
+
+#include "store/notification_store.h"
+
 namespace allmende::store::sqlite {
 
-struct ChangeTrail {};
+struct ChangeTrail {
+  std::vector<OutboxEntry> notifications;  // outbox.cc
+};
 
 }  // namespace allmende::store::sqlite

@@ -1,0 +1,89 @@
+#include "notify/notification.h"
+
+#include "geo/geo_query.h"
+#include "ld/core_context.h"
+
+namespace allmende::notify {
+
+namespace {
+
+constexpr std::string_view kContextRel = "http://www.w3.org/ns/json-ld#context";
+
+void writeTypes(const Json& types, const ld::Context& ctx, model::JsonWriter& w) {
+  if (types.IsArray() && types.Size() == 1) {
+    w.String(ctx.compactIri(asView(types[0])));
+    return;
+  }
+  w.StartArray();
+  if (types.IsArray()) {
+    for (const auto& t : types.GetArray()) w.String(ctx.compactIri(asView(t)));
+  }
+  w.EndArray();
+}
+
+bool isGeoJson(const Subscription& s) { return s.endpoint.accept == "application/geo+json"; }
+bool isJsonLd(const Subscription& s) { return s.endpoint.accept == "application/ld+json"; }
+
+}  // namespace
+
+std::string renderData(const Subscription& s, const Json* before, const Json* after, Micros now) {
+  rapidjson::StringBuffer buf;
+  model::JsonWriter w(buf);
+  if (after) {
+    if (isGeoJson(s)) {
+      model::renderFeature(*after, *s.context, s.render, std::string(geo::kDefaultGeoProperty), w);
+    } else {
+      model::renderEntity(*after, *s.context, s.render, w);
+    }
+  } else {
+    // NGSI-LD 5.2.12 entityDeleted: the entity is gone; its id, type and deletedAt are notified.
+    w.StartObject();
+    w.Key("id");
+    const Json& id = (*before)["id"];
+    w.String(id.GetString(), id.GetStringLength());
+    w.Key("type");
+    writeTypes((*before)["type"], *s.context, w);
+    w.Key("deletedAt");
+    w.String(formatDateTime(now));
+    w.EndObject();
+  }
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+RenderedNotification renderNotification(const Subscription& s, const std::string& notificationId,
+                                        const std::vector<std::string>& data, Micros notifiedAt) {
+  RenderedNotification n;
+  std::string& b = n.body;
+  b.reserve(256 + (data.empty() ? 0 : data[0].size() * data.size()));
+  b += "{\"id\":";
+  b += toJsonString(Json(notificationId.c_str(), static_cast<rapidjson::SizeType>(notificationId.size())));
+  b += ",\"type\":\"Notification\",\"subscriptionId\":";
+  b += toJsonString(Json(s.id.c_str(), static_cast<rapidjson::SizeType>(s.id.size())));
+  b += ",\"notifiedAt\":\"" + formatDateTime(notifiedAt) + "\",\"data\":";
+  b += isGeoJson(s) ? "{\"type\":\"FeatureCollection\",\"features\":[" : "[";
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (i) b += ',';
+    b += data[i];
+  }
+  b += isGeoJson(s) ? "]}" : "]";
+  // NGSI-LD 6.3.6 / 5.3.1: ld+json carries the @context in the body, json and geo+json in a Link.
+  if (isJsonLd(s)) {
+    b += ",\"@context\":" + (s.contextJson == "null" ? "\"" + std::string(ld::kCoreContextUrl) + "\"" : s.contextJson);
+    n.contentType = "application/ld+json";
+  } else {
+    n.contentType = s.endpoint.accept;
+    std::string url = s.contextUrl.empty() ? std::string(ld::kCoreContextUrl) : s.contextUrl;
+    n.headers.emplace_back("Link", "<" + url + ">; rel=\"" + std::string(kContextRel) + "\"; type=\"application/ld+json\"");
+  }
+  b += "}";
+  // NGSI-LD 6.3.14: notifications about a tenant's entities name the tenant.
+  if (!s.tenant.empty()) n.headers.emplace_back("NGSILD-Tenant", s.tenant);
+  for (const auto& kv : s.endpoint.receiverInfo) n.headers.push_back(kv);
+  return n;
+}
+
+RenderedNotification renderNotification(const Subscription& s, const store::OutboxRow& row, Micros notifiedAt) {
+  return renderNotification(s, "urn:ngsi-ld:Notification:" + std::to_string(row.seq), {row.payload}, notifiedAt);
+}
+
+}  // namespace allmende::notify
