@@ -83,6 +83,7 @@ class HttpSender final : public Transport {
     HttpUrl url;
     std::deque<Delivery> queue;
     bool busy = false;       // an attempt or a backoff is under way
+    Micros lastSend = 0;     // start of the previous attempt (throttling)
     bool connected = false;
     bool down = false;       // the last notification was given up: one attempt each until a success
     bool staleRetry = false;  // the attempt is the immediate retry after a closed keep-alive connection
@@ -105,8 +106,8 @@ class HttpSender final : public Transport {
     lane->busy = true;
     Delivery& d = lane->queue.front();
     Micros now = systemClock().now();
-    if (d.notBefore > now) {  // throttling: wait, do not drop
-      lane->timer.expires_after(std::chrono::microseconds(d.notBefore - now));
+    if (d.spacing > 0 && lane->lastSend + d.spacing > now) {  // throttling: wait, do not drop
+      lane->timer.expires_after(std::chrono::microseconds(lane->lastSend + d.spacing - now));
       lane->timer.async_wait([this, lane](beast::error_code ec) {
         if (ec) return;
         lane->busy = false;
@@ -116,6 +117,7 @@ class HttpSender final : public Transport {
     }
     if (!parseHttpUrl(d.uri, lane->url)) return fail(lane, "invalid http URI", false);
     buildRequest(*lane, d);
+    lane->lastSend = now;
     if (lane->connected) return send(lane, true);
     lane->resolver.async_resolve(lane->url.host, lane->url.port,
                                  [this, lane](beast::error_code ec, tcp::resolver::results_type results) {

@@ -119,8 +119,10 @@ void Notifier::dispatch(const store::OutboxRow& row, Micros now, std::vector<int
   Delivery d;
   d.seq = row.seq;
   d.uri = s->endpoint.uri;
-  // One lane per endpoint and entity hash: the order per entity holds, entities spread out.
-  d.lane = d.uri + '#' + std::to_string(std::hash<std::string>{}(row.entityId) % options_.lanesPerEndpoint);
+  // One lane per endpoint and entity hash: the order per entity holds, entities spread out. A
+  // throttled subscription has a lane of its own, which spaces its notifications.
+  d.lane = s->throttling > 0 ? d.uri + "#throttled#" + subscriptionKey(s->tenant, s->id)
+                             : d.uri + '#' + std::to_string(std::hash<std::string>{}(row.entityId) % options_.lanesPerEndpoint);
   d.message = renderNotification(*s, row, now);
   submit(*s, std::move(d));
 }
@@ -128,14 +130,9 @@ void Notifier::dispatch(const store::OutboxRow& row, Micros now, std::vector<int
 void Notifier::submit(const Subscription& s, Delivery d) {
   d.subscriptionKey = subscriptionKey(s.tenant, s.id);
   d.notifierInfo = s.endpoint.notifierInfo;
-  const Micros now = systemClock().now();
-  if (s.throttling > 0) {
-    // NGSI-LD 5.2.12 throttling: at least this long between two notifications. They are delayed,
-    // not dropped: every change is still notified.
-    Micros& last = lastScheduled_[d.subscriptionKey];
-    d.notBefore = last ? std::max(now, last + s.throttling) : now;
-    last = d.notBefore;
-  }
+  // NGSI-LD 5.2.12 throttling: at least this long between two notifications. They are delayed,
+  // not dropped: every change is still notified.
+  d.spacing = s.throttling;
   Transport* t = transportFor(d.uri);
   if (!t) {
     onOutcome(d, Outcome::kFailed, "no transport for " + d.uri);

@@ -76,7 +76,6 @@ class Notifier {
   std::unordered_map<std::string, DeliveryStatus> status_;  // GUARDED_BY(mu_)
 
   // Drain thread only.
-  std::unordered_map<std::string, Micros> lastScheduled_;   // throttling
   std::unordered_map<std::string, Micros> lastPeriodic_;    // timeInterval
   std::unordered_map<std::string, std::unique_ptr<Transport>> transports_;  // by scheme
   std::thread thread_;

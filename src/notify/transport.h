@@ -20,7 +20,7 @@ struct Delivery {
   std::string uri;          // endpoint.uri
   RenderedNotification message;
   std::string subscriptionKey;  // the notifier's key of the subscription
-  Micros notBefore = 0;     // throttling: not sent before this instant
+  Micros spacing = 0;       // throttling: at least this long after the lane's previous send
   std::vector<std::pair<std::string, std::string>> notifierInfo;  // transport options (MQTT QoS, ...)
 };
 
