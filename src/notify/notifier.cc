@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "notify/http_sender.h"
+#include "notify/mqtt_sender.h"
 
 namespace allmende::notify {
 
@@ -22,6 +23,7 @@ Notifier::Notifier(store::NotificationStore& outbox, const SubscriptionIndex& in
   if (!factory_) {
     factory_ = [this](const std::string& scheme, OutcomeFn outcome) -> std::unique_ptr<Transport> {
       if (scheme == "http") return makeHttpSender(options_.retry, std::move(outcome));
+      if (scheme == "mqtt") return makeMqttSender(options_.retry, std::move(outcome));
       return nullptr;
     };
   }

@@ -180,6 +180,19 @@ Status compileNotification(const Json& n, const ld::Context& ctx, Subscription& 
     auto kv = keyValues(*ni, "notification.endpoint.notifierInfo");
     if (!kv) return kv.status();
     s.endpoint.notifierInfo = std::move(kv).value();
+    // NGSI-LD 5.2.15 notifierInfo for MQTT: MQTT-Version and MQTT-QoS.
+    for (const auto& [k, v] : s.endpoint.notifierInfo) {
+      if (k == "MQTT-Version" && v != "mqtt3.1.1" && v != "mqtt5.0")
+        return bad("notification.endpoint.notifierInfo", "MQTT-Version must be mqtt3.1.1 or mqtt5.0");
+      if (k == "MQTT-QoS" && v != "0" && v != "1" && v != "2")
+        return bad("notification.endpoint.notifierInfo", "MQTT-QoS must be 0, 1 or 2");
+    }
+  }
+  if (s.endpoint.uri.rfind("mqtt://", 0) == 0) {
+    std::string_view rest = std::string_view(s.endpoint.uri).substr(7);
+    size_t slash = rest.find('/');
+    if (slash == std::string_view::npos || slash + 1 == rest.size())
+      return bad("notification.endpoint.uri", "an mqtt URI names a topic: mqtt://host:port/topic");
   }
   return Status::ok();
 }
