@@ -98,7 +98,18 @@ bool filterMatches(const Subscription& s, const Json& entity) {
   return true;
 }
 
+namespace {
+bool byIdOnly(const Subscription& s) {
+  return !s.selectors.empty() && std::all_of(s.selectors.begin(), s.selectors.end(),
+                                             [](const auto& sel) { return !sel.id.empty(); });
+}
+}  // namespace
+
 void SubscriptionIndex::unlink(TenantIndex& t, const Subscription& s) {
+  for (const auto& sel : s.selectors) {
+    auto it = t.byEntity.find(sel.id);
+    if (it != t.byEntity.end()) erase(it->second, &s);
+  }
   for (const auto& type : s.typeIris) {
     auto it = t.byType.find(type);
     if (it != t.byType.end()) erase(it->second, &s);
@@ -115,7 +126,12 @@ void SubscriptionIndex::put(SubscriptionPtr s) {
   TenantIndex& t = tenants_[s->tenant];
   auto old = t.byId.find(s->id);
   if (old != t.byId.end()) unlink(t, *old->second);
-  if (!s->typeIris.empty()) {
+  if (byIdOnly(*s)) {
+    for (const auto& sel : s->selectors) {
+      auto& list = t.byEntity[sel.id];
+      if (std::find(list.begin(), list.end(), s) == list.end()) list.push_back(s);
+    }
+  } else if (!s->typeIris.empty()) {
     for (const auto& type : s->typeIris) t.byType[type].push_back(s);
   } else if (s->selectors.empty() && !s->watched.empty()) {
     for (const auto& a : s->watched) t.byAttr[a].push_back(s);
@@ -189,6 +205,10 @@ void SubscriptionIndex::match(const store::TenantId& tenant, const Json* before,
       if (std::find(candidates.begin(), candidates.end(), s.get()) == candidates.end()) candidates.push_back(s.get());
     }
   };
+  if (!idx.byEntity.empty()) {
+    auto it = idx.byEntity.find(std::string(asView((*entity)["id"])));
+    if (it != idx.byEntity.end()) add(it->second);
+  }
   for (const Json* e : {before, after}) {
     const Json* types = e ? findMember(*e, "type") : nullptr;
     if (!types || !types->IsArray()) continue;

@@ -1,7 +1,8 @@
-// The subscription matcher: every tenant's subscriptions in an in-memory index by entity type and
-// by watched attribute, consulted by the store for every entity change (store::SubscriptionMatcher).
-// A change only looks at the subscriptions of its tenant indexed under its types (or, for
-// subscriptions without entities, under its changed attributes), never at all subscriptions.
+// The subscription matcher: every tenant's subscriptions in an in-memory index by entity id, by
+// entity type and by watched attribute, consulted by the store for every entity change (store::SubscriptionMatcher).
+// A change only looks at the subscriptions of its tenant indexed under its id (subscriptions whose
+// selectors all name ids), its types (other subscriptions with selectors) or its changed attributes
+// (subscriptions without entities), never at all subscriptions.
 #pragma once
 
 #include <memory>
@@ -37,6 +38,7 @@ class SubscriptionIndex final : public store::SubscriptionMatcher {
  private:
   struct TenantIndex {
     std::unordered_map<std::string, SubscriptionPtr> byId;
+    std::unordered_map<std::string, std::vector<SubscriptionPtr>> byEntity;  // every selector names an id
     std::unordered_map<std::string, std::vector<SubscriptionPtr>> byType;  // selector type IRIs
     std::unordered_map<std::string, std::vector<SubscriptionPtr>> byAttr;   // no entities: watched attrs
     std::vector<SubscriptionPtr> unindexed;  // neither (notify on every change of the tenant)
