@@ -68,21 +68,18 @@ void Notifier::forget(const store::TenantId& tenant, const std::string& id) {
 
 void Notifier::drainLoop() {
   std::vector<int64_t> done;
+  Micros lastCompletion = 0;
   for (;;) {
     size_t room = 0;
+    // Completing rows takes the database's write lock: batched, and after claiming new rows.
+    const bool completeNow = systemClock().now() - lastCompletion >= options_.completionPeriod;
     {
       std::unique_lock<std::mutex> lock(mu_);
       cv_.wait_for(lock, std::chrono::microseconds(options_.idleWake), [&] { return woken_ || stopping_; });
       if (stopping_) return;
       woken_ = false;
-      done.swap(completed_);
+      if (completeNow || completed_.size() >= options_.claimBatch) done.swap(completed_);
       room = options_.maxInFlight > inFlight_ ? options_.maxInFlight - inFlight_ : 0;
-    }
-    if (!done.empty()) {
-      Status st = outbox_.completeOutbox(done);
-      // Not fatal: the rows are delivered again after a restart (at least once).
-      if (!st.isOk()) spdlog::warn("notifier: cannot complete outbox rows: {}", st.toString());
-      done.clear();
     }
     const Micros now = systemClock().now();
     if (room > 0) {
@@ -96,6 +93,13 @@ void Notifier::drainLoop() {
         completed_.insert(completed_.end(), dropped.begin(), dropped.end());
         if (rows->size() == std::min(room, options_.claimBatch)) woken_ = true;  // more waiting
       }
+    }
+    if (!done.empty()) {
+      Status st = outbox_.completeOutbox(done);
+      // Not fatal: the rows are delivered again after a restart (at least once).
+      if (!st.isOk()) spdlog::warn("notifier: cannot complete outbox rows: {}", st.toString());
+      done.clear();
+      lastCompletion = now;
     }
     periodic(now);
   }

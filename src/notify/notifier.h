@@ -27,6 +27,7 @@ struct NotifierOptions {
   size_t lanesPerEndpoint = 4;     // parallel connections per endpoint (an entity always uses the same)
   RetryPolicy retry;
   Micros idleWake = 20'000;        // the drain loop also runs this often (completions, timeInterval)
+  Micros completionPeriod = 100'000;  // delivered rows are removed from the outbox this often
 };
 
 struct DeliveryStatus {

@@ -5,6 +5,7 @@
 
 #include "store/notification_store.h"
 #include "store/sqlite/sqlite_handles.h"
+#include "store/sqlite/trail.h"
 
 namespace allmende::store {
 
@@ -153,6 +154,7 @@ class SqliteNotificationStore final : public NotificationStore {
 Result<std::unique_ptr<NotificationStore>> openSqliteNotificationStore(const std::string& path) {
   auto conn = Connection::open(path, false);
   if (!conn) return conn.status();
+  sqlite3_busy_handler(conn->get(), sqlite::shortBusyWait, nullptr);
   ALLMENDE_RETURN_IF_ERROR(conn->exec(kSchema));
   return std::unique_ptr<NotificationStore>(std::make_unique<SqliteNotificationStore>(std::move(conn).value()));
 }

@@ -1,6 +1,8 @@
 // The notification trail of a change: the matcher (notify/, behind store::SubscriptionMatcher)
 // decides which subscriptions a change notifies, and their rendered notifications are stored as
 // outbox rows in the change's transaction, so an acknowledged write never loses one (DESIGN.md).
+#include <unistd.h>
+
 #include "common/time.h"
 #include "store/sqlite/sqlite_store_impl.h"
 
@@ -23,7 +25,17 @@ CREATE TABLE IF NOT EXISTS outbox (
 
 }  // namespace
 
+int shortBusyWait(void*, int attempt) {
+  if (attempt >= 50000) return 0;  // about 5 s: give up with SQLITE_BUSY
+  usleep(attempt < 10 ? 20 : 100);
+  return 1;
+}
+
 Status SqliteStore::prepareOutbox() {
+  // The notifier completes outbox rows on its own connection; when the writer finds the database
+  // locked by it for a moment, it retries within microseconds instead of SQLite's default sleeps
+  // of 1, 2, 5, 10 ... ms, which would show in the latency of writes.
+  sqlite3_busy_handler(writer_.get(), shortBusyWait, nullptr);
   ALLMENDE_RETURN_IF_ERROR(writer_.exec(kOutboxSchema));
   auto st = Statement::prepare(writer_.get(),
                                "INSERT INTO outbox (tenant, subscription, entity, payload, created) "

@@ -11,6 +11,10 @@
 
 namespace allmende::store::sqlite {
 
+// A busy handler retrying every 20-100 us for about 5 s (outbox.cc): the writer and the
+// notifier's connection lock the database only briefly.
+int shortBusyWait(void*, int attempt);
+
 struct ChangeTrail {
   std::vector<OutboxEntry> notifications;  // outbox.cc
 };
