@@ -2,6 +2,7 @@
 
 #include "geo/geo_query.h"
 #include "ld/core_context.h"
+#include "model/entity.h"
 
 namespace allmende::notify {
 
@@ -24,6 +25,48 @@ void writeTypes(const Json& types, const ld::Context& ctx, model::JsonWriter& w)
 bool isGeoJson(const Subscription& s) { return s.endpoint.accept == "application/geo+json"; }
 bool isJsonLd(const Subscription& s) { return s.endpoint.accept == "application/ld+json"; }
 
+// The previous-value member for an attribute kind (NGSI-LD 5.2.14 showChanges), or nullptr.
+const char* previousMember(std::string_view valueMember) {
+  if (valueMember == "value") return "previousValue";
+  if (valueMember == "object") return "previousObject";
+  if (valueMember == "languageMap") return "previousLanguageMap";
+  if (valueMember == "valueList") return "previousValueList";
+  return nullptr;
+}
+
+// Adds the previous values of the attributes whose default instance changed to the rendered
+// entity `text` (normalized or concise; keyValues has no place for them).
+std::string withPreviousValues(const Subscription& s, const Json& before, const Json& after, std::string text) {
+  const Json* was = findMember(before, "attrs");
+  const Json* now = findMember(after, "attrs");
+  if (!was || !now) return text;
+  JsonDocument doc;
+  if (!parseJson(text, doc).isOk() || !doc.IsObject()) return text;
+  auto& a = doc.GetAllocator();
+  bool changed = false;
+  for (auto it = now->MemberBegin(); it != now->MemberEnd(); ++it) {
+    const Json* old = findMember(*was, asView(it->name));
+    if (!old || *old == it->value || !old->IsArray() || old->Empty()) continue;
+    const Json& oldInst = (*old)[0];
+    if (findMember(oldInst, "datasetId")) continue;  // only the default instance
+    const Json* kind = findMember(oldInst, "type");
+    std::string_view member = kind && kind->IsString() ? model::valueMemberOf(asView(*kind)) : std::string_view();
+    const char* prev = previousMember(member);
+    const Json* oldValue = member.empty() ? nullptr : findMember(oldInst, member);
+    Json* rendered = findMember(doc, s.context->compactIri(asView(it->name)));
+    if (!prev || !oldValue || !rendered) continue;
+    if (!rendered->IsObject()) {  // concise: a bare value becomes {"value": ...}
+      Json wrapped(rapidjson::kObjectType);
+      wrapped.AddMember("value", Json(*rendered, a), a);
+      *rendered = wrapped;
+    }
+    rendered->RemoveMember(prev);
+    rendered->AddMember(Json(prev, a), Json(*oldValue, a), a);
+    changed = true;
+  }
+  return changed ? toJsonString(doc) : text;
+}
+
 }  // namespace
 
 std::string renderData(const Subscription& s, const Json* before, const Json* after, Micros now) {
@@ -34,6 +77,9 @@ std::string renderData(const Subscription& s, const Json* before, const Json* af
       model::renderFeature(*after, *s.context, s.render, std::string(geo::kDefaultGeoProperty), w);
     } else {
       model::renderEntity(*after, *s.context, s.render, w);
+      if (s.showChanges && before && s.render.format != model::Format::kKeyValues) {
+        return withPreviousValues(s, *before, *after, std::string(buf.GetString(), buf.GetSize()));
+      }
     }
   } else {
     // NGSI-LD 5.2.12 entityDeleted: the entity is gone; its id, type and deletedAt are notified.

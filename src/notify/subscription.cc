@@ -155,8 +155,9 @@ Status compileNotification(const Json& n, const ld::Context& ctx, Subscription& 
     if (!v->IsBool()) return bad("notification.sysAttrs", "must be a boolean");
     s.render.sysAttrs = v->GetBool();
   }
-  if (const Json* v = findMember(n, "showChanges"); v && !v->IsBool()) {
-    return bad("notification.showChanges", "must be a boolean");
+  if (const Json* v = findMember(n, "showChanges")) {
+    if (!v->IsBool()) return bad("notification.showChanges", "must be a boolean");
+    s.showChanges = v->GetBool();
   }
   const Json* ep = findMember(n, "endpoint");
   if (!ep || !ep->IsObject()) return bad("notification.endpoint", "required, an object");

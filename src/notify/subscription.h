@@ -63,6 +63,7 @@ struct Subscription {
   std::string contextUrl;                        // Link header of application/json notifications
   std::string contextJson;                       // "@context" of application/ld+json notifications
   model::RenderOptions render;
+  bool showChanges = false;  // NGSI-LD 5.2.14: previous values of changed attributes
   Endpoint endpoint;
 
   bool isActive = true;

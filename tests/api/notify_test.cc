@@ -229,6 +229,20 @@ TEST_F(Notify, RenderingFollowsTheSubscription) {
   EXPECT_EQ(std::string(lb["data"][0]["note"].GetString()), "n");
 }
 
+TEST_F(Notify, ShowChangesAddsThePreviousValue) {
+  std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
+      "notification": {"showChanges": true, "endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+  createGauge("urn:ngsi-ld:Gauge:sc", 1, R"(, "note": {"type": "Property", "value": "same"})");
+  setLevel("urn:ngsi-ld:Gauge:sc", 2);
+  ASSERT_TRUE(waitFor(sub, 2));
+  auto first = parse(of(sub)[0].body);
+  EXPECT_FALSE(first["data"][0]["level"].HasMember("previousValue"));
+  auto second = parse(of(sub)[1].body);
+  EXPECT_EQ(second["data"][0]["level"]["value"].GetDouble(), 2);
+  EXPECT_EQ(second["data"][0]["level"]["previousValue"].GetDouble(), 1);
+  EXPECT_FALSE(second["data"][0]["note"].HasMember("previousValue"));
+}
+
 TEST_F(Notify, SubscriptionsNeverSeeAnotherTenant) {
   std::string mine = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
       "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})", "town-a");
