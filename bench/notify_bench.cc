@@ -79,7 +79,8 @@ void latency(const std::string& binary, double seconds) {
       long long wait = due - nowMicros();
       if (wait > 0) std::this_thread::sleep_for(std::chrono::microseconds(wait));
       std::string id = "urn:ngsi-ld:LatProbe:" + std::to_string(k % kEntities);
-      HttpResult r = c.request("PATCH", "/ngsi-ld/v1/entities/" + id + "/attrs", kJson, "{\"n\": " + std::to_string(k) + "}");
+      HttpResult r =
+          c.request("PATCH", "/ngsi-ld/v1/entities/" + id + "/attrs", kJson, "{\"n\": " + std::to_string(k) + "}");
       long long at = nowMicros();
       if (r.status == 204) {
         std::lock_guard<std::mutex> lock(mu);
@@ -135,7 +136,8 @@ double writeRate(int port, double seconds) {
   parallel(port, 8, [&](int t, HttpClient& c) {
     for (long long k = 0; nowMicros() < end; ++k) {
       std::string id = "urn:ngsi-ld:WriteProbe:" + std::to_string(t * 25 + k % 25);
-      if (c.request("PATCH", "/ngsi-ld/v1/entities/" + id + "/attrs", kJson, "{\"n\": " + std::to_string(k) + "}").status == 204)
+      if (c.request("PATCH", "/ngsi-ld/v1/entities/" + id + "/attrs", kJson, "{\"n\": " + std::to_string(k) + "}")
+              .status == 204)
         ++done;
     }
   });
@@ -155,8 +157,9 @@ void writeRatio(const std::string& binary, double seconds) {
   // entities of the written type (the per-device subscription pattern).
   parallel(server.port(), 8, [&](int t, HttpClient& c) {
     for (int i = t; i < 10000; i += 8) {
-      std::string sel = i % 2 ? R"({"type": "Other)" + std::to_string(i % 100) + R"("})"
-                              : R"({"id": "urn:ngsi-ld:WriteProbe:x)" + std::to_string(i) + R"(", "type": "WriteProbe"})";
+      std::string sel = i % 2
+                            ? R"({"type": "Other)" + std::to_string(i % 100) + R"("})"
+                            : R"({"id": "urn:ngsi-ld:WriteProbe:x)" + std::to_string(i) + R"(", "type": "WriteProbe"})";
       c.request("POST", "/ngsi-ld/v1/subscriptions", kJson, subscription(sel, "http://127.0.0.1:9/none"));
     }
   });

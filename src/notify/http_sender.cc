@@ -1,6 +1,8 @@
 // The only file of notify/ that includes Boost.Beast / Asio for HTTP.
 #include "notify/http_sender.h"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
@@ -8,7 +10,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <deque>
-#include <spdlog/spdlog.h>
 #include <thread>
 #include <unordered_map>
 
@@ -34,11 +35,12 @@ bool parseHttpUrl(std::string_view uri, HttpUrl& out) {
   std::string_view authority = uri.substr(0, slash);
   if (slash != std::string_view::npos) out.target = std::string(uri.substr(slash));
   if (authority.find('@') != std::string_view::npos) return false;  // no credentials in URIs
-  if (!authority.empty() && authority.front() == '[') {              // IPv6 literal
+  if (!authority.empty() && authority.front() == '[') {             // IPv6 literal
     size_t close = authority.find(']');
     if (close == std::string_view::npos) return false;
     out.host = std::string(authority.substr(1, close - 1));
-    if (close + 1 < authority.size() && authority[close + 1] == ':') out.port = std::string(authority.substr(close + 2));
+    if (close + 1 < authority.size() && authority[close + 1] == ':')
+      out.port = std::string(authority.substr(close + 2));
   } else {
     size_t colon = authority.rfind(':');
     out.host = std::string(authority.substr(0, colon));
@@ -82,10 +84,10 @@ class HttpSender final : public Transport {
     asio::steady_timer timer;
     HttpUrl url;
     std::deque<Delivery> queue;
-    bool busy = false;       // an attempt or a backoff is under way
-    Micros lastSend = 0;     // start of the previous attempt (throttling)
+    bool busy = false;    // an attempt or a backoff is under way
+    Micros lastSend = 0;  // start of the previous attempt (throttling)
     bool connected = false;
-    bool down = false;       // the last notification was given up: one attempt each until a success
+    bool down = false;        // the last notification was given up: one attempt each until a success
     bool staleRetry = false;  // the attempt is the immediate retry after a closed keep-alive connection
     int attempts = 0;
     bhttp::request<bhttp::string_body> req;
@@ -119,16 +121,16 @@ class HttpSender final : public Transport {
     buildRequest(*lane, d);
     lane->lastSend = now;
     if (lane->connected) return send(lane, true);
-    lane->resolver.async_resolve(lane->url.host, lane->url.port,
-                                 [this, lane](beast::error_code ec, tcp::resolver::results_type results) {
-                                   if (ec) return fail(lane, "resolve: " + ec.message(), false);
-                                   lane->stream.expires_after(std::chrono::microseconds(retry_.timeout));
-                                   lane->stream.async_connect(results, [this, lane](beast::error_code ec2, const auto&) {
-                                     if (ec2) return fail(lane, "connect: " + ec2.message(), false);
-                                     lane->connected = true;
-                                     send(lane, false);
-                                   });
-                                 });
+    lane->resolver.async_resolve(
+        lane->url.host, lane->url.port, [this, lane](beast::error_code ec, tcp::resolver::results_type results) {
+          if (ec) return fail(lane, "resolve: " + ec.message(), false);
+          lane->stream.expires_after(std::chrono::microseconds(retry_.timeout));
+          lane->stream.async_connect(results, [this, lane](beast::error_code ec2, const auto&) {
+            if (ec2) return fail(lane, "connect: " + ec2.message(), false);
+            lane->connected = true;
+            send(lane, false);
+          });
+        });
   }
 
   void buildRequest(Lane& lane, const Delivery& d) {

@@ -65,8 +65,10 @@ ChangeEvents changeEventsOf(const Json* before, const Json* after) {
   if (now && now->IsObject()) {
     for (auto it = now->MemberBegin(); it != now->MemberEnd(); ++it) {
       const Json* old = was ? findMember(*was, asView(it->name)) : nullptr;
-      if (!old) ev.attributes.emplace_back(std::string(asView(it->name)), kAttributeCreated);
-      else if (*old != it->value) ev.attributes.emplace_back(std::string(asView(it->name)), kAttributeUpdated);
+      if (!old)
+        ev.attributes.emplace_back(std::string(asView(it->name)), kAttributeCreated);
+      else if (*old != it->value)
+        ev.attributes.emplace_back(std::string(asView(it->name)), kAttributeUpdated);
     }
   }
   if (was && was->IsObject()) {
@@ -84,8 +86,8 @@ bool notifies(const Subscription& s, const ChangeEvents& events, const Json& ent
 }
 
 bool filterMatches(const Subscription& s, const Json& entity) {
-  if (!s.selectors.empty() &&
-      std::none_of(s.selectors.begin(), s.selectors.end(), [&](const auto& sel) { return selectorMatches(sel, entity); }))
+  if (!s.selectors.empty() && std::none_of(s.selectors.begin(), s.selectors.end(),
+                                           [&](const auto& sel) { return selectorMatches(sel, entity); }))
     return false;
   if (s.scopeQ) {
     static const Json kEmpty(rapidjson::kArrayType);
@@ -100,8 +102,8 @@ bool filterMatches(const Subscription& s, const Json& entity) {
 
 namespace {
 bool byIdOnly(const Subscription& s) {
-  return !s.selectors.empty() && std::all_of(s.selectors.begin(), s.selectors.end(),
-                                             [](const auto& sel) { return !sel.id.empty(); });
+  return !s.selectors.empty() &&
+         std::all_of(s.selectors.begin(), s.selectors.end(), [](const auto& sel) { return !sel.id.empty(); });
 }
 }  // namespace
 

@@ -39,8 +39,8 @@ class SubscriptionIndex final : public store::SubscriptionMatcher {
   struct TenantIndex {
     std::unordered_map<std::string, SubscriptionPtr> byId;
     std::unordered_map<std::string, std::vector<SubscriptionPtr>> byEntity;  // every selector names an id
-    std::unordered_map<std::string, std::vector<SubscriptionPtr>> byType;  // selector type IRIs
-    std::unordered_map<std::string, std::vector<SubscriptionPtr>> byAttr;   // no entities: watched attrs
+    std::unordered_map<std::string, std::vector<SubscriptionPtr>> byType;    // selector type IRIs
+    std::unordered_map<std::string, std::vector<SubscriptionPtr>> byAttr;    // no entities: watched attrs
     std::vector<SubscriptionPtr> unindexed;  // neither (notify on every change of the tenant)
   };
   void unlink(TenantIndex& t, const Subscription& s);  // requires mu_ (exclusive)

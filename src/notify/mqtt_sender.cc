@@ -2,11 +2,11 @@
 #include "notify/mqtt_sender.h"
 
 #include <mosquitto.h>
+#include <spdlog/spdlog.h>
 
 #include <condition_variable>
 #include <deque>
 #include <mutex>
-#include <spdlog/spdlog.h>
 #include <thread>
 #include <unordered_map>
 
@@ -44,7 +44,8 @@ std::string option(const Delivery& d, std::string_view key, std::string fallback
 
 // NGSI-LD MQTT binding: {"metadata": {headers}, "body": notification}.
 std::string mqttPayload(const Delivery& d) {
-  std::string out = "{\"metadata\":{\"Content-Type\":" + toJsonString(Json(d.message.contentType.c_str(), d.message.contentType.size()));
+  std::string out = "{\"metadata\":{\"Content-Type\":" +
+                    toJsonString(Json(d.message.contentType.c_str(), d.message.contentType.size()));
   for (const auto& [k, v] : d.message.headers) {
     out += "," + toJsonString(Json(k.c_str(), k.size())) + ":" + toJsonString(Json(v.c_str(), v.size()));
   }
@@ -106,9 +107,9 @@ class MqttSender final : public Transport {
     MqttUrl url;
     std::string version;
     mosquitto* client = nullptr;
-    bool connected = false;       // GUARDED_BY(owner->mu_)
-    std::deque<Item> queue;       // GUARDED_BY(owner->mu_)
-    int inFlightMid = -1;         // GUARDED_BY(owner->mu_): the published, unacknowledged head
+    bool connected = false;  // GUARDED_BY(owner->mu_)
+    std::deque<Item> queue;  // GUARDED_BY(owner->mu_)
+    int inFlightMid = -1;    // GUARDED_BY(owner->mu_): the published, unacknowledged head
     Micros sentAt = 0, retryAt = 0;
     int attempts = 0;
     bool down = false;
@@ -213,7 +214,7 @@ class MqttSender final : public Transport {
   const OutcomeFn outcome_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stopping_ = false;                                          // GUARDED_BY(mu_)
+  bool stopping_ = false;                                             // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::unique_ptr<Broker>> brokers_;  // GUARDED_BY(mu_)
   std::thread thread_;
 };

@@ -119,7 +119,8 @@ RenderedNotification renderNotification(const Subscription& s, const std::string
   } else {
     n.contentType = s.endpoint.accept;
     std::string url = s.contextUrl.empty() ? std::string(ld::kCoreContextUrl) : s.contextUrl;
-    n.headers.emplace_back("Link", "<" + url + ">; rel=\"" + std::string(kContextRel) + "\"; type=\"application/ld+json\"");
+    n.headers.emplace_back("Link",
+                           "<" + url + ">; rel=\"" + std::string(kContextRel) + "\"; type=\"application/ld+json\"");
   }
   b += "}";
   // NGSI-LD 6.3.14: notifications about a tenant's entities name the tenant.

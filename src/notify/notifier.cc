@@ -127,8 +127,9 @@ void Notifier::dispatch(const store::OutboxRow& row, Micros now, std::vector<int
   d.uri = s->endpoint.uri;
   // One lane per endpoint and entity hash: the order per entity holds, entities spread out. A
   // throttled subscription has a lane of its own, which spaces its notifications.
-  d.lane = s->throttling > 0 ? d.uri + "#throttled#" + subscriptionKey(s->tenant, s->id)
-                             : d.uri + '#' + std::to_string(std::hash<std::string>{}(row.entityId) % options_.lanesPerEndpoint);
+  d.lane = s->throttling > 0
+               ? d.uri + "#throttled#" + subscriptionKey(s->tenant, s->id)
+               : d.uri + '#' + std::to_string(std::hash<std::string>{}(row.entityId) % options_.lanesPerEndpoint);
   d.message = renderNotification(*s, row, now);
   submit(*s, std::move(d));
 }

@@ -22,11 +22,11 @@
 namespace allmende::notify {
 
 struct NotifierOptions {
-  size_t claimBatch = 1024;        // outbox rows read at once
-  size_t maxInFlight = 100'000;    // rows held in memory (claimed, not completed)
-  size_t lanesPerEndpoint = 4;     // parallel connections per endpoint (an entity always uses the same)
+  size_t claimBatch = 1024;      // outbox rows read at once
+  size_t maxInFlight = 100'000;  // rows held in memory (claimed, not completed)
+  size_t lanesPerEndpoint = 4;   // parallel connections per endpoint (an entity always uses the same)
   RetryPolicy retry;
-  Micros idleWake = 20'000;        // the drain loop also runs this often (completions, timeInterval)
+  Micros idleWake = 20'000;           // the drain loop also runs this often (completions, timeInterval)
   Micros completionPeriod = 100'000;  // delivered rows are removed from the outbox this often
 };
 
@@ -70,14 +70,14 @@ class Notifier {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  bool woken_ = false;                  // GUARDED_BY(mu_)
-  bool stopping_ = false;               // GUARDED_BY(mu_)
-  std::vector<int64_t> completed_;      // GUARDED_BY(mu_)
-  size_t inFlight_ = 0;                 // GUARDED_BY(mu_)
+  bool woken_ = false;                                      // GUARDED_BY(mu_)
+  bool stopping_ = false;                                   // GUARDED_BY(mu_)
+  std::vector<int64_t> completed_;                          // GUARDED_BY(mu_)
+  size_t inFlight_ = 0;                                     // GUARDED_BY(mu_)
   std::unordered_map<std::string, DeliveryStatus> status_;  // GUARDED_BY(mu_)
 
   // Drain thread only.
-  std::unordered_map<std::string, Micros> lastPeriodic_;    // timeInterval
+  std::unordered_map<std::string, Micros> lastPeriodic_;                    // timeInterval
   std::unordered_map<std::string, std::unique_ptr<Transport>> transports_;  // by scheme
   std::thread thread_;
 };

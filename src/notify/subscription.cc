@@ -13,8 +13,8 @@ namespace {
 constexpr size_t kMaxIdPatternLength = 256;  // as for queries: std::regex backtracks
 
 // Members the broker maintains (5.2.12); given in a payload they are ignored, not stored.
-constexpr const char* kBrokerMembers[] = {"status", "timesSent", "timesFailed", "lastNotification",
-                                          "lastSuccess", "lastFailure"};
+constexpr const char* kBrokerMembers[] = {"status",           "timesSent",   "timesFailed",
+                                          "lastNotification", "lastSuccess", "lastFailure"};
 
 std::string randomSuffix() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
@@ -74,7 +74,8 @@ Result<std::vector<std::pair<std::string, std::string>>> keyValues(const Json& v
     // A header name is a token (RFC 9110 5.6.2); a value may not break the header line.
     bool tokenOk = key.find_first_of(" \t\r\n:()<>@,;\\\"/[]?={}") == std::string::npos;
     std::string value(asView(*val));
-    if (!tokenOk || value.find_first_of("\r\n") != std::string::npos) return bad(name, "invalid key or value '" + key + "'");
+    if (!tokenOk || value.find_first_of("\r\n") != std::string::npos)
+      return bad(name, "invalid key or value '" + key + "'");
     out.emplace_back(std::move(key), std::move(value));
   }
   return out;
@@ -147,10 +148,14 @@ Status compileNotification(const Json& n, const ld::Context& ctx, Subscription& 
   }
   auto format = stringMember(n, "format", false);
   if (!format) return format.status();
-  if (*format == "keyValues" || *format == "simplified") s.render.format = model::Format::kKeyValues;
-  else if (*format == "concise") s.render.format = model::Format::kConcise;
-  else if (format->empty() || *format == "normalized") s.render.format = model::Format::kNormalized;
-  else return bad("notification.format", "must be normalized, concise or keyValues");
+  if (*format == "keyValues" || *format == "simplified")
+    s.render.format = model::Format::kKeyValues;
+  else if (*format == "concise")
+    s.render.format = model::Format::kConcise;
+  else if (format->empty() || *format == "normalized")
+    s.render.format = model::Format::kNormalized;
+  else
+    return bad("notification.format", "must be normalized, concise or keyValues");
   if (const Json* v = findMember(n, "sysAttrs")) {
     if (!v->IsBool()) return bad("notification.sysAttrs", "must be a boolean");
     s.render.sysAttrs = v->GetBool();
@@ -169,7 +174,8 @@ Status compileNotification(const Json& n, const ld::Context& ctx, Subscription& 
   if (!accept) return accept.status();
   if (!accept->empty()) {
     if (*accept != "application/json" && *accept != "application/ld+json" && *accept != "application/geo+json")
-      return bad("notification.endpoint.accept", "must be application/json, application/ld+json or application/geo+json");
+      return bad("notification.endpoint.accept",
+                 "must be application/json, application/ld+json or application/geo+json");
     s.endpoint.accept = std::string(*accept);
   }
   if (const Json* ri = findMember(*ep, "receiverInfo")) {
@@ -334,7 +340,8 @@ Result<std::shared_ptr<Subscription>> buildSubscription(const Json& body, const 
   doc.RemoveMember("@context");
   removeBrokerMembers(doc);
   if (!findMember(doc, "id")) {
-    doc.AddMember("id", jsonString("urn:ngsi-ld:Subscription:" + randomSuffix(), doc.GetAllocator()), doc.GetAllocator());
+    doc.AddMember("id", jsonString("urn:ngsi-ld:Subscription:" + randomSuffix(), doc.GetAllocator()),
+                  doc.GetAllocator());
   }
   if (!findMember(doc, "type")) doc.AddMember("type", "Subscription", doc.GetAllocator());
   JsonDocument ctx;
@@ -348,7 +355,8 @@ Result<std::shared_ptr<Subscription>> buildSubscription(const Json& body, const 
 
 Result<std::shared_ptr<Subscription>> patchSubscription(const Subscription& current, const Json& patch,
                                                         const ContextResolver& resolve) {
-  if (!patch.IsObject() || patch.ObjectEmpty()) return badRequestData("a subscription update must be a non-empty object");
+  if (!patch.IsObject() || patch.ObjectEmpty())
+    return badRequestData("a subscription update must be a non-empty object");
   if (const Json* id = findMember(patch, "id"); id && !(id->IsString() && asView(*id) == current.id))
     return bad("id", "cannot be changed");
   JsonDocument doc;

@@ -51,7 +51,7 @@ struct Subscription {
     std::optional<std::regex> idPattern;
     std::optional<query::TypeSelector> type;
   };
-  std::vector<Selector> selectors;   // any of them; empty = every entity
+  std::vector<Selector> selectors;    // any of them; empty = every entity
   std::vector<std::string> typeIris;  // types the selectors mention (the matcher's index keys)
   std::vector<std::string> watched;   // expanded watchedAttributes; empty = all
   unsigned triggers = kAttributeCreated | kAttributeUpdated;
@@ -60,8 +60,8 @@ struct Subscription {
   std::shared_ptr<const geo::GeoFilter> geoQ;
 
   std::shared_ptr<const ld::Context> context;  // for rendering notifications
-  std::string contextUrl;                        // Link header of application/json notifications
-  std::string contextJson;                       // "@context" of application/ld+json notifications
+  std::string contextUrl;                      // Link header of application/json notifications
+  std::string contextJson;                     // "@context" of application/ld+json notifications
   model::RenderOptions render;
   bool showChanges = false;  // NGSI-LD 5.2.14: previous values of changed attributes
   Endpoint endpoint;

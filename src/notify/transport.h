@@ -15,12 +15,12 @@ namespace allmende::notify {
 // in submission order (so a lane per endpoint and entity keeps the order per entity); different
 // lanes never wait for each other.
 struct Delivery {
-  int64_t seq = 0;          // outbox row (0: not from the outbox, e.g. periodic)
+  int64_t seq = 0;  // outbox row (0: not from the outbox, e.g. periodic)
   std::string lane;
-  std::string uri;          // endpoint.uri
+  std::string uri;  // endpoint.uri
   RenderedNotification message;
   std::string subscriptionKey;  // the notifier's key of the subscription
-  Micros spacing = 0;       // throttling: at least this long after the lane's previous send
+  Micros spacing = 0;           // throttling: at least this long after the lane's previous send
   std::vector<std::pair<std::string, std::string>> notifierInfo;  // transport options (MQTT QoS, ...)
 };
 

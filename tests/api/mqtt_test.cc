@@ -116,7 +116,7 @@ class MqttSubscriber {
   std::string filter_;
   std::mutex mu_;
   std::condition_variable cv_;
-  bool subscribed_ = false;                                  // GUARDED_BY(mu_)
+  bool subscribed_ = false;                                    // GUARDED_BY(mu_)
   std::vector<std::pair<std::string, std::string>> messages_;  // GUARDED_BY(mu_)
 };
 
@@ -133,18 +133,28 @@ TEST(Mqtt, NotificationsArePublishedInOrderWithMetadataAndBody) {
   HttpClient client(server.port());
   std::string uri = "mqtt://127.0.0.1:" + std::to_string(broker.port()) + "/allmende/gauges";
   for (const char* qos : {"1", "0"}) {
-    HttpResult sub = client.request("POST", "/ngsi-ld/v1/subscriptions", {{"Content-Type", "application/json"}, {"NGSILD-Tenant", "town"}},
+    HttpResult sub = client.request("POST", "/ngsi-ld/v1/subscriptions",
+                                    {{"Content-Type", "application/json"}, {"NGSILD-Tenant", "town"}},
                                     R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-        "notification": {"format": "keyValues", "endpoint": {"uri": ")" + uri + R"(",
-        "notifierInfo": [{"key": "MQTT-QoS", "value": ")" + qos + R"("}]}}})");
+        "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                                        uri + R"(",
+        "notifierInfo": [{"key": "MQTT-QoS", "value": ")" +
+                                        qos + R"("}]}}})");
     ASSERT_EQ(sub.status, 201) << sub.body;
   }
-  ASSERT_EQ(client.request("POST", "/ngsi-ld/v1/entities", {{"Content-Type", "application/json"}, {"NGSILD-Tenant", "town"}},
-                           R"({"id": "urn:ngsi-ld:Gauge:m", "type": "Gauge", "level": 0})").status, 201);
+  ASSERT_EQ(
+      client
+          .request("POST", "/ngsi-ld/v1/entities", {{"Content-Type", "application/json"}, {"NGSILD-Tenant", "town"}},
+                   R"({"id": "urn:ngsi-ld:Gauge:m", "type": "Gauge", "level": 0})")
+          .status,
+      201);
   for (int i = 1; i <= 20; ++i) {
-    ASSERT_EQ(client.request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:Gauge:m/attrs",
-                             {{"Content-Type", "application/json"}, {"NGSILD-Tenant", "town"}},
-                             R"({"level": )" + std::to_string(i) + "}").status, 204);
+    ASSERT_EQ(client
+                  .request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:Gauge:m/attrs",
+                           {{"Content-Type", "application/json"}, {"NGSILD-Tenant", "town"}},
+                           R"({"level": )" + std::to_string(i) + "}")
+                  .status,
+              204);
   }
   ASSERT_TRUE(subscriber.waitFor(42));
   std::map<std::string, std::vector<int>> levels;  // per subscription
@@ -172,12 +182,14 @@ TEST(Mqtt, InvalidMqttEndpointsAreRejected) {
   ServerProcess server(ALLMENDE_BINARY, dir.path());
   ASSERT_TRUE(server.ok());
   HttpClient client(server.port());
-  for (const char* ep : {R"({"uri": "mqtt://127.0.0.1:1883"})",
-                         R"({"uri": "mqtt://127.0.0.1:1883/t", "notifierInfo": [{"key": "MQTT-QoS", "value": "3"}]})",
-                         R"({"uri": "mqtt://127.0.0.1:1883/t", "notifierInfo": [{"key": "MQTT-Version", "value": "4"}]})"}) {
-    HttpResult r = client.request("POST", "/ngsi-ld/v1/subscriptions", kJson,
-                                  std::string(R"({"type": "Subscription", "entities": [{"type": "G"}], "notification": {"endpoint": )") +
-                                      ep + "}}");
+  for (const char* ep :
+       {R"({"uri": "mqtt://127.0.0.1:1883"})",
+        R"({"uri": "mqtt://127.0.0.1:1883/t", "notifierInfo": [{"key": "MQTT-QoS", "value": "3"}]})",
+        R"({"uri": "mqtt://127.0.0.1:1883/t", "notifierInfo": [{"key": "MQTT-Version", "value": "4"}]})"}) {
+    HttpResult r = client.request(
+        "POST", "/ngsi-ld/v1/subscriptions", kJson,
+        std::string(R"({"type": "Subscription", "entities": [{"type": "G"}], "notification": {"endpoint": )") + ep +
+            "}}");
     EXPECT_EQ(r.status, 400) << ep << ": " << r.body;
   }
 }

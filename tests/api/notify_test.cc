@@ -4,7 +4,6 @@
 // commit order, so once the sentinel's has arrived, an earlier one can no longer come.
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
-
 #include <unistd.h>
 
 #include <functional>
@@ -58,15 +57,16 @@ class Notify : public ::testing::Test {
     return loc.substr(loc.rfind('/') + 1);
   }
 
-  void write(const std::string& method, const std::string& target, const std::string& body, const std::string& tenant = "") {
+  void write(const std::string& method, const std::string& target, const std::string& body,
+             const std::string& tenant = "") {
     HttpResult r = call(method, target, body, tenant);
     ASSERT_TRUE(r.status == 201 || r.status == 204) << method << " " << target << ": " << r.status << " " << r.body;
   }
 
   void createGauge(const std::string& id, double level, const std::string& extra = "", const std::string& tenant = "") {
     write("POST", "/ngsi-ld/v1/entities",
-          R"({"id": ")" + id + R"(", "type": "Gauge", "level": {"type": "Property", "value": )" + std::to_string(level) +
-              "}" + extra + "}",
+          R"({"id": ")" + id + R"(", "type": "Gauge", "level": {"type": "Property", "value": )" +
+              std::to_string(level) + "}" + extra + "}",
           tenant);
   }
 
@@ -105,7 +105,8 @@ class Notify : public ::testing::Test {
   std::string sentinel() {
     return subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
         "notificationTrigger": ["entityCreated", "entityUpdated", "entityDeleted"],
-        "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+        "notification": {"endpoint": {"uri": ")" +
+                     receiver_.url() + R"("}}})");
   }
 
   TempDir dir_;
@@ -116,7 +117,8 @@ class Notify : public ::testing::Test {
 
 TEST_F(Notify, CreateAndUpdateAreNotifiedWithTheStateOfTheChange) {
   std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"format": "keyValues", "endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
   createGauge("urn:ngsi-ld:Gauge:1", 1.5);
   setLevel("urn:ngsi-ld:Gauge:1", 2.5);
   ASSERT_TRUE(waitFor(sub, 2));
@@ -146,13 +148,17 @@ TEST_F(Notify, CreateAndUpdateAreNotifiedWithTheStateOfTheChange) {
 
 TEST_F(Notify, TriggersDecideWhichChangesNotify) {
   std::string created = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notificationTrigger": ["entityCreated"], "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notificationTrigger": ["entityCreated"], "notification": {"endpoint": {"uri": ")" +
+                                  receiver_.url() + R"("}}})");
   std::string deleted = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notificationTrigger": ["entityDeleted"], "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notificationTrigger": ["entityDeleted"], "notification": {"endpoint": {"uri": ")" +
+                                  receiver_.url() + R"("}}})");
   std::string attrDeleted = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notificationTrigger": ["attributeDeleted"], "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notificationTrigger": ["attributeDeleted"], "notification": {"endpoint": {"uri": ")" +
+                                      receiver_.url() + R"("}}})");
   std::string byDefault = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"endpoint": {"uri": ")" +
+                                    receiver_.url() + R"("}}})");
   std::string sent = sentinel();
   createGauge("urn:ngsi-ld:Gauge:t", 1, R"(, "note": {"type": "Property", "value": "x"})");
   setLevel("urn:ngsi-ld:Gauge:t", 2);
@@ -174,18 +180,25 @@ TEST_F(Notify, TriggersDecideWhichChangesNotify) {
 
 TEST_F(Notify, FiltersSelectTheChanges) {
   std::string q = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}], "q": "level>5",
-      "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
-  std::string watched = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}], "watchedAttributes": ["flow"],
-      "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"endpoint": {"uri": ")" +
+                            receiver_.url() + R"("}}})");
+  std::string watched =
+      subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}], "watchedAttributes": ["flow"],
+      "notification": {"endpoint": {"uri": ")" +
+                receiver_.url() + R"("}}})");
   std::string pattern = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge", "idPattern": ":Gauge:b"}],
-      "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"endpoint": {"uri": ")" +
+                                  receiver_.url() + R"("}}})");
   std::string geo = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
       "geoQ": {"georel": "near;maxDistance==1000", "geometry": "Point", "coordinates": [11.0, 48.0]},
-      "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
   std::string scope = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}], "scopeQ": "/Isar/#",
-      "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"endpoint": {"uri": ")" +
+                                receiver_.url() + R"("}}})");
   std::string otherType = subscribe(R"({"type": "Subscription", "entities": [{"type": "Weather"}],
-      "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"endpoint": {"uri": ")" +
+                                    receiver_.url() + R"("}}})");
   std::string sent = sentinel();
   createGauge("urn:ngsi-ld:Gauge:a", 1,
               R"(, "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [11.001, 48.001]}})");
@@ -209,9 +222,11 @@ TEST_F(Notify, FiltersSelectTheChanges) {
 
 TEST_F(Notify, RenderingFollowsTheSubscription) {
   std::string attrs = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"attributes": ["level"], "format": "concise", "endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"attributes": ["level"], "format": "concise", "endpoint": {"uri": ")" +
+                                receiver_.url() + R"("}}})");
   std::string ld = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"format": "keyValues", "endpoint": {"uri": ")" + receiver_.url() +
+      "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                             receiver_.url() +
                              R"(", "accept": "application/ld+json",
       "receiverInfo": [{"key": "X-Auth-Token", "value": "secret-1"}]}}})");
   createGauge("urn:ngsi-ld:Gauge:r", 4, R"(, "note": {"type": "Property", "value": "n"})");
@@ -231,7 +246,8 @@ TEST_F(Notify, RenderingFollowsTheSubscription) {
 
 TEST_F(Notify, ShowChangesAddsThePreviousValue) {
   std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"showChanges": true, "endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"showChanges": true, "endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
   createGauge("urn:ngsi-ld:Gauge:sc", 1, R"(, "note": {"type": "Property", "value": "same"})");
   setLevel("urn:ngsi-ld:Gauge:sc", 2);
   ASSERT_TRUE(waitFor(sub, 2));
@@ -245,9 +261,13 @@ TEST_F(Notify, ShowChangesAddsThePreviousValue) {
 
 TEST_F(Notify, SubscriptionsNeverSeeAnotherTenant) {
   std::string mine = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})", "town-a");
+      "notification": {"endpoint": {"uri": ")" +
+                                   receiver_.url() + R"("}}})",
+                               "town-a");
   std::string sentB = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})", "town-b");
+      "notification": {"endpoint": {"uri": ")" +
+                                    receiver_.url() + R"("}}})",
+                                "town-b");
   createGauge("urn:ngsi-ld:Gauge:x", 1, "", "town-b");
   createGauge("urn:ngsi-ld:Gauge:x", 1, "", "");
   createGauge("urn:ngsi-ld:Gauge:x", 2, "", "town-a");
@@ -263,7 +283,8 @@ TEST_F(Notify, SubscriptionsNeverSeeAnotherTenant) {
 TEST_F(Notify, FailedDeliveriesAreRetriedAndCounted) {
   receiver_.setStatusFn([](size_t n) { return n < 2 ? 500 : 204; });
   std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
   createGauge("urn:ngsi-ld:Gauge:f", 1);
   ASSERT_TRUE(waitFor(sub, 3));
   auto got = of(sub);
@@ -281,7 +302,8 @@ TEST_F(Notify, GivesUpAfterTheLastAttemptAndGoesOn) {
   start({"--notify-attempts", "2"});
   receiver_.setStatusFn([](size_t n) { return n < 2 ? 503 : 204; });
   std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"format": "keyValues", "endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
   createGauge("urn:ngsi-ld:Gauge:g", 1);
   setLevel("urn:ngsi-ld:Gauge:g", 2);
   ASSERT_TRUE(waitFor(sub, 3));
@@ -296,9 +318,11 @@ TEST_F(Notify, AHungReceiverDoesNotDelayOthers) {
   start({"--notify-timeout-ms", "120000"});
   Receiver hung(true);
   subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"endpoint": {"uri": ")" + hung.url() + R"("}}})");
+      "notification": {"endpoint": {"uri": ")" +
+            hung.url() + R"("}}})");
   std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
   for (int i = 0; i < 20; ++i) createGauge("urn:ngsi-ld:Gauge:h" + std::to_string(i), i);
   // The hung receiver holds its connections for two minutes; the other gets everything now.
   EXPECT_TRUE(waitFor(sub, 20));
@@ -307,7 +331,8 @@ TEST_F(Notify, AHungReceiverDoesNotDelayOthers) {
 
 TEST_F(Notify, PausedAndExpiredSubscriptionsDoNotNotify) {
   std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"format": "keyValues", "endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
   std::string sent = sentinel();
   write("PATCH", "/ngsi-ld/v1/subscriptions/" + sub, R"({"isActive": false})");
   createGauge("urn:ngsi-ld:Gauge:p", 1);
@@ -328,7 +353,8 @@ TEST_F(Notify, PausedAndExpiredSubscriptionsDoNotNotify) {
 
 TEST_F(Notify, ThrottlingSpacesNotificationsWithoutDroppingThem) {
   std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}], "throttling": 0.3,
-      "notification": {"format": "keyValues", "endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
   createGauge("urn:ngsi-ld:Gauge:th", 1);
   setLevel("urn:ngsi-ld:Gauge:th", 2);
   setLevel("urn:ngsi-ld:Gauge:th", 3);
@@ -344,7 +370,8 @@ TEST_F(Notify, TimeIntervalNotifiesTheCurrentStatePeriodically) {
   createGauge("urn:ngsi-ld:Gauge:ti1", 1);
   createGauge("urn:ngsi-ld:Gauge:ti2", 2);
   std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}], "timeInterval": 0.2,
-      "notification": {"format": "keyValues", "endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
   ASSERT_TRUE(waitFor(sub, 1));
   setLevel("urn:ngsi-ld:Gauge:ti1", 5);
   // A later periodic notification carries both entities in their current state.
@@ -363,7 +390,8 @@ TEST_F(Notify, TimeIntervalNotifiesTheCurrentStatePeriodically) {
 
 TEST_F(Notify, SubscriptionsSurviveARestart) {
   std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
-      "notification": {"format": "keyValues", "endpoint": {"uri": ")" + receiver_.url() + R"("}}})");
+      "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
   server_->stop();
   start();
   ASSERT_EQ(call("GET", "/ngsi-ld/v1/subscriptions/" + sub).status, 200);

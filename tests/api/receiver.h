@@ -56,10 +56,10 @@ class Receiver {
   std::thread acceptThread_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<ReceivedRequest> requests_;     // GUARDED_BY(mu_)
-  std::function<int(size_t)> statusFn_;       // GUARDED_BY(mu_)
-  std::vector<int> clientFds_;                // GUARDED_BY(mu_)
-  std::vector<std::thread> clientThreads_;    // GUARDED_BY(mu_)
+  std::vector<ReceivedRequest> requests_;   // GUARDED_BY(mu_)
+  std::function<int(size_t)> statusFn_;     // GUARDED_BY(mu_)
+  std::vector<int> clientFds_;              // GUARDED_BY(mu_)
+  std::vector<std::thread> clientThreads_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace allmende::testing

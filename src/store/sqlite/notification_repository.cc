@@ -38,8 +38,9 @@ class SqliteNotificationStore final : public NotificationStore {
 
   Status putSubscription(const StoredSubscription& s, bool create) override {
     std::lock_guard<std::mutex> lock(mu_);
-    auto st = Statement::prepare(conn_.get(), create ? "INSERT INTO subscriptions (tenant, id, doc) VALUES (?1, ?2, ?3)"
-                                                     : "REPLACE INTO subscriptions (tenant, id, doc) VALUES (?1, ?2, ?3)");
+    auto st =
+        Statement::prepare(conn_.get(), create ? "INSERT INTO subscriptions (tenant, id, doc) VALUES (?1, ?2, ?3)"
+                                               : "REPLACE INTO subscriptions (tenant, id, doc) VALUES (?1, ?2, ?3)");
     if (!st) return st.status();
     st->bindStatic(1, s.tenant);
     st->bindStatic(2, s.id);

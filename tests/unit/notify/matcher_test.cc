@@ -1,8 +1,9 @@
 // The subscription matcher: which subscriptions a change notifies, through the index.
+#include "notify/matcher.h"
+
 #include <gtest/gtest.h>
 
 #include "ld/context_store.h"
-#include "notify/matcher.h"
 
 namespace allmende::notify {
 namespace {
@@ -64,7 +65,8 @@ TEST_F(MatcherTest, IndexesByIdTypeAndAttribute) {
 }
 
 TEST_F(MatcherTest, TenantsAreSeparate) {
-  add(R"({"id":"urn:s:a","type":"Subscription","entities":[{"type":"Gauge"}],"notification":{"endpoint":{"uri":"http://a/"}}})", "a");
+  add(R"({"id":"urn:s:a","type":"Subscription","entities":[{"type":"Gauge"}],"notification":{"endpoint":{"uri":"http://a/"}}})",
+      "a");
   auto e = entity("urn:e:1", "Gauge", 1);
   EXPECT_EQ(matched(nullptr, &e, "a"), std::vector<std::string>{"urn:s:a"});
   EXPECT_EQ(matched(nullptr, &e, "b"), std::vector<std::string>{});
