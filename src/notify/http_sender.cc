@@ -85,7 +85,7 @@ class HttpSender final : public Transport {
     HttpUrl url;
     std::deque<Delivery> queue;
     bool busy = false;    // an attempt or a backoff is under way
-    Micros lastSend = 0;  // start of the previous attempt (throttling)
+    Micros lastSend = 0;  // when the previous request was written (throttling)
     bool connected = false;
     bool down = false;        // the last notification was given up: one attempt each until a success
     bool staleRetry = false;  // the attempt is the immediate retry after a closed keep-alive connection
@@ -119,7 +119,6 @@ class HttpSender final : public Transport {
     }
     if (!parseHttpUrl(d.uri, lane->url)) return fail(lane, "invalid http URI", false);
     buildRequest(*lane, d);
-    lane->lastSend = now;
     if (lane->connected) return send(lane, true);
     lane->resolver.async_resolve(
         lane->url.host, lane->url.port, [this, lane](beast::error_code ec, tcp::resolver::results_type results) {
@@ -152,6 +151,7 @@ class HttpSender final : public Transport {
     lane->stream.expires_after(std::chrono::microseconds(retry_.timeout));
     bhttp::async_write(lane->stream, lane->req, [this, lane, reused](beast::error_code ec, size_t) {
       if (ec) return fail(lane, "send: " + ec.message(), reused);
+      lane->lastSend = systemClock().now();  // the receiver has it from about now (throttling)
       lane->res = {};
       bhttp::async_read(lane->stream, lane->buffer, lane->res, [this, lane, reused](beast::error_code ec2, size_t) {
         if (ec2) return fail(lane, "response: " + ec2.message(), reused);
