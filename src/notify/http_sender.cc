@@ -88,6 +88,7 @@ class HttpSender final : public Transport {
     Micros lastSend = 0;  // when the previous request was written (throttling)
     bool connected = false;
     bool down = false;        // the last notification was given up: one attempt each until a success
+    Micros probeAt = 0;       // while down: notifications before this instant are given up at once
     bool staleRetry = false;  // the attempt is the immediate retry after a closed keep-alive connection
     int attempts = 0;
     bhttp::request<bhttp::string_body> req;
@@ -104,10 +105,17 @@ class HttpSender final : public Transport {
   }
 
   void kick(const LanePtr& lane) {
-    if (lane->busy || lane->queue.empty()) return;
+    if (lane->busy) return;
+    Micros now = systemClock().now();
+    // The lane gave up a notification (the endpoint is down): until the next probe, queued ones
+    // are given up at once, so a dead endpoint holds no backlog in memory.
+    while (lane->down && now < lane->probeAt && !lane->queue.empty()) {
+      outcome_(lane->queue.front(), Outcome::kFailed, "endpoint down since an earlier notification failed");
+      lane->queue.pop_front();
+    }
+    if (lane->queue.empty()) return;
     lane->busy = true;
     Delivery& d = lane->queue.front();
-    Micros now = systemClock().now();
     if (d.spacing > 0 && lane->lastSend + d.spacing > now) {  // throttling: wait, do not drop
       lane->timer.expires_after(std::chrono::microseconds(lane->lastSend + d.spacing - now));
       lane->timer.async_wait([this, lane](beast::error_code ec) {
@@ -197,6 +205,7 @@ class HttpSender final : public Transport {
       lane->queue.pop_front();
       lane->attempts = 0;
       lane->down = true;
+      lane->probeAt = systemClock().now() + probePeriod();
       lane->busy = false;
       return kick(lane);
     }
@@ -209,6 +218,13 @@ class HttpSender final : public Transport {
       lane->busy = false;
       kick(lane);
     });
+  }
+
+  // How long a lane stays down after giving up before the next attempt: the longest backoff.
+  Micros probePeriod() const {
+    Micros p = retry_.firstBackoff;
+    for (int i = 2; i < retry_.maxAttempts && p < retry_.maxBackoff; ++i) p *= 2;
+    return std::min(p, retry_.maxBackoff);
   }
 
   const RetryPolicy retry_;

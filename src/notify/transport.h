@@ -35,8 +35,10 @@ using OutcomeFn = std::function<void(const Delivery& d, Outcome outcome, const s
 
 // Retries of a failed delivery: attempt n (from 1) waits firstBackoff * 2^(n-1), at most
 // maxBackoff, up to maxAttempts attempts. Once an endpoint lane has given up on a notification,
-// further ones get a single attempt until one succeeds (a dead receiver does not hold its
-// backlog for maxAttempts backoffs each).
+// the endpoint counts as down: notifications queued for it are given up at once until the
+// longest backoff has passed, then one is tried (a probe); while probes fail it stays down, the
+// first success ends that. So a dead receiver holds no backlog in memory (HTTP; the MQTT
+// transport gives each a single attempt instead).
 struct RetryPolicy {
   int maxAttempts = 5;
   Micros firstBackoff = 100'000;

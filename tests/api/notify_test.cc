@@ -305,12 +305,28 @@ TEST_F(Notify, GivesUpAfterTheLastAttemptAndGoesOn) {
       "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
                               receiver_.url() + R"("}}})");
   createGauge("urn:ngsi-ld:Gauge:g", 1);
+  ASSERT_TRUE(eventually([&] { return counter(sub, "timesFailed") == 2; }));
+  // Given up after two attempts; the endpoint counts as down for the longest backoff (0.1 s
+  // with two attempts), then the next notification is tried and delivered.
+  usleep(300000);
   setLevel("urn:ngsi-ld:Gauge:g", 2);
   ASSERT_TRUE(waitFor(sub, 3));
   auto got = of(sub);
   EXPECT_EQ(parse(got[0].body)["data"][0]["level"].GetDouble(), 1);
   EXPECT_EQ(parse(got[1].body)["data"][0]["level"].GetDouble(), 1);
   EXPECT_EQ(parse(got[2].body)["data"][0]["level"].GetDouble(), 2);
+  ASSERT_TRUE(eventually([&] { return counter(sub, "timesSent") == 3; }));
+}
+
+TEST_F(Notify, ADeadEndpointsBacklogIsGivenUpNotHeld) {
+  server_.reset();
+  start({"--notify-attempts", "2"});
+  // Port 1 on loopback: nothing listens, every connection is refused.
+  std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
+      "notification": {"endpoint": {"uri": "http://127.0.0.1:1/dead"}}})");
+  for (int i = 0; i < 30; ++i) createGauge("urn:ngsi-ld:Gauge:d" + std::to_string(i), i);
+  // Every notification ends as failed (counted), none stays queued.
+  ASSERT_TRUE(eventually([&] { return counter(sub, "timesFailed") >= 30; }));
 }
 
 TEST_F(Notify, AHungReceiverDoesNotDelayOthers) {
