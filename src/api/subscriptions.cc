@@ -5,6 +5,7 @@
 
 #include "api/handlers.h"
 #include "api/problem.h"
+#include "ld/core_context.h"
 #include "notify/matcher.h"
 #include "notify/notifier.h"
 #include "store/notification_store.h"
@@ -54,10 +55,11 @@ std::string renderSubscription(const Call& call, const notify::Subscription& s) 
       set(*n, "status", jsonString(failed ? "failed" : "ok", a));
     }
   }
-  std::string ctx = call.embeddedContext();
-  if (!ctx.empty()) {
-    JsonDocument c;
-    if (parseJson(ctx, c).isOk()) set(out, "@context", Json(c, a));
+  // The members are shown with the terms they were created with, so application/ld+json gives
+  // the subscription's own @context (not the request's) to interpret them.
+  if (!call.embeddedContext().empty()) {
+    const Json* own = findMember(s.doc, "@context");
+    set(out, "@context", own ? Json(*own, a) : jsonString(ld::kCoreContextUrl, a));
   }
   return toJsonString(out);
 }

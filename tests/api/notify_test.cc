@@ -244,6 +244,34 @@ TEST_F(Notify, RenderingFollowsTheSubscription) {
   EXPECT_EQ(std::string(lb["data"][0]["note"].GetString()), "n");
 }
 
+TEST_F(Notify, TermsAreCompactedWithTheSubscriptionsContext) {
+  HttpResult ctx =
+      call("POST", "/ngsi-ld/v1/jsonldContexts", R"({"@context": {"pegel": "https://example.org/hydro#waterLevel"}})");
+  ASSERT_EQ(ctx.status, 201) << ctx.body;
+  std::string url = ctx.header("location");
+  std::string link = "<" + url + R"(>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json")";
+  auto withLink = kJson;
+  withLink.emplace_back("Link", link);
+  HttpResult sub =
+      client_->request("POST", "/ngsi-ld/v1/subscriptions", withLink,
+                       R"({"type": "Subscription", "entities": [{"type": "Gauge"}], "watchedAttributes": ["pegel"],
+      "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                           receiver_.url() + R"("}}})");
+  ASSERT_EQ(sub.status, 201) << sub.body;
+  std::string id = sub.header("location").substr(sub.header("location").rfind('/') + 1);
+  HttpResult created = client_->request("POST", "/ngsi-ld/v1/entities", withLink,
+                                        R"({"id": "urn:ngsi-ld:Gauge:ctx", "type": "Gauge", "pegel": 1.25})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  // The same attribute written with its full IRI is the same attribute.
+  write("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:Gauge:ctx/attrs",
+        R"({"https://example.org/hydro#waterLevel": 1.5})");
+  ASSERT_TRUE(waitFor(id, 2));
+  auto got = of(id);
+  EXPECT_EQ(got[0].header("link"), link);
+  EXPECT_EQ(parse(got[0].body)["data"][0]["pegel"].GetDouble(), 1.25);
+  EXPECT_EQ(parse(got[1].body)["data"][0]["pegel"].GetDouble(), 1.5);
+}
+
 TEST_F(Notify, ShowChangesAddsThePreviousValue) {
   std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
       "notification": {"showChanges": true, "endpoint": {"uri": ")" +
