@@ -272,6 +272,53 @@ TEST_F(Notify, TermsAreCompactedWithTheSubscriptionsContext) {
   EXPECT_EQ(parse(got[1].body)["data"][0]["pegel"].GetDouble(), 1.5);
 }
 
+TEST_F(Notify, BatchesNotifyEveryEntity) {
+  // 20 ops: the batch is worked out on the request's thread (prepared writes), the matcher too.
+  std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
+      "notificationTrigger": ["entityCreated", "entityDeleted"],
+      "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
+  std::string batch = "[", ids = "[";
+  for (int i = 0; i < 20; ++i) {
+    std::string id = "urn:ngsi-ld:Gauge:batch" + std::to_string(i);
+    batch +=
+        std::string(i ? "," : "") + R"({"id": ")" + id + R"(", "type": "Gauge", "level": )" + std::to_string(i) + "}";
+    ids += std::string(i ? "," : "") + "\"" + id + "\"";
+  }
+  write("POST", "/ngsi-ld/v1/entityOperations/upsert", batch + "]");
+  write("POST", "/ngsi-ld/v1/entityOperations/delete", ids + "]");
+  ASSERT_TRUE(waitFor(sub, 40));
+  std::set<std::string> created, deleted;
+  for (auto& r : of(sub)) {
+    auto d = parse(r.body);
+    (d["data"][0].HasMember("deletedAt") ? deleted : created).insert(d["data"][0]["id"].GetString());
+  }
+  EXPECT_EQ(created.size(), 20u);
+  EXPECT_EQ(deleted.size(), 20u);
+}
+
+TEST_F(Notify, SysAttrsAndGeoJson) {
+  std::string sys = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
+      "notification": {"sysAttrs": true, "endpoint": {"uri": ")" +
+                              receiver_.url() + R"("}}})");
+  std::string geo = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
+      "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                              receiver_.url() + R"(", "accept": "application/geo+json"}}})");
+  createGauge("urn:ngsi-ld:Gauge:geo", 3,
+              R"(, "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [11.5, 48.1]}})");
+  ASSERT_TRUE(waitFor(sys, 1));
+  ASSERT_TRUE(waitFor(geo, 1));
+  auto s1 = parse(of(sys)[0].body);
+  EXPECT_TRUE(s1["data"][0]["createdAt"].IsString());
+  EXPECT_TRUE(s1["data"][0]["level"]["modifiedAt"].IsString());
+  auto g = of(geo)[0];
+  EXPECT_EQ(g.header("content-type"), "application/geo+json");
+  auto g1 = parse(g.body);
+  EXPECT_EQ(std::string(g1["data"]["type"].GetString()), "FeatureCollection");
+  EXPECT_EQ(std::string(g1["data"]["features"][0]["type"].GetString()), "Feature");
+  EXPECT_EQ(g1["data"]["features"][0]["geometry"]["coordinates"][0].GetDouble(), 11.5);
+}
+
 TEST_F(Notify, ShowChangesAddsThePreviousValue) {
   std::string sub = subscribe(R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
       "notification": {"showChanges": true, "endpoint": {"uri": ")" +
