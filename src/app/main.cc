@@ -36,6 +36,7 @@ struct ServeOptions {
   std::string baseUrl;  // how clients reach this server (for hosted @context URLs)
   int notifyAttempts = 5;        // delivery attempts of one notification
   int notifyTimeoutMillis = 5000;  // connect/send/response timeout of one attempt
+  std::string notifyCaFile;        // extra trusted CAs for https notification endpoints
 };
 
 // Rebuilds the matcher's index from the stored subscriptions. One that cannot be compiled (its
@@ -123,6 +124,7 @@ int serve(const ServeOptions& o) {
   notify::NotifierOptions no;
   no.retry.maxAttempts = o.notifyAttempts;
   no.retry.timeout = static_cast<Micros>(o.notifyTimeoutMillis) * 1000;
+  no.caFile = o.notifyCaFile;
   notify::Notifier notifier(**notifications, subscriptions, store->get(), no);
   (*store)->setSubscriptionMatcher(&subscriptions);
   (*store)->setCommitListener([&notifier] { notifier.wake(); });
@@ -186,6 +188,7 @@ int main(int argc, char** argv) {
   s->add_option("--notify-timeout-ms", serve.notifyTimeoutMillis, "timeout of one notification attempt")
       ->check(CLI::Range(1, 600000))
       ->capture_default_str();
+  s->add_option("--notify-ca-file", serve.notifyCaFile, "PEM file of CAs trusted for https notification endpoints");
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return allmende::app::serve(serve);
   return 0;

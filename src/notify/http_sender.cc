@@ -6,9 +6,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <deque>
 #include <thread>
 #include <unordered_map>
@@ -22,15 +24,24 @@ namespace beast = boost::beast;
 namespace bhttp = beast::http;
 using tcp = asio::ip::tcp;
 
-// host, port and target of an http:// URI.
+// host, port and target of an http:// or https:// URI.
 struct HttpUrl {
-  std::string host, port = "80", target = "/";
+  std::string host, port, target = "/";
+  bool secure = false;
 };
 
 bool parseHttpUrl(std::string_view uri, HttpUrl& out) {
-  constexpr std::string_view kScheme = "http://";
-  if (uri.substr(0, kScheme.size()) != kScheme) return false;
-  uri.remove_prefix(kScheme.size());
+  out = HttpUrl{};
+  if (uri.substr(0, 7) == "http://") {
+    uri.remove_prefix(7);
+    out.port = "80";
+  } else if (uri.substr(0, 8) == "https://") {
+    uri.remove_prefix(8);
+    out.port = "443";
+    out.secure = true;
+  } else {
+    return false;
+  }
   size_t slash = uri.find('/');
   std::string_view authority = uri.substr(0, slash);
   if (slash != std::string_view::npos) out.target = std::string(uri.substr(slash));
@@ -51,8 +62,16 @@ bool parseHttpUrl(std::string_view uri, HttpUrl& out) {
 
 class HttpSender final : public Transport {
  public:
-  HttpSender(const RetryPolicy& retry, OutcomeFn outcome)
+  HttpSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome)
       : retry_(retry), outcome_(std::move(outcome)), work_(asio::make_work_guard(ioc_)) {
+    // https: the system's trusted CAs (and those of caFile), peer and host name verified.
+    beast::error_code ec;
+    tls_.set_default_verify_paths(ec);
+    if (!caFile.empty()) {
+      tls_.load_verify_file(caFile, ec);
+      if (ec) spdlog::error("notifications: cannot load CA file {}: {}", caFile, ec.message());
+    }
+    tls_.set_verify_mode(asio::ssl::verify_peer);
     thread_ = std::thread([this] { ioc_.run(); });
   }
   ~HttpSender() override { stop(); }
@@ -66,7 +85,7 @@ class HttpSender final : public Transport {
     asio::post(ioc_, [this] {
       for (auto& [key, lane] : lanes_) {
         beast::error_code ec;
-        lane->stream.socket().close(ec);
+        lane->transport().socket().close(ec);
         lane->timer.cancel();
       }
       lanes_.clear();
@@ -80,8 +99,10 @@ class HttpSender final : public Transport {
   struct Lane {
     explicit Lane(asio::io_context& ioc) : resolver(ioc), stream(ioc), timer(ioc) {}
     tcp::resolver resolver;
-    beast::tcp_stream stream;
+    beast::tcp_stream stream;                                   // http
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;  // https: a new one per connection
     asio::steady_timer timer;
+    beast::tcp_stream& transport() { return tls ? tls->next_layer() : stream; }
     HttpUrl url;
     std::deque<Delivery> queue;
     bool busy = false;    // an attempt or a backoff is under way
@@ -125,15 +146,17 @@ class HttpSender final : public Transport {
       });
       return;
     }
-    if (!parseHttpUrl(d.uri, lane->url)) return fail(lane, "invalid http URI", false);
+    if (!parseHttpUrl(d.uri, lane->url)) return fail(lane, "invalid http(s) URI", false);
     buildRequest(*lane, d);
     if (lane->connected) return send(lane, true);
     lane->resolver.async_resolve(
         lane->url.host, lane->url.port, [this, lane](beast::error_code ec, tcp::resolver::results_type results) {
           if (ec) return fail(lane, "resolve: " + ec.message(), false);
-          lane->stream.expires_after(std::chrono::microseconds(retry_.timeout));
-          lane->stream.async_connect(results, [this, lane](beast::error_code ec2, const auto&) {
+          if (lane->url.secure) lane->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc_, tls_);
+          lane->transport().expires_after(std::chrono::microseconds(retry_.timeout));
+          lane->transport().async_connect(results, [this, lane](beast::error_code ec2, const auto&) {
             if (ec2) return fail(lane, "connect: " + ec2.message(), false);
+            if (lane->tls) return handshake(lane);
             lane->connected = true;
             send(lane, false);
           });
@@ -155,13 +178,33 @@ class HttpSender final : public Transport {
     req.prepare_payload();
   }
 
+  void handshake(const LanePtr& lane) {
+    auto& tls = *lane->tls;
+    // SNI, and the certificate must name the host of the endpoint URI.
+    if (!SSL_set_tlsext_host_name(tls.native_handle(), lane->url.host.c_str())) {
+      return fail(lane, "TLS: cannot set the server name", false);
+    }
+    tls.set_verify_callback(asio::ssl::host_name_verification(lane->url.host));
+    tls.async_handshake(asio::ssl::stream_base::client, [this, lane](beast::error_code ec) {
+      if (ec) return fail(lane, "TLS handshake: " + ec.message(), false);
+      lane->connected = true;
+      send(lane, false);
+    });
+  }
+
   void send(const LanePtr& lane, bool reused) {
-    lane->stream.expires_after(std::chrono::microseconds(retry_.timeout));
-    bhttp::async_write(lane->stream, lane->req, [this, lane, reused](beast::error_code ec, size_t) {
+    lane->transport().expires_after(std::chrono::microseconds(retry_.timeout));
+    if (lane->tls) return sendOn(lane, *lane->tls, reused);
+    sendOn(lane, lane->stream, reused);
+  }
+
+  template <class Stream>
+  void sendOn(const LanePtr& lane, Stream& stream, bool reused) {
+    bhttp::async_write(stream, lane->req, [this, lane, &stream, reused](beast::error_code ec, size_t) {
       if (ec) return fail(lane, "send: " + ec.message(), reused);
       lane->lastSend = systemClock().now();  // the receiver has it from about now (throttling)
       lane->res = {};
-      bhttp::async_read(lane->stream, lane->buffer, lane->res, [this, lane, reused](beast::error_code ec2, size_t) {
+      bhttp::async_read(stream, lane->buffer, lane->res, [this, lane, reused](beast::error_code ec2, size_t) {
         if (ec2) return fail(lane, "response: " + ec2.message(), reused);
         int status = static_cast<int>(lane->res.result_int());
         if (!lane->res.keep_alive()) close(*lane);
@@ -173,8 +216,10 @@ class HttpSender final : public Transport {
 
   static void close(Lane& lane) {
     beast::error_code ec;
-    lane.stream.socket().shutdown(tcp::socket::shutdown_both, ec);
-    lane.stream.close();
+    // No TLS close_notify: the connection is dropped (after an error, or the receiver's close).
+    lane.transport().socket().shutdown(tcp::socket::shutdown_both, ec);
+    lane.transport().close();
+    lane.tls.reset();
     lane.connected = false;
     lane.buffer.consume(lane.buffer.size());
   }
@@ -230,6 +275,7 @@ class HttpSender final : public Transport {
   const RetryPolicy retry_;
   const OutcomeFn outcome_;
   asio::io_context ioc_;
+  asio::ssl::context tls_{asio::ssl::context::tls_client};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::unordered_map<std::string, LanePtr> lanes_;  // io thread only
   std::thread thread_;
@@ -237,8 +283,8 @@ class HttpSender final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> makeHttpSender(const RetryPolicy& retry, OutcomeFn outcome) {
-  return std::make_unique<HttpSender>(retry, std::move(outcome));
+std::unique_ptr<Transport> makeHttpSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome) {
+  return std::make_unique<HttpSender>(retry, caFile, std::move(outcome));
 }
 
 }  // namespace allmende::notify

@@ -11,7 +11,11 @@ namespace {
 
 constexpr size_t kMaxPeriodicEntities = 1000;  // entities in one periodic notification
 
-std::string schemeOf(const std::string& uri) { return uri.substr(0, uri.find("://")); }
+// The transport of an endpoint: http and https share one.
+std::string schemeOf(const std::string& uri) {
+  std::string scheme = uri.substr(0, uri.find("://"));
+  return scheme == "https" ? "http" : scheme;
+}
 
 }  // namespace
 
@@ -22,7 +26,8 @@ Notifier::Notifier(store::NotificationStore& outbox, const SubscriptionIndex& in
     : outbox_(outbox), index_(index), entities_(entities), options_(options), factory_(std::move(transports)) {
   if (!factory_) {
     factory_ = [this](const std::string& scheme, OutcomeFn outcome) -> std::unique_ptr<Transport> {
-      if (scheme == "http") return makeHttpSender(options_.retry, std::move(outcome));
+      if (scheme == "http" || scheme == "https")
+        return makeHttpSender(options_.retry, options_.caFile, std::move(outcome));
       if (scheme == "mqtt") return makeMqttSender(options_.retry, std::move(outcome));
       return nullptr;
     };

@@ -26,6 +26,7 @@ struct NotifierOptions {
   size_t maxInFlight = 100'000;  // rows held in memory (claimed, not completed)
   size_t lanesPerEndpoint = 4;   // parallel connections per endpoint (an entity always uses the same)
   RetryPolicy retry;
+  std::string caFile;                 // extra trusted CAs for https endpoints (PEM), "" = system only
   Micros idleWake = 20'000;           // the drain loop also runs this often (completions, timeInterval)
   Micros completionPeriod = 100'000;  // delivered rows are removed from the outbox this often
 };

@@ -87,12 +87,12 @@ Status checkEndpointUri(std::string_view uri) {
   if (colon == std::string_view::npos || uri.size() == colon + 3)
     return bad("notification.endpoint.uri", "must be an absolute URI");
   std::string_view scheme = uri.substr(0, colon);
-  if (scheme == "http" || scheme == "mqtt") return Status::ok();
-  if (scheme == "https" || scheme == "mqtts") {
+  if (scheme == "http" || scheme == "https" || scheme == "mqtt") return Status::ok();
+  if (scheme == "mqtts") {
     return Status(ErrorType::kOperationNotSupported, "notification.endpoint.uri: " + std::string(scheme) +
-                                                         " endpoints are not supported yet (use http or mqtt)");
+                                                         " endpoints are not supported yet (use http, https or mqtt)");
   }
-  return bad("notification.endpoint.uri", "scheme must be http or mqtt");
+  return bad("notification.endpoint.uri", "scheme must be http, https or mqtt");
 }
 
 Result<Micros> seconds(const Json& v, const char* name, bool positive) {
