@@ -37,6 +37,7 @@ Notifier::Notifier(store::NotificationStore& outbox, const SubscriptionIndex& in
 Notifier::~Notifier() { stop(); }
 
 void Notifier::start() {
+  transportFor("http://");  // made now, not with the first notification (loading the CAs takes a while)
   thread_ = std::thread([this] { drainLoop(); });
 }
 
