@@ -36,10 +36,13 @@ class TlsReceiver {
       _exit(127);
     }
     close(fds[1]);
-    char buf[32] = {};
-    ssize_t n = read(fds[0], buf, sizeof buf - 1);
-    close(fds[0]);
-    port_ = n > 0 ? std::atoi(buf) : 0;
+    // The port line, read to its end; the pipe stays open while the receiver runs (a closed
+    // pipe would break the receiver's next write to stdout).
+    std::string line;
+    char c;
+    while (line.size() < 16 && read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+    pipe_ = fds[0];
+    port_ = std::atoi(line.c_str());
     cert_ = cert;
   }
   ~TlsReceiver() {
@@ -47,6 +50,7 @@ class TlsReceiver {
       kill(pid_, SIGTERM);
       waitpid(pid_, nullptr, 0);
     }
+    if (pipe_ >= 0) close(pipe_);
   }
   int port() const { return port_; }
   const std::string& cert() const { return cert_; }
@@ -60,6 +64,7 @@ class TlsReceiver {
  private:
   std::string out_, cert_;
   pid_t pid_ = -1;
+  int pipe_ = -1;
   int port_ = 0;
 };
 
