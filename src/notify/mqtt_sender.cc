@@ -18,12 +18,19 @@ struct MqttUrl {
   std::string host;
   int port = 1883;
   std::string topic;
+  bool secure = false;
 };
 
 bool parseMqttUrl(std::string_view uri, MqttUrl& out) {
-  constexpr std::string_view kScheme = "mqtt://";
-  if (uri.substr(0, kScheme.size()) != kScheme) return false;
-  uri.remove_prefix(kScheme.size());
+  if (uri.substr(0, 7) == "mqtt://") {
+    uri.remove_prefix(7);
+  } else if (uri.substr(0, 8) == "mqtts://") {
+    uri.remove_prefix(8);
+    out.port = 8883;
+    out.secure = true;
+  } else {
+    return false;
+  }
   size_t slash = uri.find('/');
   if (slash == std::string_view::npos || slash + 1 >= uri.size()) return false;  // a topic is required
   std::string_view authority = uri.substr(0, slash);
@@ -55,7 +62,8 @@ std::string mqttPayload(const Delivery& d) {
 
 class MqttSender final : public Transport {
  public:
-  MqttSender(const RetryPolicy& retry, OutcomeFn outcome) : retry_(retry), outcome_(std::move(outcome)) {
+  MqttSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome)
+      : retry_(retry), caFile_(caFile), outcome_(std::move(outcome)) {
     mosquitto_lib_init();
     thread_ = std::thread([this] { run(); });
   }
@@ -68,7 +76,8 @@ class MqttSender final : public Transport {
       outcome_(d, Outcome::kFailed, "invalid mqtt URI");
       return;
     }
-    std::string key = url.host + ":" + std::to_string(url.port) + "#" + option(d, "MQTT-Version", "mqtt3.1.1");
+    std::string key = (url.secure ? "s:" : "") + url.host + ":" + std::to_string(url.port) + "#" +
+                      option(d, "MQTT-Version", "mqtt3.1.1");
     auto& b = brokers_[key];
     if (!b) {
       b = std::make_unique<Broker>();
@@ -148,6 +157,12 @@ class MqttSender final : public Transport {
     mosquitto_disconnect_callback_set(b.client, onDisconnect);
     mosquitto_publish_callback_set(b.client, onPublish);
     mosquitto_reconnect_delay_set(b.client, 1, 10, true);
+    if (b.url.secure) {
+      // mqtts: the broker's certificate and host name are verified (the system's CAs, or caFile).
+      int rc = mosquitto_tls_set(b.client, caFile_.empty() ? nullptr : caFile_.c_str(),
+                                 caFile_.empty() ? "/etc/ssl/certs" : nullptr, nullptr, nullptr, nullptr);
+      if (rc != MOSQ_ERR_SUCCESS) spdlog::error("mqtts: {}", mosquitto_strerror(rc));
+    }
     mosquitto_connect_async(b.client, b.url.host.c_str(), b.url.port, 30);
     mosquitto_loop_start(b.client);
   }
@@ -211,6 +226,7 @@ class MqttSender final : public Transport {
   }
 
   const RetryPolicy retry_;
+  const std::string caFile_;
   const OutcomeFn outcome_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -221,8 +237,8 @@ class MqttSender final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> makeMqttSender(const RetryPolicy& retry, OutcomeFn outcome) {
-  return std::make_unique<MqttSender>(retry, std::move(outcome));
+std::unique_ptr<Transport> makeMqttSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome) {
+  return std::make_unique<MqttSender>(retry, caFile, std::move(outcome));
 }
 
 }  // namespace allmende::notify

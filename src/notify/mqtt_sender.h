@@ -11,6 +11,8 @@
 
 namespace allmende::notify {
 
-std::unique_ptr<Transport> makeMqttSender(const RetryPolicy& retry, OutcomeFn outcome);
+// mqtt:// and mqtts:// (TLS; the broker's certificate and host name verified against the
+// system's CAs, or only those of `caFile` when it is not empty).
+std::unique_ptr<Transport> makeMqttSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome);
 
 }  // namespace allmende::notify

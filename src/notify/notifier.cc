@@ -14,7 +14,8 @@ constexpr size_t kMaxPeriodicEntities = 1000;  // entities in one periodic notif
 // The transport of an endpoint: http and https share one.
 std::string schemeOf(const std::string& uri) {
   std::string scheme = uri.substr(0, uri.find("://"));
-  return scheme == "https" ? "http" : scheme;
+  if (scheme == "https") return "http";
+  return scheme == "mqtts" ? "mqtt" : scheme;
 }
 
 }  // namespace
@@ -28,7 +29,7 @@ Notifier::Notifier(store::NotificationStore& outbox, const SubscriptionIndex& in
     factory_ = [this](const std::string& scheme, OutcomeFn outcome) -> std::unique_ptr<Transport> {
       if (scheme == "http" || scheme == "https")
         return makeHttpSender(options_.retry, options_.caFile, std::move(outcome));
-      if (scheme == "mqtt") return makeMqttSender(options_.retry, std::move(outcome));
+      if (scheme == "mqtt") return makeMqttSender(options_.retry, options_.caFile, std::move(outcome));
       return nullptr;
     };
   }

@@ -87,12 +87,8 @@ Status checkEndpointUri(std::string_view uri) {
   if (colon == std::string_view::npos || uri.size() == colon + 3)
     return bad("notification.endpoint.uri", "must be an absolute URI");
   std::string_view scheme = uri.substr(0, colon);
-  if (scheme == "http" || scheme == "https" || scheme == "mqtt") return Status::ok();
-  if (scheme == "mqtts") {
-    return Status(ErrorType::kOperationNotSupported, "notification.endpoint.uri: " + std::string(scheme) +
-                                                         " endpoints are not supported yet (use http, https or mqtt)");
-  }
-  return bad("notification.endpoint.uri", "scheme must be http, https or mqtt");
+  if (scheme == "http" || scheme == "https" || scheme == "mqtt" || scheme == "mqtts") return Status::ok();
+  return bad("notification.endpoint.uri", "scheme must be http, https, mqtt or mqtts");
 }
 
 Result<Micros> seconds(const Json& v, const char* name, bool positive) {
@@ -195,8 +191,8 @@ Status compileNotification(const Json& n, const ld::Context& ctx, Subscription& 
         return bad("notification.endpoint.notifierInfo", "MQTT-QoS must be 0, 1 or 2");
     }
   }
-  if (s.endpoint.uri.rfind("mqtt://", 0) == 0) {
-    std::string_view rest = std::string_view(s.endpoint.uri).substr(7);
+  if (s.endpoint.uri.rfind("mqtt://", 0) == 0 || s.endpoint.uri.rfind("mqtts://", 0) == 0) {
+    std::string_view rest = std::string_view(s.endpoint.uri).substr(s.endpoint.uri.find("://") + 3);
     size_t slash = rest.find('/');
     if (slash == std::string_view::npos || slash + 1 == rest.size())
       return bad("notification.endpoint.uri", "an mqtt URI names a topic: mqtt://host:port/topic");

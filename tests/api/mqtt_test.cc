@@ -7,6 +7,7 @@
 #include <rapidjson/document.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,9 +35,16 @@ int freePort() {
 // Mosquitto on 127.0.0.1:port, anonymous, without persistence; stopped on destruction.
 class MqttBroker {
  public:
-  explicit MqttBroker(const std::string& dir) : port_(freePort()) {
+  // With `tlsCert`/`tlsKey`, a second listener (tlsPort()) speaks MQTT over TLS.
+  explicit MqttBroker(const std::string& dir, const std::string& tlsCert = "", const std::string& tlsKey = "")
+      : port_(freePort()), tlsPort_(freePort()) {
     std::string conf = dir + "/mosquitto.conf";
-    std::ofstream(conf) << "listener " << port_ << " 127.0.0.1\nallow_anonymous true\npersistence false\n";
+    std::ofstream out(conf);
+    out << "allow_anonymous true\npersistence false\nlistener " << port_ << " 127.0.0.1\n";
+    if (!tlsCert.empty()) {
+      out << "listener " << tlsPort_ << " 127.0.0.1\ncertfile " << tlsCert << "\nkeyfile " << tlsKey << "\n";
+    }
+    out.close();
     pid_ = fork();
     if (pid_ == 0) {
       execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf.c_str(), static_cast<char*>(nullptr));
@@ -51,6 +59,7 @@ class MqttBroker {
     }
   }
   int port() const { return port_; }
+  int tlsPort() const { return tlsPort_; }
   bool accepting() const {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};
@@ -63,7 +72,7 @@ class MqttBroker {
   }
 
  private:
-  int port_;
+  int port_, tlsPort_;
   pid_t pid_ = -1;
 };
 
@@ -175,6 +184,41 @@ TEST(Mqtt, NotificationsArePublishedInOrderWithMetadataAndBody) {
     for (int i = 0; i <= 20; ++i) expected.push_back(i);
     EXPECT_EQ(values, expected) << sub;
   }
+}
+
+TEST(Mqtt, MqttsVerifiesTheBroker) {
+  TempDir dir;
+  std::string cert = dir.path() + "/cert.pem", key = dir.path() + "/key.pem";
+  std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=localhost -addext "
+      "subjectAltName=DNS:localhost -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  // Mosquitto started as root drops to its own user, which must be able to read the key.
+  chmod(dir.path().c_str(), 0755);
+  chmod(key.c_str(), 0644);
+  MqttBroker broker(dir.path(), cert, key);
+  ASSERT_TRUE(broker.accepting());
+  MqttSubscriber subscriber(broker.port(), "tls/#");
+  ASSERT_TRUE(subscriber.waitSubscribed());
+  ServerProcess server(ALLMENDE_BINARY, dir.path() + "/data", {"--notify-ca-file", cert});
+  ASSERT_TRUE(server.ok());
+  HttpClient client(server.port());
+  std::string uri = "mqtts://localhost:" + std::to_string(broker.tlsPort()) + "/tls/gauges";
+  HttpResult sub = client.request("POST", "/ngsi-ld/v1/subscriptions", kJson,
+                                  R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
+        "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                                      uri + R"("}}})");
+  ASSERT_EQ(sub.status, 201) << sub.body;
+  ASSERT_EQ(client
+                .request("POST", "/ngsi-ld/v1/entities", kJson,
+                         R"({"id": "urn:ngsi-ld:Gauge:s", "type": "Gauge", "level": 4})")
+                .status,
+            201);
+  ASSERT_TRUE(subscriber.waitFor(1));
+  rapidjson::Document d;
+  d.Parse(subscriber.messages()[0].second.c_str());
+  EXPECT_EQ(d["body"]["data"][0]["level"].GetInt(), 4);
 }
 
 TEST(Mqtt, InvalidMqttEndpointsAreRejected) {
