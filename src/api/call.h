@@ -46,6 +46,8 @@ class Call {
   // The @context from the Link header (for calls without a body), or the core context.
   Status resolveContextFromLink();
   const ld::Context& context() const { return *context_; }
+  // The @context value of the request as JSON text (a URL string, or the inline value).
+  const std::string& contextJson() const { return contextJson_; }
 
   // An answer carrying JSON in the negotiated media type, with the context Link header when the
   // answer is application/json (6.3.6). `json` must be complete.

@@ -53,6 +53,12 @@ http::Response deleteTemporal(Call& call);
 http::Response deleteTemporalAttribute(Call& call);
 http::Response modifyTemporalInstance(Call& call);
 http::Response deleteTemporalInstance(Call& call);
+// subscriptions.cc — NGSI-LD 6.10, 6.11 (subscriptions)
+http::Response createSubscription(Call& call);
+http::Response querySubscriptions(Call& call);
+http::Response retrieveSubscription(Call& call);
+http::Response updateSubscription(Call& call);
+http::Response deleteSubscription(Call& call);
 
 // Shared by the handlers: an empty answer with that status.
 http::Response emptyResponse(int status);

@@ -62,6 +62,11 @@ constexpr Route kRoutes[] = {
     {"PATCH", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", modifyTemporalInstance},
     {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", deleteTemporalInstance},
     {"POST", "/ngsi-ld/v1/temporal/entityOperations/query", queryTemporalPost},
+    {"POST", "/ngsi-ld/v1/subscriptions", createSubscription},
+    {"GET", "/ngsi-ld/v1/subscriptions", querySubscriptions},
+    {"GET", "/ngsi-ld/v1/subscriptions/{subscriptionId}", retrieveSubscription},
+    {"PATCH", "/ngsi-ld/v1/subscriptions/{subscriptionId}", updateSubscription},
+    {"DELETE", "/ngsi-ld/v1/subscriptions/{subscriptionId}", deleteSubscription},
 };
 
 // The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an

@@ -8,6 +8,14 @@
 #include "ld/context_store.h"
 #include "store/store.h"
 
+namespace allmende::notify {
+class SubscriptionIndex;
+class Notifier;
+}  // namespace allmende::notify
+namespace allmende::store {
+class NotificationStore;
+}  // namespace allmende::store
+
 namespace allmende::api {
 
 // Limits and defaults of the NGSI-LD API (docs/configuration.md lists them).
@@ -23,6 +31,10 @@ struct Services {
   ld::ContextStore& contexts;
   const Clock& clock;
   ApiOptions options;
+  // Subscriptions (api/subscriptions.cc); all three set together, or none (then 501).
+  store::NotificationStore* notifications = nullptr;
+  notify::SubscriptionIndex* subscriptionIndex = nullptr;
+  notify::Notifier* notifier = nullptr;
 };
 
 }  // namespace allmende::api

@@ -13,6 +13,9 @@
 #include "http/server.h"
 #include "ld/context_loader.h"
 #include "ld/context_store.h"
+#include "notify/matcher.h"
+#include "notify/notifier.h"
+#include "store/notification_store.h"
 #include "store/sqlite/context_repository.h"
 #include "store/retention.h"
 #include "store/sqlite/sqlite_store.h"
@@ -37,6 +40,9 @@ struct ServeOptions {
   double historyRetentionDays = 0;               // 0 = keep the attribute history forever
   std::vector<std::string> historyRetentionTenant;  // "tenant=days" overrides
   int historyRetentionInterval = 3600;           // seconds between retention runs
+  int notifyAttempts = 5;        // delivery attempts of one notification
+  int notifyTimeoutMillis = 5000;  // connect/send/response timeout of one attempt
+  std::string notifyCaFile;        // extra trusted CAs for https notification endpoints
 };
 
 // The retention job's options from the flags; fails on a malformed "tenant=days".
@@ -55,6 +61,26 @@ Result<store::RetentionOptions> retentionOptions(const ServeOptions& o) {
     r.perTenant[spec.substr(0, eq)] = static_cast<Micros>(days * kDay);
   }
   return r;
+}
+
+// Rebuilds the matcher's index from the stored subscriptions. One that cannot be compiled (its
+// remote @context unavailable) is logged and left out until the next start.
+void loadSubscriptions(store::NotificationStore& stored, ld::ContextStore& contexts, notify::SubscriptionIndex& index) {
+  auto all = stored.allSubscriptions();
+  if (!all) {
+    spdlog::error("cannot read subscriptions: {}", all.status().toString());
+    return;
+  }
+  auto resolve = [&contexts](const Json& v) { return contexts.resolve(v); };
+  for (const auto& s : *all) {
+    auto sub = notify::loadSubscription(s.tenant, s.doc, resolve);
+    if (!sub) {
+      spdlog::warn("subscription {} of tenant '{}' not loaded: {}", s.id, s.tenant, sub.status().toString());
+      continue;
+    }
+    index.put(*sub);
+  }
+  spdlog::info("{} subscriptions loaded", index.size());
 }
 
 int serve(const ServeOptions& o) {
@@ -123,6 +149,22 @@ int serve(const ServeOptions& o) {
     return 1;
   }
 
+  auto notifications = store::openSqliteNotificationStore(so.path);
+  if (!notifications) {
+    spdlog::error("cannot open the subscriptions: {}", notifications.status().toString());
+    return 1;
+  }
+  notify::SubscriptionIndex subscriptions;
+  loadSubscriptions(**notifications, contexts, subscriptions);
+  notify::NotifierOptions no;
+  no.retry.maxAttempts = o.notifyAttempts;
+  no.retry.timeout = static_cast<Micros>(o.notifyTimeoutMillis) * 1000;
+  no.caFile = o.notifyCaFile;
+  notify::Notifier notifier(**notifications, subscriptions, store->get(), no);
+  (*store)->setSubscriptionMatcher(&subscriptions);
+  (*store)->setCommitListener([&notifier] { notifier.wake(); });
+  notifier.start();
+
   if (o.demo) {
     st = seedDemo(**store, *contexts.core(), systemClock());
     if (st.isOk()) st = seedDemoHistory(**store, *contexts.core(), systemClock());
@@ -137,6 +179,9 @@ int serve(const ServeOptions& o) {
   services.options.maxLimit = o.maxLimit;
   services.options.maxBatchEntities = o.maxBatch;
   services.options.json.maxDepth = o.maxJsonDepth;
+  services.notifications = notifications->get();
+  services.subscriptionIndex = &subscriptions;
+  services.notifier = &notifier;
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.
@@ -148,6 +193,7 @@ int serve(const ServeOptions& o) {
   sigwait(&signals, &sig);
   spdlog::info("signal {} received, shutting down", sig);
   server.stop();
+  notifier.stop();
   return 0;
 }
 
@@ -180,6 +226,13 @@ int main(int argc, char** argv) {
   s->add_option("--history-retention-interval", serve.historyRetentionInterval,
                 "seconds between two retention runs")
       ->capture_default_str();
+  s->add_option("--notify-attempts", serve.notifyAttempts, "delivery attempts of one notification")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str();
+  s->add_option("--notify-timeout-ms", serve.notifyTimeoutMillis, "timeout of one notification attempt")
+      ->check(CLI::Range(1, 600000))
+      ->capture_default_str();
+  s->add_option("--notify-ca-file", serve.notifyCaFile, "PEM file of CAs trusted for https notification endpoints");
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return allmende::app::serve(serve);
   return 0;

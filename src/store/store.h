@@ -20,6 +20,8 @@ namespace allmende::store {
 // The tenant a call acts for; "" is the default tenant (NGSI-LD 4.14: no NGSILD-Tenant header).
 using TenantId = std::string;
 
+class SubscriptionMatcher;  // notification_store.h
+
 // What a write operation decided to do with one entity, given its current state.
 struct WriteEffect {
   enum class Kind { kNone, kUpsert, kDelete };
@@ -121,6 +123,11 @@ class Store {
 
   // The history of the entities (store/temporal.h), or nullptr when this store keeps none.
   virtual TemporalStore* temporal() { return nullptr; }
+  // Subscriptions (notification_store.h): the matcher consulted for every change, whose outbox
+  // entries are stored in the change's transaction, and a callback run after every commit that
+  // stored outbox rows (it must be quick: it wakes the sender). Set once, before the first write.
+  virtual void setSubscriptionMatcher(const SubscriptionMatcher* matcher) { (void)matcher; }
+  virtual void setCommitListener(std::function<void()> listener) { (void)listener; }
 };
 
 }  // namespace allmende::store

@@ -102,6 +102,7 @@ Status SqliteStore::init() {
   ALLMENDE_RETURN_IF_ERROR(prepareWriter());
   ALLMENDE_RETURN_IF_ERROR(writer_.exec(kHistorySchema));
   ALLMENDE_RETURN_IF_ERROR(history_.open(writer_.get()));
+  ALLMENDE_RETURN_IF_ERROR(prepareOutbox());
   // Instead of SQLite's automatic checkpoint (which syncs the file on the writer thread every
   // 1000 pages), checkpointLoop() copies the log in the background; the writer only restarts
   // the log when it has grown past walRestartFrames, which then costs little.

@@ -130,6 +130,8 @@ class SqliteStore final : public Store, public TemporalStore {
                         const model::HistoryInstance& replacement, Micros now) override;
   Result<size_t> purgeHistoryBefore(const TenantId& tenant, Micros cutoff) override;
   Result<std::vector<TenantId>> historyTenants() override;
+  void setSubscriptionMatcher(const SubscriptionMatcher* matcher) override { matcher_ = matcher; }
+  void setCommitListener(std::function<void()> listener) override { commitListener_ = std::move(listener); }
 
   // A read-only connection with its statement cache, lent to one thread at a time.
   struct Reader {
@@ -194,6 +196,14 @@ class SqliteStore final : public Store, public TemporalStore {
   Status runOnWriter(const TenantId& tenant, std::function<Status(int64_t tenant)> task);
   // Writer thread: runs p.task in its own savepoint; whether it succeeded.
   bool applyTask(PendingWrite& p, int64_t tenant, size_t& opCount);
+  // outbox.cc: the notifications of a change, and their outbox rows.
+  void traceNotifications(const TenantId& tenant, const Json* before, const Json* after, ChangeTrail& out) const;
+  Status storeNotifications(int64_t tenant, const ChangeTrail& trail);
+  Status prepareOutbox();
+  const SubscriptionMatcher* matcher_ = nullptr;
+  std::function<void()> commitListener_;
+  Statement outboxInsert_;    // writer thread only
+  bool outboxWritten_ = false;  // writer thread only: this group stored outbox rows
 
   SqliteOptions options_;
   Connection writer_;

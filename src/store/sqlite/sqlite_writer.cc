@@ -91,6 +91,8 @@ void SqliteStore::commitGroup(std::vector<PendingWrite*>& group) {
     stats_.writeBatches++;
     stats_.writeOps += run.ops;
   }
+  if (outboxWritten_ && commitListener_) commitListener_();
+  outboxWritten_ = false;
   for (auto* p : group) p->done.set_value();
 }
 
@@ -98,6 +100,7 @@ SqliteStore::GroupRun SqliteStore::runGroup(std::vector<PendingWrite*>& group, b
   GroupRun out;
   auto abandon = [&](GroupRun::Outcome outcome, Status st) {
     if (writer_.inTransaction()) writer_.exec("ROLLBACK");
+    outboxWritten_ = false;
     tenants_.discard();
     terms_.discard();
     for (auto* p : group) p->results.clear();

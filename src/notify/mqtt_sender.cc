@@ -1,0 +1,244 @@
+// The only file of notify/ that includes libmosquitto.
+#include "notify/mqtt_sender.h"
+
+#include <mosquitto.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+namespace allmende::notify {
+
+namespace {
+
+struct MqttUrl {
+  std::string host;
+  int port = 1883;
+  std::string topic;
+  bool secure = false;
+};
+
+bool parseMqttUrl(std::string_view uri, MqttUrl& out) {
+  if (uri.substr(0, 7) == "mqtt://") {
+    uri.remove_prefix(7);
+  } else if (uri.substr(0, 8) == "mqtts://") {
+    uri.remove_prefix(8);
+    out.port = 8883;
+    out.secure = true;
+  } else {
+    return false;
+  }
+  size_t slash = uri.find('/');
+  if (slash == std::string_view::npos || slash + 1 >= uri.size()) return false;  // a topic is required
+  std::string_view authority = uri.substr(0, slash);
+  out.topic = std::string(uri.substr(slash + 1));
+  if (authority.find('@') != std::string_view::npos) return false;
+  size_t colon = authority.rfind(':');
+  out.host = std::string(authority.substr(0, colon));
+  if (colon != std::string_view::npos) out.port = std::atoi(std::string(authority.substr(colon + 1)).c_str());
+  return !out.host.empty() && out.port > 0 && out.port < 65536;
+}
+
+std::string option(const Delivery& d, std::string_view key, std::string fallback) {
+  for (const auto& [k, v] : d.notifierInfo) {
+    if (k == key) return v;
+  }
+  return fallback;
+}
+
+// NGSI-LD MQTT binding: {"metadata": {headers}, "body": notification}.
+std::string mqttPayload(const Delivery& d) {
+  std::string out = "{\"metadata\":{\"Content-Type\":" +
+                    toJsonString(Json(d.message.contentType.c_str(), d.message.contentType.size()));
+  for (const auto& [k, v] : d.message.headers) {
+    out += "," + toJsonString(Json(k.c_str(), k.size())) + ":" + toJsonString(Json(v.c_str(), v.size()));
+  }
+  out += "},\"body\":" + d.message.body + "}";
+  return out;
+}
+
+class MqttSender final : public Transport {
+ public:
+  MqttSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome)
+      : retry_(retry), caFile_(caFile), outcome_(std::move(outcome)) {
+    mosquitto_lib_init();
+    thread_ = std::thread([this] { run(); });
+  }
+  ~MqttSender() override { stop(); }
+
+  void submit(Delivery d) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    MqttUrl url;
+    if (!parseMqttUrl(d.uri, url)) {
+      outcome_(d, Outcome::kFailed, "invalid mqtt URI");
+      return;
+    }
+    std::string key = (url.secure ? "s:" : "") + url.host + ":" + std::to_string(url.port) + "#" +
+                      option(d, "MQTT-Version", "mqtt3.1.1");
+    auto& b = brokers_[key];
+    if (!b) {
+      b = std::make_unique<Broker>();
+      b->owner = this;
+      b->url = url;
+      b->version = option(d, "MQTT-Version", "mqtt3.1.1");
+    }
+    b->queue.push_back({std::move(d), url.topic});
+    cv_.notify_one();
+  }
+
+  void stop() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stopping_) return;
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+    for (auto& [key, b] : brokers_) {
+      if (!b->client) continue;
+      mosquitto_disconnect(b->client);
+      mosquitto_loop_stop(b->client, true);
+      mosquitto_destroy(b->client);
+    }
+    brokers_.clear();
+  }
+
+ private:
+  struct Item {
+    Delivery delivery;
+    std::string topic;
+  };
+  struct Broker {
+    MqttSender* owner = nullptr;
+    MqttUrl url;
+    std::string version;
+    mosquitto* client = nullptr;
+    bool connected = false;  // GUARDED_BY(owner->mu_)
+    std::deque<Item> queue;  // GUARDED_BY(owner->mu_)
+    int inFlightMid = -1;    // GUARDED_BY(owner->mu_): the published, unacknowledged head
+    Micros sentAt = 0, retryAt = 0;
+    int attempts = 0;
+    bool down = false;
+  };
+
+  static void onConnect(mosquitto*, void* obj, int rc) {
+    auto* b = static_cast<Broker*>(obj);
+    std::lock_guard<std::mutex> lock(b->owner->mu_);
+    b->connected = rc == 0;
+    b->owner->cv_.notify_one();
+  }
+  static void onDisconnect(mosquitto*, void* obj, int) {
+    auto* b = static_cast<Broker*>(obj);
+    std::lock_guard<std::mutex> lock(b->owner->mu_);
+    b->connected = false;
+    b->owner->cv_.notify_one();
+  }
+  static void onPublish(mosquitto*, void* obj, int mid) {
+    auto* b = static_cast<Broker*>(obj);
+    MqttSender* self = b->owner;
+    std::lock_guard<std::mutex> lock(self->mu_);
+    if (mid != b->inFlightMid || b->queue.empty()) return;
+    self->outcome_(b->queue.front().delivery, Outcome::kDelivered, {});
+    b->queue.pop_front();
+    b->inFlightMid = -1;
+    b->attempts = 0;
+    b->down = false;
+    self->cv_.notify_one();
+  }
+
+  // Requires mu_.
+  void open(Broker& b) {
+    b.client = mosquitto_new(nullptr, true, &b);
+    if (b.version == "mqtt5.0") mosquitto_int_option(b.client, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+    mosquitto_connect_callback_set(b.client, onConnect);
+    mosquitto_disconnect_callback_set(b.client, onDisconnect);
+    mosquitto_publish_callback_set(b.client, onPublish);
+    mosquitto_reconnect_delay_set(b.client, 1, 10, true);
+    if (b.url.secure) {
+      // mqtts: the broker's certificate and host name are verified (the system's CAs, or caFile).
+      int rc = mosquitto_tls_set(b.client, caFile_.empty() ? nullptr : caFile_.c_str(),
+                                 caFile_.empty() ? "/etc/ssl/certs" : nullptr, nullptr, nullptr, nullptr);
+      if (rc != MOSQ_ERR_SUCCESS) spdlog::error("mqtts: {}", mosquitto_strerror(rc));
+    }
+    mosquitto_connect_async(b.client, b.url.host.c_str(), b.url.port, 30);
+    mosquitto_loop_start(b.client);
+  }
+
+  // Requires mu_. The head of the queue failed: retry after a backoff, or give up.
+  void failHead(Broker& b, const std::string& error, Micros now) {
+    b.inFlightMid = -1;
+    ++b.attempts;
+    if (b.down || b.attempts >= retry_.maxAttempts) {
+      outcome_(b.queue.front().delivery, Outcome::kFailed, error);
+      b.queue.pop_front();
+      b.attempts = 0;
+      b.down = true;
+      return;
+    }
+    outcome_(b.queue.front().delivery, Outcome::kRetrying, error);
+    Micros backoff = retry_.firstBackoff;
+    for (int i = 1; i < b.attempts && backoff < retry_.maxBackoff; ++i) backoff *= 2;
+    b.retryAt = now + std::min(backoff, retry_.maxBackoff);
+  }
+
+  // Requires mu_.
+  void step(Broker& b, Micros now) {
+    if (b.queue.empty()) return;
+    if (!b.client) open(b);
+    if (b.inFlightMid >= 0) {
+      if (now - b.sentAt > retry_.timeout) failHead(b, "no acknowledgement from the broker", now);
+      return;
+    }
+    if (now < b.retryAt) return;
+    if (!b.connected) {
+      if (b.sentAt == 0) b.sentAt = now;
+      if (now - b.sentAt > retry_.timeout) {
+        b.sentAt = now;
+        failHead(b, "cannot connect to the MQTT broker", now);
+      }
+      return;
+    }
+    Item& head = b.queue.front();
+    std::string payload = mqttPayload(head.delivery);
+    int qos = std::atoi(option(head.delivery, "MQTT-QoS", "0").c_str());
+    int mid = 0;
+    b.sentAt = now;
+    int rc = mosquitto_publish(b.client, &mid, head.topic.c_str(), static_cast<int>(payload.size()), payload.data(),
+                               qos < 0 || qos > 2 ? 0 : qos, false);
+    if (rc != MOSQ_ERR_SUCCESS) return failHead(b, mosquitto_strerror(rc), now);
+    b.inFlightMid = mid;
+  }
+
+  void run() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      const Micros now = systemClock().now();
+      for (auto& [key, b] : brokers_) {
+        // The publish callback may run before mosquitto_publish returns the mid: it is matched
+        // against inFlightMid under mu_, which step() holds, so it waits for it.
+        step(*b, now);
+      }
+      cv_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+  }
+
+  const RetryPolicy retry_;
+  const std::string caFile_;
+  const OutcomeFn outcome_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;                                             // GUARDED_BY(mu_)
+  std::unordered_map<std::string, std::unique_ptr<Broker>> brokers_;  // GUARDED_BY(mu_)
+  std::thread thread_;
+};
+
+}  // namespace
+
+std::unique_ptr<Transport> makeMqttSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome) {
+  return std::make_unique<MqttSender>(retry, caFile, std::move(outcome));
+}
+
+}  // namespace allmende::notify
