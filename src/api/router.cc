@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "api/access.h"
+#include "api/admin.h"
 #include "api/handlers.h"
 #include "api/problem.h"
 
@@ -21,11 +23,13 @@ struct Route {
   const char* method;
   const char* pattern;  // segments; {name} captures one segment
   HandlerFn handler;
+  // Who may call it (api/access.h); the default derives it from the method.
+  Access access = Access::kByMethod;
 };
 
 // NGSI-LD HTTP binding (clause 6), in the order of the spec.
 constexpr Route kRoutes[] = {
-    {"GET", "/health", health},
+    {"GET", "/health", health, Access::kOpen},
     {"POST", "/ngsi-ld/v1/entities", createEntity},
     {"GET", "/ngsi-ld/v1/entities", queryEntities},
     {"DELETE", "/ngsi-ld/v1/entities", purgeEntities},
@@ -41,7 +45,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/ngsi-ld/v1/entityOperations/create", batchCreate},
     {"POST", "/ngsi-ld/v1/entityOperations/upsert", batchUpsert},
     {"POST", "/ngsi-ld/v1/entityOperations/update", batchUpdate},
-    {"POST", "/ngsi-ld/v1/entityOperations/delete", batchDelete},
+    {"POST", "/ngsi-ld/v1/entityOperations/delete", batchDelete, Access::kEdit},
     {"POST", "/ngsi-ld/v1/entityOperations/merge", batchMerge},
     {"POST", "/ngsi-ld/v1/entityOperations/query", batchQuery},
     {"GET", "/ngsi-ld/v1/types", listTypes},
@@ -52,6 +56,17 @@ constexpr Route kRoutes[] = {
     {"POST", "/ngsi-ld/v1/jsonldContexts", addContext},
     {"GET", "/ngsi-ld/v1/jsonldContexts/{contextId}", retrieveContext},
     {"DELETE", "/ngsi-ld/v1/jsonldContexts/{contextId}", deleteContext},
+    // Admin API (docs/admin-api.md): tenant lifecycle, keys, roll-in checklist.
+    {"POST", "/admin/v1/tenants", adminCreateTenant, Access::kPlatformAdmin},
+    {"GET", "/admin/v1/tenants", adminListTenants, Access::kPlatformAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}", adminShowTenant, Access::kTenantAdmin},
+    {"PATCH", "/admin/v1/tenants/{tenant}", adminPatchTenant, Access::kPlatformAdmin},
+    {"DELETE", "/admin/v1/tenants/{tenant}", adminDeleteTenant, Access::kPlatformAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/checklist", adminTenantChecklist, Access::kTenantAdmin},
+    {"PATCH", "/admin/v1/tenants/{tenant}/checklist/{item}", adminSetChecklistItem, Access::kTenantAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/keys", adminListKeys, Access::kTenantAdmin},
+    {"POST", "/admin/v1/tenants/{tenant}/keys", adminCreateKey, Access::kTenantAdmin},
+    {"DELETE", "/admin/v1/tenants/{tenant}/keys/{keyId}", adminRevokeKey, Access::kTenantAdmin},
 };
 
 // Matches the raw (percent-encoded) `path` against `pattern`, filling the captures. Segments are
@@ -90,6 +105,10 @@ http::Response Router::handle(http::Request& request) {
     if (!matchPath(route.pattern, path, params)) continue;
     if (request.method == route.method) {
       Call call(request, services_, std::move(params));
+      // The one access check (api/access.h): credentials, roles, tenant, quota.
+      if (services_.access) {
+        if (auto denied = services_.access->guard(route.access, call)) return std::move(*denied);
+      }
       return route.handler(call);
     }
     allow += (allow.empty() ? "" : ", ") + std::string(route.method);

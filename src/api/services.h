@@ -7,6 +7,7 @@
 #include "common/time.h"
 #include "ld/context_store.h"
 #include "store/store.h"
+#include "store/tenant_registry.h"
 
 namespace allmende::api {
 
@@ -18,11 +19,18 @@ struct ApiOptions {
   JsonLimits json;             // nesting of request bodies
 };
 
+class AccessControl;  // api/access.h
+
 struct Services {
   store::Store& store;
   ld::ContextStore& contexts;
   const Clock& clock;
   ApiOptions options;
+  // Tenancy (api/tenant_admission.h, api/access.h); null: implicit tenants, no access control.
+  store::TenantRegistry* tenants = nullptr;
+  bool strictTenants = false;  // an unregistered NGSILD-Tenant is NonexistentTenant
+  AccessControl* access = nullptr;
+  std::string templatesDir;    // roll-in templates (templates/README.md)
 };
 
 }  // namespace allmende::api

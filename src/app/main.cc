@@ -9,6 +9,8 @@
 #include "api/problem.h"
 #include "api/router.h"
 #include "app/demo.h"
+#include "app/tenancy_setup.h"
+#include "app/tenant_cli.h"
 #include "http/server.h"
 #include "ld/context_loader.h"
 #include "ld/context_store.h"
@@ -31,6 +33,7 @@ struct ServeOptions {
   size_t maxBatch = 1000;
   size_t maxJsonDepth = 64;
   std::string baseUrl;  // how clients reach this server (for hosted @context URLs)
+  TenancyOptions tenancy;
 };
 
 int serve(const ServeOptions& o) {
@@ -101,6 +104,11 @@ int serve(const ServeOptions& o) {
   services.options.maxLimit = o.maxLimit;
   services.options.maxBatchEntities = o.maxBatch;
   services.options.json.maxDepth = o.maxJsonDepth;
+  auto tenancy = setupTenancy(o.tenancy, so.path, services);
+  if (!tenancy) {
+    spdlog::error("cannot set up tenancy and access control: {}", tenancy.status().toString());
+    return 1;
+  }
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.
@@ -136,7 +144,10 @@ int main(int argc, char** argv) {
   s->add_option("--max-batch", serve.maxBatch, "maximum entities in one batch operation")->capture_default_str();
   s->add_option("--max-json-depth", serve.maxJsonDepth, "maximum nesting of a JSON body")->capture_default_str();
   s->add_option("--base-url", serve.baseUrl, "public base URL of this server");
+  allmende::app::addTenancyFlags(*s, serve.tenancy);
+  auto tenantCommand = allmende::app::addTenantCommands(app);
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return allmende::app::serve(serve);
+  if (int rc = tenantCommand(); rc >= 0) return rc;
   return 0;
 }
