@@ -49,6 +49,7 @@ class AccessControl {
   std::optional<http::Response> guard(Access access, Call& call);
 
   bool authRequired() const { return options_.authRequired; }
+  RateLimiter* limiter() const { return limiter_; }
 
  private:
   Result<auth::Principal> authenticate(const http::Request& request, Micros now);

@@ -2,7 +2,9 @@
 // Access classes are in the route table (router.cc); the rules in tenant_service.cc.
 #include "api/admin.h"
 
+#include "api/access.h"
 #include "api/handlers.h"
+#include "api/rate_limiter.h"
 #include "api/problem.h"
 #include "api/templates.h"
 #include "api/tenant_service.h"
@@ -197,6 +199,28 @@ http::Response adminRevokeKey(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(needRegistry(call));
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.services().tenants->revokeKey(tenantParam(call), call.pathParam("keyId")));
   return emptyResponse(204);
+}
+
+http::Response adminTenantUsage(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(needRegistry(call));
+  auto t = existingTenant(call);
+  if (!t) return problemResponse(t.status());
+  store::EntityQuery all;
+  all.selectionExact = true;
+  all.limit = 0;
+  all.count = true;
+  auto counted = call.services().store.queryEntities(t->name, all);
+  if (!counted) return problemResponse(counted.status());
+  std::string out = "{\"tenant\":" + toJsonString(Json(rapidjson::StringRef(t->name.data(), t->name.size()))) +
+                    ",\"entities\":" + std::to_string(counted->total.value_or(0));
+  RateLimiter* limiter = call.services().access ? call.services().access->limiter() : nullptr;
+  if (limiter) {
+    out += ",\"requests\":{\"admitted\":" + std::to_string(limiter->admitted(t->name)) +
+           ",\"rejected\":" + std::to_string(limiter->rejected(t->name)) +
+           ",\"perSecond\":" + std::to_string(limiter->defaults().perSecond) +
+           ",\"burst\":" + std::to_string(limiter->defaults().burst) + "}";
+  }
+  return json(200, out + "}");
 }
 
 }  // namespace allmende::api

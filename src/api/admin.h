@@ -16,5 +16,6 @@ http::Response adminSetChecklistItem(Call& call);
 http::Response adminListKeys(Call& call);
 http::Response adminCreateKey(Call& call);
 http::Response adminRevokeKey(Call& call);
+http::Response adminTenantUsage(Call& call);
 
 }  // namespace allmende::api

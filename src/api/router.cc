@@ -67,6 +67,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/admin/v1/tenants/{tenant}/keys", adminListKeys, Access::kTenantAdmin},
     {"POST", "/admin/v1/tenants/{tenant}/keys", adminCreateKey, Access::kTenantAdmin},
     {"DELETE", "/admin/v1/tenants/{tenant}/keys/{keyId}", adminRevokeKey, Access::kTenantAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/usage", adminTenantUsage, Access::kTenantAdmin},
 };
 
 // Matches the raw (percent-encoded) `path` against `pattern`, filling the captures. Segments are
