@@ -159,9 +159,9 @@ std::optional<http::Response> AccessControl::guard(Access access, Call& call) {
       if (p.status().type() == ErrorType::kUnauthorized) r.setHeader("WWW-Authenticate", std::string(kRealm));
       return r;
     }
-    Status st = authorize(access, *p, call);
+    call.setPrincipal(std::move(p).value());  // also for the audit record of a refusal
+    Status st = authorize(access, call.principal(), call);
     if (!st.isOk()) return problemResponse(st);
-    call.setPrincipal(std::move(p).value());
   }
   if (limiter_ && (a == Access::kRead || a == Access::kWrite || a == Access::kEdit)) {
     int wait = limiter_->take(targetTenant(call));

@@ -4,6 +4,7 @@
 
 #include "api/access.h"
 #include "api/admin.h"
+#include "api/audit.h"
 #include "api/handlers.h"
 #include "api/problem.h"
 
@@ -68,6 +69,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/admin/v1/tenants/{tenant}/keys", adminCreateKey, Access::kTenantAdmin},
     {"DELETE", "/admin/v1/tenants/{tenant}/keys/{keyId}", adminRevokeKey, Access::kTenantAdmin},
     {"GET", "/admin/v1/tenants/{tenant}/usage", adminTenantUsage, Access::kTenantAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/audit", adminTenantAudit, Access::kTenantAdmin},
 };
 
 // Matches the raw (percent-encoded) `path` against `pattern`, filling the captures. Segments are
@@ -108,9 +110,14 @@ http::Response Router::handle(http::Request& request) {
       Call call(request, services_, std::move(params));
       // The one access check (api/access.h): credentials, roles, tenant, quota.
       if (services_.access) {
-        if (auto denied = services_.access->guard(route.access, call)) return std::move(*denied);
+        if (auto denied = services_.access->guard(route.access, call)) {
+          auditCall(call, *denied);
+          return std::move(*denied);
+        }
       }
-      return route.handler(call);
+      http::Response response = route.handler(call);
+      auditCall(call, response);
+      return response;
     }
     allow += (allow.empty() ? "" : ", ") + std::string(route.method);
   }

@@ -7,6 +7,7 @@
 #include "common/time.h"
 #include "ld/context_store.h"
 #include "store/store.h"
+#include "store/audit_log.h"
 #include "store/tenant_registry.h"
 
 namespace allmende::api {
@@ -31,6 +32,7 @@ struct Services {
   bool strictTenants = false;  // an unregistered NGSILD-Tenant is NonexistentTenant
   AccessControl* access = nullptr;
   std::string templatesDir;    // roll-in templates (templates/README.md)
+  store::AuditLog* audit = nullptr;  // null: no audit log (api/audit.h)
 };
 
 }  // namespace allmende::api

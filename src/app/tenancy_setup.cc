@@ -7,6 +7,7 @@
 
 #include "auth/api_key.h"
 #include "ld/context_loader.h"
+#include "store/sqlite/audit_log.h"
 #include "store/sqlite/tenant_registry.h"
 
 namespace allmende::app {
@@ -67,6 +68,7 @@ void addTenancyFlags(CLI::App& s, TenancyOptions& o) {
   s.add_option("--quota-rps", o.quotaRps, "requests per second per tenant (0 = unlimited)")->capture_default_str();
   s.add_option("--quota-burst", o.quotaBurst, "request burst per tenant (0 = 2 x --quota-rps)")->capture_default_str();
   s.add_option("--templates", o.templatesDir, "directory of roll-in templates");
+  s.add_flag("--audit", o.audit, "keep the audit log of writes and admin calls (on with --production)");
 }
 
 Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std::string& dbPath,
@@ -79,6 +81,12 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
   services.strictTenants = o.production || o.strictTenants;
   services.templatesDir = o.templatesDir.empty() ? defaultTemplatesDir() : o.templatesDir;
   bool auth = o.production || o.authRequired;
+  if (o.production || o.audit) {
+    auto audit = store::openSqliteAuditLog(dbPath);
+    if (!audit) return audit.status();
+    t->audit = std::move(audit).value();
+    services.audit = t->audit.get();
+  }
   if (o.quotaRps > 0) {
     t->limiter = std::make_unique<api::RateLimiter>(
         services.clock, api::RateLimit{o.quotaRps, o.quotaBurst > 0 ? o.quotaBurst : 2 * o.quotaRps});

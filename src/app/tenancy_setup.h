@@ -10,6 +10,7 @@
 #include "api/access.h"
 #include "api/rate_limiter.h"
 #include "api/services.h"
+#include "store/audit_log.h"
 #include "store/tenant_registry.h"
 
 namespace allmende::app {
@@ -25,6 +26,7 @@ struct TenancyOptions {
   double quotaRps = 0;     // requests per second per tenant, 0 = unlimited
   double quotaBurst = 0;   // bucket size, 0 = 2 x quotaRps
   std::string templatesDir;  // "" = the built-in default (ALLMENDE_TEMPLATES_DIR)
+  bool audit = false;        // audit log of writes and admin calls (on with --production)
 };
 
 // What serve() keeps alive while it runs.
@@ -32,6 +34,7 @@ struct Tenancy {
   std::unique_ptr<store::TenantRegistry> registry;
   std::unique_ptr<api::RateLimiter> limiter;
   std::unique_ptr<api::AccessControl> access;
+  std::unique_ptr<store::AuditLog> audit;
 };
 
 void addTenancyFlags(CLI::App& serve, TenancyOptions& o);
