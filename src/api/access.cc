@@ -72,6 +72,12 @@ Status deviceMayWrite(const Principal& p, Call& call) {
   return Status::ok();
 }
 
+// The operations that may add entities to a tenant.
+bool createsEntities(const http::Request& r) {
+  return r.method == "POST" && (r.path == "/ngsi-ld/v1/entities" || r.path == "/ngsi-ld/v1/entityOperations/create" ||
+                                r.path == "/ngsi-ld/v1/entityOperations/upsert");
+}
+
 }  // namespace
 
 std::string targetTenant(const Call& call) {
@@ -163,15 +169,53 @@ std::optional<http::Response> AccessControl::guard(Access access, Call& call) {
     Status st = authorize(access, call.principal(), call);
     if (!st.isOk()) return problemResponse(st);
   }
-  if (limiter_ && (a == Access::kRead || a == Access::kWrite || a == Access::kEdit)) {
-    int wait = limiter_->take(targetTenant(call));
+  return checkQuotas(a, call);
+}
+
+std::optional<http::Response> AccessControl::checkQuotas(Access a, Call& call) {
+  if (a != Access::kRead && a != Access::kWrite && a != Access::kEdit) return std::nullopt;
+  std::string tenant = targetTenant(call);
+  auto state = tenant.empty() ? std::nullopt : registry_.tenantState(tenant);
+  store::TenantQuotas quotas = state ? state->quotas : store::TenantQuotas{};
+  if (limiter_) {
+    int wait = limiter_->take(tenant, RateLimit{quotas.requestsPerSecond, quotas.burst});
     if (wait > 0) {
       http::Response r = problemResponse(Status(ErrorType::kTooManyRequests, "the tenant's request quota is used up"));
       r.setHeader("Retry-After", std::to_string(wait));
       return r;
     }
   }
+  int64_t maxEntities = quotas.entities > 0 ? quotas.entities : options_.maxEntities;
+  if (maxEntities > 0 && createsEntities(call.request()) && !entityQuotaAllows(tenant, maxEntities, call)) {
+    return problemResponse(Status(ErrorType::kForbidden, "the tenant's entity quota (" + std::to_string(maxEntities) +
+                                                             " entities) is reached"));
+  }
   return std::nullopt;
+}
+
+bool AccessControl::entityQuotaAllows(const std::string& tenant, int64_t maxEntities, Call& call) {
+  Micros now = call.now();
+  bool batch = call.request().path != "/ngsi-ld/v1/entities";
+  {
+    // Far from the limit a recent count plus the creates admitted since will do; near it, and
+    // for batches (up to --max-batch entities each), count again.
+    std::lock_guard<std::mutex> lock(countsMutex_);
+    auto it = counts_.find(tenant);
+    if (!batch && it != counts_.end() && now - it->second.at < 1000000 &&
+        it->second.entities + it->second.admitted + 1 < maxEntities) {
+      ++it->second.admitted;
+      return true;
+    }
+  }
+  store::EntityQuery all;
+  all.selectionExact = true;
+  all.limit = 0;
+  all.count = true;
+  auto r = call.services().store.queryEntities(tenant, all);
+  int64_t n = r ? static_cast<int64_t>(r->total.value_or(0)) : 0;
+  std::lock_guard<std::mutex> lock(countsMutex_);
+  counts_[tenant] = Count{n, 1, now};
+  return n < maxEntities;
 }
 
 }  // namespace allmende::api

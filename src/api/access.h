@@ -7,6 +7,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <optional>
 #include <string>
 
@@ -35,6 +37,10 @@ struct AccessOptions {
   bool authRequired = false;
   // Hex SHA-256 of the bootstrap platform-admin key ("" = none), see docs/security.md.
   std::string adminKeyHash;
+  // Entities a tenant may hold unless its own quota says otherwise (0 = unlimited). A soft
+  // limit: creates are refused once the count has reached it (exact near the limit and for
+  // batches; concurrent creates may overshoot by their number).
+  int64_t maxEntities = 0;
 };
 
 class AccessControl {
@@ -54,11 +60,21 @@ class AccessControl {
  private:
   Result<auth::Principal> authenticate(const http::Request& request, Micros now);
   Status authorize(Access access, const auth::Principal& p, Call& call) const;
+  std::optional<http::Response> checkQuotas(Access access, Call& call);
+  // Whether one more create fits in the tenant's entity quota.
+  bool entityQuotaAllows(const std::string& tenant, int64_t maxEntities, Call& call);
 
   AccessOptions options_;
   store::TenantRegistry& registry_;
   std::unique_ptr<auth::JwtVerifier> jwt_;
   RateLimiter* limiter_;  // may be null: no request quota
+  struct Count {
+    int64_t entities = 0;  // counted at `at`
+    int64_t admitted = 0;  // single creates admitted since
+    Micros at = 0;
+  };
+  std::mutex countsMutex_;
+  std::unordered_map<std::string, Count> counts_;  // GUARDED_BY(countsMutex_)
 };
 
 // The tenant a request addresses: the {tenant} path segment of admin routes, else the

@@ -41,6 +41,18 @@ Status optionalString(const Json& body, std::string_view name, std::string& out)
   return Status::ok();
 }
 
+// The quotas in force: the tenant's own where set, else the platform's defaults.
+std::string quotasJson(const store::TenantQuotas& q, const RateLimit* defaults) {
+  double rps = q.requestsPerSecond > 0 ? q.requestsPerSecond : defaults ? defaults->perSecond : 0;
+  double burst = q.burst > 0 ? q.burst : q.requestsPerSecond > 0 ? 2 * rps : defaults ? defaults->burst : 0;
+  JsonDocument d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("requestsPerSecond", rps, a);
+  d.AddMember("burst", burst, a);
+  d.AddMember("entities", static_cast<int64_t>(q.entities), a);
+  return toJsonString(d);
+}
+
 const std::string& tenantParam(Call& call) { return call.pathParam("tenant"); }
 
 Result<store::TenantRecord> existingTenant(Call& call) {
@@ -109,6 +121,10 @@ http::Response adminPatchTenant(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(optionalString(body, "contact", contact));
   for (const auto& m : body.GetObject()) {
     std::string_view n = asView(m.name);
+    if (n == "quotas") {
+      ALLMENDE_RETURN_IF_ERROR_RESPONSE(readQuotas(m.value, t->quotas));
+      continue;
+    }
     if (n != "status" && n != "displayName" && n != "contact") {
       return problemResponse(badRequestData("a tenant's " + std::string(n) + " cannot be changed"));
     }
@@ -216,11 +232,9 @@ http::Response adminTenantUsage(Call& call) {
   RateLimiter* limiter = call.services().access ? call.services().access->limiter() : nullptr;
   if (limiter) {
     out += ",\"requests\":{\"admitted\":" + std::to_string(limiter->admitted(t->name)) +
-           ",\"rejected\":" + std::to_string(limiter->rejected(t->name)) +
-           ",\"perSecond\":" + std::to_string(limiter->defaults().perSecond) +
-           ",\"burst\":" + std::to_string(limiter->defaults().burst) + "}";
+           ",\"rejected\":" + std::to_string(limiter->rejected(t->name)) + "}";
   }
-  return json(200, out + "}");
+  return json(200, out + ",\"quotas\":" + quotasJson(t->quotas, limiter ? &limiter->defaults() : nullptr) + "}");
 }
 
 }  // namespace allmende::api

@@ -5,9 +5,10 @@
 
 namespace allmende::api {
 
-int RateLimiter::take(const std::string& tenant) {
-  if (defaults_.perSecond <= 0) return 0;
-  double burst = std::max(1.0, defaults_.burst);
+int RateLimiter::take(const std::string& tenant, RateLimit limit) {
+  double rate = limit.perSecond > 0 ? limit.perSecond : defaults_.perSecond;
+  if (rate <= 0) return 0;
+  double burst = std::max(1.0, limit.burst > 0 ? limit.burst : limit.perSecond > 0 ? 2 * rate : defaults_.burst);
   Micros now = clock_.now();
   std::lock_guard<std::mutex> lock(mu_);
   auto [it, fresh] = buckets_.try_emplace(tenant);
@@ -15,7 +16,7 @@ int RateLimiter::take(const std::string& tenant) {
   if (fresh) {
     b.tokens = burst;
   } else {
-    b.tokens = std::min(burst, b.tokens + static_cast<double>(now - b.last) / 1e6 * defaults_.perSecond);
+    b.tokens = std::min(burst, b.tokens + static_cast<double>(now - b.last) / 1e6 * rate);
   }
   b.last = now;
   if (b.tokens >= 1) {
@@ -24,7 +25,7 @@ int RateLimiter::take(const std::string& tenant) {
     return 0;
   }
   ++b.rejected;
-  return std::max(1, static_cast<int>(std::ceil((1 - b.tokens) / defaults_.perSecond)));
+  return std::max(1, static_cast<int>(std::ceil((1 - b.tokens) / rate)));
 }
 
 uint64_t RateLimiter::rejected(const std::string& tenant) {

@@ -20,8 +20,9 @@ class RateLimiter {
   RateLimiter(const Clock& clock, RateLimit defaults) : clock_(clock), defaults_(defaults) {}
 
   // Takes one token from the tenant's bucket: 0 when there was one, else the whole seconds until
-  // one is available (for Retry-After, at least 1). Thread-safe.
-  int take(const std::string& tenant);
+  // one is available (for Retry-After, at least 1). `limit` overrides the defaults where its
+  // members are > 0. Thread-safe.
+  int take(const std::string& tenant, RateLimit limit = {});
   // Requests answered 429 for the tenant since start.
   uint64_t rejected(const std::string& tenant);
   // Requests admitted for the tenant since start.

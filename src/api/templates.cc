@@ -36,6 +36,10 @@ Status checkTemplate(const std::string& name, const JsonDocument& t) {
       if (!a.IsObject() || !isString(a, "name")) return formatError(name, "an attribute needs a \"name\"");
     }
   }
+  if (const Json* q = findMember(t, "quotas")) {
+    store::TenantQuotas ignored;
+    ALLMENDE_RETURN_IF_ERROR(readQuotas(*q, ignored));
+  }
   for (const char* arr : {"subscriptions", "initialKeys", "checklist"}) {
     const Json* v = findMember(t, arr);
     if (v && !v->IsArray()) return formatError(name, std::string("\"") + arr + "\" must be an array");
@@ -89,6 +93,22 @@ bool autoCheckDone(Services& services, const store::TenantRecord& t, std::string
 
 }  // namespace
 
+Status readQuotas(const Json& q, store::TenantQuotas& out) {
+  if (!q.IsObject()) return badRequestData("quotas must be an object");
+  for (const auto& m : q.GetObject()) {
+    std::string_view n = asView(m.name);
+    if (!m.value.IsNumber() || m.value.GetDouble() < 0) {
+      return badRequestData("quota " + std::string(n) + " must be a number >= 0");
+    }
+    double v = m.value.GetDouble();
+    if (n == "requestsPerSecond") out.requestsPerSecond = v;
+    else if (n == "burst") out.burst = v;
+    else if (n == "entities") out.entities = static_cast<int64_t>(v);
+    else return badRequestData("unknown quota '" + std::string(n) + "': requestsPerSecond, burst, entities");
+  }
+  return Status::ok();
+}
+
 Result<JsonDocument> loadTemplate(const std::string& dir, const std::string& name) {
   bool safe = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
     return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
@@ -109,7 +129,8 @@ void applyTemplate(const JsonDocument& tpl, store::TenantRecord& tenant, std::ve
   tenant.templateName = stringOr(tpl, "name", "");
   JsonDocument settings(rapidjson::kObjectType);
   auto& a = settings.GetAllocator();
-  for (const char* member : {"dataModels", "subscriptions", "openData", "quotas"}) {
+  if (const Json* q = findMember(tpl, "quotas")) readQuotas(*q, tenant.quotas);
+  for (const char* member : {"dataModels", "subscriptions", "openData"}) {
     if (const Json* v = findMember(tpl, member)) settings.AddMember(Json(member, a), Json(*v, a), a);
   }
   tenant.settings = toJsonString(settings);

@@ -15,6 +15,9 @@ namespace allmende::api {
 // is missing or its content does not follow the format.
 Result<JsonDocument> loadTemplate(const std::string& dir, const std::string& name);
 
+// Reads a quotas object ({"requestsPerSecond", "burst", "entities"}) into `out`.
+Status readQuotas(const Json& quotas, store::TenantQuotas& out);
+
 // Fills the tenant's settings (dataModels, subscriptions, openData, quotas), checklist and
 // template name, and lists the keys to create.
 void applyTemplate(const JsonDocument& tpl, store::TenantRecord& tenant, std::vector<KeySpec>& keys);

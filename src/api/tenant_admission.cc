@@ -4,8 +4,8 @@ namespace allmende::api {
 
 Status admitTenant(Services& services, const store::TenantId& tenant, bool forWrite) {
   if (tenant.empty()) return Status::ok();
-  if (auto record = services.tenants->findTenant(tenant)) {
-    if (record->status == "suspended") return Status(ErrorType::kForbidden, "tenant '" + tenant + "' is suspended");
+  if (auto state = services.tenants->tenantState(tenant)) {
+    if (state->suspended) return Status(ErrorType::kForbidden, "tenant '" + tenant + "' is suspended");
     return Status::ok();
   }
   if (services.strictTenants) {

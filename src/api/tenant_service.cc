@@ -175,6 +175,8 @@ std::string tenantJson(const store::TenantRecord& t, bool withDetails) {
   addString(out, "status", t.status);
   if (!t.templateName.empty()) addString(out, "template", t.templateName);
   addString(out, "createdAt", formatDateTime(t.created));
+  addRaw(out, "quotas", "{\"requestsPerSecond\":" + std::to_string(t.quotas.requestsPerSecond) + ",\"burst\":" +
+                            std::to_string(t.quotas.burst) + ",\"entities\":" + std::to_string(t.quotas.entities) + "}");
   if (withDetails) {
     addRaw(out, "settings", t.settings);
     addRaw(out, "checklist", t.checklist);

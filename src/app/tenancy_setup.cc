@@ -67,6 +67,7 @@ void addTenancyFlags(CLI::App& s, TenancyOptions& o) {
   s.add_option("--jwt-roles-claim", o.jwtRolesClaim, "claim (dotted path) listing the roles")->capture_default_str();
   s.add_option("--quota-rps", o.quotaRps, "requests per second per tenant (0 = unlimited)")->capture_default_str();
   s.add_option("--quota-burst", o.quotaBurst, "request burst per tenant (0 = 2 x --quota-rps)")->capture_default_str();
+  s.add_option("--quota-entities", o.quotaEntities, "entities per tenant (0 = unlimited)")->capture_default_str();
   s.add_option("--templates", o.templatesDir, "directory of roll-in templates");
   s.add_flag("--audit", o.audit, "keep the audit log of writes and admin calls (on with --production)");
 }
@@ -87,11 +88,12 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
     t->audit = std::move(audit).value();
     services.audit = t->audit.get();
   }
-  if (o.quotaRps > 0) {
-    t->limiter = std::make_unique<api::RateLimiter>(
-        services.clock, api::RateLimit{o.quotaRps, o.quotaBurst > 0 ? o.quotaBurst : 2 * o.quotaRps});
-  }
-  if (!auth && !t->limiter) return t;
+  bool strict = services.strictTenants;
+  // Without any of these the API stays as open and as fast as without tenancy (zero config).
+  if (!auth && !strict && o.quotaRps <= 0 && o.quotaEntities <= 0) return t;
+  // Per-tenant request quotas (templates, admin API) apply even when the platform has none.
+  t->limiter = std::make_unique<api::RateLimiter>(
+      services.clock, api::RateLimit{o.quotaRps, o.quotaBurst > 0 ? o.quotaBurst : 2 * o.quotaRps});
   auto key = bootstrapKey(o);
   if (!key) return key.status();
   auto jwt = jwtVerifier(o);
@@ -99,6 +101,7 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
   api::AccessOptions ao;
   ao.authRequired = auth;
   if (!key->empty()) ao.adminKeyHash = auth::hashApiKey(*key);
+  ao.maxEntities = o.quotaEntities;
   if (auth && key->empty()) {
     spdlog::warn("authentication is on but no bootstrap platform-admin key is given (--admin-key-file or "
                  "ALLMENDE_ADMIN_KEY): only keys made with `allmende key create` can administer");

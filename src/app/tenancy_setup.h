@@ -25,6 +25,7 @@ struct TenancyOptions {
   int jwksCacheSeconds = 300;
   double quotaRps = 0;     // requests per second per tenant, 0 = unlimited
   double quotaBurst = 0;   // bucket size, 0 = 2 x quotaRps
+  int64_t quotaEntities = 0;  // entities per tenant, 0 = unlimited
   std::string templatesDir;  // "" = the built-in default (ALLMENDE_TEMPLATES_DIR)
   bool audit = false;        // audit log of writes and admin calls (on with --production)
 };

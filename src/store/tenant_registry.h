@@ -20,6 +20,19 @@ namespace allmende::store {
 
 inline constexpr int kRegistryRefreshMillis = 1000;
 
+// Per-tenant quotas; 0 = the platform default (docs/tenancy.md).
+struct TenantQuotas {
+  double requestsPerSecond = 0;
+  double burst = 0;
+  int64_t entities = 0;
+};
+
+// What every request needs to know of its tenant, cheap to copy.
+struct TenantState {
+  bool suspended = false;
+  TenantQuotas quotas;
+};
+
 struct TenantRecord {
   std::string name;         // the NGSILD-Tenant value
   std::string ags;          // Amtlicher Gemeindeschlüssel, 8 digits
@@ -29,7 +42,8 @@ struct TenantRecord {
   std::string status = "active";  // "active" or "suspended"
   std::string templateName;       // the roll-in template it was created from, "" = none
   std::string checklist;          // JSON array of roll-in checklist items (see templates/README.md)
-  std::string settings;           // JSON object: open-data settings, quotas of the template
+  std::string settings;           // JSON object: data models, subscriptions, open-data settings
+  TenantQuotas quotas;
   Micros created = 0;
 };
 
@@ -52,6 +66,8 @@ class TenantRegistry {
   virtual Result<std::vector<TenantRecord>> listTenants() = 0;
   // From memory. Thread-safe.
   virtual std::optional<TenantRecord> findTenant(const std::string& name) = 0;
+  // From memory. Thread-safe. nullopt when not registered.
+  virtual std::optional<TenantState> tenantState(const std::string& name) = 0;
   // AlreadyExists when the name or the AGS is taken.
   virtual Status createTenant(const TenantRecord& t) = 0;
   // Replaces the stored record of t.name (ResourceNotFound when absent).

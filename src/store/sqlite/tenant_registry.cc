@@ -28,7 +28,10 @@ CREATE TABLE IF NOT EXISTS tenant_registry (
   template  TEXT NOT NULL,
   checklist TEXT NOT NULL,
   settings  TEXT NOT NULL,
-  created   INTEGER NOT NULL
+  created   INTEGER NOT NULL,
+  quota_rps REAL NOT NULL,
+  quota_burst REAL NOT NULL,
+  quota_entities INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS api_keys (
   id       TEXT PRIMARY KEY,
@@ -44,7 +47,8 @@ CREATE TABLE IF NOT EXISTS api_keys (
 )sql";
 
 constexpr std::string_view kTenantColumns =
-    "name, ags, display, area, contact, status, template, checklist, settings, created";
+    "name, ags, display, area, contact, status, template, checklist, settings, created, quota_rps, quota_burst, "
+    "quota_entities";
 constexpr std::string_view kKeyColumns = "id, hash, tenant, role, name, prefix, created, expires, revoked";
 
 int64_t nowMillis() {
@@ -64,6 +68,9 @@ TenantRecord tenantFromRow(const Statement& s) {
   t.checklist = s.text(7);
   t.settings = s.text(8);
   t.created = s.int64(9);
+  t.quotas.requestsPerSecond = sqlite3_column_double(s.get(), 10);
+  t.quotas.burst = sqlite3_column_double(s.get(), 11);
+  t.quotas.entities = s.int64(12);
   return t;
 }
 
@@ -78,6 +85,9 @@ void bindTenant(Statement& s, const TenantRecord& t) {
   s.bind(8, t.checklist);
   s.bind(9, t.settings);
   s.bind(10, static_cast<int64_t>(t.created));
+  s.bind(11, t.quotas.requestsPerSecond);
+  s.bind(12, t.quotas.burst);
+  s.bind(13, static_cast<int64_t>(t.quotas.entities));
 }
 
 ApiKeyRecord keyFromRow(const Statement& s) {
@@ -111,6 +121,14 @@ class SqliteTenantRegistry final : public TenantRegistry {
     return out;
   }
 
+  std::optional<TenantState> tenantState(const std::string& name) override {
+    refreshIfChanged();
+    std::shared_lock<std::shared_mutex> lock(cacheMutex_);
+    auto it = states_.find(name);
+    if (it == states_.end()) return std::nullopt;
+    return it->second;
+  }
+
   std::optional<TenantRecord> findTenant(const std::string& name) override {
     refreshIfChanged();
     std::shared_lock<std::shared_mutex> lock(cacheMutex_);
@@ -122,7 +140,7 @@ class SqliteTenantRegistry final : public TenantRegistry {
   Status createTenant(const TenantRecord& t) override {
     std::lock_guard<std::mutex> lock(dbMutex_);
     auto st = Statement::prepare(conn_.get(), "INSERT INTO tenant_registry (" + std::string(kTenantColumns) +
-                                                  ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+                                                  ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
     if (!st) return st.status();
     bindTenant(*st, t);
     int rc = st->step();
@@ -137,7 +155,8 @@ class SqliteTenantRegistry final : public TenantRegistry {
     std::lock_guard<std::mutex> lock(dbMutex_);
     auto st = Statement::prepare(conn_.get(),
                                  "UPDATE tenant_registry SET ags=?2, display=?3, area=?4, contact=?5, status=?6, "
-                                 "template=?7, checklist=?8, settings=?9, created=?10 WHERE name=?1");
+                                 "template=?7, checklist=?8, settings=?9, created=?10, quota_rps=?11, quota_burst=?12, "
+                                 "quota_entities=?13 WHERE name=?1");
     if (!st) return st.status();
     bindTenant(*st, t);
     int rc = st->step();
@@ -237,12 +256,14 @@ class SqliteTenantRegistry final : public TenantRegistry {
 
   Status reloadLocked() {  // REQUIRES(dbMutex_)
     std::map<std::string, TenantRecord> tenants;
+    std::unordered_map<std::string, TenantState> states;
     std::unordered_map<std::string, ApiKeyRecord> keys;
     auto t = Statement::prepare(conn_.get(), "SELECT " + std::string(kTenantColumns) + " FROM tenant_registry");
     if (!t) return t.status();
     int rc;
     while ((rc = t->step()) == SQLITE_ROW) {
       TenantRecord r = tenantFromRow(*t);
+      states.emplace(r.name, TenantState{r.status == "suspended", r.quotas});
       tenants.emplace(r.name, std::move(r));
     }
     if (rc != SQLITE_DONE) return sqlite::sqliteError(conn_.get(), rc, "load tenants");
@@ -257,6 +278,7 @@ class SqliteTenantRegistry final : public TenantRegistry {
     if (v && v->step() == SQLITE_ROW) dataVersion_ = v->int64(0);
     std::unique_lock<std::shared_mutex> lock(cacheMutex_);
     tenants_ = std::move(tenants);
+    states_ = std::move(states);
     keysByHash_ = std::move(keys);
     return Status::ok();
   }
@@ -267,6 +289,7 @@ class SqliteTenantRegistry final : public TenantRegistry {
   std::atomic<int64_t> lastCheck_{0};
   std::shared_mutex cacheMutex_;
   std::map<std::string, TenantRecord> tenants_;                  // GUARDED_BY(cacheMutex_)
+  std::unordered_map<std::string, TenantState> states_;          // GUARDED_BY(cacheMutex_)
   std::unordered_map<std::string, ApiKeyRecord> keysByHash_;     // GUARDED_BY(cacheMutex_)
 };
 
