@@ -2,11 +2,14 @@
 // Access classes are in the route table (router.cc); the rules in tenant_service.cc.
 #include "api/admin.h"
 
+#include <sstream>
+
 #include "api/access.h"
 #include "api/handlers.h"
 #include "api/rate_limiter.h"
 #include "api/problem.h"
 #include "api/templates.h"
+#include "api/tenant_export.h"
 #include "api/tenant_service.h"
 
 namespace allmende::api {
@@ -150,6 +153,13 @@ http::Response adminDeleteTenant(Call& call) {
     return problemResponse(badRequestData("deleting a tenant deletes all its data: repeat its name as ?confirm=" +
                                           tenantParam(call)));
   }
+  if (!call.services().tenants->findTenant(tenantParam(call))) {
+    return problemResponse(notFound("no tenant named '" + tenantParam(call) + "'"));
+  }
+  if (!call.services().exportDir.empty()) {
+    auto saved = exportToFile(call.services(), tenantParam(call), call.services().exportDir);
+    if (!saved) return problemResponse(saved.status());
+  }
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(deleteTenant(call.services(), tenantParam(call)));
   return emptyResponse(204);
 }
@@ -235,6 +245,31 @@ http::Response adminTenantUsage(Call& call) {
            ",\"rejected\":" + std::to_string(limiter->rejected(t->name)) + "}";
   }
   return json(200, out + ",\"quotas\":" + quotasJson(t->quotas, limiter ? &limiter->defaults() : nullptr) + "}");
+}
+
+http::Response adminExportTenant(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(needRegistry(call));
+  http::Response r;
+  r.setHeader("Content-Type", "application/x-ndjson");
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(
+      exportTenant(call.services(), tenantParam(call), [&r](std::string line) { r.body += line; }));
+  return r;
+}
+
+http::Response adminImportTenant(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(needRegistry(call));
+  std::string_view type = call.request().header("content-type");
+  if (type.substr(0, type.find(';')) != "application/x-ndjson") {
+    return problemResponse(Status(ErrorType::kUnsupportedMediaType, "a tenant archive is application/x-ndjson"));
+  }
+  std::istringstream in(call.request().body);
+  const std::string* name = call.param("name");
+  const std::string* ags = call.param("ags");
+  auto report = importTenant(call.services(), in, name ? *name : "", ags ? *ags : "");
+  if (!report) return problemResponse(report.status());
+  http::Response r = json(201, importReportJson(*report));
+  r.setHeader("Location", "/admin/v1/tenants/" + report->tenant);
+  return r;
 }
 
 }  // namespace allmende::api

@@ -17,5 +17,7 @@ http::Response adminListKeys(Call& call);
 http::Response adminCreateKey(Call& call);
 http::Response adminRevokeKey(Call& call);
 http::Response adminTenantUsage(Call& call);
+http::Response adminExportTenant(Call& call);
+http::Response adminImportTenant(Call& call);
 
 }  // namespace allmende::api

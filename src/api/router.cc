@@ -70,6 +70,8 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/admin/v1/tenants/{tenant}/keys/{keyId}", adminRevokeKey, Access::kTenantAdmin},
     {"GET", "/admin/v1/tenants/{tenant}/usage", adminTenantUsage, Access::kTenantAdmin},
     {"GET", "/admin/v1/tenants/{tenant}/audit", adminTenantAudit, Access::kTenantAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/export", adminExportTenant, Access::kTenantAdmin},
+    {"POST", "/admin/v1/tenant-imports", adminImportTenant, Access::kPlatformAdmin},
 };
 
 // Matches the raw (percent-encoded) `path` against `pattern`, filling the captures. Segments are

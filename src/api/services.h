@@ -33,6 +33,7 @@ struct Services {
   AccessControl* access = nullptr;
   std::string templatesDir;    // roll-in templates (templates/README.md)
   store::AuditLog* audit = nullptr;  // null: no audit log (api/audit.h)
+  std::string exportDir;             // a tenant's archive is written here before it is deleted
 };
 
 }  // namespace allmende::api

@@ -1,6 +1,7 @@
 #include "app/tenancy_setup.h"
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <spdlog/spdlog.h>
 #include <sstream>
@@ -81,6 +82,7 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
   services.tenants = t->registry.get();
   services.strictTenants = o.production || o.strictTenants;
   services.templatesDir = o.templatesDir.empty() ? defaultTemplatesDir() : o.templatesDir;
+  services.exportDir = (std::filesystem::path(dbPath).parent_path() / "exports").string();
   bool auth = o.production || o.authRequired;
   if (o.production || o.audit) {
     auto audit = store::openSqliteAuditLog(dbPath);

@@ -8,6 +8,7 @@
 
 #include "api/services.h"
 #include "api/templates.h"
+#include "api/tenant_export.h"
 #include "api/tenant_service.h"
 #include "app/tenancy_setup.h"
 #include "ld/context_loader.h"
@@ -29,6 +30,7 @@ struct CliOptions {
   api::KeySpec key;
   std::string expires;
   std::string keyId;
+  std::string file;  // export: output ("" = stdout); import: input
 };
 
 // What a command needs: the store, the registry and the Services the shared rules take.
@@ -56,6 +58,7 @@ Result<Env> openEnv(const CliOptions& o) {
   env.services = std::make_unique<api::Services>(api::Services{*env.store, *env.contexts, systemClock(), {}});
   env.services->tenants = env.registry.get();
   env.services->templatesDir = o.templatesDir.empty() ? defaultTemplatesDir() : o.templatesDir;
+  env.services->exportDir = (std::filesystem::path(o.dataDir) / "exports").string();
   return env;
 }
 
@@ -119,9 +122,39 @@ int runDelete(const CliOptions& o) {
   }
   auto env = openEnv(o);
   if (!env) return fail(env.status());
+  if (!env->registry->findTenant(o.name)) return fail(notFound("no tenant named '" + o.name + "'"));
+  auto saved = api::exportToFile(*env->services, o.name, env->services->exportDir);
+  if (!saved) return fail(saved.status());
+  std::cout << "archive of tenant " << o.name << " written to " << *saved << "\n";
   Status st = api::deleteTenant(*env->services, o.name);
   if (!st.isOk()) return fail(st);
   std::cout << "tenant " << o.name << " deleted\n";
+  return 0;
+}
+
+int runExport(const CliOptions& o) {
+  auto env = openEnv(o);
+  if (!env) return fail(env.status());
+  std::ofstream file;
+  if (!o.file.empty()) {
+    file.open(o.file, std::ios::binary | std::ios::trunc);
+    if (!file) return fail(invalidRequest("cannot write " + o.file));
+  }
+  std::ostream& out = o.file.empty() ? std::cout : file;
+  Status st = api::exportTenant(*env->services, o.name, [&out](std::string line) { out << line; });
+  out.flush();
+  if (!st.isOk()) return fail(st);
+  return out ? 0 : fail(invalidRequest("cannot write " + o.file));
+}
+
+int runImport(const CliOptions& o) {
+  std::ifstream in(o.file, std::ios::binary);
+  if (!in) return fail(invalidRequest("cannot read " + o.file));
+  auto env = openEnv(o);
+  if (!env) return fail(env.status());
+  auto report = api::importTenant(*env->services, in, o.spec.name, o.spec.ags);
+  if (!report) return fail(report.status());
+  std::cout << api::importReportJson(*report) << "\n";
   return 0;
 }
 
@@ -188,7 +221,7 @@ std::function<int()> addTenantCommands(CLI::App& app) {
   for (auto [cmd, help] : {std::pair{"show", "show a tenant and its roll-in checklist"},
                            std::pair{"suspend", "suspend a tenant (its API calls get 403)"},
                            std::pair{"activate", "make a suspended tenant active again"},
-                           std::pair{"delete", "delete a tenant and all its data"}}) {
+                           std::pair{"delete", "delete a tenant and all its data (its archive is written to DATA/exports first)"}}) {
     CLI::App* c = tenant->add_subcommand(cmd, help);
     dataFlags(c, *o);
     c->add_option("name", o->name, "tenant name")->required();
@@ -200,6 +233,18 @@ std::function<int()> addTenantCommands(CLI::App& app) {
       return runStatus(*o, which == "suspend" ? "suspended" : "active");
     });
   }
+
+  CLI::App* exp = tenant->add_subcommand("export", "write a tenant's archive (JSON Lines)");
+  dataFlags(exp, *o);
+  exp->add_option("name", o->name, "tenant name")->required();
+  exp->add_option("--out", o->file, "archive file (default: standard output)");
+  on(exp, [o] { return runExport(*o); });
+  CLI::App* imp = tenant->add_subcommand("import", "create a tenant from an archive");
+  dataFlags(imp, *o);
+  imp->add_option("file", o->file, "archive file")->required();
+  imp->add_option("--name", o->spec.name, "tenant name (default: the archive's)");
+  imp->add_option("--ags", o->spec.ags, "AGS (default: the archive's)");
+  on(imp, [o] { return runImport(*o); });
 
   CLI::App* key = app.add_subcommand("key", "manage API keys in the data directory");
   key->require_subcommand(1);

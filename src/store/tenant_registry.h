@@ -80,6 +80,8 @@ class TenantRegistry {
   virtual std::optional<ApiKeyRecord> findKeyByHash(const std::string& hash) = 0;
   // Keys of a tenant ("" = the platform keys), without hashes.
   virtual Result<std::vector<ApiKeyRecord>> listKeys(const std::string& tenant) = 0;
+  // Keys of a tenant with their hashes (for the tenant archive only).
+  virtual Result<std::vector<ApiKeyRecord>> listKeysWithHashes(const std::string& tenant) = 0;
   // Marks the key revoked (ResourceNotFound when `id` is not a key of `tenant`).
   virtual Status revokeKey(const std::string& tenant, const std::string& id) = 0;
 };

@@ -206,13 +206,20 @@ class SqliteTenantRegistry final : public TenantRegistry {
   }
 
   Result<std::vector<ApiKeyRecord>> listKeys(const std::string& tenant) override {
+    auto keys = listKeysWithHashes(tenant);
+    if (keys) {
+      for (auto& k : *keys) k.hash.clear();
+    }
+    return keys;
+  }
+
+  Result<std::vector<ApiKeyRecord>> listKeysWithHashes(const std::string& tenant) override {
     refreshIfChanged();
     std::shared_lock<std::shared_mutex> lock(cacheMutex_);
     std::vector<ApiKeyRecord> out;
     for (const auto& [_, k] : keysByHash_) {
       if (k.tenant != tenant) continue;
       out.push_back(k);
-      out.back().hash.clear();
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.created < b.created; });
     return out;
