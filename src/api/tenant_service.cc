@@ -175,8 +175,11 @@ std::string tenantJson(const store::TenantRecord& t, bool withDetails) {
   addString(out, "status", t.status);
   if (!t.templateName.empty()) addString(out, "template", t.templateName);
   addString(out, "createdAt", formatDateTime(t.created));
-  addRaw(out, "quotas", "{\"requestsPerSecond\":" + std::to_string(t.quotas.requestsPerSecond) + ",\"burst\":" +
-                            std::to_string(t.quotas.burst) + ",\"entities\":" + std::to_string(t.quotas.entities) + "}");
+  JsonDocument q(rapidjson::kObjectType);
+  q.AddMember("requestsPerSecond", t.quotas.requestsPerSecond, q.GetAllocator());
+  q.AddMember("burst", t.quotas.burst, q.GetAllocator());
+  q.AddMember("entities", static_cast<int64_t>(t.quotas.entities), q.GetAllocator());
+  addRaw(out, "quotas", toJsonString(q));
   if (withDetails) {
     addRaw(out, "settings", t.settings);
     addRaw(out, "checklist", t.checklist);

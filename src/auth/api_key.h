@@ -5,12 +5,16 @@
 #include <string>
 #include <string_view>
 
+struct evp_md_st;
+
 namespace allmende::auth {
 
 // A new key: "alm_" + 43 base64url characters (32 random bytes from OpenSSL's CSPRNG).
 std::string newApiKey();
 // A new public key id: "key-" + 12 hex digits.
 std::string newKeyId();
+// SHA-256, fetched from OpenSSL once.
+const evp_md_st* sha256();
 // Hex SHA-256 of the key text.
 std::string hashApiKey(std::string_view key);
 // Whether `token` looks like an Allmende API key (so a Bearer value is not taken for a JWT).

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "auth/api_key.h"
 #include "auth/base64url.h"
 #include "common/json.h"
 
@@ -40,7 +41,7 @@ std::optional<std::string> es256ToDer(const std::string& raw) {
 
 bool verifySignature(EVP_PKEY* key, std::string_view signingInput, const std::string& signature) {
   EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-  bool ok = ctx && EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key) == 1 &&
+  bool ok = ctx && EVP_DigestVerifyInit(ctx, nullptr, sha256(), nullptr, key) == 1 &&
             EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()), signature.size(),
                              reinterpret_cast<const unsigned char*>(signingInput.data()), signingInput.size()) == 1;
   EVP_MD_CTX_free(ctx);
@@ -89,11 +90,12 @@ RoleSet rolesOf(const Json* claim) {
   return roles;
 }
 
-Status checkTimes(const Json& claims, Micros now, int leewaySeconds) {
+Status checkTimes(const Json& claims, Micros now, int leewaySeconds, Micros& expires) {
   const Json* exp = findMember(claims, "exp");
   if (!exp || !exp->IsNumber()) return unauthorized("the token has no exp claim");
   int64_t nowS = now / 1000000;
-  if (static_cast<int64_t>(exp->GetDouble()) + leewaySeconds <= nowS) return unauthorized("the token has expired");
+  expires = (static_cast<int64_t>(exp->GetDouble()) + leewaySeconds) * 1000000;
+  if (expires <= now) return unauthorized("the token has expired");
   const Json* nbf = findMember(claims, "nbf");
   if (nbf && (!nbf->IsNumber() || static_cast<int64_t>(nbf->GetDouble()) - leewaySeconds > nowS)) {
     return unauthorized("the token is not valid yet (nbf)");
@@ -158,6 +160,27 @@ std::vector<PublicKey> JwtVerifier::candidates(const std::string& alg, const std
 
 Result<Principal> JwtVerifier::verify(std::string_view token) {
   if (token.size() > options_.maxTokenBytes) return unauthorized("the token is too long");
+  std::string digest(token);  // the token itself is the key: hashing it cost more than the lookup
+  Micros now = clock_.now();
+  {
+    std::lock_guard<std::mutex> lock(cacheMu_);
+    auto it = cache_.find(digest);
+    if (it != cache_.end()) {
+      if (it->second.expires > now) return it->second.principal;
+      cache_.erase(it);
+      return unauthorized("the token has expired");
+    }
+  }
+  Micros expires = 0;
+  auto p = verifyUncached(token, expires);
+  if (!p) return p;
+  std::lock_guard<std::mutex> lock(cacheMu_);
+  if (cache_.size() >= options_.cacheEntries) cache_.clear();  // simple bound; refills from use
+  cache_.emplace(std::move(digest), Verified{*p, expires});
+  return p;
+}
+
+Result<Principal> JwtVerifier::verifyUncached(std::string_view token, Micros& expires) {
   size_t d1 = token.find('.');
   size_t d2 = d1 == std::string_view::npos ? d1 : token.find('.', d1 + 1);
   if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) {
@@ -190,7 +213,7 @@ Result<Principal> JwtVerifier::verify(std::string_view token) {
     if ((verified = verifySignature(k.key.get(), signingInput, sig))) break;
   }
   if (!verified) return unauthorized("the token signature does not verify with any trusted key");
-  ALLMENDE_RETURN_IF_ERROR(checkTimes(claims, clock_.now(), options_.leewaySeconds));
+  ALLMENDE_RETURN_IF_ERROR(checkTimes(claims, clock_.now(), options_.leewaySeconds, expires));
   const Json* iss = findMember(claims, "iss");
   if (!iss || !iss->IsString() || asView(*iss) != options_.issuer) return unauthorized("wrong token issuer");
   if (!audienceMatches(findMember(claims, "aud"), options_.audience)) return unauthorized("wrong token audience");
