@@ -1,5 +1,9 @@
 #include "app/tenancy_setup.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -46,6 +50,21 @@ Result<std::unique_ptr<auth::JwtVerifier>> jwtVerifier(const TenancyOptions& o) 
 
 }  // namespace
 
+Tenancy::~Tenancy() {
+  if (serverLock >= 0) ::close(serverLock);
+}
+
+int lockDataDirectory(const std::string& dataDir) {
+  std::string path = (std::filesystem::path(dataDir) / "server.lock").string();
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
 std::string defaultTemplatesDir() {
 #ifdef ALLMENDE_TEMPLATES_DIR
   return ALLMENDE_TEMPLATES_DIR;
@@ -76,6 +95,11 @@ void addTenancyFlags(CLI::App& s, TenancyOptions& o) {
 Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std::string& dbPath,
                                               api::Services& services) {
   auto t = std::make_unique<Tenancy>();
+  t->serverLock = lockDataDirectory(std::filesystem::path(dbPath).parent_path().string());
+  if (t->serverLock < 0) {
+    spdlog::warn("another process holds {}/server.lock: is a second server running on this data directory?",
+                 std::filesystem::path(dbPath).parent_path().string());
+  }
   auto registry = store::openSqliteTenantRegistry(dbPath);
   if (!registry) return registry.status();
   t->registry = std::move(registry).value();

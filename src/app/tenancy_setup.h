@@ -36,7 +36,14 @@ struct Tenancy {
   std::unique_ptr<api::RateLimiter> limiter;
   std::unique_ptr<api::AccessControl> access;
   std::unique_ptr<store::AuditLog> audit;
+  int serverLock = -1;  // DATA/server.lock, held while the server runs
+  ~Tenancy();
 };
+
+// Takes the advisory lock DATA/server.lock (flock): the server holds it while it runs, so that
+// CLI commands that must not run next to it (tenant import) can tell. -1 when another process
+// holds it.
+int lockDataDirectory(const std::string& dataDir);
 
 void addTenancyFlags(CLI::App& serve, TenancyOptions& o);
 // Opens the registry next to the store (`dbPath`) and sets up access control; fills the tenancy

@@ -1,5 +1,7 @@
 #include "app/tenant_cli.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -150,6 +152,17 @@ int runExport(const CliOptions& o) {
 int runImport(const CliOptions& o) {
   std::ifstream in(o.file, std::ios::binary);
   if (!in) return fail(invalidRequest("cannot read " + o.file));
+  // Entities written by a second process would be invisible to a running server (it keeps the
+  // ids of tenants, types and attributes in memory): import through its admin API instead.
+  int lock = lockDataDirectory(o.dataDir);
+  if (lock < 0) {
+    return fail(invalidRequest("a server is running on " + o.dataDir +
+                               ": import through it (POST /admin/v1/tenant-imports) or stop it first"));
+  }
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }
+  } unlock{lock};
   auto env = openEnv(o);
   if (!env) return fail(env.status());
   auto report = api::importTenant(*env->services, in, o.spec.name, o.spec.ags);
