@@ -137,7 +137,7 @@ Status JwtVerifier::loadKeys() {  // REQUIRES(mu_)
 
 std::vector<PublicKey> JwtVerifier::candidates(const std::string& alg, const std::string& kid) {
   const std::string kty = alg == "RS256" ? "RSA" : "EC";
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(mu_);  // a refetch holds it: verifications wait (cached tokens do not)
   auto select = [&] {
     std::vector<PublicKey> out;
     for (const auto& k : keys_) {
@@ -148,12 +148,16 @@ std::vector<PublicKey> JwtVerifier::candidates(const std::string& alg, const std
     return out;
   };
   std::vector<PublicKey> found = select();
-  bool stale = clock_.now() - fetchedAt_ >= static_cast<Micros>(options_.jwksCacheSeconds) * 1000000;
-  // A URL set is refreshed when stale, or (key rotation) when the kid is unknown -- but only once
-  // per cache period, so tokens with invented kids cannot make us hammer the identity provider.
-  if (!options_.jwksUrl.empty() && stale) {
+  if (options_.jwksUrl.empty()) return found;
+  Micros now = clock_.now();
+  Micros period = static_cast<Micros>(options_.jwksCacheSeconds) * 1000000;
+  // Refetch when the set is stale, or (key rotation) when the kid is unknown -- then at most
+  // every 10 s, so that tokens with invented kids cannot make us hammer the identity provider.
+  bool stale = now - fetchedAt_ >= period;
+  bool rotated = found.empty() && !kid.empty() && now - fetchedAt_ >= std::min<Micros>(period, 10 * 1000000);
+  if (stale || rotated) {
     if (loadKeys().isOk()) found = select();
-    else fetchedAt_ = clock_.now();  // keep the old keys; try again next period
+    else fetchedAt_ = now;  // keep the old keys; try again next period
   }
   return found;
 }

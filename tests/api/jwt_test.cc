@@ -10,8 +10,17 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <chrono>
 #include <fstream>
+#include <mutex>
+#include <thread>
 #include <memory>
 #include <string>
 
@@ -277,6 +286,135 @@ TEST_F(JwtKeycloakClaims, RolesAndTenantFromNestedClaims) {
   EXPECT_EQ(post(t, "k1"), 201) << last_;
   // The top-level claims of the default configuration are not read any more.
   EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha))), 403) << last_;
+}
+
+// A JWKS endpoint on loopback: answers every GET with the current document and counts them.
+class JwksServer {
+ public:
+  JwksServer() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 16);
+    socklen_t len = sizeof a;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { loop(); });
+  }
+  ~JwksServer() {
+    stop_ = true;
+    thread_.join();
+    ::close(fd_);
+  }
+  void setBody(std::string b) {
+    std::lock_guard<std::mutex> lock(mu_);
+    body_ = std::move(b);
+  }
+  int fetches() const { return fetches_; }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/realms/bayern/certs"; }
+
+ private:
+  void loop() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      std::string req;
+      char buf[4096];
+      while (req.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        req.append(buf, static_cast<size_t>(n));
+      }
+      std::string body;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        body = body_;
+      }
+      ++fetches_;
+      std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
+      ::close(c);
+    }
+  }
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> fetches_{0};
+  std::mutex mu_;
+  std::string body_;
+  std::thread thread_;
+};
+
+class JwtFromUrl : public Jwt {
+ protected:
+  void SetUp() override {}
+  void startWithUrl(const std::string& cacheSeconds = "300") {
+    setenv("ALLMENDE_ADMIN_KEY", kAdminKey, 1);
+    server_ = std::make_unique<ServerProcess>(
+        ALLMENDE_BINARY, dir_.path() + "/data",
+        std::vector<std::string>{"--production", "--jwks-url", jwks_.url(), "--jwks-cache", cacheSeconds, "--jwt-issuer",
+                                 kIssuer, "--jwt-audience", kAudience});
+    if (!server_->ok()) return;
+    client_ = std::make_unique<HttpClient>(server_->port());
+    HttpResult r = client_->request("POST", "/admin/v1/tenants",
+                                    {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}},
+                                    R"({"name":"alpha","ags":"09162000"})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  JwksServer jwks_;
+};
+
+TEST_F(JwtFromUrl, KeysAreFetchedOnceAndCached) {
+  jwks_.setBody(R"({"keys":[)" + jwk(*rsa_, "rsa-1") + "]}");
+  startWithUrl();
+  ASSERT_TRUE(server_->ok());
+  EXPECT_EQ(jwks_.fetches(), 1);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha + ",\"n\":" + std::to_string(i)))), 200) << last_;
+  }
+  EXPECT_EQ(jwks_.fetches(), 1) << "within --jwks-cache the set is not fetched again";
+}
+
+TEST_F(JwtFromUrl, AnUnknownKidRefetchesAtMostOncePerTenSeconds) {
+  jwks_.setBody(R"({"keys":[)" + jwk(*rsa_, "rsa-1") + "]}");
+  startWithUrl();
+  ASSERT_TRUE(server_->ok());
+  // The provider rotates to a new key; a token with its kid arrives right after start: the set
+  // was fetched less than 10 s ago, so it is not fetched again and the token is refused.
+  jwks_.setBody(R"({"keys":[)" + jwk(*ec_, "ec-2") + "]}");
+  EXPECT_EQ(get(token(*ec_, "ES256", "ec-2", claims(kReaderAlpha))), 401) << last_;
+  EXPECT_EQ(get(token(*ec_, "ES256", "ec-3", claims(kReaderAlpha))), 401) << last_;
+  EXPECT_EQ(jwks_.fetches(), 1);
+}
+
+TEST_F(JwtFromUrl, AfterTheCachePeriodTheRotatedSetIsUsed) {
+  jwks_.setBody(R"({"keys":[)" + jwk(*rsa_, "rsa-1") + "]}");
+  startWithUrl("1");
+  ASSERT_TRUE(server_->ok());
+  jwks_.setBody(R"({"keys":[)" + jwk(*ec_, "ec-2") + "]}");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // past --jwks-cache 1
+  EXPECT_EQ(get(token(*ec_, "ES256", "ec-2", claims(kReaderAlpha))), 200) << last_;
+  EXPECT_EQ(jwks_.fetches(), 2);
+  // The old key is gone from the set: a new token signed with it is refused.
+  EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha + ",\"fresh\":1"))), 401) << last_;
+}
+
+TEST_F(JwtFromUrl, AnUnreachableJwksStopsTheStart) {
+  // Nothing listens on the port the JWKS server had before it was destroyed.
+  std::string url;
+  {
+    JwksServer gone;
+    url = gone.url();
+  }
+  setenv("ALLMENDE_ADMIN_KEY", kAdminKey, 1);
+  ServerProcess s(ALLMENDE_BINARY, dir_.path() + "/data2",
+                  {"--production", "--jwks-url", url, "--jwt-issuer", kIssuer, "--jwt-audience", kAudience});
+  EXPECT_FALSE(s.ok());
 }
 
 }  // namespace
