@@ -2,6 +2,7 @@
 
 #include "api/call.h"
 #include "api/problem.h"
+#include "api/public_read.h"
 #include "api/rate_limiter.h"
 #include "auth/api_key.h"
 
@@ -70,6 +71,10 @@ Status deviceMayWrite(const Principal& p, Call& call) {
     if (!startsWith(id, p.entityPrefix)) return forbidden("a device key may not write entity " + id.substr(0, 200));
   }
   return Status::ok();
+}
+
+bool hasCredentials(const http::Request& r) {
+  return !trimmed(r.header("x-api-key")).empty() || !trimmed(r.header("authorization")).empty();
 }
 
 // The operations that may add entities to a tenant.
@@ -158,6 +163,20 @@ Status AccessControl::authorize(Access access, const Principal& p, Call& call) c
 std::optional<http::Response> AccessControl::guard(Access access, Call& call) {
   Access a = effective(access, call.request().method);
   if (a == Access::kOpen) return std::nullopt;
+  if (options_.authRequired && a == Access::kRead && !hasCredentials(call.request())) {
+    // No credentials: the public data of the tenant, if the request is of the public form.
+    std::string tenant = targetTenant(call);
+    auto record = tenant.empty() ? std::nullopt : registry_.findTenant(tenant);
+    Status st = record ? admitPublicRead(call, *record) : Status(ErrorType::kForbidden, "no public data here");
+    if (st.isOk()) {
+      call.setPrincipal(auth::Principal{"anonymous", "none", tenant, {}, ""});
+      return checkQuotas(a, call);
+    }
+    http::Response r = problemResponse(unauthorized("credentials required: an API key (X-API-Key) or a Bearer token; " +
+                                                    st.detail()));
+    r.setHeader("WWW-Authenticate", std::string(kRealm));
+    return r;
+  }
   if (options_.authRequired) {
     auto p = authenticate(call.request(), call.now());
     if (!p) {
