@@ -48,7 +48,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/ngsi-ld/v1/entityOperations/update", batchUpdate},
     {"POST", "/ngsi-ld/v1/entityOperations/delete", batchDelete, Access::kEdit},
     {"POST", "/ngsi-ld/v1/entityOperations/merge", batchMerge},
-    {"POST", "/ngsi-ld/v1/entityOperations/query", batchQuery},
+    {"POST", "/ngsi-ld/v1/entityOperations/query", batchQuery, Access::kRead},
     {"GET", "/ngsi-ld/v1/types", listTypes},
     {"GET", "/ngsi-ld/v1/types/{type}", typeInfo},
     {"GET", "/ngsi-ld/v1/attributes", listAttributes},

@@ -43,6 +43,7 @@ Result<std::unique_ptr<auth::JwtVerifier>> jwtVerifier(const TenancyOptions& o) 
   jo.audience = o.jwtAudience;
   jo.tenantClaim = o.jwtTenantClaim;
   jo.rolesClaim = o.jwtRolesClaim;
+  jo.entityPrefixClaim = o.jwtEntityPrefixClaim;
   jo.jwksCacheSeconds = o.jwksCacheSeconds;
   std::shared_ptr<ld::ContextLoader> http = ld::makeHttpContextLoader();
   return auth::JwtVerifier::create(jo, systemClock(), [http](const std::string& url) { return http->load(url); });
@@ -85,6 +86,8 @@ void addTenancyFlags(CLI::App& s, TenancyOptions& o) {
   s.add_option("--jwt-audience", o.jwtAudience, "required aud of JWTs");
   s.add_option("--jwt-tenant-claim", o.jwtTenantClaim, "claim (dotted path) naming the tenant")->capture_default_str();
   s.add_option("--jwt-roles-claim", o.jwtRolesClaim, "claim (dotted path) listing the roles")->capture_default_str();
+  s.add_option("--jwt-entity-prefix-claim", o.jwtEntityPrefixClaim, "claim with a device's entity-id prefix")
+      ->capture_default_str();
   s.add_option("--quota-rps", o.quotaRps, "requests per second per tenant (0 = unlimited)")->capture_default_str();
   s.add_option("--quota-burst", o.quotaBurst, "request burst per tenant (0 = 2 x --quota-rps)")->capture_default_str();
   s.add_option("--quota-entities", o.quotaEntities, "entities per tenant (0 = unlimited)")->capture_default_str();

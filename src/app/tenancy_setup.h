@@ -21,7 +21,7 @@ struct TenancyOptions {
   bool authRequired = false;   // every request but /health needs credentials
   std::string adminKeyFile;    // bootstrap platform-admin key (else env ALLMENDE_ADMIN_KEY)
   std::string jwksFile, jwksUrl, jwtIssuer, jwtAudience;
-  std::string jwtTenantClaim = "tenant", jwtRolesClaim = "roles";
+  std::string jwtTenantClaim = "tenant", jwtRolesClaim = "roles", jwtEntityPrefixClaim = "entity_prefix";
   int jwksCacheSeconds = 300;
   double quotaRps = 0;     // requests per second per tenant, 0 = unlimited
   double quotaBurst = 0;   // bucket size, 0 = 2 x quotaRps

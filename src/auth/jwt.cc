@@ -228,6 +228,8 @@ Result<Principal> JwtVerifier::verifyUncached(std::string_view token, Micros& ex
   const Json* tenant = claimAt(claims, options_.tenantClaim);
   if (tenant && tenant->IsString()) p.tenant = std::string(asView(*tenant));
   p.roles = rolesOf(claimAt(claims, options_.rolesClaim));
+  const Json* prefix = claimAt(claims, options_.entityPrefixClaim);
+  if (prefix && prefix->IsString()) p.entityPrefix = std::string(asView(*prefix));
   if (p.roles.empty()) return Status(ErrorType::kForbidden, "the token carries no Allmende role");
   return p;
 }

@@ -26,6 +26,7 @@ struct JwtOptions {
   // Claim paths (dots descend into objects: Keycloak puts roles in "realm_access.roles").
   std::string tenantClaim = "tenant";
   std::string rolesClaim = "roles";
+  std::string entityPrefixClaim = "entity_prefix";  // device tokens: ids they may write start so
   int leewaySeconds = 30;       // clock skew allowed on exp and nbf
   int jwksCacheSeconds = 300;   // lifetime of a fetched JWKS; an unknown kid refetches at most this often
   size_t maxTokenBytes = 8192;

@@ -271,6 +271,15 @@ TEST_F(Jwt, ValidTokenWithoutRoleIs403) {
   EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", claims(R"("tenant":"alpha","roles":["mayor"])"))), 403) << last_;
 }
 
+TEST_F(Jwt, DeviceTokenWritesOnlyUnderItsPrefix) {
+  std::string t = token(*ec_, "ES256", "ec-1", claims(R"("tenant":"alpha","roles":["device"],"entity_prefix":"urn:ngsi-ld:Car:dev-")"));
+  EXPECT_EQ(post(t, "dev-1"), 201) << last_;
+  EXPECT_EQ(post(t, "other-1"), 403) << last_;
+  EXPECT_EQ(get(t), 403) << last_;
+  std::string noPrefix = token(*ec_, "ES256", "ec-1", claims(R"("tenant":"alpha","roles":["device"])"));
+  EXPECT_EQ(post(noPrefix, "dev-2"), 403) << last_;
+}
+
 TEST_F(Jwt, TokenOfAnotherTenantIs403) {
   EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", claims(R"("tenant":"beta","roles":["editor"])"))), 403) << last_;
 }
