@@ -112,7 +112,9 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
   services.exportDir = (std::filesystem::path(dbPath).parent_path() / "exports").string();
   bool auth = o.production || o.authRequired;
   if (o.production || o.audit) {
-    auto audit = store::openSqliteAuditLog(dbPath);
+    // A file of its own: in the store's file its commits would take turns with the entity
+    // writer's for SQLite's one write lock (measured: single creates at a third of the rate).
+    auto audit = store::openSqliteAuditLog((std::filesystem::path(dbPath).parent_path() / "audit.db").string());
     if (!audit) return audit.status();
     t->audit = std::move(audit).value();
     services.audit = t->audit.get();

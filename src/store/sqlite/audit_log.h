@@ -1,5 +1,5 @@
-// The audit log (store/audit_log.h) in the embedded store's file: table `audit_log` on a
-// connection and a committer thread of its own.
+// The audit log (store/audit_log.h) in a SQLite file of its own (DATA/audit.db, so that its
+// commits never wait for the entity writer's lock): table `audit_log`, a committer thread.
 #pragma once
 
 #include <memory>
