@@ -203,6 +203,8 @@ Result<Principal> JwtVerifier::verifyUncached(std::string_view token, Micros& ex
   std::string alg = algV && algV->IsString() ? std::string(asView(*algV)) : "";
   // RFC 8725 3.1: only the algorithms we expect; never "none", never HMAC with a public key.
   if (alg != "RS256" && alg != "ES256") return unauthorized("token algorithm '" + alg + "' is not accepted");
+  // RFC 7515 4.1.11: extensions listed in "crit" must be understood; we understand none.
+  if (findMember(header, "crit")) return unauthorized("the token has critical header extensions");
   const Json* kidV = findMember(header, "kid");
   std::string kid = kidV && kidV->IsString() ? std::string(asView(*kidV)) : "";
   std::string sig = *signature;

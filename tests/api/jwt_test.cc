@@ -248,6 +248,11 @@ TEST_F(Jwt, AlgOfTheKeyTypeMustMatch) {
   EXPECT_EQ(get(input + "." + b64url(sign(*ec_, input))), 401) << last_;
 }
 
+TEST_F(Jwt, CriticalHeaderExtensionsAre401) {
+  std::string input = b64url(R"({"alg":"RS256","kid":"rsa-1","crit":["exp"],"exp":1})") + "." + b64url(claims(kReaderAlpha));
+  EXPECT_EQ(get(input + "." + b64url(sign(*rsa_, input))), 401) << last_;
+}
+
 TEST_F(Jwt, TamperedPayloadIs401) {
   std::string t = token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha));
   size_t d1 = t.find('.'), d2 = t.rfind('.');
