@@ -1,4 +1,4 @@
-// Handlers of the admin REST API (/admin/v1, docs/admin-api.md).
+// Handlers of the admin REST API (/admin/v1, docs/tenancy.md).
 #pragma once
 
 #include "api/call.h"

@@ -57,7 +57,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/ngsi-ld/v1/jsonldContexts", addContext},
     {"GET", "/ngsi-ld/v1/jsonldContexts/{contextId}", retrieveContext},
     {"DELETE", "/ngsi-ld/v1/jsonldContexts/{contextId}", deleteContext},
-    // Admin API (docs/admin-api.md): tenant lifecycle, keys, roll-in checklist.
+    // Admin API (docs/tenancy.md): tenant lifecycle, keys, roll-in checklist.
     {"POST", "/admin/v1/tenants", adminCreateTenant, Access::kPlatformAdmin},
     {"GET", "/admin/v1/tenants", adminListTenants, Access::kPlatformAdmin},
     {"GET", "/admin/v1/tenants/{tenant}", adminShowTenant, Access::kTenantAdmin},
