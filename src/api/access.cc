@@ -196,7 +196,10 @@ std::optional<http::Response> AccessControl::checkQuotas(Access a, Call& call) {
   std::string tenant = targetTenant(call);
   auto state = tenant.empty() ? std::nullopt : registry_.tenantState(tenant);
   store::TenantQuotas quotas = state ? state->quotas : store::TenantQuotas{};
-  if (limiter_) {
+  // Only tenants that exist get a bucket: a header naming a new tenant at every request must not
+  // grow the limiter without bound (the handler refuses or creates the tenant anyway).
+  bool exists = tenant.empty() || state || call.services().store.tenantExists(tenant);
+  if (limiter_ && exists) {
     int wait = limiter_->take(tenant, RateLimit{quotas.requestsPerSecond, quotas.burst});
     if (wait > 0) {
       http::Response r = problemResponse(Status(ErrorType::kTooManyRequests, "the tenant's request quota is used up"));

@@ -44,6 +44,21 @@ Status optionalString(const Json& body, std::string_view name, std::string& out)
   return Status::ok();
 }
 
+// The size of the tenant's entity documents (the internal form as stored, without indexes): a
+// scan of the tenant, so for the usage report only.
+Result<uint64_t> storageBytes(store::Store& store, const std::string& tenant) {
+  store::EntityQuery all;
+  all.selectionExact = true;
+  all.limit = 1000;
+  uint64_t bytes = 0;
+  for (;; all.offset += all.limit) {
+    auto page = store.queryEntities(tenant, all);
+    if (!page) return page.status();
+    for (const auto& e : page->entities) bytes += toJsonString(e).size();
+    if (page->entities.size() < all.limit) return bytes;
+  }
+}
+
 // The quotas in force: the tenant's own where set, else the platform's defaults.
 std::string quotasJson(const store::TenantQuotas& q, const RateLimit* defaults) {
   double rps = q.requestsPerSecond > 0 ? q.requestsPerSecond : defaults ? defaults->perSecond : 0;
@@ -237,8 +252,11 @@ http::Response adminTenantUsage(Call& call) {
   all.count = true;
   auto counted = call.services().store.queryEntities(t->name, all);
   if (!counted) return problemResponse(counted.status());
+  auto bytes = storageBytes(call.services().store, t->name);
+  if (!bytes) return problemResponse(bytes.status());
   std::string out = "{\"tenant\":" + toJsonString(Json(rapidjson::StringRef(t->name.data(), t->name.size()))) +
-                    ",\"entities\":" + std::to_string(counted->total.value_or(0));
+                    ",\"entities\":" + std::to_string(counted->total.value_or(0)) +
+                    ",\"storageBytes\":" + std::to_string(*bytes);
   RateLimiter* limiter = call.services().access ? call.services().access->limiter() : nullptr;
   if (limiter) {
     out += ",\"requests\":{\"admitted\":" + std::to_string(limiter->admitted(t->name)) +
