@@ -90,6 +90,13 @@ http::Response adminCreateTenant(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(needRegistry(call));
   JsonDocument body;
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(parseAdminBody(call, body));
+  for (const auto& m : body.GetObject()) {
+    std::string_view n = asView(m.name);
+    if (n != "name" && n != "ags" && n != "displayName" && n != "contact" && n != "template" && n != "area") {
+      return problemResponse(badRequestData("unknown member '" + std::string(n.substr(0, 40)) +
+                                            "': name, ags, displayName, contact, area, template"));
+    }
+  }
   TenantSpec spec;
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(optionalString(body, "name", spec.name));
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(optionalString(body, "ags", spec.ags));
