@@ -221,6 +221,13 @@ http::Response adminCreateKey(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(needRegistry(call));
   JsonDocument body;
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(parseAdminBody(call, body));
+  for (const auto& m : body.GetObject()) {
+    std::string_view n = asView(m.name);
+    if (n != "role" && n != "name" && n != "entityPrefix" && n != "expiresAt") {
+      return problemResponse(badRequestData("unknown member '" + std::string(n.substr(0, 40)) +
+                                            "': role, name, entityPrefix, expiresAt"));
+    }
+  }
   KeySpec spec;
   spec.tenant = tenantParam(call);
   std::string expires;
