@@ -34,8 +34,8 @@ class Call {
     return it == pathParams_.end() ? nullptr : &it->second;
   }
 
-  // Who makes the call (set by the access check, api/access.h); anonymous with every role when
-  // authentication is off.
+  // Who makes the call (set by the access check, api/access.h); "anonymous" without roles when
+  // authentication is off (then nothing checks roles).
   const auth::Principal& principal() const { return principal_; }
   void setPrincipal(auth::Principal p) { principal_ = std::move(p); }
 
@@ -79,7 +79,7 @@ class Call {
   std::shared_ptr<const ld::Context> context_;
   std::string contextJson_;  // the context as the request gave it (URL string or inline value)
   std::string linkUrl_;      // the context URL for Link headers of answers
-  auth::Principal principal_{"anonymous", "none", "", auth::RoleSet(auth::Role::kPlatformAdmin), ""};
+  auth::Principal principal_{"anonymous", "none", "", {}, ""};
 };
 
 // NGSI-LD tenant names as Allmende accepts them: up to 64 letters, digits, '-', '_', '.', ':'.
