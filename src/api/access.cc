@@ -172,8 +172,8 @@ std::optional<http::Response> AccessControl::guard(Access access, Call& call) {
       call.setPrincipal(auth::Principal{"anonymous", "none", tenant, {}, ""});
       return checkQuotas(a, call);
     }
-    http::Response r = problemResponse(unauthorized("credentials required: an API key (X-API-Key) or a Bearer token; " +
-                                                    st.detail()));
+    http::Response r =
+        problemResponse(unauthorized("credentials required: an API key (X-API-Key) or a Bearer token; " + st.detail()));
     r.setHeader("WWW-Authenticate", std::string(kRealm));
     return r;
   }
@@ -209,8 +209,8 @@ std::optional<http::Response> AccessControl::checkQuotas(Access a, Call& call) {
   }
   int64_t maxEntities = quotas.entities > 0 ? quotas.entities : options_.maxEntities;
   if (maxEntities > 0 && createsEntities(call.request()) && !entityQuotaAllows(tenant, maxEntities, call)) {
-    return problemResponse(Status(ErrorType::kForbidden, "the tenant's entity quota (" + std::to_string(maxEntities) +
-                                                             " entities) is reached"));
+    return problemResponse(Status(
+        ErrorType::kForbidden, "the tenant's entity quota (" + std::to_string(maxEntities) + " entities) is reached"));
   }
   return std::nullopt;
 }

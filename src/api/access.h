@@ -8,9 +8,9 @@
 
 #include <memory>
 #include <mutex>
-#include <unordered_map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 
 #include "auth/jwt.h"
 #include "auth/roles.h"

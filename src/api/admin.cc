@@ -6,8 +6,8 @@
 
 #include "api/access.h"
 #include "api/handlers.h"
-#include "api/rate_limiter.h"
 #include "api/problem.h"
+#include "api/rate_limiter.h"
 #include "api/templates.h"
 #include "api/tenant_export.h"
 #include "api/tenant_service.h"
@@ -172,8 +172,8 @@ http::Response adminDeleteTenant(Call& call) {
   // Deleting a municipality's data cannot be undone: the caller repeats the name to confirm.
   const std::string* confirm = call.param("confirm");
   if (!confirm || *confirm != tenantParam(call)) {
-    return problemResponse(badRequestData("deleting a tenant deletes all its data: repeat its name as ?confirm=" +
-                                          tenantParam(call)));
+    return problemResponse(
+        badRequestData("deleting a tenant deletes all its data: repeat its name as ?confirm=" + tenantParam(call)));
   }
   if (!call.services().tenants->findTenant(tenantParam(call))) {
     return problemResponse(notFound("no tenant named '" + tenantParam(call) + "'"));
@@ -224,8 +224,8 @@ http::Response adminCreateKey(Call& call) {
   for (const auto& m : body.GetObject()) {
     std::string_view n = asView(m.name);
     if (n != "role" && n != "name" && n != "entityPrefix" && n != "expiresAt") {
-      return problemResponse(badRequestData("unknown member '" + std::string(n.substr(0, 40)) +
-                                            "': role, name, entityPrefix, expiresAt"));
+      return problemResponse(
+          badRequestData("unknown member '" + std::string(n.substr(0, 40)) + "': role, name, entityPrefix, expiresAt"));
     }
   }
   KeySpec spec;

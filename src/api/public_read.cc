@@ -48,9 +48,9 @@ std::vector<std::string> split(const std::string& s) {
 
 // Parameters the public form accepts; anything else (q, scopeQ, idPattern, pick, omit, ...)
 // could select or reveal by private attributes.
-constexpr std::string_view kQueryParams[] = {"type", "id", "attrs", "limit", "offset", "count", "options", "format",
-                                             "lang", "georel", "geometry", "coordinates", "geoproperty",
-                                             "geometryProperty"};
+constexpr std::string_view kQueryParams[] = {
+    "type",   "id",   "attrs",  "limit",    "offset",      "count",       "options",
+    "format", "lang", "georel", "geometry", "coordinates", "geoproperty", "geometryProperty"};
 constexpr std::string_view kRetrieveParams[] = {"type", "attrs", "options", "format", "lang", "geometryProperty"};
 
 template <size_t N>

@@ -101,10 +101,14 @@ Status readQuotas(const Json& q, store::TenantQuotas& out) {
       return badRequestData("quota " + std::string(n) + " must be a number >= 0");
     }
     double v = m.value.GetDouble();
-    if (n == "requestsPerSecond") out.requestsPerSecond = v;
-    else if (n == "burst") out.burst = v;
-    else if (n == "entities") out.entities = static_cast<int64_t>(v);
-    else return badRequestData("unknown quota '" + std::string(n) + "': requestsPerSecond, burst, entities");
+    if (n == "requestsPerSecond")
+      out.requestsPerSecond = v;
+    else if (n == "burst")
+      out.burst = v;
+    else if (n == "entities")
+      out.entities = static_cast<int64_t>(v);
+    else
+      return badRequestData("unknown quota '" + std::string(n) + "': requestsPerSecond, burst, entities");
   }
   return Status::ok();
 }
@@ -142,8 +146,10 @@ void applyTemplate(const JsonDocument& tpl, store::TenantRecord& tenant, std::ve
       item.AddMember("id", Json(i["id"], ca), ca);
       item.AddMember("title", Json(i["title"], ca), ca);
       item.AddMember("owner", jsonString(stringOr(i, "owner", "municipality"), ca), ca);
-      if (const Json* check = findMember(i, "check")) item.AddMember("check", Json(*check, ca), ca);
-      else item.AddMember("done", false, ca);
+      if (const Json* check = findMember(i, "check"))
+        item.AddMember("check", Json(*check, ca), ca);
+      else
+        item.AddMember("done", false, ca);
       checklist.PushBack(item, ca);
     }
   }

@@ -124,7 +124,8 @@ Status checkEntity(const Json& e) {
   for (const auto& m : attrs->GetObject()) {
     if (!m.value.IsArray() || m.value.Empty()) return bad("an attribute is a non-empty array of instances");
     for (const auto& inst : m.value.GetArray()) {
-      if (!inst.IsObject() || !findMember(inst, "type") || !inst["type"].IsString()) return bad("an instance needs a type");
+      if (!inst.IsObject() || !findMember(inst, "type") || !inst["type"].IsString())
+        return bad("an instance needs a type");
       if (asView(inst["type"]) == "GeoProperty") {
         const Json* v = findMember(inst, "value");
         if (!v) return bad("a GeoProperty needs a value");
@@ -155,7 +156,8 @@ Result<Archive> readArchive(std::istream& in) {
     if (end) return badRequestData("archive: data after the end line");
     auto doc = std::make_shared<JsonDocument>();
     Status st = parseJson(line, *doc, limits);
-    if (!st.isOk() || !doc->IsObject()) return badRequestData("archive line " + std::to_string(lineNo) + " is not a JSON object");
+    if (!st.isOk() || !doc->IsObject())
+      return badRequestData("archive line " + std::to_string(lineNo) + " is not a JSON object");
     if (!header) {
       if (str(*doc, "format") != kFormat || num(*doc, "version") != kVersion || !findMember(*doc, "tenant")) {
         return badRequestData("not an Allmende tenant archive of version 1");
@@ -254,8 +256,8 @@ Status exportTenant(Services& services, const std::string& tenant, const std::fu
   }
   // History and subscriptions join the archive as kinds "history" and "subscription" once those
   // stores exist (issues 3 and 4).
-  out("{\"kind\":\"end\",\"counts\":{\"entities\":" + std::to_string(entities) + ",\"apiKeys\":" +
-      std::to_string(keys->size()) + ",\"audit\":" + std::to_string(audit) + "}}\n");
+  out("{\"kind\":\"end\",\"counts\":{\"entities\":" + std::to_string(entities) +
+      ",\"apiKeys\":" + std::to_string(keys->size()) + ",\"audit\":" + std::to_string(audit) + "}}\n");
   return Status::ok();
 }
 

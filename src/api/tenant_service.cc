@@ -139,8 +139,9 @@ Status deleteTenant(Services& services, const std::string& name) {
 
 Result<CreatedKey> createKey(Services& services, const KeySpec& spec) {
   auto role = auth::roleFromName(spec.role);
-  if (!role) return badRequestData("unknown role '" + spec.role.substr(0, 40) +
-                                   "': platform-admin, tenant-admin, editor, reader or device");
+  if (!role)
+    return badRequestData("unknown role '" + spec.role.substr(0, 40) +
+                          "': platform-admin, tenant-admin, editor, reader or device");
   if ((*role == auth::Role::kPlatformAdmin) != spec.tenant.empty()) {
     return badRequestData("platform-admin keys belong to no tenant; every other key to one");
   }

@@ -12,9 +12,9 @@
 namespace allmende::api {
 
 struct TenantSpec {
-  std::string name;          // NGSILD-Tenant value; "" = the AGS
-  std::string ags;           // 8 digits, required
-  std::string displayName;   // "" = name
+  std::string name;         // NGSILD-Tenant value; "" = the AGS
+  std::string ags;          // 8 digits, required
+  std::string displayName;  // "" = name
   std::string contact;
   std::string area;          // GeoJSON Polygon / MultiPolygon (JSON text), "" = none
   std::string templateName;  // "" = none

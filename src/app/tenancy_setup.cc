@@ -1,13 +1,13 @@
 #include "app/tenancy_setup.h"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <spdlog/spdlog.h>
 #include <sstream>
 
 #include "auth/api_key.h"
@@ -134,8 +134,9 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
   if (!key->empty()) ao.adminKeyHash = auth::hashApiKey(*key);
   ao.maxEntities = o.quotaEntities;
   if (auth && key->empty()) {
-    spdlog::warn("authentication is on but no bootstrap platform-admin key is given (--admin-key-file or "
-                 "ALLMENDE_ADMIN_KEY): only keys made with `allmende key create` can administer");
+    spdlog::warn(
+        "authentication is on but no bootstrap platform-admin key is given (--admin-key-file or "
+        "ALLMENDE_ADMIN_KEY): only keys made with `allmende key create` can administer");
   }
   t->access = std::make_unique<api::AccessControl>(ao, *t->registry, std::move(jwt).value(), t->limiter.get());
   services.access = t->access.get();

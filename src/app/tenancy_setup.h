@@ -3,7 +3,6 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
-
 #include <memory>
 #include <string>
 
@@ -23,11 +22,11 @@ struct TenancyOptions {
   std::string jwksFile, jwksUrl, jwtIssuer, jwtAudience;
   std::string jwtTenantClaim = "tenant", jwtRolesClaim = "roles", jwtEntityPrefixClaim = "entity_prefix";
   int jwksCacheSeconds = 300;
-  double quotaRps = 0;     // requests per second per tenant, 0 = unlimited
-  double quotaBurst = 0;   // bucket size, 0 = 2 x quotaRps
+  double quotaRps = 0;        // requests per second per tenant, 0 = unlimited
+  double quotaBurst = 0;      // bucket size, 0 = 2 x quotaRps
   int64_t quotaEntities = 0;  // entities per tenant, 0 = unlimited
-  std::string templatesDir;  // "" = the built-in default (ALLMENDE_TEMPLATES_DIR)
-  bool audit = false;        // audit log of writes and admin calls (on with --production)
+  std::string templatesDir;   // "" = the built-in default (ALLMENDE_TEMPLATES_DIR)
+  bool audit = false;         // audit log of writes and admin calls (on with --production)
 };
 
 // What serve() keeps alive while it runs.

@@ -231,10 +231,11 @@ std::function<int()> addTenantCommands(CLI::App& app) {
   dataFlags(list, *o);
   on(list, [o] { return runList(*o); });
 
-  for (auto [cmd, help] : {std::pair{"show", "show a tenant and its roll-in checklist"},
-                           std::pair{"suspend", "suspend a tenant (its API calls get 403)"},
-                           std::pair{"activate", "make a suspended tenant active again"},
-                           std::pair{"delete", "delete a tenant and all its data (its archive is written to DATA/exports first)"}}) {
+  for (auto [cmd, help] :
+       {std::pair{"show", "show a tenant and its roll-in checklist"},
+        std::pair{"suspend", "suspend a tenant (its API calls get 403)"},
+        std::pair{"activate", "make a suspended tenant active again"},
+        std::pair{"delete", "delete a tenant and all its data (its archive is written to DATA/exports first)"}}) {
     CLI::App* c = tenant->add_subcommand(cmd, help);
     dataFlags(c, *o);
     c->add_option("name", o->name, "tenant name")->required();

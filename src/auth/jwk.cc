@@ -88,8 +88,10 @@ Result<std::vector<PublicKey>> parseJwks(std::string_view json) {
     k.kid = member(jwk, "kid").value_or("");
     k.kty = member(jwk, "kty").value_or("");
     k.alg = member(jwk, "alg").value_or("");
-    if (k.kty == "RSA") k.key = rsaKey(jwk);
-    else if (k.kty == "EC") k.key = ecKey(jwk);
+    if (k.kty == "RSA")
+      k.key = rsaKey(jwk);
+    else if (k.kty == "EC")
+      k.key = ecKey(jwk);
     if (k.key) out.push_back(std::move(k));
   }
   if (out.empty()) return badRequestData("the JWKS holds no usable RSA (>= 2048 bits) or EC P-256 key");

@@ -156,8 +156,10 @@ std::vector<PublicKey> JwtVerifier::candidates(const std::string& alg, const std
   bool stale = now - fetchedAt_ >= period;
   bool rotated = found.empty() && !kid.empty() && now - fetchedAt_ >= std::min<Micros>(period, 10 * 1000000);
   if (stale || rotated) {
-    if (loadKeys().isOk()) found = select();
-    else fetchedAt_ = now;  // keep the old keys; try again next period
+    if (loadKeys().isOk())
+      found = select();
+    else
+      fetchedAt_ = now;  // keep the old keys; try again next period
   }
   return found;
 }

@@ -27,8 +27,8 @@ struct JwtOptions {
   std::string tenantClaim = "tenant";
   std::string rolesClaim = "roles";
   std::string entityPrefixClaim = "entity_prefix";  // device tokens: ids they may write start so
-  int leewaySeconds = 30;       // clock skew allowed on exp and nbf
-  int jwksCacheSeconds = 300;   // lifetime of a fetched JWKS; an unknown kid refetches at most this often
+  int leewaySeconds = 30;                           // clock skew allowed on exp and nbf
+  int jwksCacheSeconds = 300;  // lifetime of a fetched JWKS; an unknown kid refetches at most this often
   size_t maxTokenBytes = 8192;
   size_t cacheEntries = 10000;  // verified tokens remembered until their exp
 };

@@ -8,11 +8,16 @@ constexpr Role kAllRoles[] = {Role::kPlatformAdmin, Role::kTenantAdmin, Role::kE
 
 const char* roleName(Role r) {
   switch (r) {
-    case Role::kPlatformAdmin: return "platform-admin";
-    case Role::kTenantAdmin: return "tenant-admin";
-    case Role::kEditor: return "editor";
-    case Role::kReader: return "reader";
-    case Role::kDevice: return "device";
+    case Role::kPlatformAdmin:
+      return "platform-admin";
+    case Role::kTenantAdmin:
+      return "tenant-admin";
+    case Role::kEditor:
+      return "editor";
+    case Role::kReader:
+      return "reader";
+    case Role::kDevice:
+      return "device";
   }
   return "";
 }

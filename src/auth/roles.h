@@ -38,9 +38,9 @@ class RoleSet {
 
 // The authenticated caller of a request.
 struct Principal {
-  std::string subject;   // API key id, JWT `sub`, "admin-key" or "anonymous"
-  std::string method;    // "api-key", "jwt", "admin-key", "none"
-  std::string tenant;    // the tenant it acts for; "" with platform-admin (any tenant)
+  std::string subject;  // API key id, JWT `sub`, "admin-key" or "anonymous"
+  std::string method;   // "api-key", "jwt", "admin-key", "none"
+  std::string tenant;   // the tenant it acts for; "" with platform-admin (any tenant)
   RoleSet roles;
   std::string entityPrefix;  // device: ids of the entities it may write start with this
 };

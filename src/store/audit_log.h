@@ -13,16 +13,16 @@
 namespace allmende::store {
 
 struct AuditRecord {
-  int64_t seq = 0;       // assigned by the log, increasing
+  int64_t seq = 0;  // assigned by the log, increasing
   Micros at = 0;
-  std::string tenant;    // the tenant acted on ("" = default tenant or platform level)
-  std::string subject;   // API key id, JWT sub, "admin-key", "anonymous"
-  std::string auth;      // "api-key", "jwt", "none"
-  std::string roles;     // space separated
-  std::string action;    // HTTP method
-  std::string target;    // path (no query string, no body: they may hold secrets)
-  int status = 0;        // HTTP status of the answer
-  std::string remote;    // client address
+  std::string tenant;   // the tenant acted on ("" = default tenant or platform level)
+  std::string subject;  // API key id, JWT sub, "admin-key", "anonymous"
+  std::string auth;     // "api-key", "jwt", "none"
+  std::string roles;    // space separated
+  std::string action;   // HTTP method
+  std::string target;   // path (no query string, no body: they may hold secrets)
+  int status = 0;       // HTTP status of the answer
+  std::string remote;   // client address
 };
 
 class AuditLog {

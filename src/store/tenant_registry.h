@@ -34,11 +34,11 @@ struct TenantState {
 };
 
 struct TenantRecord {
-  std::string name;         // the NGSILD-Tenant value
-  std::string ags;          // Amtlicher Gemeindeschlüssel, 8 digits
-  std::string displayName;  // e.g. "Markt Musterhausen"
-  std::string area;         // GeoJSON geometry (Polygon / MultiPolygon) as JSON text, "" = none
-  std::string contact;      // e-mail or other contact text
+  std::string name;               // the NGSILD-Tenant value
+  std::string ags;                // Amtlicher Gemeindeschlüssel, 8 digits
+  std::string displayName;        // e.g. "Markt Musterhausen"
+  std::string area;               // GeoJSON geometry (Polygon / MultiPolygon) as JSON text, "" = none
+  std::string contact;            // e-mail or other contact text
   std::string status = "active";  // "active" or "suspended"
   std::string templateName;       // the roll-in template it was created from, "" = none
   std::string checklist;          // JSON array of roll-in checklist items (see templates/README.md)
@@ -48,11 +48,11 @@ struct TenantRecord {
 };
 
 struct ApiKeyRecord {
-  std::string id;      // public identifier (shown in lists, used to revoke)
-  std::string hash;    // hex SHA-256 of the secret key; the key itself is never stored
-  std::string tenant;  // "" only for platform-admin keys
-  std::string role;    // role name (auth/roles.h)
-  std::string name;    // free label ("Pegel Isar 1")
+  std::string id;            // public identifier (shown in lists, used to revoke)
+  std::string hash;          // hex SHA-256 of the secret key; the key itself is never stored
+  std::string tenant;        // "" only for platform-admin keys
+  std::string role;          // role name (auth/roles.h)
+  std::string name;          // free label ("Pegel Isar 1")
   std::string entityPrefix;  // device keys: the entity ids they may write start with this
   Micros created = 0;
   Micros expires = 0;  // 0 = never

@@ -45,8 +45,9 @@ class Cli : public ::testing::Test {
 };
 
 TEST_F(Cli, CreateListShowSuspendDelete) {
-  CliRun c = cli("tenant create " + data() + " --ags 09189155 --name musterhausen --display-name 'Markt Musterhausen' "
-              "--template small-town");
+  CliRun c = cli("tenant create " + data() +
+                 " --ags 09189155 --name musterhausen --display-name 'Markt Musterhausen' "
+                 "--template small-town");
   ASSERT_EQ(c.code, 0) << c.out;
   EXPECT_NE(c.out.find("\"name\":\"musterhausen\""), std::string::npos) << c.out;
   EXPECT_EQ(keyOf(c.out).substr(0, 4), "alm_") << "the initial admin key is shown once";

@@ -1,7 +1,9 @@
 // OIDC / JWT bearer tokens against the real server (issue 5): RS256 and ES256 tokens from a JWKS
 // file, and the edge cases -- expired, wrong audience or issuer, wrong key, "alg": "none", HMAC
 // with the public key, tampered payload or signature. Keys are generated here with OpenSSL.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ecdsa.h>
@@ -9,9 +11,6 @@
 #include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,10 +18,10 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
-#include <mutex>
-#include <thread>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include "harness.h"
 
@@ -62,11 +61,13 @@ Key ecKey() { return Key(EVP_EC_gen("P-256"), EVP_PKEY_free); }
 
 std::string jwk(const Key& k, const std::string& kid) {
   if (EVP_PKEY_base_id(k.get()) == EVP_PKEY_RSA) {
-    return R"({"kty":"RSA","kid":")" + kid + R"(","use":"sig","n":")" + b64url(bnBytes(k.get(), OSSL_PKEY_PARAM_RSA_N, 0)) +
-           R"(","e":")" + b64url(bnBytes(k.get(), OSSL_PKEY_PARAM_RSA_E, 0)) + "\"}";
+    return R"({"kty":"RSA","kid":")" + kid + R"(","use":"sig","n":")" +
+           b64url(bnBytes(k.get(), OSSL_PKEY_PARAM_RSA_N, 0)) + R"(","e":")" +
+           b64url(bnBytes(k.get(), OSSL_PKEY_PARAM_RSA_E, 0)) + "\"}";
   }
-  return R"({"kty":"EC","crv":"P-256","kid":")" + kid + R"(","x":")" + b64url(bnBytes(k.get(), OSSL_PKEY_PARAM_EC_PUB_X, 32)) +
-         R"(","y":")" + b64url(bnBytes(k.get(), OSSL_PKEY_PARAM_EC_PUB_Y, 32)) + "\"}";
+  return R"({"kty":"EC","crv":"P-256","kid":")" + kid + R"(","x":")" +
+         b64url(bnBytes(k.get(), OSSL_PKEY_PARAM_EC_PUB_X, 32)) + R"(","y":")" +
+         b64url(bnBytes(k.get(), OSSL_PKEY_PARAM_EC_PUB_Y, 32)) + "\"}";
 }
 
 std::string sign(const Key& k, const std::string& input) {
@@ -94,7 +95,8 @@ int64_t nowSeconds() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string claims(const std::string& extra, int64_t expIn = 300, const std::string& aud = std::string("\"") + kAudience + "\"") {
+std::string claims(const std::string& extra, int64_t expIn = 300,
+                   const std::string& aud = std::string("\"") + kAudience + "\"") {
   return R"({"iss":")" + std::string(kIssuer) + R"(","aud":)" + aud + R"(,"sub":"user-1","exp":)" +
          std::to_string(nowSeconds() + expIn) + (extra.empty() ? "" : "," + extra) + "}";
 }
@@ -120,16 +122,16 @@ class Jwt : public ::testing::Test {
     std::string jwks = dir_.path() + "/jwks.json";
     std::ofstream(jwks) << R"({"keys":[)" << jwk(*rsa_, "rsa-1") << "," << jwk(*ec_, "ec-1") << "]}";
     setenv("ALLMENDE_ADMIN_KEY", kAdminKey, 1);
-    std::vector<std::string> args = {"--production", "--jwks-file", jwks, "--jwt-issuer", kIssuer,
-                                     "--jwt-audience", kAudience};
+    std::vector<std::string> args = {"--production", "--jwks-file",    jwks,     "--jwt-issuer",
+                                     kIssuer,        "--jwt-audience", kAudience};
     args.insert(args.end(), extra.begin(), extra.end());
     server_ = std::make_unique<ServerProcess>(ALLMENDE_BINARY, dir_.path() + "/data", args);
     ASSERT_TRUE(server_->ok());
     client_ = std::make_unique<HttpClient>(server_->port());
     for (const char* t : {"alpha", "beta"}) {
-      HttpResult r = client_->request("POST", "/admin/v1/tenants",
-                                      {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}},
-                                      std::string(R"({"name":")") + t + R"(","ags":")" + (t[0] == 'a' ? "09162000" : "09162001") + "\"}");
+      HttpResult r = client_->request(
+          "POST", "/admin/v1/tenants", {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}},
+          std::string(R"({"name":")") + t + R"(","ags":")" + (t[0] == 'a' ? "09162000" : "09162001") + "\"}");
       ASSERT_EQ(r.status, 201) << r.body;
     }
   }
@@ -141,10 +143,10 @@ class Jwt : public ::testing::Test {
     return r.status;
   }
   int post(const std::string& bearer, const std::string& id) {
-    HttpResult r = client_->request("POST", "/ngsi-ld/v1/entities",
-                                    {{"Content-Type", "application/json"}, {"NGSILD-Tenant", "alpha"},
-                                     {"Authorization", "Bearer " + bearer}},
-                                    R"({"id":"urn:ngsi-ld:Car:)" + id + R"(","type":"Car","speed":1})");
+    HttpResult r = client_->request(
+        "POST", "/ngsi-ld/v1/entities",
+        {{"Content-Type", "application/json"}, {"NGSILD-Tenant", "alpha"}, {"Authorization", "Bearer " + bearer}},
+        R"({"id":"urn:ngsi-ld:Car:)" + id + R"(","type":"Car","speed":1})");
     last_ = r.body;
     return r.status;
   }
@@ -202,8 +204,9 @@ TEST_F(Jwt, InvalidTokensAre401) {
   EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha, -120))), 401) << "expired: " << last_;
   std::string noExp = R"({"iss":")" + std::string(kIssuer) + R"(","aud":"allmende",)" + kReaderAlpha + "}";
   EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", noExp)), 401) << "no exp: " << last_;
-  EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha + ",\"nbf\":" + std::to_string(nowSeconds() + 3600)))),
-            401)
+  EXPECT_EQ(
+      get(token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha + ",\"nbf\":" + std::to_string(nowSeconds() + 3600)))),
+      401)
       << "not yet valid: " << last_;
   EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha, 300, "\"other-service\""))), 401)
       << "wrong audience: " << last_;
@@ -236,12 +239,14 @@ TEST_F(Jwt, InvalidTokensAre401) {
   std::string mixed = b64url(R"({"alg":"RS256","kid":"ec-1"})") + "." + b64url(claims(kReaderAlpha));
   EXPECT_EQ(get(mixed + "." + b64url(sign(*ec_, mixed))), 401) << "an RS256 header on an EC signature: " << last_;
 
-  std::string crit = b64url(R"({"alg":"RS256","kid":"rsa-1","crit":["exp"],"exp":1})") + "." + b64url(claims(kReaderAlpha));
+  std::string crit =
+      b64url(R"({"alg":"RS256","kid":"rsa-1","crit":["exp"],"exp":1})") + "." + b64url(claims(kReaderAlpha));
   EXPECT_EQ(get(crit + "." + b64url(sign(*rsa_, crit))), 401) << "critical header extensions: " << last_;
 
   std::string t = token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha));
   size_t d1 = t.find('.'), d2 = t.rfind('.');
-  std::string forged = t.substr(0, d1 + 1) + b64url(claims(R"("tenant":"alpha","roles":["tenant-admin"])")) + t.substr(d2);
+  std::string forged =
+      t.substr(0, d1 + 1) + b64url(claims(R"("tenant":"alpha","roles":["tenant-admin"])")) + t.substr(d2);
   EXPECT_EQ(get(forged), 401) << "tampered payload: " << last_;
   std::string es = token(*ec_, "ES256", "ec-1", claims(kReaderAlpha));
   es[es.size() - 5] = es[es.size() - 5] == 'A' ? 'B' : 'A';
@@ -249,7 +254,8 @@ TEST_F(Jwt, InvalidTokensAre401) {
 
   EXPECT_EQ(get("not-a-token"), 401);
   EXPECT_EQ(get("a.b.c"), 401);
-  EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha + ",\"pad\":\"" + std::string(9000, 'x') + "\""))), 401)
+  EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha + ",\"pad\":\"" + std::string(9000, 'x') + "\""))),
+            401)
       << "oversized";
 }
 
@@ -259,8 +265,9 @@ class JwtKeycloakClaims : public Jwt {
 };
 
 TEST_F(JwtKeycloakClaims, RolesAndTenantFromNestedClaims) {
-  std::string t = token(*rsa_, "RS256", "rsa-1",
-                        claims(R"("realm_access":{"roles":["offline_access","editor"]},"allmende":{"tenant":"alpha"})"));
+  std::string t =
+      token(*rsa_, "RS256", "rsa-1",
+            claims(R"("realm_access":{"roles":["offline_access","editor"]},"allmende":{"tenant":"alpha"})"));
   EXPECT_EQ(post(t, "k1"), 201) << last_;
   // The top-level claims of the default configuration are not read any more.
   EXPECT_EQ(get(token(*rsa_, "RS256", "rsa-1", claims(kReaderAlpha))), 403) << last_;
@@ -313,8 +320,9 @@ class JwksServer {
         body = body_;
       }
       ++fetches_;
-      std::string resp = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+      std::string resp =
+          "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\nConnection: close\r\n\r\n" + body;
       ::send(c, resp.data(), resp.size(), MSG_NOSIGNAL);
       ::close(c);
     }
@@ -335,13 +343,13 @@ class JwtFromUrl : public Jwt {
     setenv("ALLMENDE_ADMIN_KEY", kAdminKey, 1);
     server_ = std::make_unique<ServerProcess>(
         ALLMENDE_BINARY, dir_.path() + "/data",
-        std::vector<std::string>{"--production", "--jwks-url", jwks_.url(), "--jwks-cache", cacheSeconds, "--jwt-issuer",
-                                 kIssuer, "--jwt-audience", kAudience});
+        std::vector<std::string>{"--production", "--jwks-url", jwks_.url(), "--jwks-cache", cacheSeconds,
+                                 "--jwt-issuer", kIssuer, "--jwt-audience", kAudience});
     if (!server_->ok()) return;
     client_ = std::make_unique<HttpClient>(server_->port());
-    HttpResult r = client_->request("POST", "/admin/v1/tenants",
-                                    {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}},
-                                    R"({"name":"alpha","ags":"09162000"})");
+    HttpResult r =
+        client_->request("POST", "/admin/v1/tenants", {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}},
+                         R"({"name":"alpha","ags":"09162000"})");
     ASSERT_EQ(r.status, 201) << r.body;
   }
   JwksServer jwks_;

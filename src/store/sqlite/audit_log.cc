@@ -147,12 +147,12 @@ class SqliteAuditLog final : public AuditLog {
   Connection reader_;  // GUARDED_BY(readMu_)
   std::mutex mu_;
   std::condition_variable cv_, done_;
-  std::deque<AuditRecord> queue_;  // GUARDED_BY(mu_)
-  uint64_t enqueued_ = 0;          // GUARDED_BY(mu_)
-  uint64_t committed_ = 0;         // GUARDED_BY(mu_)
-  Status failure_;                 // GUARDED_BY(mu_): of the last failed commit, ...
+  std::deque<AuditRecord> queue_;           // GUARDED_BY(mu_)
+  uint64_t enqueued_ = 0;                   // GUARDED_BY(mu_)
+  uint64_t committed_ = 0;                  // GUARDED_BY(mu_)
+  Status failure_;                          // GUARDED_BY(mu_): of the last failed commit, ...
   uint64_t failedFrom_ = 1, failedTo_ = 0;  // GUARDED_BY(mu_): ... for these tickets
-  bool stopping_ = false;          // GUARDED_BY(mu_)
+  bool stopping_ = false;                   // GUARDED_BY(mu_)
   std::thread committer_;
 };
 
@@ -165,7 +165,8 @@ Result<std::unique_ptr<AuditLog>> openSqliteAuditLog(const std::string& path) {
   ALLMENDE_RETURN_IF_ERROR(writer->exec(kAuditSchema));
   auto reader = Connection::open(path, false);
   if (!reader) return reader.status();
-  return std::unique_ptr<AuditLog>(std::make_unique<SqliteAuditLog>(std::move(writer).value(), std::move(reader).value()));
+  return std::unique_ptr<AuditLog>(
+      std::make_unique<SqliteAuditLog>(std::move(writer).value(), std::move(reader).value()));
 }
 
 }  // namespace allmende::store

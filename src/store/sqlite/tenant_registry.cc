@@ -179,8 +179,8 @@ class SqliteTenantRegistry final : public TenantRegistry {
 
   Status addKey(const ApiKeyRecord& k) override {
     std::lock_guard<std::mutex> lock(dbMutex_);
-    auto st = Statement::prepare(conn_.get(), "INSERT INTO api_keys (" + std::string(kKeyColumns) +
-                                                  ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
+    auto st = Statement::prepare(
+        conn_.get(), "INSERT INTO api_keys (" + std::string(kKeyColumns) + ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
     if (!st) return st.status();
     st->bind(1, k.id);
     st->bind(2, k.hash);
@@ -291,13 +291,13 @@ class SqliteTenantRegistry final : public TenantRegistry {
   }
 
   std::mutex dbMutex_;
-  Connection conn_;           // GUARDED_BY(dbMutex_)
-  int64_t dataVersion_ = 0;   // GUARDED_BY(dbMutex_)
+  Connection conn_;          // GUARDED_BY(dbMutex_)
+  int64_t dataVersion_ = 0;  // GUARDED_BY(dbMutex_)
   std::atomic<int64_t> lastCheck_{0};
   std::shared_mutex cacheMutex_;
-  std::map<std::string, TenantRecord> tenants_;                  // GUARDED_BY(cacheMutex_)
-  std::unordered_map<std::string, TenantState> states_;          // GUARDED_BY(cacheMutex_)
-  std::unordered_map<std::string, ApiKeyRecord> keysByHash_;     // GUARDED_BY(cacheMutex_)
+  std::map<std::string, TenantRecord> tenants_;               // GUARDED_BY(cacheMutex_)
+  std::unordered_map<std::string, TenantState> states_;       // GUARDED_BY(cacheMutex_)
+  std::unordered_map<std::string, ApiKeyRecord> keysByHash_;  // GUARDED_BY(cacheMutex_)
 };
 
 }  // namespace

@@ -1,7 +1,7 @@
 // The per-tenant token bucket (api/rate_limiter.h) against a clock the test moves.
-#include <gtest/gtest.h>
-
 #include "api/rate_limiter.h"
+
+#include <gtest/gtest.h>
 
 namespace allmende::api {
 namespace {
