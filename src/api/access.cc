@@ -1,5 +1,8 @@
 #include "api/access.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "api/call.h"
 #include "api/problem.h"
 #include "api/public_read.h"
@@ -102,7 +105,11 @@ Result<Principal> AccessControl::authenticate(const http::Request& request, Micr
   std::string_view key = trimmed(request.header("x-api-key"));
   std::string_view authorization = trimmed(request.header("authorization"));
   if (key.empty() && !authorization.empty()) {
-    if (authorization.size() < 7 || !(startsWith(authorization, "Bearer ") || startsWith(authorization, "bearer "))) {
+    // RFC 9110 11.1: the scheme is case-insensitive.
+    bool bearer = authorization.size() > 7 && authorization[6] == ' ' &&
+                  std::equal(authorization.begin(), authorization.begin() + 6, "bearer",
+                             [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+    if (!bearer) {
       return unauthorized("use 'Authorization: Bearer <token>' or the X-API-Key header");
     }
     std::string_view token = trimmed(authorization.substr(7));
