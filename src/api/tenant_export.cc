@@ -320,6 +320,9 @@ Result<std::string> exportToFile(Services& services, const std::string& tenant, 
   std::string path = (std::filesystem::path(dir) / (tenant + "-" + stamp + ".jsonl")).string();
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   if (!f) return Status(ErrorType::kServiceUnavailable, "cannot write the archive " + path);
+  // The archive holds all of the tenant's data: readable by the server's user only.
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace, ec);
   ALLMENDE_RETURN_IF_ERROR(exportTenant(services, tenant, [&f](std::string line) { f << line; }));
   f.flush();
   if (!f) return Status(ErrorType::kServiceUnavailable, "cannot write the archive " + path);

@@ -141,6 +141,9 @@ int runExport(const CliOptions& o) {
   if (!o.file.empty()) {
     file.open(o.file, std::ios::binary | std::ios::trunc);
     if (!file) return fail(invalidRequest("cannot write " + o.file));
+    std::error_code ec;  // the archive holds all of the tenant's data: owner only
+    std::filesystem::permissions(o.file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace, ec);
   }
   std::ostream& out = o.file.empty() ? std::cout : file;
   Status st = api::exportTenant(*env->services, o.name, [&out](std::string line) { out << line; });
