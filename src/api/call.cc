@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "api/tenant_admission.h"
 #include "ld/core_context.h"
 
 namespace allmende::api {
@@ -75,6 +76,8 @@ bool contextLinkUrl(std::string_view header, std::string& url) {
 
 }  // namespace
 
+bool isValidTenantName(std::string_view name) { return isValidTenant(name); }
+
 bool hasOption(const std::string* options, std::string_view name) {
   if (!options) return false;
   std::string_view s = *options;
@@ -99,6 +102,7 @@ Status Call::resolveTenant(bool forWrite) {
                           "': use up to 64 letters, digits, '-', '_', '.', ':'");
   }
   tenant_ = std::string(t);
+  if (services_.tenants) return admitTenant(services_, tenant_, forWrite);
   if (!forWrite && !services_.store.tenantExists(tenant_)) {
     return Status(ErrorType::kNonexistentTenant, "tenant '" + tenant_ + "' does not exist");
   }

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "api/services.h"
+#include "auth/roles.h"
 #include "http/message.h"
 #include "ld/context.h"
 
@@ -27,9 +28,20 @@ class Call {
   const Services& services() const { return services_; }
   const std::string& pathParam(const std::string& name) const { return pathParams_.at(name); }
   const std::string* param(std::string_view name) const { return request_.param(name); }
+  // The path segment captured as {name}, or nullptr when the route has none.
+  const std::string* pathParamIf(const std::string& name) const {
+    auto it = pathParams_.find(name);
+    return it == pathParams_.end() ? nullptr : &it->second;
+  }
+
+  // Who makes the call (set by the access check, api/access.h); "anonymous" without roles when
+  // authentication is off (then nothing checks roles).
+  const auth::Principal& principal() const { return principal_; }
+  void setPrincipal(auth::Principal p) { principal_ = std::move(p); }
 
   // NGSI-LD 4.14 / 6.3.14: the tenant named by the NGSILD-Tenant header ("" = default). Reads of
-  // a tenant that does not exist fail with NonexistentTenant; writes create it.
+  // a tenant that does not exist fail with NonexistentTenant; writes create it -- unless the
+  // tenant registry decides (api/tenant_admission.h: strict mode, suspended tenants).
   Status resolveTenant(bool forWrite);
   const store::TenantId& tenant() const { return tenant_; }
 
@@ -69,7 +81,11 @@ class Call {
   std::shared_ptr<const ld::Context> context_;
   std::string contextJson_;  // the context as the request gave it (URL string or inline value)
   std::string linkUrl_;      // the context URL for Link headers of answers
+  auth::Principal principal_{"anonymous", "none", "", {}, ""};
 };
+
+// NGSI-LD tenant names as Allmende accepts them: up to 64 letters, digits, '-', '_', '.', ':'.
+bool isValidTenantName(std::string_view name);
 
 // A `key=value` option list check: whether `options` (comma separated) contains `name`.
 bool hasOption(const std::string* options, std::string_view name);

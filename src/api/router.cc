@@ -3,6 +3,9 @@
 #include <map>
 #include <vector>
 
+#include "api/access.h"
+#include "api/admin.h"
+#include "api/audit.h"
 #include "api/handlers.h"
 #include "api/problem.h"
 
@@ -22,11 +25,13 @@ struct Route {
   const char* method;
   const char* pattern;  // segments; {name} captures one segment
   HandlerFn handler;
+  // Who may call it (api/access.h); the default derives it from the method.
+  Access access = Access::kByMethod;
 };
 
 // NGSI-LD HTTP binding (clause 6), in the order of the spec.
 constexpr Route kRoutes[] = {
-    {"GET", "/health", health},
+    {"GET", "/health", health, Access::kOpen},
     {"POST", "/ngsi-ld/v1/entities", createEntity},
     {"GET", "/ngsi-ld/v1/entities", queryEntities},
     {"DELETE", "/ngsi-ld/v1/entities", purgeEntities},
@@ -42,9 +47,9 @@ constexpr Route kRoutes[] = {
     {"POST", "/ngsi-ld/v1/entityOperations/create", batchCreate},
     {"POST", "/ngsi-ld/v1/entityOperations/upsert", batchUpsert},
     {"POST", "/ngsi-ld/v1/entityOperations/update", batchUpdate},
-    {"POST", "/ngsi-ld/v1/entityOperations/delete", batchDelete},
+    {"POST", "/ngsi-ld/v1/entityOperations/delete", batchDelete, Access::kEdit},
     {"POST", "/ngsi-ld/v1/entityOperations/merge", batchMerge},
-    {"POST", "/ngsi-ld/v1/entityOperations/query", batchQuery},
+    {"POST", "/ngsi-ld/v1/entityOperations/query", batchQuery, Access::kRead},
     {"GET", "/ngsi-ld/v1/types", listTypes},
     {"GET", "/ngsi-ld/v1/types/{type}", typeInfo},
     {"GET", "/ngsi-ld/v1/attributes", listAttributes},
@@ -61,12 +66,27 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}", deleteTemporalAttribute},
     {"PATCH", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", modifyTemporalInstance},
     {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", deleteTemporalInstance},
-    {"POST", "/ngsi-ld/v1/temporal/entityOperations/query", queryTemporalPost},
+    {"POST", "/ngsi-ld/v1/temporal/entityOperations/query", queryTemporalPost, Access::kRead},
     {"POST", "/ngsi-ld/v1/subscriptions", createSubscription},
     {"GET", "/ngsi-ld/v1/subscriptions", querySubscriptions},
     {"GET", "/ngsi-ld/v1/subscriptions/{subscriptionId}", retrieveSubscription},
     {"PATCH", "/ngsi-ld/v1/subscriptions/{subscriptionId}", updateSubscription},
     {"DELETE", "/ngsi-ld/v1/subscriptions/{subscriptionId}", deleteSubscription},
+    // Admin API (docs/tenancy.md): tenant lifecycle, keys, roll-in checklist.
+    {"POST", "/admin/v1/tenants", adminCreateTenant, Access::kPlatformAdmin},
+    {"GET", "/admin/v1/tenants", adminListTenants, Access::kPlatformAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}", adminShowTenant, Access::kTenantAdmin},
+    {"PATCH", "/admin/v1/tenants/{tenant}", adminPatchTenant, Access::kPlatformAdmin},
+    {"DELETE", "/admin/v1/tenants/{tenant}", adminDeleteTenant, Access::kPlatformAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/checklist", adminTenantChecklist, Access::kTenantAdmin},
+    {"PATCH", "/admin/v1/tenants/{tenant}/checklist/{item}", adminSetChecklistItem, Access::kTenantAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/keys", adminListKeys, Access::kTenantAdmin},
+    {"POST", "/admin/v1/tenants/{tenant}/keys", adminCreateKey, Access::kTenantAdmin},
+    {"DELETE", "/admin/v1/tenants/{tenant}/keys/{keyId}", adminRevokeKey, Access::kTenantAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/usage", adminTenantUsage, Access::kTenantAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/audit", adminTenantAudit, Access::kTenantAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/export", adminExportTenant, Access::kTenantAdmin},
+    {"POST", "/admin/v1/tenant-imports", adminImportTenant, Access::kPlatformAdmin},
 };
 
 // The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an
@@ -121,7 +141,16 @@ http::Response Router::handle(http::Request& request) {
     if (!matchPath(route.pattern, segments, params)) continue;
     if (request.method == route.method) {
       Call call(request, services_, std::move(params));
-      return route.handler(call);
+      // The one access check (api/access.h): credentials, roles, tenant, quota.
+      if (services_.access) {
+        if (auto denied = services_.access->guard(route.access, call)) {
+          auditCall(call, *denied);
+          return std::move(*denied);
+        }
+      }
+      http::Response response = route.handler(call);
+      auditCall(call, response);
+      return response;
     }
     allow += (allow.empty() ? "" : ", ") + std::string(route.method);
   }

@@ -7,6 +7,8 @@
 #include "common/time.h"
 #include "ld/context_store.h"
 #include "store/store.h"
+#include "store/audit_log.h"
+#include "store/tenant_registry.h"
 
 namespace allmende::notify {
 class SubscriptionIndex;
@@ -26,6 +28,8 @@ struct ApiOptions {
   JsonLimits json;             // nesting of request bodies
 };
 
+class AccessControl;  // api/access.h
+
 struct Services {
   store::Store& store;
   ld::ContextStore& contexts;
@@ -35,6 +39,13 @@ struct Services {
   store::NotificationStore* notifications = nullptr;
   notify::SubscriptionIndex* subscriptionIndex = nullptr;
   notify::Notifier* notifier = nullptr;
+  // Tenancy (api/tenant_admission.h, api/access.h); null: implicit tenants, no access control.
+  store::TenantRegistry* tenants = nullptr;
+  bool strictTenants = false;  // an unregistered NGSILD-Tenant is NonexistentTenant
+  AccessControl* access = nullptr;
+  std::string templatesDir;    // roll-in templates (templates/README.md)
+  store::AuditLog* audit = nullptr;  // null: no audit log (api/audit.h)
+  std::string exportDir;             // a tenant's archive is written here before it is deleted
 };
 
 }  // namespace allmende::api

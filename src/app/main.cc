@@ -10,6 +10,8 @@
 #include "api/router.h"
 #include "app/demo.h"
 #include "app/demo_history.h"
+#include "app/tenancy_setup.h"
+#include "app/tenant_cli.h"
 #include "http/server.h"
 #include "ld/context_loader.h"
 #include "ld/context_store.h"
@@ -43,6 +45,7 @@ struct ServeOptions {
   int notifyAttempts = 5;        // delivery attempts of one notification
   int notifyTimeoutMillis = 5000;  // connect/send/response timeout of one attempt
   std::string notifyCaFile;        // extra trusted CAs for https notification endpoints
+  TenancyOptions tenancy;
 };
 
 // The retention job's options from the flags; fails on a malformed "tenant=days".
@@ -182,6 +185,11 @@ int serve(const ServeOptions& o) {
   services.notifications = notifications->get();
   services.subscriptionIndex = &subscriptions;
   services.notifier = &notifier;
+  auto tenancy = setupTenancy(o.tenancy, so.path, services);
+  if (!tenancy) {
+    spdlog::error("cannot set up tenancy and access control: {}", tenancy.status().toString());
+    return 1;
+  }
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.
@@ -233,7 +241,10 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 600000))
       ->capture_default_str();
   s->add_option("--notify-ca-file", serve.notifyCaFile, "PEM file of CAs trusted for https notification endpoints");
+  allmende::app::addTenancyFlags(*s, serve.tenancy);
+  auto tenantCommand = allmende::app::addTenantCommands(app);
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return allmende::app::serve(serve);
+  if (int rc = tenantCommand(); rc >= 0) return rc;
   return 0;
 }

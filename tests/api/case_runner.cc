@@ -81,6 +81,25 @@ std::vector<Case> parseFile(const std::string& path) {
   return cases;
 }
 
+// Lines before the first case: "#! serve <args>" adds arguments to `allmende serve`,
+// "#! env NAME=VALUE" sets an environment variable of the server (tests/api/README.md).
+std::vector<std::string> serverDirectives(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> args;
+  for (std::string l; std::getline(in, l) && l.rfind("###", 0) != 0;) {
+    l = trimRight(l);
+    if (l.rfind("#! serve ", 0) == 0) {
+      std::istringstream words(l.substr(9));
+      for (std::string w; words >> w;) args.push_back(w);
+    } else if (l.rfind("#! env ", 0) == 0) {
+      std::string kv = l.substr(7);
+      size_t eq = kv.find('=');
+      setenv(kv.substr(0, eq).c_str(), kv.substr(eq + 1).c_str(), 1);
+    }
+  }
+  return args;
+}
+
 // Variables captured from answers (<$name>) and substituted in later cases (${name}).
 using Vars = std::map<std::string, std::string>;
 
@@ -208,7 +227,7 @@ TEST_P(ApiCases, Run) {
   auto cases = parseFile(file);
   ASSERT_FALSE(cases.empty()) << file << " has no cases";
   TempDir dir;
-  ServerProcess server(ALLMENDE_BINARY, dir.path());
+  ServerProcess server(ALLMENDE_BINARY, dir.path(), serverDirectives(file));
   ASSERT_TRUE(server.ok()) << "server did not start";
   HttpClient client(server.port());
   Vars vars;

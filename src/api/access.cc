@@ -1,0 +1,250 @@
+#include "api/access.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "api/call.h"
+#include "api/problem.h"
+#include "api/public_read.h"
+#include "api/rate_limiter.h"
+#include "auth/api_key.h"
+
+namespace allmende::api {
+
+namespace {
+
+using auth::Principal;
+using auth::Role;
+
+constexpr std::string_view kRealm = "Bearer realm=\"allmende\"";
+
+Status forbidden(std::string detail) { return Status(ErrorType::kForbidden, std::move(detail)); }
+Status unauthorized(std::string detail) { return Status(ErrorType::kUnauthorized, std::move(detail)); }
+
+Access effective(Access a, const std::string& method) {
+  if (a != Access::kByMethod) return a;
+  if (method == "GET" || method == "HEAD") return Access::kRead;
+  if (method == "DELETE") return Access::kEdit;
+  return Access::kWrite;
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+  while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+  return s;
+}
+
+bool startsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+// The entity ids a write names: the {entityId} path segment, else the "id" of the body's entity
+// or of each entity of a batch. False when they cannot be told (then a device is refused).
+bool writtenEntityIds(Call& call, std::vector<std::string>& ids) {
+  if (const std::string* id = call.pathParamIf("entityId")) {
+    ids.push_back(*id);
+    return true;
+  }
+  JsonDocument body;
+  if (!parseJson(call.request().body, body).isOk()) return false;
+  auto take = [&ids](const Json& e) {
+    if (!e.IsObject() || findMember(e, "@id")) return false;  // no JSON-LD keyword aliasing of the id
+    const Json* id = findMember(e, "id");
+    if (!id || !id->IsString()) return false;
+    ids.emplace_back(asView(*id));
+    return true;
+  };
+  if (body.IsArray()) {
+    for (const auto& e : body.GetArray()) {
+      if (!take(e)) return false;
+    }
+    return !ids.empty();
+  }
+  return take(body);
+}
+
+// A device writes (never deletes) entities whose id starts with its prefix, and nothing else.
+Status deviceMayWrite(const Principal& p, Call& call) {
+  const std::string& path = call.request().path;
+  bool entityWrite = startsWith(path, "/ngsi-ld/v1/entities") || startsWith(path, "/ngsi-ld/v1/entityOperations/");
+  if (!entityWrite || call.request().method == "DELETE" || p.entityPrefix.empty()) {
+    return forbidden("a device key may only write its own entities");
+  }
+  std::vector<std::string> ids;
+  if (!writtenEntityIds(call, ids)) return forbidden("a device write must name its entities by \"id\"");
+  for (const auto& id : ids) {
+    if (!startsWith(id, p.entityPrefix)) return forbidden("a device key may not write entity " + id.substr(0, 200));
+  }
+  return Status::ok();
+}
+
+bool hasCredentials(const http::Request& r) {
+  return !trimmed(r.header("x-api-key")).empty() || !trimmed(r.header("authorization")).empty();
+}
+
+// The operations that may add entities to a tenant.
+bool createsEntities(const http::Request& r) {
+  return r.method == "POST" && (r.path == "/ngsi-ld/v1/entities" || r.path == "/ngsi-ld/v1/entityOperations/create" ||
+                                r.path == "/ngsi-ld/v1/entityOperations/upsert");
+}
+
+}  // namespace
+
+std::string targetTenant(const Call& call) {
+  if (const std::string* t = call.pathParamIf("tenant")) return *t;
+  std::string_view h = call.request().header("ngsild-tenant");
+  if (h.empty()) h = call.request().header("ngsi-ld-tenant");
+  return std::string(h);
+}
+
+AccessControl::AccessControl(AccessOptions options, store::TenantRegistry& registry,
+                             std::unique_ptr<auth::JwtVerifier> jwt, RateLimiter* limiter)
+    : options_(std::move(options)), registry_(registry), jwt_(std::move(jwt)), limiter_(limiter) {}
+
+AccessControl::~AccessControl() = default;
+
+Result<Principal> AccessControl::authenticate(const http::Request& request, Micros now) {
+  std::string_view key = trimmed(request.header("x-api-key"));
+  std::string_view authorization = trimmed(request.header("authorization"));
+  if (key.empty() && !authorization.empty()) {
+    // RFC 9110 11.1: the scheme is case-insensitive.
+    bool bearer = authorization.size() > 7 && authorization[6] == ' ' &&
+                  std::equal(authorization.begin(), authorization.begin() + 6, "bearer",
+                             [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
+    if (!bearer) {
+      return unauthorized("use 'Authorization: Bearer <token>' or the X-API-Key header");
+    }
+    std::string_view token = trimmed(authorization.substr(7));
+    if (!auth::looksLikeApiKey(token)) {
+      if (!jwt_) return unauthorized("JWT bearer tokens are not configured on this server");
+      return jwt_->verify(token);
+    }
+    key = token;
+  }
+  if (key.empty()) return unauthorized("credentials required: an API key (X-API-Key) or a Bearer token");
+  std::string hash = auth::hashApiKey(key);
+  Principal p;
+  p.method = "api-key";
+  if (!options_.adminKeyHash.empty() && auth::constantTimeEquals(hash, options_.adminKeyHash)) {
+    p.subject = "admin-key";
+    p.roles.add(Role::kPlatformAdmin);
+    return p;
+  }
+  auto record = registry_.findKeyByHash(hash);
+  if (!record) return unauthorized("unknown API key");
+  if (record->revoked) return unauthorized("the API key has been revoked");
+  if (record->expires != 0 && record->expires <= now) return unauthorized("the API key has expired");
+  auto role = auth::roleFromName(record->role);
+  if (!role) return unauthorized("the API key has an unknown role");
+  p.subject = record->id;
+  p.tenant = record->tenant;
+  p.roles.add(*role);
+  p.entityPrefix = record->entityPrefix;
+  return p;
+}
+
+Status AccessControl::authorize(Access access, const Principal& p, Call& call) const {
+  Access a = effective(access, call.request().method);
+  if (a == Access::kOpen || p.roles.has(Role::kPlatformAdmin)) return Status::ok();
+  if (a == Access::kPlatformAdmin) return forbidden("this operation needs the platform-admin role");
+  std::string tenant = targetTenant(call);
+  if (p.tenant.empty() || tenant != p.tenant) {
+    return forbidden("the credentials are not valid for tenant '" + tenant.substr(0, 64) + "'");
+  }
+  bool admin = p.roles.has(Role::kTenantAdmin);
+  bool editor = admin || p.roles.has(Role::kEditor);
+  switch (a) {
+    case Access::kTenantAdmin:
+      return admin ? Status::ok() : forbidden("this operation needs the tenant-admin role");
+    case Access::kRead:
+      return editor || p.roles.has(Role::kReader) ? Status::ok() : forbidden("this operation needs the reader role");
+    case Access::kEdit:
+      return editor ? Status::ok() : forbidden("this operation needs the editor role");
+    case Access::kWrite:
+      if (editor) return Status::ok();
+      if (p.roles.has(Role::kDevice)) return deviceMayWrite(p, call);
+      return forbidden("this operation needs the editor role");
+    default:
+      return forbidden("not allowed");
+  }
+}
+
+std::optional<http::Response> AccessControl::guard(Access access, Call& call) {
+  Access a = effective(access, call.request().method);
+  if (a == Access::kOpen) return std::nullopt;
+  if (options_.authRequired && a == Access::kRead && !hasCredentials(call.request())) {
+    // No credentials: the public data of the tenant, if the request is of the public form.
+    std::string tenant = targetTenant(call);
+    auto record = tenant.empty() ? std::nullopt : registry_.findTenant(tenant);
+    Status st = record ? admitPublicRead(call, *record) : Status(ErrorType::kForbidden, "no public data here");
+    if (st.isOk()) {
+      call.setPrincipal(auth::Principal{"anonymous", "none", tenant, {}, ""});
+      return checkQuotas(a, call);
+    }
+    http::Response r =
+        problemResponse(unauthorized("credentials required: an API key (X-API-Key) or a Bearer token; " + st.detail()));
+    r.setHeader("WWW-Authenticate", std::string(kRealm));
+    return r;
+  }
+  if (options_.authRequired) {
+    auto p = authenticate(call.request(), call.now());
+    if (!p) {
+      http::Response r = problemResponse(p.status());
+      if (p.status().type() == ErrorType::kUnauthorized) r.setHeader("WWW-Authenticate", std::string(kRealm));
+      return r;
+    }
+    call.setPrincipal(std::move(p).value());  // also for the audit record of a refusal
+    Status st = authorize(access, call.principal(), call);
+    if (!st.isOk()) return problemResponse(st);
+  }
+  return checkQuotas(a, call);
+}
+
+std::optional<http::Response> AccessControl::checkQuotas(Access a, Call& call) {
+  if (a != Access::kRead && a != Access::kWrite && a != Access::kEdit) return std::nullopt;
+  std::string tenant = targetTenant(call);
+  auto state = tenant.empty() ? std::nullopt : registry_.tenantState(tenant);
+  store::TenantQuotas quotas = state ? state->quotas : store::TenantQuotas{};
+  // Only tenants that exist get a bucket: a header naming a new tenant at every request must not
+  // grow the limiter without bound (the handler refuses or creates the tenant anyway).
+  bool exists = tenant.empty() || state || call.services().store.tenantExists(tenant);
+  if (limiter_ && exists) {
+    int wait = limiter_->take(tenant, RateLimit{quotas.requestsPerSecond, quotas.burst});
+    if (wait > 0) {
+      http::Response r = problemResponse(Status(ErrorType::kTooManyRequests, "the tenant's request quota is used up"));
+      r.setHeader("Retry-After", std::to_string(wait));
+      return r;
+    }
+  }
+  int64_t maxEntities = quotas.entities > 0 ? quotas.entities : options_.maxEntities;
+  if (maxEntities > 0 && createsEntities(call.request()) && !entityQuotaAllows(tenant, maxEntities, call)) {
+    return problemResponse(Status(
+        ErrorType::kForbidden, "the tenant's entity quota (" + std::to_string(maxEntities) + " entities) is reached"));
+  }
+  return std::nullopt;
+}
+
+bool AccessControl::entityQuotaAllows(const std::string& tenant, int64_t maxEntities, Call& call) {
+  Micros now = call.now();
+  bool batch = call.request().path != "/ngsi-ld/v1/entities";
+  {
+    // Far from the limit a recent count plus the creates admitted since will do; near it, and
+    // for batches (up to --max-batch entities each), count again.
+    std::lock_guard<std::mutex> lock(countsMutex_);
+    auto it = counts_.find(tenant);
+    if (!batch && it != counts_.end() && now - it->second.at < 1000000 &&
+        it->second.entities + it->second.admitted + 1 < maxEntities) {
+      ++it->second.admitted;
+      return true;
+    }
+  }
+  store::EntityQuery all;
+  all.selectionExact = true;
+  all.limit = 0;
+  all.count = true;
+  auto r = call.services().store.queryEntities(tenant, all);
+  int64_t n = r ? static_cast<int64_t>(r->total.value_or(0)) : 0;
+  std::lock_guard<std::mutex> lock(countsMutex_);
+  counts_[tenant] = Count{n, 1, now};
+  return n < maxEntities;
+}
+
+}  // namespace allmende::api

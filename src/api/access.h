@@ -1,0 +1,84 @@
+// Access control of the HTTP API: the one place that decides whether a request may run.
+//
+// Every route of the route table (router.cc) names an access class; the router calls
+// AccessControl::guard before the handler: authenticate (API key or Bearer JWT -> Principal),
+// authorize the principal's roles and tenant against the route's class and the request's
+// tenant, then the tenant's request quota. The rules are written down in docs/security.md.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include "auth/jwt.h"
+#include "auth/roles.h"
+#include "http/message.h"
+#include "store/tenant_registry.h"
+
+namespace allmende::api {
+
+class Call;
+class RateLimiter;
+
+enum class Access : uint8_t {
+  kByMethod,       // the default of a route: GET/HEAD -> kRead, DELETE -> kEdit, others -> kWrite
+  kOpen,           // anyone, no credentials (health)
+  kRead,           // reader and above of the tenant
+  kWrite,          // editor and above; a device for its own entities (not deletes)
+  kEdit,           // editor and above (deletes, @context management): never a device
+  kTenantAdmin,    // tenant-admin of the tenant in the path ({tenant}) or header, platform-admin
+  kPlatformAdmin,  // platform-admin only
+};
+
+struct AccessOptions {
+  // false: no authentication, every request is allowed (the zero-config embedded default).
+  bool authRequired = false;
+  // Hex SHA-256 of the bootstrap platform-admin key ("" = none), see docs/security.md.
+  std::string adminKeyHash;
+  // Entities a tenant may hold unless its own quota says otherwise (0 = unlimited). A soft
+  // limit: creates are refused once the count has reached it (exact near the limit and for
+  // batches; concurrent creates may overshoot by their number).
+  int64_t maxEntities = 0;
+};
+
+class AccessControl {
+ public:
+  AccessControl(AccessOptions options, store::TenantRegistry& registry, std::unique_ptr<auth::JwtVerifier> jwt,
+                RateLimiter* limiter);
+  ~AccessControl();
+
+  // nullopt when the request may run (the principal is then set on the call); otherwise the
+  // answer: 401 (no or invalid credentials, with WWW-Authenticate), 403 (not allowed), 429 (quota,
+  // with Retry-After).
+  std::optional<http::Response> guard(Access access, Call& call);
+
+  bool authRequired() const { return options_.authRequired; }
+  RateLimiter* limiter() const { return limiter_; }
+
+ private:
+  Result<auth::Principal> authenticate(const http::Request& request, Micros now);
+  Status authorize(Access access, const auth::Principal& p, Call& call) const;
+  std::optional<http::Response> checkQuotas(Access access, Call& call);
+  // Whether one more create fits in the tenant's entity quota.
+  bool entityQuotaAllows(const std::string& tenant, int64_t maxEntities, Call& call);
+
+  AccessOptions options_;
+  store::TenantRegistry& registry_;
+  std::unique_ptr<auth::JwtVerifier> jwt_;
+  RateLimiter* limiter_;  // may be null: no request quota
+  struct Count {
+    int64_t entities = 0;  // counted at `at`
+    int64_t admitted = 0;  // single creates admitted since
+    Micros at = 0;
+  };
+  std::mutex countsMutex_;
+  std::unordered_map<std::string, Count> counts_;  // GUARDED_BY(countsMutex_)
+};
+
+// The tenant a request addresses: the {tenant} path segment of admin routes, else the
+// NGSILD-Tenant header ("" = default tenant).
+std::string targetTenant(const Call& call);
+
+}  // namespace allmende::api

@@ -1,0 +1,332 @@
+#include "api/tenant_export.h"
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <vector>
+
+#include "api/call.h"
+#include "api/tenant_service.h"
+#include "geo/geometry.h"
+
+namespace allmende::api {
+
+namespace {
+
+constexpr std::string_view kFormat = "allmende-tenant-archive";
+constexpr int kVersion = 1;
+constexpr size_t kImportBatch = 1000;
+
+std::string str(const Json& o, std::string_view m) {
+  const Json* v = findMember(o, m);
+  return v && v->IsString() ? std::string(asView(*v)) : std::string();
+}
+int64_t num(const Json& o, std::string_view m) {
+  const Json* v = findMember(o, m);
+  return v && v->IsNumber() ? v->GetInt64() : 0;
+}
+double dbl(const Json& o, std::string_view m) {
+  const Json* v = findMember(o, m);
+  return v && v->IsNumber() ? v->GetDouble() : 0;
+}
+
+std::string tenantLine(const store::TenantRecord& t) {
+  JsonDocument d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("format", jsonString(kFormat, a), a);
+  d.AddMember("version", kVersion, a);
+  Json rec(rapidjson::kObjectType);
+  rec.AddMember("name", jsonString(t.name, a), a);
+  rec.AddMember("ags", jsonString(t.ags, a), a);
+  rec.AddMember("displayName", jsonString(t.displayName, a), a);
+  rec.AddMember("area", jsonString(t.area, a), a);
+  rec.AddMember("contact", jsonString(t.contact, a), a);
+  rec.AddMember("status", jsonString(t.status, a), a);
+  rec.AddMember("template", jsonString(t.templateName, a), a);
+  rec.AddMember("checklist", jsonString(t.checklist, a), a);
+  rec.AddMember("settings", jsonString(t.settings, a), a);
+  rec.AddMember("created", static_cast<int64_t>(t.created), a);
+  rec.AddMember("quotaRequestsPerSecond", t.quotas.requestsPerSecond, a);
+  rec.AddMember("quotaBurst", t.quotas.burst, a);
+  rec.AddMember("quotaEntities", static_cast<int64_t>(t.quotas.entities), a);
+  d.AddMember("tenant", rec, a);
+  return toJsonString(d) + "\n";
+}
+
+store::TenantRecord tenantFrom(const Json& rec) {
+  store::TenantRecord t;
+  t.name = str(rec, "name");
+  t.ags = str(rec, "ags");
+  t.displayName = str(rec, "displayName");
+  t.area = str(rec, "area");
+  t.contact = str(rec, "contact");
+  t.status = str(rec, "status") == "suspended" ? "suspended" : "active";
+  t.templateName = str(rec, "template");
+  t.checklist = str(rec, "checklist");
+  t.settings = str(rec, "settings");
+  t.created = num(rec, "created");
+  t.quotas.requestsPerSecond = dbl(rec, "quotaRequestsPerSecond");
+  t.quotas.burst = dbl(rec, "quotaBurst");
+  t.quotas.entities = num(rec, "quotaEntities");
+  if (t.checklist.empty()) t.checklist = "[]";
+  if (t.settings.empty()) t.settings = "{}";
+  return t;
+}
+
+std::string keyLine(const store::ApiKeyRecord& k) {
+  JsonDocument d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("kind", "apiKey", a);
+  Json key(rapidjson::kObjectType);
+  key.AddMember("id", jsonString(k.id, a), a);
+  key.AddMember("hash", jsonString(k.hash, a), a);  // the hash, never the key itself
+  key.AddMember("role", jsonString(k.role, a), a);
+  key.AddMember("name", jsonString(k.name, a), a);
+  key.AddMember("entityPrefix", jsonString(k.entityPrefix, a), a);
+  key.AddMember("created", static_cast<int64_t>(k.created), a);
+  key.AddMember("expires", static_cast<int64_t>(k.expires), a);
+  key.AddMember("revoked", k.revoked, a);
+  d.AddMember("key", key, a);
+  return toJsonString(d) + "\n";
+}
+
+std::string auditLine(const store::AuditRecord& r) {
+  JsonDocument d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("kind", "audit", a);
+  Json rec(rapidjson::kObjectType);
+  rec.AddMember("at", static_cast<int64_t>(r.at), a);
+  rec.AddMember("subject", jsonString(r.subject, a), a);
+  rec.AddMember("auth", jsonString(r.auth, a), a);
+  rec.AddMember("roles", jsonString(r.roles, a), a);
+  rec.AddMember("action", jsonString(r.action, a), a);
+  rec.AddMember("target", jsonString(r.target, a), a);
+  rec.AddMember("status", r.status, a);
+  rec.AddMember("remote", jsonString(r.remote, a), a);
+  d.AddMember("record", rec, a);
+  return toJsonString(d) + "\n";
+}
+
+// The structural rules of the internal entity form (docs/architecture.md), so that an archive
+// cannot put into the store what the API would never have let in.
+Status checkEntity(const Json& e) {
+  auto bad = [](const std::string& why) { return badRequestData("archive entity: " + why); };
+  if (!e.IsObject()) return bad("not an object");
+  const Json* id = findMember(e, "id");
+  if (!id || !id->IsString() || id->GetStringLength() == 0) return bad("no id");
+  const Json* type = findMember(e, "type");
+  if (!type || !type->IsArray() || type->Empty()) return bad("type must be a non-empty array");
+  for (const auto& t : type->GetArray()) {
+    if (!t.IsString()) return bad("types are strings");
+  }
+  const Json* attrs = findMember(e, "attrs");
+  if (!attrs || !attrs->IsObject()) return bad("no attrs object");
+  for (const auto& m : attrs->GetObject()) {
+    if (!m.value.IsArray() || m.value.Empty()) return bad("an attribute is a non-empty array of instances");
+    for (const auto& inst : m.value.GetArray()) {
+      if (!inst.IsObject() || !findMember(inst, "type") || !inst["type"].IsString())
+        return bad("an instance needs a type");
+      if (asView(inst["type"]) == "GeoProperty") {
+        const Json* v = findMember(inst, "value");
+        if (!v) return bad("a GeoProperty needs a value");
+        ALLMENDE_RETURN_IF_ERROR(geo::validateGeometry(*v));
+      }
+    }
+  }
+  return Status::ok();
+}
+
+struct Archive {
+  store::TenantRecord tenant;
+  std::vector<std::shared_ptr<JsonDocument>> entities;
+  std::vector<store::ApiKeyRecord> keys;
+  std::vector<store::AuditRecord> audit;
+};
+
+Result<Archive> readArchive(std::istream& in) {
+  Archive a;
+  std::string line;
+  size_t lineNo = 0;
+  bool header = false, end = false;
+  JsonLimits limits;
+  limits.maxDepth = 128;
+  while (std::getline(in, line)) {
+    ++lineNo;
+    if (line.empty()) continue;
+    if (end) return badRequestData("archive: data after the end line");
+    auto doc = std::make_shared<JsonDocument>();
+    Status st = parseJson(line, *doc, limits);
+    if (!st.isOk() || !doc->IsObject())
+      return badRequestData("archive line " + std::to_string(lineNo) + " is not a JSON object");
+    if (!header) {
+      if (str(*doc, "format") != kFormat || num(*doc, "version") != kVersion || !findMember(*doc, "tenant")) {
+        return badRequestData("not an Allmende tenant archive of version 1");
+      }
+      a.tenant = tenantFrom((*doc)["tenant"]);
+      header = true;
+      continue;
+    }
+    std::string kind = str(*doc, "kind");
+    if (kind == "entity" && findMember(*doc, "entity")) {
+      ALLMENDE_RETURN_IF_ERROR(checkEntity((*doc)["entity"]));
+      a.entities.push_back(doc);
+    } else if (kind == "apiKey" && findMember(*doc, "key")) {
+      const Json& k = (*doc)["key"];
+      a.keys.push_back({str(k, "id"), str(k, "hash"), "", str(k, "role"), str(k, "name"), str(k, "entityPrefix"),
+                        num(k, "created"), num(k, "expires"), findMember(k, "revoked") && k["revoked"].IsTrue()});
+    } else if (kind == "audit" && findMember(*doc, "record")) {
+      const Json& r = (*doc)["record"];
+      store::AuditRecord rec;
+      rec.at = num(r, "at");
+      rec.subject = str(r, "subject");
+      rec.auth = str(r, "auth");
+      rec.roles = str(r, "roles");
+      rec.action = str(r, "action");
+      rec.target = str(r, "target");
+      rec.status = static_cast<int>(num(r, "status"));
+      rec.remote = str(r, "remote");
+      a.audit.push_back(std::move(rec));
+    } else if (kind == "end") {
+      const Json* counts = findMember(*doc, "counts");
+      if (!counts || num(*counts, "entities") != static_cast<int64_t>(a.entities.size()) ||
+          num(*counts, "apiKeys") != static_cast<int64_t>(a.keys.size())) {
+        return badRequestData("archive: the end line's counts do not match its content");
+      }
+      end = true;
+    } else {
+      return badRequestData("archive line " + std::to_string(lineNo) + ": unknown kind '" + kind.substr(0, 40) + "'");
+    }
+  }
+  if (!header) return badRequestData("empty archive");
+  if (!end) return badRequestData("archive truncated: no end line");
+  return a;
+}
+
+Status writeEntities(Services& services, const std::string& tenant, const Archive& a) {
+  for (size_t i = 0; i < a.entities.size(); i += kImportBatch) {
+    std::vector<store::WriteOp> ops;
+    for (size_t j = i; j < std::min(a.entities.size(), i + kImportBatch); ++j) {
+      auto doc = a.entities[j];
+      const Json& e = (*doc)["entity"];
+      ops.push_back({std::string(asView(e["id"])), [doc](const Json* current) -> Result<store::WriteEffect> {
+                       if (current) return alreadyExists("entity exists already");
+                       store::WriteEffect eff;
+                       eff.kind = store::WriteEffect::Kind::kUpsert;
+                       eff.entity.CopyFrom((*doc)["entity"], eff.entity.GetAllocator());
+                       return eff;
+                     }});
+    }
+    for (const auto& st : services.store.write(tenant, std::move(ops))) ALLMENDE_RETURN_IF_ERROR(st);
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+Status exportTenant(Services& services, const std::string& tenant, const std::function<void(std::string)>& out) {
+  auto t = services.tenants->findTenant(tenant);
+  if (!t) return notFound("no tenant named '" + tenant + "'");
+  out(tenantLine(*t));
+  store::EntityQuery all;
+  all.selectionExact = true;
+  all.limit = kImportBatch;
+  size_t entities = 0;
+  for (;; all.offset += kImportBatch) {
+    auto page = services.store.queryEntities(tenant, all);
+    if (!page) return page.status();
+    for (const auto& e : page->entities) {
+      out("{\"kind\":\"entity\",\"entity\":" + toJsonString(e) + "}\n");
+      ++entities;
+    }
+    if (page->entities.size() < kImportBatch) break;
+  }
+  auto keys = services.tenants->listKeysWithHashes(tenant);
+  if (!keys) return keys.status();
+  for (const auto& k : *keys) out(keyLine(k));
+  size_t audit = 0;
+  if (services.audit) {
+    for (int64_t after = 0;;) {
+      auto records = services.audit->query(tenant, after, 1000);
+      if (!records) return records.status();
+      for (const auto& r : *records) out(auditLine(r));
+      audit += records->size();
+      if (records->size() < 1000) break;
+      after = records->back().seq;
+    }
+  }
+  // History and subscriptions join the archive as kinds "history" and "subscription" once those
+  // stores exist (issues 3 and 4).
+  out("{\"kind\":\"end\",\"counts\":{\"entities\":" + std::to_string(entities) +
+      ",\"apiKeys\":" + std::to_string(keys->size()) + ",\"audit\":" + std::to_string(audit) + "}}\n");
+  return Status::ok();
+}
+
+Result<ImportReport> importTenant(Services& services, std::istream& in, const std::string& rename,
+                                  const std::string& ags) {
+  auto archive = readArchive(in);
+  if (!archive) return archive.status();
+  store::TenantRecord& t = archive->tenant;
+  if (!rename.empty()) t.name = rename;
+  if (!ags.empty()) t.ags = ags;
+  ALLMENDE_RETURN_IF_ERROR(validateAgs(t.ags));
+  if (!isValidTenantName(t.name)) return badRequestData("invalid tenant name '" + t.name.substr(0, 80) + "'");
+  ALLMENDE_RETURN_IF_ERROR(services.tenants->createTenant(t));
+  ImportReport report;
+  report.tenant = t.name;
+  Status st = writeEntities(services, t.name, *archive);
+  if (!st.isOk()) {
+    // Leave nothing half imported: the tenant and whatever entities made it go again.
+    (void)deleteTenant(services, t.name);
+    return st;
+  }
+  report.entities = archive->entities.size();
+  for (auto k : archive->keys) {
+    k.tenant = t.name;
+    // A key's hash identifies it platform-wide: a key still held by another tenant (the archive
+    // imported next to its original) is not copied.
+    if (k.hash.size() != 64 || services.tenants->findKeyByHash(k.hash) || !services.tenants->addKey(k).isOk()) {
+      ++report.keysSkipped;
+      continue;
+    }
+    ++report.keys;
+  }
+  if (services.audit) {
+    for (auto r : archive->audit) {
+      r.tenant = t.name;
+      if (services.audit->append(std::move(r)).isOk()) ++report.auditRecords;
+    }
+  }
+  return report;
+}
+
+std::string importReportJson(const ImportReport& r) {
+  JsonDocument d(rapidjson::kObjectType);
+  auto& a = d.GetAllocator();
+  d.AddMember("tenant", jsonString(r.tenant, a), a);
+  d.AddMember("entities", static_cast<uint64_t>(r.entities), a);
+  d.AddMember("apiKeys", static_cast<uint64_t>(r.keys), a);
+  d.AddMember("apiKeysSkipped", static_cast<uint64_t>(r.keysSkipped), a);
+  d.AddMember("auditRecords", static_cast<uint64_t>(r.auditRecords), a);
+  return toJsonString(d);
+}
+
+Result<std::string> exportToFile(Services& services, const std::string& tenant, const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  std::string stamp = formatDateTime(services.clock.now());
+  for (auto& c : stamp) {
+    if (c == ':') c = '-';
+  }
+  std::string path = (std::filesystem::path(dir) / (tenant + "-" + stamp + ".jsonl")).string();
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) return Status(ErrorType::kServiceUnavailable, "cannot write the archive " + path);
+  // The archive holds all of the tenant's data: readable by the server's user only.
+  std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace, ec);
+  ALLMENDE_RETURN_IF_ERROR(exportTenant(services, tenant, [&f](std::string line) { f << line; }));
+  f.flush();
+  if (!f) return Status(ErrorType::kServiceUnavailable, "cannot write the archive " + path);
+  return path;
+}
+
+}  // namespace allmende::api

@@ -1,0 +1,14 @@
+// The audit log (store/audit_log.h) in a SQLite file of its own (DATA/audit.db, so that its
+// commits never wait for the entity writer's lock): table `audit_log`, a committer thread.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "store/audit_log.h"
+
+namespace allmende::store {
+
+Result<std::unique_ptr<AuditLog>> openSqliteAuditLog(const std::string& path);
+
+}  // namespace allmende::store
