@@ -120,7 +120,7 @@ Result<Principal> AccessControl::authenticate(const http::Request& request, Micr
     key = token;
   }
   if (key.empty()) return unauthorized("credentials required: an API key (X-API-Key) or a Bearer token");
-  std::string hash = auth::hashApiKey(key);
+  std::string hash = keyHash(key);
   Principal p;
   p.method = "api-key";
   if (!options_.adminKeyHash.empty() && auth::constantTimeEquals(hash, options_.adminKeyHash)) {
@@ -139,6 +139,19 @@ Result<Principal> AccessControl::authenticate(const http::Request& request, Micr
   p.roles.add(*role);
   p.entityPrefix = record->entityPrefix;
   return p;
+}
+
+std::string AccessControl::keyHash(std::string_view key) {
+  {
+    std::lock_guard<std::mutex> lock(keyHashesMutex_);
+    auto it = keyHashes_.find(std::string(key));
+    if (it != keyHashes_.end()) return it->second;
+  }
+  std::string hash = auth::hashApiKey(key);
+  std::lock_guard<std::mutex> lock(keyHashesMutex_);
+  if (keyHashes_.size() >= kKeyHashesKept) keyHashes_.clear();
+  keyHashes_.emplace(std::string(key), hash);
+  return hash;
 }
 
 Status AccessControl::authorize(Access access, const Principal& p, Call& call) const {

@@ -59,6 +59,10 @@ class AccessControl {
 
  private:
   Result<auth::Principal> authenticate(const http::Request& request, Micros now);
+  // auth::hashApiKey, remembered for keys seen recently: SHA-256 through OpenSSL's EVP cost more
+  // than the rest of authenticating a request. Only the hash is remembered per key; whether the
+  // key is valid (revoked, expired) is looked up every time.
+  std::string keyHash(std::string_view key);
   Status authorize(Access access, const auth::Principal& p, Call& call) const;
   std::optional<http::Response> checkQuotas(Access access, Call& call);
   // Whether one more create fits in the tenant's entity quota.
@@ -75,6 +79,9 @@ class AccessControl {
   };
   std::mutex countsMutex_;
   std::unordered_map<std::string, Count> counts_;  // GUARDED_BY(countsMutex_)
+  static constexpr size_t kKeyHashesKept = 4096;   // then the cache starts over
+  std::mutex keyHashesMutex_;
+  std::unordered_map<std::string, std::string> keyHashes_;  // GUARDED_BY(keyHashesMutex_)
 };
 
 // The tenant a request addresses: the {tenant} path segment of admin routes, else the
