@@ -7,6 +7,7 @@
 #include "api/handlers.h"
 #include "api/problem.h"
 #include "api/temporal_page.h"
+#include "api/temporal_params.h"
 #include "api/temporal_render.h"
 #include "model/entity.h"
 #include "model/expand.h"
@@ -14,12 +15,6 @@
 namespace allmende::api {
 
 namespace {
-
-Result<store::TemporalStore*> temporalStore(Call& call) {
-  store::TemporalStore* t = call.services().store.temporal();
-  if (!t) return Status(ErrorType::kOperationNotSupported, "this store keeps no history");
-  return t;
-}
 
 // The attribute names of `attrs` (terms), expanded.
 Result<std::vector<std::string>> expandedAttrs(const std::vector<std::string>& terms, const ld::Context& ctx) {

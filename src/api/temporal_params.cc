@@ -185,4 +185,10 @@ Result<TemporalParams> temporalParamsFromQuery(const Call& call, const Json* tem
   return p;
 }
 
+Result<store::TemporalStore*> temporalStore(Call& call) {
+  store::TemporalStore* t = call.services().store.temporal();
+  if (!t) return Status(ErrorType::kOperationNotSupported, "this store keeps no history");
+  return t;
+}
+
 }  // namespace allmende::api

@@ -38,4 +38,7 @@ Result<TemporalParams> temporalParamsFromQuery(const Call& call, const Json* tem
 // An ISO 8601 duration "P[n]Y[n]M[n]W[n]DT[n]H[n]M[n]S" (seconds may have a fraction).
 std::optional<store::Period> parseDuration(std::string_view text);
 
+// The store's history, or OperationNotSupported when the store keeps none.
+Result<store::TemporalStore*> temporalStore(Call& call);
+
 }  // namespace allmende::api

@@ -3,6 +3,7 @@
 // modified there. None of these changes the current entity.
 #include "api/handlers.h"
 #include "api/problem.h"
+#include "api/temporal_params.h"
 #include "api/temporal_render.h"
 #include "model/entity.h"
 #include "model/expand.h"
@@ -11,12 +12,6 @@
 namespace allmende::api {
 
 namespace {
-
-Result<store::TemporalStore*> temporalStore(Call& call) {
-  store::TemporalStore* t = call.services().store.temporal();
-  if (!t) return Status(ErrorType::kOperationNotSupported, "this store keeps no history");
-  return t;
-}
 
 Status checkId(const std::string& id) {
   if (!model::isUri(id)) return badRequestData("entity id '" + id + "' is not a URI");
@@ -91,6 +86,31 @@ bool hasHistory(Call& call, store::TemporalStore& t, const std::string& id) {
   return t.history(call.tenant(), id, q).isOk();
 }
 
+// What the attribute-level operations (6.21, 6.22) address: the store, the entity id and the
+// expanded attribute name, from the path.
+struct AttributeTarget {
+  store::TemporalStore* store;
+  std::string id;
+  std::string attr;
+};
+
+Result<AttributeTarget> attributeTarget(Call& call) {
+  auto t = temporalStore(call);
+  if (!t) return t.status();
+  const std::string& id = call.pathParam("entityId");
+  ALLMENDE_RETURN_IF_ERROR(checkId(id));
+  auto attr = model::expandAttributeName(call.pathParam("attrId"), call.context());
+  if (!attr) return attr.status();
+  return AttributeTarget{*t, id, std::move(attr).value()};
+}
+
+// The {instanceId} of the path; ResourceNotFound when it names no instance.
+Result<int64_t> instanceIdOfPath(const Call& call) {
+  int64_t iid = instanceIdOf(call.pathParam("instanceId"));
+  if (!iid) return notFound("no attribute instance " + call.pathParam("instanceId"));
+  return iid;
+}
+
 }  // namespace
 
 http::Response createTemporal(Call& call) {
@@ -150,12 +170,8 @@ http::Response deleteTemporalAttribute(Call& call) {
   // NGSI-LD 6.21.3.1: the default instances, those of datasetId, or all (deleteAll=true).
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(false));
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveContextFromLink());
-  auto t = temporalStore(call);
-  if (!t) return problemResponse(t.status());
-  const std::string& id = call.pathParam("entityId");
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkId(id));
-  auto attr = model::expandAttributeName(call.pathParam("attrId"), call.context());
-  if (!attr) return problemResponse(attr.status());
+  auto target = attributeTarget(call);
+  if (!target) return problemResponse(target.status());
   const std::string* all = call.param("deleteAll");
   if (all && *all != "true" && *all != "false")
     return problemResponse(badRequestData("deleteAll must be true or false"));
@@ -164,7 +180,7 @@ http::Response deleteTemporalAttribute(Call& call) {
     const std::string* ds = call.param("datasetId");
     datasetId = ds ? *ds : "";
   }
-  Status st = (*t)->deleteHistory(call.tenant(), id, *attr, datasetId, 0);
+  Status st = target->store->deleteHistory(call.tenant(), target->id, target->attr, datasetId, 0);
   return st.isOk() ? emptyResponse(204) : problemResponse(st);
 }
 
@@ -172,31 +188,28 @@ http::Response modifyTemporalInstance(Call& call) {
   // NGSI-LD 6.22.3.1: the instance's content is replaced by the payload (one attribute).
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(false));
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.parseBody());
-  auto t = temporalStore(call);
-  if (!t) return problemResponse(t.status());
-  const std::string& id = call.pathParam("entityId");
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkId(id));
-  auto attr = model::expandAttributeName(call.pathParam("attrId"), call.context());
-  if (!attr) return problemResponse(attr.status());
-  int64_t iid = instanceIdOf(call.pathParam("instanceId"));
-  if (!iid) return problemResponse(notFound("no attribute instance " + call.pathParam("instanceId")));
+  auto target = attributeTarget(call);
+  if (!target) return problemResponse(target.status());
+  auto iid = instanceIdOfPath(call);
+  if (!iid) return problemResponse(iid.status());
+  const std::string& attr = target->attr;
   const Json& body = call.body();
   if (!body.IsObject()) return problemResponse(badRequestData("the payload must be a JSON object"));
   // The payload is a fragment with this attribute, or the instance itself.
   JsonDocument wrapped;
   const Json* source = &body;
-  if (!findMember(body, call.pathParam("attrId")) && !findMember(body, *attr)) {
+  if (!findMember(body, call.pathParam("attrId")) && !findMember(body, attr)) {
     wrapped.SetObject();
     wrapped.AddMember(jsonString(call.pathParam("attrId"), wrapped.GetAllocator()), Json(body, wrapped.GetAllocator()),
                       wrapped.GetAllocator());
     source = &wrapped;
   }
-  auto instances = instancesOf(*source, call.context(), id, call.now());
+  auto instances = instancesOf(*source, call.context(), target->id, call.now());
   if (!instances) return problemResponse(instances.status());
-  if (instances->size() != 1 || (*instances)[0].attr != *attr) {
+  if (instances->size() != 1 || (*instances)[0].attr != attr) {
     return problemResponse(badRequestData("the payload must hold exactly one instance of " + call.pathParam("attrId")));
   }
-  Status st = (*t)->modifyInstance(call.tenant(), id, *attr, iid, (*instances)[0], call.now());
+  Status st = target->store->modifyInstance(call.tenant(), target->id, attr, *iid, (*instances)[0], call.now());
   return st.isOk() ? emptyResponse(204) : problemResponse(st);
 }
 
@@ -204,15 +217,11 @@ http::Response deleteTemporalInstance(Call& call) {
   // NGSI-LD 6.22.3.2
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(false));
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveContextFromLink());
-  auto t = temporalStore(call);
-  if (!t) return problemResponse(t.status());
-  const std::string& id = call.pathParam("entityId");
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkId(id));
-  auto attr = model::expandAttributeName(call.pathParam("attrId"), call.context());
-  if (!attr) return problemResponse(attr.status());
-  int64_t iid = instanceIdOf(call.pathParam("instanceId"));
-  if (!iid) return problemResponse(notFound("no attribute instance " + call.pathParam("instanceId")));
-  Status st = (*t)->deleteHistory(call.tenant(), id, *attr, std::nullopt, iid);
+  auto target = attributeTarget(call);
+  if (!target) return problemResponse(target.status());
+  auto iid = instanceIdOfPath(call);
+  if (!iid) return problemResponse(iid.status());
+  Status st = target->store->deleteHistory(call.tenant(), target->id, target->attr, std::nullopt, *iid);
   return st.isOk() ? emptyResponse(204) : problemResponse(st);
 }
 
