@@ -176,22 +176,8 @@ http::Response purgeEntities(Call& call) {
   auto q = planEntityQuery(*filters, call.context(), call.services().store, call.tenant());
   if (!q) return problemResponse(q.status());
   q->limit = call.services().options.maxBatchEntities;
-  for (;;) {
-    auto page = call.services().store.queryEntities(call.tenant(), *q);
-    if (!page) return problemResponse(page.status());
-    if (page->entities.empty()) break;
-    std::vector<store::WriteOp> ops;
-    for (const auto& e : page->entities) {
-      ops.push_back({std::string(asView(e["id"])), [](const Json*) -> Result<store::WriteEffect> {
-                       store::WriteEffect eff;
-                       eff.kind = store::WriteEffect::Kind::kDelete;
-                       return eff;
-                     }});
-    }
-    for (const auto& st : call.services().store.write(call.tenant(), std::move(ops))) {
-      if (!st.isOk()) return problemResponse(st);
-    }
-  }
+  Status st = store::deleteMatching(call.services().store, call.tenant(), std::move(q).value());
+  if (!st.isOk()) return problemResponse(st);
   return emptyResponse(204);
 }
 

@@ -120,20 +120,7 @@ Status deleteTenant(Services& services, const std::string& name) {
   store::EntityQuery all;
   all.selectionExact = true;
   all.limit = 1000;
-  for (;;) {
-    auto page = services.store.queryEntities(name, all);
-    if (!page) return page.status();
-    if (page->entities.empty()) break;
-    std::vector<store::WriteOp> ops;
-    for (const auto& e : page->entities) {
-      ops.push_back({std::string(asView(e["id"])), [](const Json*) -> Result<store::WriteEffect> {
-                       store::WriteEffect eff;
-                       eff.kind = store::WriteEffect::Kind::kDelete;
-                       return eff;
-                     }});
-    }
-    for (const auto& st : services.store.write(name, std::move(ops))) ALLMENDE_RETURN_IF_ERROR(st);
-  }
+  ALLMENDE_RETURN_IF_ERROR(store::deleteMatching(services.store, name, std::move(all)));
   return services.tenants->deleteTenant(name);
 }
 

@@ -130,4 +130,9 @@ class Store {
   virtual void setCommitListener(std::function<void()> listener) { (void)listener; }
 };
 
+// Deletes every entity of `tenant` that matches `q` (its offset and count are ignored), q.limit
+// entities per write. Returns the first failure of a delete; what was deleted before it stays
+// deleted.
+Status deleteMatching(Store& store, const TenantId& tenant, EntityQuery q);
+
 }  // namespace allmende::store
