@@ -15,6 +15,8 @@ namespace {
 
 // Payloads are small sensor messages; anything bigger is refused before parsing.
 constexpr size_t kMaxPayloadBytes = 64 * 1024;
+// Parsed mappings kept (by their text); the cache starts over when full.
+constexpr size_t kMaxCachedMappings = 10000;
 
 // The entity to create on the first measurement: id, type, static attributes, the measurement.
 JsonDocument creationBody(const store::DeviceRecord& r, const DeviceMapping& m, const Json& fragment) {
@@ -85,29 +87,48 @@ void Ingestor::record(const std::string& tenant, const std::string& deviceId, Mi
   }
 }
 
+Result<std::shared_ptr<const DeviceMapping>> Ingestor::mappingOf(const std::string& text) {
+  std::lock_guard lock(mappingsMutex_);
+  auto it = mappings_.find(text);
+  if (it != mappings_.end()) return it->second;
+  JsonDocument json;
+  ALLMENDE_RETURN_IF_ERROR(parseJson(text, json));
+  auto mapping = parseMapping(json);
+  if (!mapping) return mapping.status();
+  if (mappings_.size() >= kMaxCachedMappings) mappings_.clear();
+  auto shared = std::make_shared<const DeviceMapping>(std::move(mapping).value());
+  mappings_.emplace(text, shared);
+  return shared;
+}
+
 Result<store::WriteOp> Ingestor::prepare(const store::Device& device, std::string_view payload, Micros now) {
   if (payload.size() > kMaxPayloadBytes) return Status(ErrorType::kBadRequestData, "the payload exceeds 64 KiB");
-  JsonDocument mappingJson;
-  ALLMENDE_RETURN_IF_ERROR(parseJson(device.record.mapping, mappingJson));
-  auto mapping = parseMapping(mappingJson);
+  auto mapping = mappingOf(device.record.mapping);
   if (!mapping) return mapping.status();
   JsonDocument doc;
   JsonLimits limits;
   limits.maxDepth = 16;
   ALLMENDE_RETURN_IF_ERROR(parseJson(payload, doc, limits));
-  auto fragment = mapPayload(*mapping, doc);
+  auto fragment = mapPayload(**mapping, doc);
   if (!fragment) return fragment.status();
-  const ld::Context& core = *contexts_.core();
-  auto merge = model::expandFragment(*fragment, core, device.record.entityId);
+  std::shared_ptr<const ld::Context> core = contexts_.core();
+  auto merge = model::expandFragment(*fragment, *core, device.record.entityId);
   if (!merge) return merge.status();
-  auto create = model::expandEntity(creationBody(device.record, *mapping, *fragment), core);
-  if (!create) return create.status();
   auto mergeDoc = std::make_shared<JsonDocument>(std::move(merge).value());
-  auto createDoc = std::make_shared<JsonDocument>(std::move(create).value());
-  return store::WriteOp{device.record.entityId, [mergeDoc, createDoc, now](const Json* current) -> Result<store::WriteEffect> {
-                          // NGSI-LD 5.6.17: a measurement merges into the entity, like PATCH /entities/{id}.
-                          auto next = current ? model::mergeEntity(current, *mergeDoc, now)
-                                              : model::createEntity(nullptr, *createDoc, now);
+  auto fragmentDoc = std::make_shared<JsonDocument>(std::move(fragment).value());
+  auto record = std::make_shared<store::DeviceRecord>(device.record);
+  std::shared_ptr<const DeviceMapping> m = *mapping;
+  return store::WriteOp{device.record.entityId, [=](const Json* current) -> Result<store::WriteEffect> {
+                          // NGSI-LD 5.6.17: a measurement merges into the entity, like PATCH /entities/{id};
+                          // the first one creates it with the static attributes.
+                          Result<JsonDocument> next = Status(ErrorType::kInternalError, "unset");
+                          if (current) {
+                            next = model::mergeEntity(current, *mergeDoc, now);
+                          } else {
+                            auto create = model::expandEntity(creationBody(*record, *m, *fragmentDoc), *core);
+                            if (!create) return create.status();
+                            next = model::createEntity(nullptr, *create, now);
+                          }
                           if (!next) return next.status();
                           store::WriteEffect effect;
                           effect.kind = store::WriteEffect::Kind::kUpsert;

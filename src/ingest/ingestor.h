@@ -4,12 +4,16 @@
 // (api/ingest.cc) and the MQTT agent (mqtt_agent.h). Thread-safe.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 #include <string_view>
 #include <vector>
 
 #include "common/status.h"
 #include "common/time.h"
+#include "ingest/mapping.h"
 #include "ld/context_store.h"
 #include "store/device_registry.h"
 #include "store/store.h"
@@ -46,12 +50,15 @@ class Ingestor {
  private:
   // The write of one payload, or why it cannot be written.
   void record(const std::string& tenant, const std::string& deviceId, Micros now, const Status& st);
+  Result<std::shared_ptr<const DeviceMapping>> mappingOf(const std::string& text);
   Result<store::WriteOp> prepare(const store::Device& device, std::string_view payload, Micros now);
 
   store::Store& store_;
   store::DeviceRegistry& devices_;
   ld::ContextStore& contexts_;
   const Clock& clock_;
+  std::mutex mappingsMutex_;
+  std::unordered_map<std::string, std::shared_ptr<const DeviceMapping>> mappings_;  // GUARDED_BY(mappingsMutex_)
 };
 
 }  // namespace allmende::ingest
