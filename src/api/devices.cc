@@ -3,9 +3,9 @@
 #include "api/handlers.h"
 #include "api/ingest.h"
 #include "api/problem.h"
-#include "auth/api_key.h"
 #include "ingest/ingestor.h"
 #include "ingest/mapping.h"
+#include "ingest/mosquitto_config.h"
 #include "model/entity.h"
 #include "model/expand.h"
 
@@ -43,7 +43,7 @@ void writeDevice(JsonWriter& w, const store::Device& d, Micros now) {
   } else {
     w.Null();
   }
-  writeString(w, "mqttUsername", r.mqttUsername.empty() ? r.id : r.mqttUsername);
+  writeString(w, "mqttUsername", ingest::mqttUsername(r));
   w.Key("hasPassword");
   w.Bool(!r.passwordHash.empty());
   w.Key("expectedInterval");
@@ -112,7 +112,7 @@ Status readDeviceBody(Call& call, const Json& body, store::DeviceRecord& r) {
     std::string password;
     ALLMENDE_RETURN_IF_ERROR(stringMember(*mqtt, "username", r.mqttUsername));
     ALLMENDE_RETURN_IF_ERROR(stringMember(*mqtt, "password", password));
-    if (!password.empty()) r.passwordHash = auth::hashApiKey(password);
+    if (!password.empty()) r.passwordHash = ingest::mosquittoPasswordHash(password);
   }
   if (const Json* interval = findMember(body, "expectedInterval")) {
     if (!interval->IsInt64() || interval->GetInt64() < 0) {
@@ -198,6 +198,26 @@ http::Response adminReplaceDevice(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(readDeviceBody(call, body, r));
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(ingestor->devices().updateDevice(r));
   return emptyResponse(204);
+}
+
+// The Mosquitto password and ACL files of every tenant's devices (platform-admin).
+http::Response adminMosquittoConfig(Call& call) {
+  ingest::Ingestor* ingestor = call.services().ingestor;
+  if (!ingestor) return problemResponse(Status(ErrorType::kOperationNotSupported, "ingestion is not enabled"));
+  const std::string& file = call.pathParam("file");
+  auto devices = ingestor->devices().allDevices();
+  http::Response r;
+  r.setHeader("Content-Type", "text/plain");
+  if (file == "passwd") {
+    r.body = ingest::mosquittoPasswordFile(devices);
+  } else if (file == "acl") {
+    const std::string* agent = call.param("agent");
+    const std::string* prefix = call.param("prefix");
+    r.body = ingest::mosquittoAclFile(devices, agent ? *agent : "allmende-ingest", prefix ? *prefix : "allmende/ingest");
+  } else {
+    return problemResponse(notFound("no Mosquitto file " + file.substr(0, 40) + " (passwd, acl)"));
+  }
+  return r;
 }
 
 http::Response adminDeleteDevice(Call& call) {

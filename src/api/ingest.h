@@ -16,6 +16,8 @@ http::Response adminCreateDevice(Call& call);
 http::Response adminShowDevice(Call& call);
 http::Response adminReplaceDevice(Call& call);
 http::Response adminDeleteDevice(Call& call);
+// GET /admin/v1/mosquitto/{file}: "passwd" or "acl" (?agent=user&prefix=topic-prefix).
+http::Response adminMosquittoConfig(Call& call);
 
 // The tenant a path segment of the ingestion API names ("@default" = the default tenant "").
 std::string ingestTenant(const std::string& segment);

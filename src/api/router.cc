@@ -94,6 +94,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/admin/v1/devices/{deviceId}", adminShowDevice, Access::kTenantAdmin},
     {"PUT", "/admin/v1/devices/{deviceId}", adminReplaceDevice, Access::kTenantAdmin},
     {"DELETE", "/admin/v1/devices/{deviceId}", adminDeleteDevice, Access::kTenantAdmin},
+    {"GET", "/admin/v1/mosquitto/{file}", adminMosquittoConfig, Access::kPlatformAdmin},
     {"POST", "/ingest/v1/{tenant}/{device}", ingestPayload, Access::kWrite},
 };
 

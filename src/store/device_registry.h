@@ -24,8 +24,8 @@ struct DeviceRecord {
   std::string entityId;      // the entity it feeds
   std::string entityType;    // its type (a term of the core @context or an IRI)
   std::string mapping;       // JSON text of the payload mapping (ingest/mapping.h)
-  std::string mqttUsername;  // "" = the device id
-  std::string passwordHash;  // hex SHA-256 of the MQTT password, "" = none
+  std::string mqttUsername;  // "" = "<tenant>.<device>" (ingest/mosquitto_config.h)
+  std::string passwordHash;  // the MQTT password in Mosquitto password-file form ($7$ PBKDF2), "" = none
   int64_t expectedIntervalSeconds = 0;  // silent longer than this: flagged; 0 = never
   Micros created = 0;
 };

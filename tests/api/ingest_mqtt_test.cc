@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
+#include <iterator>
 
 #include "harness.h"
 
@@ -33,11 +35,16 @@ int freePort() {
 // messages survive a restart); restartable on the same port.
 class Broker {
  public:
-  explicit Broker(const std::string& dir) : dir_(dir), port_(freePort()) {
+  // `auth`: no anonymous clients; accounts in dir/passwd, ACL in dir/acl (reloaded on reload()).
+  explicit Broker(const std::string& dir, bool auth = false) : dir_(dir), port_(freePort()) {
     ::chmod(dir.c_str(), 0777);  // mosquitto drops to its own user when started as root
     std::ofstream out(dir + "/mosquitto.conf");
-    out << "allow_anonymous true\npersistence true\npersistence_location " << dir << "/\nlistener " << port_
-        << " 127.0.0.1\n";
+    out << "persistence true\npersistence_location " << dir << "/\nlistener " << port_ << " 127.0.0.1\n";
+    if (auth) {
+      out << "allow_anonymous false\npassword_file " << dir << "/passwd\nacl_file " << dir << "/acl\n";
+    } else {
+      out << "allow_anonymous true\n";
+    }
     out.close();
     start();
   }
@@ -58,6 +65,7 @@ class Broker {
       pid_ = -1;
     }
   }
+  void reload() const { ::kill(pid_, SIGHUP); }
   int port() const { return port_; }
   bool accepting() const {
     int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -77,12 +85,19 @@ class Broker {
 };
 
 // mosquitto_pub -q 1: returns once the broker acknowledged the message (PUBACK).
-bool publish(int port, const std::string& topic, const std::string& payload) {
+bool publish(int port, const std::string& topic, const std::string& payload, const std::string& user = "",
+             const std::string& password = "") {
   pid_t pid = fork();
   if (pid == 0) {
     std::string p = std::to_string(port);
-    execl("/usr/bin/mosquitto_pub", "mosquitto_pub", "-h", "127.0.0.1", "-p", p.c_str(), "-q", "1", "-t",
-          topic.c_str(), "-m", payload.c_str(), static_cast<char*>(nullptr));
+    if (user.empty()) {
+      execl("/usr/bin/mosquitto_pub", "mosquitto_pub", "-h", "127.0.0.1", "-p", p.c_str(), "-q", "1", "-t",
+            topic.c_str(), "-m", payload.c_str(), static_cast<char*>(nullptr));
+    } else {
+      execl("/usr/bin/mosquitto_pub", "mosquitto_pub", "-h", "127.0.0.1", "-p", p.c_str(), "-q", "1", "-t",
+            topic.c_str(), "-m", payload.c_str(), "-u", user.c_str(), "-P", password.c_str(),
+            static_cast<char*>(nullptr));
+    }
     _exit(127);
   }
   int status = 0;
@@ -200,6 +215,60 @@ TEST(IngestMqtt, NoAcknowledgedMessageIsLostWhenTheBrokerRestarts) {
   EXPECT_EQ(d["rejected"].GetInt64(), 0);
   HttpResult e = c.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Sensor:d1?format=keyValues");
   EXPECT_NE(e.body.find("\"n\":30"), std::string::npos) << e.body;
+}
+
+bool writeFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+TEST(IngestMqtt, GeneratedBrokerAccountsAndAclsHoldPerDevice) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  std::string bdir = dir.path() + "/broker";
+  ::mkdir(bdir.c_str(), 0777);
+  // The agent's own account, made by the operator with mosquitto_passwd.
+  ASSERT_EQ(std::system(("/usr/bin/mosquitto_passwd -c -b " + bdir + "/passwd agent agent-secret").c_str()), 0);
+  ASSERT_TRUE(writeFile(bdir + "/acl", "user agent\ntopic read allmende/ingest/#\n"));
+  ::chmod((bdir + "/passwd").c_str(), 0644);
+  Broker broker(bdir, true);
+  ASSERT_TRUE(broker.accepting());
+  ::setenv("ALLMENDE_MQTT_INGEST_PASSWORD", "agent-secret", 1);
+  ServerProcess server(ALLMENDE_BINARY, dir.path() + "/data",
+                       {"--mqtt-ingest-host", "127.0.0.1", "--mqtt-ingest-port", std::to_string(broker.port()),
+                        "--mqtt-ingest-user", "agent"});
+  ASSERT_TRUE(server.ok());
+  HttpClient c(server.port());
+  for (const char* id : {"a", "b"}) {
+    HttpResult r = c.request("POST", "/admin/v1/devices", {{"Content-Type", "application/json"}, {"NGSILD-Tenant", "town"}},
+                             std::string(R"({"id": ")") + id + R"(", "entity": {"id": "urn:ngsi-ld:Sensor:)" + id +
+                                 R"(", "type": "Sensor"}, "mapping": {}, "mqtt": {"password": "pw-)" + id + R"("}})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  HttpResult passwd = c.request("GET", "/admin/v1/mosquitto/passwd");
+  HttpResult acl = c.request("GET", "/admin/v1/mosquitto/acl?agent=agent");
+  ASSERT_EQ(passwd.status, 200);
+  ASSERT_EQ(acl.status, 200);
+  EXPECT_EQ(passwd.body.find("pw-a"), std::string::npos);  // never the password itself
+  std::ifstream agentLine(bdir + "/passwd");
+  std::string agent((std::istreambuf_iterator<char>(agentLine)), std::istreambuf_iterator<char>());
+  ASSERT_TRUE(writeFile(bdir + "/passwd", agent + passwd.body));
+  ASSERT_TRUE(writeFile(bdir + "/acl", acl.body));
+  broker.reload();
+  usleep(300000);
+  // Wrong password: refused by the broker.
+  EXPECT_FALSE(publish(broker.port(), "allmende/ingest/town/a", R"({"v": 1})", "town.a", "wrong"));
+  // Device b may not publish to device a's topic (the broker drops it); a may.
+  publish(broker.port(), "allmende/ingest/town/a", R"({"v": 2})", "town.b", "pw-b");
+  ASSERT_TRUE(publish(broker.port(), "allmende/ingest/town/a", R"({"v": 3})", "town.a", "pw-a"));
+  auto d = waitDevice(c, "town", "a", 1);
+  EXPECT_EQ(d["accepted"].GetInt64(), 1);
+  HttpResult e = c.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Sensor:a?format=keyValues", {{"NGSILD-Tenant", "town"}});
+  EXPECT_NE(e.body.find("\"v\":3"), std::string::npos) << e.body;
+  ASSERT_TRUE(publish(broker.port(), "allmende/ingest/town/b", R"({"v": 4})", "town.b", "pw-b"));
+  EXPECT_EQ(waitDevice(c, "town", "b", 1)["accepted"].GetInt64(), 1);
+  EXPECT_EQ(waitDevice(c, "town", "a", 1)["accepted"].GetInt64(), 1);
 }
 
 }  // namespace
