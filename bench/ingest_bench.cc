@@ -13,13 +13,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <ctime>
+#include <vector>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <string>
 
 #include "harness.h"
+#include "receiver.h"
 
 using namespace allmende::testing;
 using Clock = std::chrono::steady_clock;
@@ -60,6 +64,38 @@ int64_t acceptedTotal(HttpClient& c) {
 }
 
 std::atomic<int64_t> acked{0};
+
+long long realtimeMicros() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
+}
+
+// Publish -> notification at an HTTP subscriber, one measurement at a time.
+void latency(HttpClient& c, mosquitto* pub, int samples) {
+  Receiver receiver;
+  HttpResult sub = c.request("POST", "/ngsi-ld/v1/subscriptions", {{"Content-Type", "application/json"}},
+                             R"({"type": "Subscription", "entities": [{"id": "urn:ngsi-ld:Sensor:d0", "type": "Sensor"}],
+                                "watchedAttributes": ["temperature"], "notification": {"format": "keyValues",
+                                "endpoint": {"uri": ")" + receiver.url() + R"("}}})");
+  if (sub.status != 201) {
+    std::printf("ingest latency: cannot subscribe (%d)\n", sub.status);
+    return;
+  }
+  std::vector<long long> micros;
+  for (int i = 0; i < samples; ++i) {
+    std::string payload = R"({"t": )" + std::to_string(1000 + i) + "}";
+    long long t0 = realtimeMicros();
+    mosquitto_publish(pub, nullptr, "allmende/ingest/@default/d0", static_cast<int>(payload.size()), payload.data(), 1,
+                      false);
+    if (!receiver.waitFor(static_cast<size_t>(i) + 1, 5000)) break;
+    micros.push_back(receiver.requests()[static_cast<size_t>(i)].receivedMicros - t0);
+  }
+  if (micros.empty()) return;
+  std::sort(micros.begin(), micros.end());
+  std::printf("ingest latency MQTT publish -> HTTP notification (%zu samples, one at a time): p50 %.2f ms, p99 %.2f ms\n",
+              micros.size(), micros[micros.size() / 2] / 1000.0, micros[micros.size() * 99 / 100] / 1000.0);
+}
 
 }  // namespace
 
@@ -122,6 +158,7 @@ int main(int argc, char** argv) {
                 messages, devices, done / seconds, static_cast<long long>(done), static_cast<long long>(acked.load()),
                 seconds);
     rc = done == messages ? 0 : 1;
+    latency(c, pub, 500);
     mosquitto_disconnect(pub);
     mosquitto_loop_stop(pub, true);
     mosquitto_destroy(pub);
