@@ -7,6 +7,7 @@
 #include "api/admin.h"
 #include "api/audit.h"
 #include "api/handlers.h"
+#include "api/ingest.h"
 #include "api/problem.h"
 
 namespace allmende::api {
@@ -87,6 +88,14 @@ constexpr Route kRoutes[] = {
     {"GET", "/admin/v1/tenants/{tenant}/audit", adminTenantAudit, Access::kTenantAdmin},
     {"GET", "/admin/v1/tenants/{tenant}/export", adminExportTenant, Access::kTenantAdmin},
     {"POST", "/admin/v1/tenant-imports", adminImportTenant, Access::kPlatformAdmin},
+    // IoT ingestion (docs/ingestion.md): device registry and the HTTP ingest endpoint.
+    {"GET", "/admin/v1/devices", adminListDevices, Access::kTenantAdmin},
+    {"POST", "/admin/v1/devices", adminCreateDevice, Access::kTenantAdmin},
+    {"GET", "/admin/v1/devices/{deviceId}", adminShowDevice, Access::kTenantAdmin},
+    {"PUT", "/admin/v1/devices/{deviceId}", adminReplaceDevice, Access::kTenantAdmin},
+    {"DELETE", "/admin/v1/devices/{deviceId}", adminDeleteDevice, Access::kTenantAdmin},
+    {"GET", "/admin/v1/mosquitto/{file}", adminMosquittoConfig, Access::kPlatformAdmin},
+    {"POST", "/ingest/v1/{tenant}/{device}", ingestPayload, Access::kWrite},
 };
 
 // The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an

@@ -17,6 +17,9 @@ class Notifier;
 namespace allmende::store {
 class NotificationStore;
 }  // namespace allmende::store
+namespace allmende::ingest {
+class Ingestor;
+}  // namespace allmende::ingest
 
 namespace allmende::api {
 
@@ -46,6 +49,7 @@ struct Services {
   std::string templatesDir;    // roll-in templates (templates/README.md)
   store::AuditLog* audit = nullptr;  // null: no audit log (api/audit.h)
   std::string exportDir;             // a tenant's archive is written here before it is deleted
+  ingest::Ingestor* ingestor = nullptr;  // IoT ingestion (docs/ingestion.md); null: 501
 };
 
 }  // namespace allmende::api

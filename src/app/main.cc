@@ -13,12 +13,15 @@
 #include "app/tenancy_setup.h"
 #include "app/tenant_cli.h"
 #include "http/server.h"
+#include "ingest/ingestor.h"
+#include "ingest/mqtt_agent.h"
 #include "ld/context_loader.h"
 #include "ld/context_store.h"
 #include "notify/matcher.h"
 #include "notify/notifier.h"
 #include "store/notification_store.h"
 #include "store/sqlite/context_repository.h"
+#include "store/sqlite/device_registry.h"
 #include "store/retention.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/temporal.h"
@@ -38,6 +41,8 @@ struct ServeOptions {
   size_t maxLimit = 1000;
   size_t maxBatch = 1000;
   size_t maxJsonDepth = 64;
+  ingest::MqttIngestOptions mqttIngest;
+  std::string mqttIngestPasswordEnv = "ALLMENDE_MQTT_INGEST_PASSWORD";
   std::string baseUrl;  // how clients reach this server (for hosted @context URLs)
   double historyRetentionDays = 0;               // 0 = keep the attribute history forever
   std::vector<std::string> historyRetentionTenant;  // "tenant=days" overrides
@@ -190,6 +195,22 @@ int serve(const ServeOptions& o) {
     spdlog::error("cannot set up tenancy and access control: {}", tenancy.status().toString());
     return 1;
   }
+  // IoT ingestion (docs/ingestion.md): the device registry, HTTP ingest, the MQTT agent.
+  auto devices = store::openSqliteDeviceRegistry(so.path);
+  if (!devices) {
+    spdlog::error("cannot open the device registry: {}", devices.status().toString());
+    return 1;
+  }
+  ingest::Ingestor ingestor(**store, **devices, contexts, systemClock());
+  services.ingestor = &ingestor;
+  ingest::MqttIngestOptions mo = o.mqttIngest;
+  if (const char* pw = std::getenv(o.mqttIngestPasswordEnv.c_str())) mo.password = pw;
+  ingest::IngestService ingestService(ingestor, mo);
+  st = ingestService.start();
+  if (!st.isOk()) {
+    spdlog::error("cannot start ingestion: {}", st.toString());
+    return 1;
+  }
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.
@@ -201,6 +222,7 @@ int serve(const ServeOptions& o) {
   sigwait(&signals, &sig);
   spdlog::info("signal {} received, shutting down", sig);
   server.stop();
+  ingestService.stop();
   notifier.stop();
   return 0;
 }
@@ -241,6 +263,15 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 600000))
       ->capture_default_str();
   s->add_option("--notify-ca-file", serve.notifyCaFile, "PEM file of CAs trusted for https notification endpoints");
+  s->add_option("--mqtt-ingest-host", serve.mqttIngest.host, "MQTT broker of the ingestion agent (\"\" = none)");
+  s->add_option("--mqtt-ingest-port", serve.mqttIngest.port, "its port")->capture_default_str();
+  s->add_option("--mqtt-ingest-user", serve.mqttIngest.username, "the agent's broker user");
+  s->add_option("--mqtt-ingest-password-env", serve.mqttIngestPasswordEnv,
+                "environment variable holding the agent's broker password")
+      ->capture_default_str();
+  s->add_option("--mqtt-ingest-ca-file", serve.mqttIngest.caFile, "PEM CAs of the broker (enables TLS)");
+  s->add_option("--mqtt-ingest-topic-prefix", serve.mqttIngest.topicPrefix, "topics are <prefix>/<tenant>/<device>")
+      ->capture_default_str();
   allmende::app::addTenancyFlags(*s, serve.tenancy);
   auto tenantCommand = allmende::app::addTenantCommands(app);
   CLI11_PARSE(app, argc, argv);
