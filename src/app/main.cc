@@ -22,6 +22,7 @@
 #include "store/retention.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/temporal.h"
+#include "twin/twin_cli.h"
 
 namespace allmende::app {
 
@@ -243,8 +244,10 @@ int main(int argc, char** argv) {
   s->add_option("--notify-ca-file", serve.notifyCaFile, "PEM file of CAs trusted for https notification endpoints");
   allmende::app::addTenancyFlags(*s, serve.tenancy);
   auto tenantCommand = allmende::app::addTenantCommands(app);
+  auto twinCommand = allmende::twin::addTwinCommands(app);
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return allmende::app::serve(serve);
   if (int rc = tenantCommand(); rc >= 0) return rc;
+  if (int rc = twinCommand(); rc >= 0) return rc;
   return 0;
 }
