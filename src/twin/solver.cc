@@ -57,6 +57,7 @@ class LocalInertial final : public Solver {
     rowLoss_.assign(ny_, 0);
     rowMax_.assign(ny_, 0);
     balance_.initial = storedVolume();
+    activeCells_ = size_t(std::count(active_.begin(), active_.end(), uint8_t(1)));
     hMax_ = *std::max_element(h_.begin(), h_.end());
 #ifdef _OPENMP
     threads_ = o_.threads > 0 ? o_.threads : omp_get_max_threads();
@@ -274,23 +275,28 @@ class LocalInertial final : public Solver {
       rowLoss_[j] = loss;
       rowMax_[j] = rowMax;
     }
-    addPointInflows(dt);
+    const double pointVolume = addPointInflows(dt);
     const double area = dx_ * dx_;
-    balance_.rain += rainDepth * area * double(std::count(active_.begin(), active_.end(), uint8_t(1)));
+    balance_.rain += rainDepth * area * double(activeCells_);
     balance_.losses += std::accumulate(rowLoss_.begin(), rowLoss_.end(), 0.0) * area;
-    balance_.stored = storedVolume();
+    balance_.stored = std::accumulate(rowStored_.begin(), rowStored_.end(), 0.0) * area;
+    balance_.stored += pointVolume;  // added after the rows were summed
     hMax_ = double(*std::max_element(rowMax_.begin(), rowMax_.end()));
     for (const auto& p : d_.inflows) hMax_ = std::max(hMax_, double(h_[cell(p.i, p.j)]));
   }
 
-  void addPointInflows(double dt) {
+  // Adds this step's point inflows to their cells; returns the volume added.
+  double addPointInflows(double dt) {
+    double added = 0;
     for (const auto& p : d_.inflows) {
       size_t c = cell(p.i, p.j);
       if (!active_[c] || !p.discharge) continue;
       double vol = std::max(0.0, p.discharge(time_ + 0.5 * dt)) * dt;
       h_[c] += Real(vol / (dx_ * dx_));
       balance_.inflow += vol;
+      added += vol;
     }
+    return added;
   }
 
   void trackPeaks(size_t c, Real qw, Real qe, Real qn, Real qs, double t) {
@@ -311,6 +317,7 @@ class LocalInertial final : public Solver {
   bool parallel_ = false;  // small grids run on one thread: fork/join would cost more than it saves
   std::vector<Real> z_, h_, n2_, infiltration_, lossStore_, factor_;
   std::vector<uint8_t> active_;
+  size_t activeCells_ = 0;  // cells that receive rain
   std::vector<Real> qx_, qy_, qxNew_, qyNew_;
   std::vector<double> rowStored_, rowLoss_;
   std::vector<Real> rowMax_;
