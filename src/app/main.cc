@@ -25,6 +25,7 @@
 #include "store/retention.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/temporal.h"
+#include "twin/twin_cli.h"
 
 namespace allmende::app {
 
@@ -274,8 +275,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   allmende::app::addTenancyFlags(*s, serve.tenancy);
   auto tenantCommand = allmende::app::addTenantCommands(app);
+  auto twinCommand = allmende::twin::addTwinCommands(app);
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return allmende::app::serve(serve);
   if (int rc = tenantCommand(); rc >= 0) return rc;
+  if (int rc = twinCommand(); rc >= 0) return rc;
   return 0;
 }
