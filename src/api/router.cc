@@ -7,6 +7,7 @@
 #include "api/admin.h"
 #include "api/audit.h"
 #include "api/handlers.h"
+#include "api/open_data.h"
 #include "api/problem.h"
 
 namespace allmende::api {
@@ -87,6 +88,14 @@ constexpr Route kRoutes[] = {
     {"GET", "/admin/v1/tenants/{tenant}/audit", adminTenantAudit, Access::kTenantAdmin},
     {"GET", "/admin/v1/tenants/{tenant}/export", adminExportTenant, Access::kTenantAdmin},
     {"POST", "/admin/v1/tenant-imports", adminImportTenant, Access::kPlatformAdmin},
+    // Open data (issue 11, docs/opendata.md): dataset definitions, catalogues, distributions.
+    {"GET", "/admin/v1/tenants/{tenant}/datasets", adminListDatasets, Access::kTenantAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/datasets/{datasetId}", adminShowDataset, Access::kTenantAdmin},
+    {"PUT", "/admin/v1/tenants/{tenant}/datasets/{datasetId}", adminPutDataset, Access::kTenantAdmin},
+    {"DELETE", "/admin/v1/tenants/{tenant}/datasets/{datasetId}", adminDeleteDataset, Access::kTenantAdmin},
+    {"GET", "/open/v1/catalog", openPlatformCatalog, Access::kOpen},
+    {"GET", "/open/v1/{tenant}/catalog", openTenantCatalog, Access::kOpen},
+    {"GET", "/open/v1/{tenant}/datasets/{datasetId}/{file}", openDistribution, Access::kOpen},
 };
 
 // The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an
