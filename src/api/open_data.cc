@@ -1,5 +1,7 @@
 #include "api/open_data.h"
 
+#include <cstdio>
+
 #include "api/handlers.h"
 #include "api/open_catalog.h"
 #include "api/open_export.h"
@@ -230,6 +232,55 @@ http::Response openTenantCatalog(Call& call) {
   if (!list) return problemResponse(list.status());
   std::vector<TenantCatalog> tenants{{std::move(*t), publishedDatasets(*list)}};
   return catalogResponse(call, tenants, false);
+}
+
+namespace {
+
+// The dataset named in the path of a published tenant.
+Result<std::pair<store::TenantRecord, PublishedDataset>> publishedDataset(Call& call) {
+  auto t = publishingTenant(call, call.pathParam("tenant"));
+  if (!t) return t.status();
+  auto rec = call.services().datasets->get(t->name, call.pathParam("datasetId"));
+  if (!rec) return rec.status();
+  if (!*rec) return notFound("no dataset '" + call.pathParam("datasetId").substr(0, 64) + "'");
+  auto d = fromRecord(**rec);
+  if (!d) return d.status();
+  return std::make_pair(std::move(*t), std::move(*d));
+}
+
+// [from, to) of "YYYY-MM-DD.csv" (a UTC day) or "YYYY-MM.csv" (a month); nullopt when neither.
+std::optional<std::pair<Micros, Micros>> historyPeriod(const std::string& file) {
+  constexpr Micros kDay = 86'400'000'000LL;
+  if (file.size() == 14 && file.substr(10) == ".csv") {
+    auto from = parseDate(file.substr(0, 10));
+    if (from) return std::make_pair(*from, *from + kDay);
+  }
+  if (file.size() == 11 && file.substr(7) == ".csv") {
+    auto from = parseDate(file.substr(0, 7) + "-01");
+    if (!from) return std::nullopt;
+    int year = std::stoi(file.substr(0, 4)), month = std::stoi(file.substr(5, 2));
+    char next[16];
+    std::snprintf(next, sizeof next, "%04d-%02d-01", month == 12 ? year + 1 : year, month == 12 ? 1 : month + 1);
+    auto to = parseDate(next);
+    if (to) return std::make_pair(*from, *to);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+http::Response openHistory(Call& call) {
+  if (auto limited = rateLimited(call)) return std::move(*limited);
+  Services& s = call.services();
+  if (!s.datasets) return problemResponse(unavailable());
+  auto pd = publishedDataset(call);
+  if (!pd) return problemResponse(pd.status());
+  auto period = historyPeriod(call.pathParam("file"));
+  if (!period) return problemResponse(notFound("history files are named YYYY-MM-DD.csv or YYYY-MM.csv"));
+  auto ex = exportHistory(s, pd->first, pd->second.dataset, period->first, period->second);
+  if (!ex) return problemResponse(ex.status());
+  return conditionalResponse(call.request(), std::move(ex->body), "text/csv; charset=utf-8",
+                             std::max(ex->lastModified, pd->second.modified));
 }
 
 http::Response openDistribution(Call& call) {

@@ -17,5 +17,7 @@ http::Response adminDeleteDataset(Call& call);
 http::Response openPlatformCatalog(Call& call);
 http::Response openTenantCatalog(Call& call);
 http::Response openDistribution(Call& call);
+// .../history/{YYYY-MM-DD}.csv or {YYYY-MM}.csv: the recorded history of one UTC day or month.
+http::Response openHistory(Call& call);
 
 }  // namespace allmende::api

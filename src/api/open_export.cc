@@ -1,11 +1,13 @@
 #include "api/open_export.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "api/entity_query.h"
 #include "api/public_read.h"
 #include "model/render.h"
+#include "store/temporal.h"
 
 namespace allmende::api {
 
@@ -161,6 +163,26 @@ Status checkDatasetFilters(Services& services, const store::TenantRecord& tenant
   return plans ? Status::ok() : plans.status();
 }
 
+Status forEachPublished(Services& services, const store::TenantRecord& tenant, const Dataset& d,
+                        const PublishedVisitor& visit) {
+  auto plans = planTypes(services, tenant, d);
+  if (!plans) return plans.status();
+  if (!services.store.tenantExists(tenant.name)) return Status::ok();  // registered, no data yet
+  for (auto& plan : *plans) {
+    for (size_t offset = 0;; offset += kExportPage) {
+      plan.query.offset = offset;
+      auto page = services.store.queryEntities(tenant.name, plan.query);
+      if (!page) return page.status();
+      for (const auto& e : page->entities) {
+        Status st = visit(plan.type, plan.attrs, e);
+        if (!st.isOk()) return st;
+      }
+      if (page->entities.size() < kExportPage) break;
+    }
+  }
+  return Status::ok();
+}
+
 Result<ExportResult> exportDataset(Services& services, const store::TenantRecord& tenant, const Dataset& d,
                                    ExportFormat format) {
   auto plans = planTypes(services, tenant, d);
@@ -172,23 +194,76 @@ Result<ExportResult> exportDataset(Services& services, const store::TenantRecord
   Exporter ex(*services.contexts.core(), format, {columns.begin(), columns.end()});
   ExportResult result;
   ex.begin(result.body);
-  for (auto& plan : *plans) {
-    if (!services.store.tenantExists(tenant.name)) break;  // registered, no data yet
-    for (size_t offset = 0;; offset += kExportPage) {
-      plan.query.offset = offset;
-      auto page = services.store.queryEntities(tenant.name, plan.query);
-      if (!page) return page.status();
-      for (const auto& e : page->entities) {
-        ex.entity(plan, e, result.body);
-        if (const Json* m = findMember(e, "modifiedAt"); m && m->IsString()) {
-          if (auto t = parseDateTime(asView(*m))) result.lastModified = std::max(result.lastModified, *t);
+  TypePlan current;
+  Status st = forEachPublished(services, tenant, d, [&](const std::string& type, const auto& attrs, const Json& e) {
+    if (current.type != type) {
+      current.type = type;
+      current.attrs = attrs;
+    }
+    ex.entity(current, e, result.body);
+    if (const Json* m = findMember(e, "modifiedAt"); m && m->IsString()) {
+      if (auto t = parseDateTime(asView(*m))) result.lastModified = std::max(result.lastModified, *t);
+    }
+    ++result.entities;
+    return Status::ok();
+  });
+  if (!st.isOk()) return st;
+  ex.end(result.body);
+  return result;
+}
+
+Result<ExportResult> exportHistory(Services& services, const store::TenantRecord& tenant, const Dataset& d, Micros from,
+                                   Micros to) {
+  store::TemporalStore* temporal = services.store.temporal();
+  if (!temporal) return Status(ErrorType::kOperationNotSupported, "this store keeps no history");
+  ExportResult result;
+  result.body = "entityId,type,attribute,observedAt,recordedAt,value\r\n";
+  Status st = forEachPublished(services, tenant, d, [&](const std::string& type, const auto& attrs, const Json& e) {
+    store::InstanceQuery q;
+    q.time = {store::TimeFilter::Rel::kBetween, store::TimeFilter::Property::kModifiedAt, from, to};
+    q.datasetId = "";  // default instances
+    q.limit = kHistoryInstances;
+    std::map<std::string, std::string> termOf;
+    for (const auto& [term, iri] : attrs) {
+      q.attrs.push_back(iri);
+      termOf[iri] = term;
+    }
+    std::string id(asView(e["id"]));
+    auto h = temporal->history(tenant.name, id, q);
+    if (!h) return h.status().type() == ErrorType::kResourceNotFound ? Status::ok() : h.status();
+    for (const auto& a : h->attrs) {
+      auto term = termOf.find(a.attr);
+      if (term == termOf.end()) continue;  // only published attributes
+      for (const auto& i : a.instances) {
+        if (i.h.deleted) continue;
+        std::string value;
+        if (i.h.doc.empty() && i.h.number) {
+          JsonBuffer buf;
+          JsonWriter w(buf);
+          w.Double(*i.h.number);
+          value.assign(buf.GetString(), buf.GetSize());
+        } else {
+          JsonDocument doc;
+          if (parseJson(i.h.doc, doc).isOk() && doc.IsObject()) {
+            Json arr(rapidjson::kArrayType);
+            arr.PushBack(doc, doc.GetAllocator());
+            value = csvValue(arr);
+          }
         }
+        csvField(result.body, id);
+        result.body += ',';
+        csvField(result.body, type);
+        result.body += ',' + term->second + ',' + (i.h.observedAt ? formatDateTime(*i.h.observedAt) : "") + ',' +
+                       formatDateTime(i.h.recordedAt) + ',';
+        csvField(result.body, value);
+        result.body += "\r\n";
+        result.lastModified = std::max(result.lastModified, i.modifiedAt);
         ++result.entities;
       }
-      if (page->entities.size() < kExportPage) break;
     }
-  }
-  ex.end(result.body);
+    return Status::ok();
+  });
+  if (!st.isOk()) return st;
   return result;
 }
 

@@ -3,7 +3,10 @@
 // (api/public_read.h publicAttributes, narrowed by the dataset's `attributes`).
 #pragma once
 
+#include <functional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/open_dataset.h"
 #include "api/services.h"
@@ -28,6 +31,21 @@ struct ExportResult {
 // not parse.
 Result<ExportResult> exportDataset(Services& services, const store::TenantRecord& tenant, const Dataset& d,
                                    ExportFormat format);
+
+// The published entities of a dataset, one at a time, paging through the store: `visit` gets
+// the type (term), its published attributes (term, expanded IRI) and the entity (internal form).
+using PublishedVisitor = std::function<Status(const std::string& type,
+                                              const std::vector<std::pair<std::string, std::string>>& attrs,
+                                              const Json& entity)>;
+Status forEachPublished(Services& services, const store::TenantRecord& tenant, const Dataset& d,
+                        const PublishedVisitor& visit);
+
+// The history of the dataset's published attributes recorded in [from, to) as CSV (entityId,
+// type, attribute, observedAt, recordedAt, value), through the temporal store; one history query
+// per entity (at most kHistoryInstances instances per attribute).
+inline constexpr size_t kHistoryInstances = 100000;
+Result<ExportResult> exportHistory(Services& services, const store::TenantRecord& tenant, const Dataset& d, Micros from,
+                                   Micros to);
 
 // Checks that the dataset's filters (q, area) plan against the core @context.
 Status checkDatasetFilters(Services& services, const store::TenantRecord& tenant, const Dataset& d);

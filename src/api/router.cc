@@ -96,6 +96,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/open/v1/catalog", openPlatformCatalog, Access::kOpen},
     {"GET", "/open/v1/{tenant}/catalog", openTenantCatalog, Access::kOpen},
     {"GET", "/open/v1/{tenant}/datasets/{datasetId}/{file}", openDistribution, Access::kOpen},
+    {"GET", "/open/v1/{tenant}/datasets/{datasetId}/history/{file}", openHistory, Access::kOpen},
 };
 
 // The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an

@@ -7,6 +7,7 @@
 #include <zlib.h>
 
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <set>
@@ -297,6 +298,40 @@ TEST_F(OpenData, AdminApiChecksDefinitionsAndNeedsTheTenantAdmin) {
   EXPECT_EQ(client_->request("DELETE", "/admin/v1/tenants/m/datasets/parking", {{"X-API-Key", kAdminKey}}).status, 204);
   EXPECT_EQ(get("/open/v1/m/datasets/parking/current.csv").status, 404);
   EXPECT_EQ(get("/open/v1/m/catalog?format=ttl").body.find("parking"), std::string::npos);
+}
+
+std::string utcDate(const char* format) {
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, format, &tm);
+  return buf;
+}
+
+TEST_F(OpenData, HistoryCsvPerDayAndMonthHasPublicAttributesOnly) {
+  HttpResult w = client_->request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:ParkingSpot:1/attrs",
+                                  {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}, {"NGSILD-Tenant", "m"}},
+                                  R"({"status": "occupied", "ownerName": "SECRET-NEW-OWNER"})");
+  ASSERT_EQ(w.status, 204) << w.body;
+  for (const std::string period : {utcDate("%Y-%m-%d"), utcDate("%Y-%m")}) {
+    HttpResult r = get("/open/v1/m/datasets/parking/history/" + period + ".csv");
+    ASSERT_EQ(r.status, 200) << period << r.body;
+    EXPECT_EQ(r.header("content-type"), "text/csv; charset=utf-8");
+    EXPECT_EQ(r.body.rfind("entityId,type,attribute,observedAt,recordedAt,value\r\n", 0), 0u);
+    EXPECT_NE(r.body.find("urn:ngsi-ld:ParkingSpot:1,ParkingSpot,status,,"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find(",free\r\n"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find(",occupied\r\n"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("\"{\"\"type\"\":\"\"Point\"\""), std::string::npos) << r.body;
+    for (const char* secret : {"SECRET", "ownerName", "fillingLevel", "WasteContainer"}) {
+      EXPECT_EQ(r.body.find(secret), std::string::npos) << secret << " leaked:\n" << r.body;
+    }
+  }
+  HttpResult empty = get("/open/v1/m/datasets/parking/history/2001-01-01.csv");
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_EQ(empty.body, "entityId,type,attribute,observedAt,recordedAt,value\r\n");
+  EXPECT_EQ(get("/open/v1/m/datasets/parking/history/yesterday.csv").status, 404);
+  EXPECT_EQ(get("/open/v1/m/datasets/parking/history/2026-13.csv").status, 404);
 }
 
 TEST(OpenDataLimit, AnonymousClientsAreRateLimited) {
