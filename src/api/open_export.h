@@ -17,7 +17,7 @@ namespace allmende::api {
 enum class ExportFormat { kGeoJson, kCsv, kKeyValues };
 
 // Entities per store query while exporting.
-inline constexpr size_t kExportPage = 500;
+inline constexpr size_t kExportPage = 10000;
 
 struct ExportResult {
   std::string body;
