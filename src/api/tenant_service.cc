@@ -7,6 +7,7 @@
 #include "auth/api_key.h"
 #include "auth/roles.h"
 #include "geo/geometry.h"
+#include "store/dataset_store.h"
 
 namespace allmende::api {
 
@@ -134,6 +135,8 @@ Status deleteTenant(Services& services, const std::string& name) {
     }
     for (const auto& st : services.store.write(name, std::move(ops))) ALLMENDE_RETURN_IF_ERROR(st);
   }
+  // Its open-data definitions (docs/opendata.md) go with it.
+  if (services.datasets) ALLMENDE_RETURN_IF_ERROR(services.datasets->removeTenant(name));
   return services.tenants->deleteTenant(name);
 }
 

@@ -298,6 +298,11 @@ TEST_F(OpenData, AdminApiChecksDefinitionsAndNeedsTheTenantAdmin) {
   EXPECT_EQ(client_->request("DELETE", "/admin/v1/tenants/m/datasets/parking", {{"X-API-Key", kAdminKey}}).status, 204);
   EXPECT_EQ(get("/open/v1/m/datasets/parking/current.csv").status, 404);
   EXPECT_EQ(get("/open/v1/m/catalog?format=ttl").body.find("parking"), std::string::npos);
+  // Deleting the tenant deletes its definitions: a new tenant of that name starts empty.
+  ASSERT_EQ(put("kept", good).status, 201);
+  ASSERT_EQ(client_->request("DELETE", "/admin/v1/tenants/m?confirm=m", {{"X-API-Key", kAdminKey}}).status, 204);
+  ASSERT_EQ(client_->request("POST", "/admin/v1/tenants", kAdmin, R"({"name": "m", "ags": "09162000"})").status, 201);
+  EXPECT_EQ(get("/admin/v1/tenants/m/datasets", {{"X-API-Key", kAdminKey}}).body, "[]");
 }
 
 std::string utcDate(const char* format) {
