@@ -31,7 +31,8 @@ rdf::Term dateTime(Micros t) { return rdf::typed(formatDateTime(t), p(kXsd, "dat
 
 std::string displayName(const store::TenantRecord& t) { return t.displayName.empty() ? t.name : t.displayName; }
 
-void addTexts(rdf::Graph& g, const std::string& s, const std::string& pred, const std::map<std::string, std::string>& texts) {
+void addTexts(rdf::Graph& g, const std::string& s, const std::string& pred,
+              const std::map<std::string, std::string>& texts) {
   for (const auto& [lang, text] : texts) g.add(s, pred, rdf::literal(text, lang));
 }
 
@@ -52,7 +53,8 @@ void addDistributions(rdf::Graph& g, const std::string& dataset, const Dataset& 
     g.add(dist, p(kDct, "title"), rdf::literal(k.title, "de"));
     g.add(dist, p(kDcat, "accessURL"), rdf::iri(dist));
     g.add(dist, p(kDcat, "downloadURL"), rdf::iri(dist));
-    g.add(dist, p(kDcat, "mediaType"), rdf::iri(std::string("https://www.iana.org/assignments/media-types/") + k.mediaType));
+    g.add(dist, p(kDcat, "mediaType"),
+          rdf::iri(std::string("https://www.iana.org/assignments/media-types/") + k.mediaType));
     g.add(dist, p(kDct, "format"), rdf::iri(std::string(kFileType) + k.formatCode));
     if (license) g.add(dist, p(kDct, "license"), rdf::iri(license));
     g.add(dist, p(kDct, "modified"), dateTime(modified));
@@ -76,7 +78,8 @@ void addDataset(rdf::Graph& g, const std::string& base, const store::TenantRecor
   }
   g.add(s, p(kDct, "publisher"), rdf::iri(pub));
   g.add(s, p(kDcatde, "contributorID"), rdf::iri(kContributor));
-  std::string email = d.contactEmail.empty() ? (t.contact.find('@') != std::string::npos ? t.contact : "") : d.contactEmail;
+  std::string email =
+      d.contactEmail.empty() ? (t.contact.find('@') != std::string::npos ? t.contact : "") : d.contactEmail;
   if (!email.empty() || !d.contactName.empty()) {
     std::string contact = s + "#contact";
     g.add(s, p(kDcat, "contactPoint"), rdf::iri(contact));
@@ -108,8 +111,12 @@ std::string datasetIri(const std::string& base, const std::string& tenant, const
 }
 
 const rdf::Prefixes& catalogPrefixes() {
-  static const rdf::Prefixes kPrefixes = {{"dcat", kDcat},   {"dct", kDct},       {"foaf", kFoaf},
-                                          {"vcard", kVcard}, {"dcatde", kDcatde}, {"xsd", kXsd},
+  static const rdf::Prefixes kPrefixes = {{"dcat", kDcat},
+                                          {"dct", kDct},
+                                          {"foaf", kFoaf},
+                                          {"vcard", kVcard},
+                                          {"dcatde", kDcatde},
+                                          {"xsd", kXsd},
                                           {"rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}};
   return kPrefixes;
 }
@@ -143,7 +150,8 @@ rdf::Graph buildCatalog(const std::string& base, const std::vector<TenantCatalog
   g.add(cat, p(kFoaf, "homepage"), rdf::iri(cat));
   if (modified) g.add(cat, p(kDct, "modified"), dateTime(modified));
   for (const auto& t : tenants) {
-    for (const auto& d : t.datasets) g.add(cat, p(kDcat, "dataset"), rdf::iri(datasetIri(base, t.tenant.name, d.dataset.id)));
+    for (const auto& d : t.datasets)
+      g.add(cat, p(kDcat, "dataset"), rdf::iri(datasetIri(base, t.tenant.name, d.dataset.id)));
   }
   for (const auto& t : tenants) {
     if (t.datasets.empty() && platform) continue;

@@ -62,7 +62,8 @@ std::optional<http::Response> rateLimited(Call& call) {
   if (!limiter) return std::nullopt;
   int wait = limiter->take("open:" + call.request().remoteAddress);
   if (wait == 0) return std::nullopt;
-  http::Response r = problemResponse(Status(ErrorType::kTooManyRequests, "the open-data request quota of this client is used up"));
+  http::Response r =
+      problemResponse(Status(ErrorType::kTooManyRequests, "the open-data request quota of this client is used up"));
   r.setHeader("Retry-After", std::to_string(wait));
   return r;
 }
@@ -92,7 +93,8 @@ std::optional<RdfSyntax> negotiateRdf(const Call& call) {
     while (!type.empty() && type.front() == ' ') type.remove_prefix(1);
     while (!type.empty() && type.back() == ' ') type.remove_suffix(1);
     double q = 1;
-    if (size_t qa = item.find("q=", semi == std::string_view::npos ? item.size() : semi); qa != std::string_view::npos) {
+    if (size_t qa = item.find("q=", semi == std::string_view::npos ? item.size() : semi);
+        qa != std::string_view::npos) {
       q = std::atof(std::string(item.substr(qa + 2)).c_str());
     }
     std::optional<RdfSyntax> s;
@@ -114,8 +116,9 @@ std::optional<RdfSyntax> negotiateRdf(const Call& call) {
 http::Response catalogResponse(Call& call, const std::vector<TenantCatalog>& tenants, bool platform) {
   auto syntax = negotiateRdf(call);
   if (!syntax) {
-    return problemResponse(Status(ErrorType::kNotAcceptable,
-                                  "the catalogue is available as application/ld+json, text/turtle, application/rdf+xml"));
+    return problemResponse(
+        Status(ErrorType::kNotAcceptable,
+               "the catalogue is available as application/ld+json, text/turtle, application/rdf+xml"));
   }
   rdf::Graph g = buildCatalog(baseUrl(call), tenants, platform);
   Micros modified = 0;
@@ -142,8 +145,8 @@ std::string quoted(const std::string& v) {
 std::string recordJson(const store::DatasetRecord& r) {
   // The stored definition with the id and its times.
   std::string def = r.definition;
-  std::string head = "{\"id\":" + quoted(r.id) + ",\"created\":\"" + formatDateTime(r.created) +
-                     "\",\"modified\":\"" + formatDateTime(r.modified) + "\"";
+  std::string head = "{\"id\":" + quoted(r.id) + ",\"created\":\"" + formatDateTime(r.created) + "\",\"modified\":\"" +
+                     formatDateTime(r.modified) + "\"";
   return def.size() > 2 ? head + "," + def.substr(1) : head + "}";
 }
 
@@ -300,7 +303,7 @@ http::Response openDistribution(Call& call) {
   if (!*rec) return problemResponse(notFound("no dataset '" + call.pathParam("datasetId").substr(0, 64) + "'"));
   auto d = fromRecord(**rec);
   if (!d) return problemResponse(d.status());
-  ExportFormat f = file == "current.csv" ? ExportFormat::kCsv
+  ExportFormat f = file == "current.csv"       ? ExportFormat::kCsv
                    : file == "current.geojson" ? ExportFormat::kGeoJson
                                                : ExportFormat::kKeyValues;
   auto ex = exportDataset(s, *t, d->dataset, f);

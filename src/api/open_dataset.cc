@@ -8,7 +8,7 @@ namespace allmende::api {
 namespace {
 
 // EU Publications Office data-theme vocabulary (DCAT-AP dcat:theme).
-constexpr std::string_view kThemes[] = {"AGRI", "ECON", "EDUC", "ENER", "ENVI", "GOVE", "HEAL",
+constexpr std::string_view kThemes[] = {"AGRI", "ECON", "EDUC",      "ENER", "ENVI", "GOVE", "HEAL",
                                         "INTR", "JUST", "OP_DATPRO", "REGI", "SOCI", "TECH", "TRAN"};
 // EU Publications Office frequency vocabulary (dct:accrualPeriodicity), the usual subset.
 constexpr std::string_view kFrequencies[] = {"CONT",    "UPDATE_CONT", "HOURLY", "DAILY", "WEEKLY",
@@ -21,7 +21,9 @@ Status bad(const std::string& member, const std::string& why) {
 
 bool simpleTerm(const std::string& s) {
   if (s.empty() || s.size() > 256) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == ':'; });
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == ':';
+  });
 }
 
 Status readString(const Json& body, const char* name, bool required, std::string& out) {
@@ -135,7 +137,8 @@ Result<Dataset> parseDataset(const std::string& id, const Json& body) {
     if (!simpleTerm(a)) return bad("attributes", "'" + a.substr(0, 80) + "' is not an attribute name");
   }
   for (const auto& t : d.themes) {
-    if (!member(t, kThemes)) return bad("themes", "'" + t.substr(0, 40) + "' is not an EU data theme code (TRAN, ENVI, ...)");
+    if (!member(t, kThemes))
+      return bad("themes", "'" + t.substr(0, 40) + "' is not an EU data theme code (TRAN, ENVI, ...)");
   }
   if (!licenseIri(d.license)) return bad("license", "one of dl-by-de/2.0, dl-zero-de/2.0, cc-by/4.0, cc-zero");
   if (!member(d.frequency, kFrequencies)) return bad("accrualPeriodicity", "an EU frequency code (CONT, DAILY, ...)");

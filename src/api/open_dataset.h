@@ -13,24 +13,24 @@
 namespace allmende::api {
 
 struct Dataset {
-  std::string id;                               // [A-Za-z0-9_-]{1,64}
-  std::map<std::string, std::string> title;     // language ("de", "en") -> text; "de" required
+  std::string id;                            // [A-Za-z0-9_-]{1,64}
+  std::map<std::string, std::string> title;  // language ("de", "en") -> text; "de" required
   std::map<std::string, std::string> description;
-  std::vector<std::string> types;               // entity types (core @context terms), >= 1
-  std::vector<std::string> attributes;          // narrows the public attributes ([] = all public)
-  std::string q;                                // NGSI-LD q over the entities, "" = none
-  std::string area;                             // GeoJSON Polygon text: entities within, "" = none
+  std::vector<std::string> types;       // entity types (core @context terms), >= 1
+  std::vector<std::string> attributes;  // narrows the public attributes ([] = all public)
+  std::string q;                        // NGSI-LD q over the entities, "" = none
+  std::string area;                     // GeoJSON Polygon text: entities within, "" = none
   std::vector<std::string> keywords;
-  std::vector<std::string> themes;              // EU data theme codes (TRAN, ENVI, ...)
-  std::string license;                          // key of kLicenses
-  std::string publisherName, publisherUrl;      // "" = the tenant's display name / none
-  std::string contactName, contactEmail;        // contact point (vcard)
-  std::string frequency = "UNKNOWN";            // EU frequency code (CONT, DAILY, ...)
+  std::vector<std::string> themes;          // EU data theme codes (TRAN, ENVI, ...)
+  std::string license;                      // key of kLicenses
+  std::string publisherName, publisherUrl;  // "" = the tenant's display name / none
+  std::string contactName, contactEmail;    // contact point (vcard)
+  std::string frequency = "UNKNOWN";        // EU frequency code (CONT, DAILY, ...)
 };
 
 struct License {
-  const char* key;   // the value accepted in a definition
-  const char* iri;   // the DCAT-AP.de licence vocabulary IRI
+  const char* key;  // the value accepted in a definition
+  const char* iri;  // the DCAT-AP.de licence vocabulary IRI
 };
 // Datenlizenz Deutschland Namensnennung 2.0 / Zero 2.0, CC BY 4.0, CC0.
 inline constexpr License kLicenses[] = {

@@ -47,7 +47,8 @@ Result<std::vector<TypePlan>> planTypes(Services& s, const store::TenantRecord& 
     TypePlan plan;
     plan.type = type;
     for (const auto& a : *pub) {
-      bool wanted = d.attributes.empty() || std::find(d.attributes.begin(), d.attributes.end(), a) != d.attributes.end();
+      bool wanted =
+          d.attributes.empty() || std::find(d.attributes.begin(), d.attributes.end(), a) != d.attributes.end();
       if (wanted) plan.attrs.emplace_back(a, ctx.expandTerm(a));
     }
     if (plan.attrs.empty()) continue;
@@ -123,8 +124,10 @@ class Exporter {
     }
     JsonBuffer buf;
     JsonWriter w(buf);
-    if (format_ == ExportFormat::kGeoJson) model::renderFeature(e, ctx_, o, geometry, w);
-    else model::renderEntity(e, ctx_, o, w);
+    if (format_ == ExportFormat::kGeoJson)
+      model::renderFeature(e, ctx_, o, geometry, w);
+    else
+      model::renderEntity(e, ctx_, o, w);
     if (count_++) out += ',';
     out.append(buf.GetString(), buf.GetSize());
   }

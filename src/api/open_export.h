@@ -34,9 +34,8 @@ Result<ExportResult> exportDataset(Services& services, const store::TenantRecord
 
 // The published entities of a dataset, one at a time, paging through the store: `visit` gets
 // the type (term), its published attributes (term, expanded IRI) and the entity (internal form).
-using PublishedVisitor = std::function<Status(const std::string& type,
-                                              const std::vector<std::pair<std::string, std::string>>& attrs,
-                                              const Json& entity)>;
+using PublishedVisitor = std::function<Status(
+    const std::string& type, const std::vector<std::pair<std::string, std::string>>& attrs, const Json& entity)>;
 Status forEachPublished(Services& services, const store::TenantRecord& tenant, const Dataset& d,
                         const PublishedVisitor& visit);
 

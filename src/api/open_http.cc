@@ -90,8 +90,8 @@ http::Response conditionalResponse(const http::Request& request, std::string bod
   http::Response r;
   std::string tag = entityTag(body, mediaType);
   std::string gzipTag = tag.substr(0, tag.size() - 1) + "-gz\"";
-  bool compress = body.size() > kGzipMinBytes && body.size() < (1ULL << 31) &&
-                  acceptsGzip(request.header("accept-encoding"));
+  bool compress =
+      body.size() > kGzipMinBytes && body.size() < (1ULL << 31) && acceptsGzip(request.header("accept-encoding"));
   std::string compressed = compress ? gzip(body) : std::string();
   compress = !compressed.empty();
   r.setHeader("ETag", compress ? gzipTag : tag);

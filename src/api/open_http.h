@@ -3,8 +3,8 @@
 // (Accept-Encoding, RFC 9110 12.5.3).
 #pragma once
 
-#include <string>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/time.h"

@@ -54,14 +54,26 @@ std::string turtleString(const std::string& s) {
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
-        if (c < 0x20 || c == 0x7F) appendHex4(out, c);
-        else out += ch;
+        if (c < 0x20 || c == 0x7F)
+          appendHex4(out, c);
+        else
+          out += ch;
     }
   }
   return out + "\"";
@@ -103,10 +115,18 @@ std::string xmlEscape(const std::string& s) {
   for (char ch : s) {
     unsigned char c = static_cast<unsigned char>(ch);
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
       default:
         if (c < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') break;
         out += ch;
@@ -155,8 +175,10 @@ std::string toRdfXml(const Graph& g, const Prefixes& prefixes) {
         continue;
       }
       std::string attrs;
-      if (!t.object.lang.empty()) attrs = " xml:lang=\"" + xmlEscape(t.object.lang) + "\"";
-      else if (!t.object.datatype.empty()) attrs = " rdf:datatype=\"" + xmlEscape(t.object.datatype) + "\"";
+      if (!t.object.lang.empty())
+        attrs = " xml:lang=\"" + xmlEscape(t.object.lang) + "\"";
+      else if (!t.object.datatype.empty())
+        attrs = " rdf:datatype=\"" + xmlEscape(t.object.datatype) + "\"";
       out += "    <" + name + attrs + ">" + xmlEscape(t.object.value) + "</" + name + ">\n";
     }
     out += "  </rdf:Description>\n";

@@ -15,8 +15,8 @@ Result<std::unique_ptr<OpenData>> setupOpenData(const OpenDataOptions& o, const 
   if (!datasets) return datasets.status();
   od->datasets = std::move(*datasets);
   if (o.rps > 0) {
-    od->limiter = std::make_unique<api::RateLimiter>(
-        services.clock, api::RateLimit{o.rps, o.burst > 0 ? o.burst : 2 * o.rps});
+    od->limiter =
+        std::make_unique<api::RateLimiter>(services.clock, api::RateLimit{o.rps, o.burst > 0 ? o.burst : 2 * o.rps});
   }
   services.datasets = od->datasets.get();
   services.openLimiter = od->limiter.get();

@@ -13,8 +13,8 @@
 namespace allmende::app {
 
 struct OpenDataOptions {
-  double rps = 10;    // requests per second per client address on /open/v1 (0 = unlimited)
-  double burst = 0;   // 0 = 2 x rps
+  double rps = 10;   // requests per second per client address on /open/v1 (0 = unlimited)
+  double burst = 0;  // 0 = 2 x rps
 };
 
 struct OpenData {

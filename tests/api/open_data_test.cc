@@ -129,12 +129,13 @@ void expectDcatApDe(const Shape& s) {
                    "http://dcat-ap.de/def/dcatde/contributorID", kDcat + "contactPoint", kDcat + "theme",
                    kDct + "accrualPeriodicity", "http://dcat-ap.de/def/dcatde/politicalGeocodingURI"},
                   1);
-  expectMandatory(s, "Distribution", {kDcat + "accessURL", kDct + "license", kDct + "format", kDcat + "downloadURL"}, 3);
+  expectMandatory(s, "Distribution", {kDcat + "accessURL", kDct + "license", kDct + "format", kDcat + "downloadURL"},
+                  3);
 }
 
 TEST_F(OpenData, CatalogueInTurtleAndRdfXmlParsesWithMandatoryProperties) {
-  for (const auto& [accept, syntax] : std::vector<std::pair<std::string, std::string>>{
-           {"text/turtle", "turtle"}, {"application/rdf+xml", "rdfxml"}}) {
+  for (const auto& [accept, syntax] :
+       std::vector<std::pair<std::string, std::string>>{{"text/turtle", "turtle"}, {"application/rdf+xml", "rdfxml"}}) {
     for (const std::string target : {"/open/v1/m/catalog", "/open/v1/catalog"}) {
       HttpResult r = get(target, {{"Accept", accept}});
       ASSERT_EQ(r.status, 200) << r.body;
@@ -169,20 +170,22 @@ TEST_F(OpenData, DistributionsCarryPublicAttributesOnly) {
   EXPECT_EQ(csv.header("content-type"), "text/csv; charset=utf-8");
   EXPECT_EQ(csv.body,
             "id,type,category,location,refParkingSite,status\r\n"
-            "urn:ngsi-ld:ParkingSpot:1,ParkingSpot,,\"{\"\"type\"\":\"\"Point\"\",\"\"coordinates\"\":[11.5,48.1]}\",,free\r\n"
+            "urn:ngsi-ld:ParkingSpot:1,ParkingSpot,,\"{\"\"type\"\":\"\"Point\"\",\"\"coordinates\"\":[11.5,48.1]}\",,"
+            "free\r\n"
             "urn:ngsi-ld:ParkingSpot:2,ParkingSpot,,,,\"occupied, \"\"long\"\" term\"\r\n");
   HttpResult kv = get("/open/v1/m/datasets/parking/current.json");
   ASSERT_EQ(kv.status, 200);
-  EXPECT_EQ(kv.body,
-            R"([{"id":"urn:ngsi-ld:ParkingSpot:1","type":"ParkingSpot","status":"free",)"
-            R"("location":{"type":"Point","coordinates":[11.5,48.1]}},)"
-            R"({"id":"urn:ngsi-ld:ParkingSpot:2","type":"ParkingSpot","status":"occupied, \"long\" term"}])");
+  EXPECT_EQ(kv.body, R"([{"id":"urn:ngsi-ld:ParkingSpot:1","type":"ParkingSpot","status":"free",)"
+                     R"("location":{"type":"Point","coordinates":[11.5,48.1]}},)"
+                     R"({"id":"urn:ngsi-ld:ParkingSpot:2","type":"ParkingSpot","status":"occupied, \"long\" term"}])");
   HttpResult geo = get("/open/v1/m/datasets/parking/current.geojson");
   ASSERT_EQ(geo.status, 200);
   EXPECT_EQ(geo.header("content-type"), "application/geo+json");
-  EXPECT_EQ(geo.body.rfind(R"({"type":"FeatureCollection","features":[{"id":"urn:ngsi-ld:ParkingSpot:1","type":"Feature",)"
-                           R"("geometry":{"type":"Point","coordinates":[11.5,48.1]})", 0),
-            0u)
+  EXPECT_EQ(
+      geo.body.rfind(R"({"type":"FeatureCollection","features":[{"id":"urn:ngsi-ld:ParkingSpot:1","type":"Feature",)"
+                     R"("geometry":{"type":"Point","coordinates":[11.5,48.1]})",
+                     0),
+      0u)
       << geo.body;
   EXPECT_NE(geo.body.find(R"("geometry":null)"), std::string::npos);
   EXPECT_EQ(get("/open/v1/m/datasets/parking/everything.xml").status, 404);
@@ -190,9 +193,13 @@ TEST_F(OpenData, DistributionsCarryPublicAttributesOnly) {
 }
 
 TEST_F(OpenData, NonPublicDataNeverLeaks) {
-  std::vector<std::string> targets = {"/open/v1/m/datasets/parking/current.csv", "/open/v1/m/datasets/parking/current.json",
-                                      "/open/v1/m/datasets/parking/current.geojson", "/open/v1/m/catalog?format=ttl",
-                                      "/open/v1/m/catalog?format=rdf", "/open/v1/m/catalog", "/open/v1/catalog"};
+  std::vector<std::string> targets = {"/open/v1/m/datasets/parking/current.csv",
+                                      "/open/v1/m/datasets/parking/current.json",
+                                      "/open/v1/m/datasets/parking/current.geojson",
+                                      "/open/v1/m/catalog?format=ttl",
+                                      "/open/v1/m/catalog?format=rdf",
+                                      "/open/v1/m/catalog",
+                                      "/open/v1/catalog"};
   // Also when the dataset asks for a private attribute by name.
   std::string narrowed = datasetBody();
   narrowed.replace(narrowed.find("\"types\""), 7, R"("attributes": ["ownerName", "fillingLevel", "status"], "types")");
@@ -230,9 +237,10 @@ TEST_F(OpenData, ConditionalRequests) {
   // If-None-Match wins over If-Modified-Since (RFC 9110 13.2.2).
   EXPECT_EQ(get(target, {{"If-None-Match", "\"other\""}, {"If-Modified-Since", lastModified}}).status, 200);
   // A change gives a new tag.
-  HttpResult w = client_->request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:ParkingSpot:1/attrs",
-                                  {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}, {"NGSILD-Tenant", "m"}},
-                                  R"({"status": "occupied"})");
+  HttpResult w =
+      client_->request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:ParkingSpot:1/attrs",
+                       {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}, {"NGSILD-Tenant", "m"}},
+                       R"({"status": "occupied"})");
   ASSERT_EQ(w.status, 204) << w.body;
   HttpResult changed = get(target, {{"If-None-Match", etag}});
   EXPECT_EQ(changed.status, 200);
@@ -315,11 +323,13 @@ std::string utcDate(const char* format) {
 }
 
 TEST_F(OpenData, HistoryCsvPerDayAndMonthHasPublicAttributesOnly) {
-  HttpResult w = client_->request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:ParkingSpot:1/attrs",
-                                  {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}, {"NGSILD-Tenant", "m"}},
-                                  R"({"status": "occupied", "ownerName": "SECRET-NEW-OWNER"})");
+  const std::string day = utcDate("%Y-%m-%d");
+  HttpResult w =
+      client_->request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:ParkingSpot:1/attrs",
+                       {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}, {"NGSILD-Tenant", "m"}},
+                       R"({"status": "occupied", "ownerName": "SECRET-NEW-OWNER"})");
   ASSERT_EQ(w.status, 204) << w.body;
-  for (const std::string period : {utcDate("%Y-%m-%d"), utcDate("%Y-%m")}) {
+  for (const std::string period : {day, day.substr(0, 7)}) {
     HttpResult r = get("/open/v1/m/datasets/parking/history/" + period + ".csv");
     ASSERT_EQ(r.status, 200) << period << r.body;
     EXPECT_EQ(r.header("content-type"), "text/csv; charset=utf-8");
@@ -336,6 +346,8 @@ TEST_F(OpenData, HistoryCsvPerDayAndMonthHasPublicAttributesOnly) {
   EXPECT_EQ(empty.status, 200);
   EXPECT_EQ(empty.body, "entityId,type,attribute,observedAt,recordedAt,value\r\n");
   EXPECT_EQ(get("/open/v1/m/datasets/parking/history/yesterday.csv").status, 404);
+  // Written and read across midnight (UTC) the day files differ: that run proves nothing.
+  if (utcDate("%Y-%m-%d") != day) GTEST_SKIP() << "ran across midnight UTC";
   EXPECT_EQ(get("/open/v1/m/datasets/parking/history/2026-13.csv").status, 404);
 }
 

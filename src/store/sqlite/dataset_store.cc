@@ -1,7 +1,8 @@
 // The open-data dataset definitions (store/dataset_store.h) in SQLite: table `open_datasets`.
+#include "store/dataset_store.h"
+
 #include <mutex>
 
-#include "store/dataset_store.h"
 #include "store/sqlite/sqlite_handles.h"
 
 namespace allmende::store {
@@ -56,8 +57,8 @@ class SqliteDatasetStore final : public DatasetStore {
 
   Result<std::vector<DatasetRecord>> list(const std::optional<std::string>& tenant) override {
     std::lock_guard<std::mutex> lock(mu_);
-    auto st = Statement::prepare(
-        db_.get(), std::string(kSelect) + (tenant ? " WHERE tenant = ?1" : "") + " ORDER BY tenant, id");
+    auto st = Statement::prepare(db_.get(),
+                                 std::string(kSelect) + (tenant ? " WHERE tenant = ?1" : "") + " ORDER BY tenant, id");
     if (!st) return st.status();
     if (tenant) st->bind(1, *tenant);
     std::vector<DatasetRecord> out;

@@ -58,19 +58,24 @@ TEST(OpenDataset, ParsesAndWritesBackCanonically) {
   ASSERT_TRUE(d.isOk()) << d.status().toString();
   EXPECT_EQ(d->frequency, "UNKNOWN");
   EXPECT_STREQ(licenseIri(d->license), "http://dcat-ap.de/def/licenses/cc-zero");
-  EXPECT_EQ(datasetJson(*d),
-            R"({"title":{"de":"T"},"description":{"de":"D","en":"E"},"types":["ParkingSpot"],"keywords":[],)"
-            R"("themes":["TRAN"],"license":"cc-zero","accrualPeriodicity":"UNKNOWN","contactPoint":{"email":"a@b.de"}})");
+  EXPECT_EQ(
+      datasetJson(*d),
+      R"({"title":{"de":"T"},"description":{"de":"D","en":"E"},"types":["ParkingSpot"],"keywords":[],)"
+      R"("themes":["TRAN"],"license":"cc-zero","accrualPeriodicity":"UNKNOWN","contactPoint":{"email":"a@b.de"}})");
 }
 
 TEST(OpenDataset, RefusesBadDefinitions) {
   const std::string base = R"("description": {"de": "D"}, "types": ["T"], "license": "cc-zero")";
-  EXPECT_FALSE(parse("x", "{" + base + "}").isOk());                                       // no title
-  EXPECT_FALSE(parse("x", R"({"title": {"en": "T"}, )" + base + "}").isOk());              // no German title
-  EXPECT_FALSE(parse("x", R"({"title": {"fr": "T", "de": "T"}, )" + base + "}").isOk());   // unknown language
-  EXPECT_FALSE(parse("x", R"({"title": {"de": "T"}, "types": [], "description": {"de": "D"}, "license": "cc-zero"})").isOk());
-  EXPECT_FALSE(parse("x", R"({"title": {"de": "T"}, "types": ["a b"], "description": {"de": "D"}, "license": "cc-zero"})").isOk());
-  EXPECT_FALSE(parse("x", R"({"title": {"de": "T"}, "area": {"type": "Point", "coordinates": [1, 2]}, )" + base + "}").isOk());
+  EXPECT_FALSE(parse("x", "{" + base + "}").isOk());                                      // no title
+  EXPECT_FALSE(parse("x", R"({"title": {"en": "T"}, )" + base + "}").isOk());             // no German title
+  EXPECT_FALSE(parse("x", R"({"title": {"fr": "T", "de": "T"}, )" + base + "}").isOk());  // unknown language
+  EXPECT_FALSE(
+      parse("x", R"({"title": {"de": "T"}, "types": [], "description": {"de": "D"}, "license": "cc-zero"})").isOk());
+  EXPECT_FALSE(
+      parse("x", R"({"title": {"de": "T"}, "types": ["a b"], "description": {"de": "D"}, "license": "cc-zero"})")
+          .isOk());
+  EXPECT_FALSE(
+      parse("x", R"({"title": {"de": "T"}, "area": {"type": "Point", "coordinates": [1, 2]}, )" + base + "}").isOk());
   EXPECT_FALSE(parse("x", R"({"title": {"de": "T"}, "publisher": {"url": "ftp://x"}, )" + base + "}").isOk());
   EXPECT_FALSE(parse("a/b", R"({"title": {"de": "T"}, )" + base + "}").isOk());
   EXPECT_TRUE(parse("ok_id-2", R"({"title": {"de": "T"}, )" + base + "}").isOk());
