@@ -11,7 +11,8 @@ Status refuse(const std::string& why) {
   return Status(ErrorType::kForbidden, "anonymous read: " + why + " (docs/security.md, public data)");
 }
 
-// The public attribute names of a public type, or nullopt when the type is not public.
+}  // namespace
+
 std::optional<std::set<std::string>> publicAttributes(const store::TenantRecord& t, const std::string& type) {
   JsonDocument settings;
   if (!parseJson(t.settings, settings).isOk() || !settings.IsObject()) return std::nullopt;
@@ -33,6 +34,8 @@ std::optional<std::set<std::string>> publicAttributes(const store::TenantRecord&
   }
   return std::nullopt;
 }
+
+namespace {
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> out;

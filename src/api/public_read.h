@@ -4,6 +4,10 @@
 // no parameter can reach a private type or attribute (not even as a filter: no q, scopeQ, ...).
 #pragma once
 
+#include <optional>
+#include <set>
+#include <string>
+
 #include "api/call.h"
 #include "store/tenant_registry.h"
 
@@ -13,5 +17,9 @@ namespace allmende::api {
 // request's `attrs` is set to the public attributes it may see. Forbidden (with the reason)
 // when the request is a read the public form does not allow.
 Status admitPublicRead(Call& call, const store::TenantRecord& tenant);
+
+// The public attribute names (terms) of `type` in the tenant's catalogue (settings.dataModels),
+// or nullopt when the type is not public. The one rule of what is public (also for open data).
+std::optional<std::set<std::string>> publicAttributes(const store::TenantRecord& t, const std::string& type);
 
 }  // namespace allmende::api

@@ -8,6 +8,7 @@
 #include "api/audit.h"
 #include "api/handlers.h"
 #include "api/ingest.h"
+#include "api/open_data.h"
 #include "api/problem.h"
 
 namespace allmende::api {
@@ -96,6 +97,15 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/admin/v1/devices/{deviceId}", adminDeleteDevice, Access::kTenantAdmin},
     {"GET", "/admin/v1/mosquitto/{file}", adminMosquittoConfig, Access::kPlatformAdmin},
     {"POST", "/ingest/v1/{tenant}/{device}", ingestPayload, Access::kWrite},
+    // Open data (issue 11, docs/opendata.md): dataset definitions, catalogues, distributions.
+    {"GET", "/admin/v1/tenants/{tenant}/datasets", adminListDatasets, Access::kTenantAdmin},
+    {"GET", "/admin/v1/tenants/{tenant}/datasets/{datasetId}", adminShowDataset, Access::kTenantAdmin},
+    {"PUT", "/admin/v1/tenants/{tenant}/datasets/{datasetId}", adminPutDataset, Access::kTenantAdmin},
+    {"DELETE", "/admin/v1/tenants/{tenant}/datasets/{datasetId}", adminDeleteDataset, Access::kTenantAdmin},
+    {"GET", "/open/v1/catalog", openPlatformCatalog, Access::kOpen},
+    {"GET", "/open/v1/{tenant}/catalog", openTenantCatalog, Access::kOpen},
+    {"GET", "/open/v1/{tenant}/datasets/{datasetId}/{file}", openDistribution, Access::kOpen},
+    {"GET", "/open/v1/{tenant}/datasets/{datasetId}/history/{file}", openHistory, Access::kOpen},
 };
 
 // The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an

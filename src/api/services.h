@@ -16,6 +16,7 @@ class Notifier;
 }  // namespace allmende::notify
 namespace allmende::store {
 class NotificationStore;
+class DatasetStore;
 }  // namespace allmende::store
 namespace allmende::ingest {
 class Ingestor;
@@ -32,6 +33,7 @@ struct ApiOptions {
 };
 
 class AccessControl;  // api/access.h
+class RateLimiter;    // api/rate_limiter.h
 
 struct Services {
   store::Store& store;
@@ -50,6 +52,10 @@ struct Services {
   store::AuditLog* audit = nullptr;  // null: no audit log (api/audit.h)
   std::string exportDir;             // a tenant's archive is written here before it is deleted
   ingest::Ingestor* ingestor = nullptr;  // IoT ingestion (docs/ingestion.md); null: 501
+  // Open data (api/open_data.h, docs/opendata.md); null datasets: the routes answer 501.
+  store::DatasetStore* datasets = nullptr;
+  RateLimiter* openLimiter = nullptr;  // per client address on /open/v1; null = unlimited
+  std::string openBaseUrl;             // IRIs of the catalogue; "" = http://{Host}
 };
 
 }  // namespace allmende::api

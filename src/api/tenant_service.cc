@@ -7,6 +7,7 @@
 #include "auth/api_key.h"
 #include "auth/roles.h"
 #include "geo/geometry.h"
+#include "store/dataset_store.h"
 
 namespace allmende::api {
 
@@ -121,6 +122,8 @@ Status deleteTenant(Services& services, const std::string& name) {
   all.selectionExact = true;
   all.limit = 1000;
   ALLMENDE_RETURN_IF_ERROR(store::deleteMatching(services.store, name, std::move(all)));
+  // Its open-data definitions (docs/opendata.md) go with it.
+  if (services.datasets) ALLMENDE_RETURN_IF_ERROR(services.datasets->removeTenant(name));
   return services.tenants->deleteTenant(name);
 }
 

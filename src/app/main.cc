@@ -10,6 +10,7 @@
 #include "api/router.h"
 #include "app/demo.h"
 #include "app/demo_history.h"
+#include "app/open_data_setup.h"
 #include "app/tenancy_setup.h"
 #include "app/tenant_cli.h"
 #include "http/server.h"
@@ -52,6 +53,7 @@ struct ServeOptions {
   int notifyTimeoutMillis = 5000;  // connect/send/response timeout of one attempt
   std::string notifyCaFile;        // extra trusted CAs for https notification endpoints
   TenancyOptions tenancy;
+  OpenDataOptions openData;
 };
 
 // The retention job's options from the flags; fails on a malformed "tenant=days".
@@ -212,6 +214,11 @@ int serve(const ServeOptions& o) {
     spdlog::error("cannot start ingestion: {}", st.toString());
     return 1;
   }
+  auto openData = setupOpenData(o.openData, so.path, o.baseUrl, services);
+  if (!openData) {
+    spdlog::error("cannot open the open-data datasets: {}", openData.status().toString());
+    return 1;
+  }
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.
@@ -249,6 +256,7 @@ int main(int argc, char** argv) {
   s->add_option("--max-batch", serve.maxBatch, "maximum entities in one batch operation")->capture_default_str();
   s->add_option("--max-json-depth", serve.maxJsonDepth, "maximum nesting of a JSON body")->capture_default_str();
   s->add_option("--base-url", serve.baseUrl, "public base URL of this server");
+  addOpenDataFlags(*s, serve.openData);
   s->add_option("--history-retention-days", serve.historyRetentionDays,
                 "keep attribute history this many days (0 = forever)")
       ->capture_default_str();

@@ -1,0 +1,122 @@
+#include "api/open_http.h"
+
+#include <zlib.h>
+
+#include <cstdio>
+#include <ctime>
+
+namespace allmende::api {
+
+namespace {
+
+constexpr size_t kGzipMinBytes = 1024;
+
+// The entity tags listed in an If-None-Match value, weak prefixes dropped; "*" kept.
+bool noneMatchHits(std::string_view header, const std::string& tag, const std::string& gzipTag) {
+  size_t pos = 0;
+  while (pos < header.size()) {
+    size_t comma = header.find(',', pos);
+    std::string_view item = header.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (item.substr(0, 2) == "W/") item.remove_prefix(2);
+    if (item == "*" || item == tag || item == gzipTag) return true;
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return false;
+}
+
+bool acceptsGzip(std::string_view acceptEncoding) {
+  size_t at = acceptEncoding.find("gzip");
+  if (at == std::string_view::npos) return false;
+  std::string_view rest = acceptEncoding.substr(at + 4, acceptEncoding.find(',', at) - at - 4);
+  return rest.find("q=0") == std::string_view::npos || rest.find("q=0.") != std::string_view::npos;
+}
+
+}  // namespace
+
+std::string formatHttpDate(Micros t) {
+  std::time_t secs = static_cast<std::time_t>(t / 1000000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+std::optional<Micros> parseHttpDate(std::string_view text) {
+  std::string s(text);
+  std::tm tm{};
+  const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (!end || *end != '\0') return std::nullopt;
+  return static_cast<Micros>(timegm(&tm)) * 1000000;
+}
+
+std::string entityTag(std::string_view body, std::string_view mediaType) {
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&h](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ULL;
+    }
+  };
+  mix(mediaType);
+  mix(std::string_view("\0", 1));
+  mix(body);
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "\"%016llx\"", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+std::string gzip(std::string_view in) {
+  z_stream z{};
+  // windowBits 15 + 16: a gzip wrapper instead of zlib's.
+  if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  std::string out;
+  out.resize(deflateBound(&z, in.size()));
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return rc == Z_STREAM_END ? out : std::string();
+}
+
+http::Response conditionalResponse(const http::Request& request, std::string body, std::string_view mediaType,
+                                   Micros lastModified) {
+  http::Response r;
+  std::string tag = entityTag(body, mediaType);
+  std::string gzipTag = tag.substr(0, tag.size() - 1) + "-gz\"";
+  bool compress =
+      body.size() > kGzipMinBytes && body.size() < (1ULL << 31) && acceptsGzip(request.header("accept-encoding"));
+  std::string compressed = compress ? gzip(body) : std::string();
+  compress = !compressed.empty();
+  r.setHeader("ETag", compress ? gzipTag : tag);
+  if (lastModified > 0) r.setHeader("Last-Modified", formatHttpDate(lastModified));
+  r.setHeader("Cache-Control", "public, max-age=60");
+  r.setHeader("Vary", "Accept, Accept-Encoding");
+  bool notModified = false;
+  if (request.hasHeader("if-none-match")) {
+    notModified = noneMatchHits(request.header("if-none-match"), tag, gzipTag);
+  } else if (lastModified > 0 && request.hasHeader("if-modified-since")) {
+    auto since = parseHttpDate(request.header("if-modified-since"));
+    notModified = since && lastModified / 1000000 <= *since / 1000000;
+  }
+  if (notModified) {
+    r.status = 304;
+    return r;
+  }
+  r.setHeader("Content-Type", std::string(mediaType));
+  if (compress) {
+    r.setHeader("Content-Encoding", "gzip");
+    r.body = std::move(compressed);
+  } else {
+    r.body = std::move(body);
+  }
+  return r;
+}
+
+}  // namespace allmende::api

@@ -1,0 +1,32 @@
+// HTTP details of the open-data answers (issue 11): entity tags, Last-Modified, conditional
+// requests (RFC 9110 13.1.2 If-None-Match, 13.1.3 If-Modified-Since) and gzip
+// (Accept-Encoding, RFC 9110 12.5.3).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/time.h"
+#include "http/message.h"
+
+namespace allmende::api {
+
+// IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") of t, and back (nullopt when malformed).
+std::string formatHttpDate(Micros t);
+std::optional<Micros> parseHttpDate(std::string_view text);
+
+// A strong entity tag of a representation: "\"<FNV-1a 64 hex of body and media type>\"".
+std::string entityTag(std::string_view body, std::string_view mediaType);
+
+// Finishes an answer of `request`: sets Content-Type, ETag, Last-Modified (when lastModified >
+// 0), Cache-Control, Vary; answers 304 without a body when If-None-Match matches (weak
+// comparison), or, without If-None-Match, when If-Modified-Since is not older than lastModified;
+// gzips the body when the client accepts gzip and the body is larger than 1 KiB.
+http::Response conditionalResponse(const http::Request& request, std::string body, std::string_view mediaType,
+                                   Micros lastModified);
+
+// gzip of `in` (RFC 1952) at the default level.
+std::string gzip(std::string_view in);
+
+}  // namespace allmende::api
