@@ -62,4 +62,8 @@ class TempDir {
   std::string path_;
 };
 
+// A TCP port on 127.0.0.1 that was free a moment ago (for helper servers such as Mosquitto,
+// which cannot report the port they chose).
+int freePort();
+
 }  // namespace allmende::testing
