@@ -16,14 +16,6 @@ namespace allmende::api {
 
 namespace {
 
-http::Response json(int status, std::string body) {
-  http::Response r;
-  r.status = status;
-  r.setHeader("Content-Type", "application/json");
-  r.body = std::move(body);
-  return r;
-}
-
 // The JSON object body of an admin call (application/json).
 Status parseAdminBody(Call& call, JsonDocument& body) {
   std::string_view type = call.request().header("content-type");
@@ -113,7 +105,7 @@ http::Response adminCreateTenant(Call& call) {
     out += (i ? "," : "") + keyJson(created->keys[i].record, &created->keys[i].secret);
   }
   out += "]}";
-  http::Response r = json(201, std::move(out));
+  http::Response r = plainJsonResponse(201, std::move(out));
   r.setHeader("Location", "/admin/v1/tenants/" + created->record.name);
   return r;
 }
@@ -124,14 +116,14 @@ http::Response adminListTenants(Call& call) {
   if (!list) return problemResponse(list.status());
   std::string out = "[";
   for (size_t i = 0; i < list->size(); ++i) out += (i ? "," : "") + tenantJson((*list)[i], false);
-  return json(200, out + "]");
+  return plainJsonResponse(200, out + "]");
 }
 
 http::Response adminShowTenant(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(needRegistry(call));
   auto t = existingTenant(call);
   if (!t) return problemResponse(t.status());
-  return json(200, tenantJson(*t, true));
+  return plainJsonResponse(200, tenantJson(*t, true));
 }
 
 http::Response adminPatchTenant(Call& call) {
@@ -164,7 +156,7 @@ http::Response adminPatchTenant(Call& call) {
   t->displayName = display;
   t->contact = contact;
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.services().tenants->updateTenant(*t));
-  return json(200, tenantJson(*t, true));
+  return plainJsonResponse(200, tenantJson(*t, true));
 }
 
 http::Response adminDeleteTenant(Call& call) {
@@ -190,7 +182,7 @@ http::Response adminTenantChecklist(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(needRegistry(call));
   auto t = existingTenant(call);
   if (!t) return problemResponse(t.status());
-  return json(200, checklistReport(call.services(), *t));
+  return plainJsonResponse(200, checklistReport(call.services(), *t));
 }
 
 http::Response adminSetChecklistItem(Call& call) {
@@ -203,7 +195,7 @@ http::Response adminSetChecklistItem(Call& call) {
       setChecklistItem(call.services(), tenantParam(call), call.pathParam("item"), done->GetBool()));
   auto t = existingTenant(call);
   if (!t) return problemResponse(t.status());
-  return json(200, checklistReport(call.services(), *t));
+  return plainJsonResponse(200, checklistReport(call.services(), *t));
 }
 
 http::Response adminListKeys(Call& call) {
@@ -214,7 +206,7 @@ http::Response adminListKeys(Call& call) {
   if (!keys) return problemResponse(keys.status());
   std::string out = "[";
   for (size_t i = 0; i < keys->size(); ++i) out += (i ? "," : "") + keyJson((*keys)[i], nullptr);
-  return json(200, out + "]");
+  return plainJsonResponse(200, out + "]");
 }
 
 http::Response adminCreateKey(Call& call) {
@@ -245,7 +237,7 @@ http::Response adminCreateKey(Call& call) {
   }
   auto key = createKey(call.services(), spec);
   if (!key) return problemResponse(key.status());
-  http::Response r = json(201, keyJson(key->record, &key->secret));
+  http::Response r = plainJsonResponse(201, keyJson(key->record, &key->secret));
   r.setHeader("Location", "/admin/v1/tenants/" + spec.tenant + "/keys/" + key->record.id);
   return r;
 }
@@ -276,7 +268,7 @@ http::Response adminTenantUsage(Call& call) {
     out += ",\"requests\":{\"admitted\":" + std::to_string(limiter->admitted(t->name)) +
            ",\"rejected\":" + std::to_string(limiter->rejected(t->name)) + "}";
   }
-  return json(200, out + ",\"quotas\":" + quotasJson(t->quotas, limiter ? &limiter->defaults() : nullptr) + "}");
+  return plainJsonResponse(200, out + ",\"quotas\":" + quotasJson(t->quotas, limiter ? &limiter->defaults() : nullptr) + "}");
 }
 
 http::Response adminExportTenant(Call& call) {
@@ -299,7 +291,7 @@ http::Response adminImportTenant(Call& call) {
   const std::string* ags = call.param("ags");
   auto report = importTenant(call.services(), in, name ? *name : "", ags ? *ags : "");
   if (!report) return problemResponse(report.status());
-  http::Response r = json(201, importReportJson(*report));
+  http::Response r = plainJsonResponse(201, importReportJson(*report));
   r.setHeader("Location", "/admin/v1/tenants/" + report->tenant);
   return r;
 }

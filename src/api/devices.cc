@@ -13,14 +13,6 @@ namespace allmende::api {
 
 namespace {
 
-http::Response json(int status, std::string body) {
-  http::Response r;
-  r.status = status;
-  r.setHeader("Content-Type", "application/json");
-  r.body = std::move(body);
-  return r;
-}
-
 void writeString(JsonWriter& w, std::string_view key, std::string_view value) {
   w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
   w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
@@ -154,7 +146,7 @@ http::Response adminListDevices(Call& call) {
     if (!silentOnly || store::isSilent(d, now)) writeDevice(w, d, now);
   }
   w.EndArray();
-  return json(200, std::string(buf.GetString(), buf.GetSize()));
+  return plainJsonResponse(200, std::string(buf.GetString(), buf.GetSize()));
 }
 
 http::Response adminCreateDevice(Call& call) {
@@ -172,7 +164,7 @@ http::Response adminCreateDevice(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(readDeviceBody(call, body, r));
   r.created = call.now();
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(ingestor->devices().createDevice(r));
-  http::Response resp = json(201, deviceJson(store::Device{r, {}}, call.now()));
+  http::Response resp = plainJsonResponse(201, deviceJson(store::Device{r, {}}, call.now()));
   resp.setHeader("Location", "/admin/v1/devices/" + r.id);
   return resp;
 }
@@ -183,7 +175,7 @@ http::Response adminShowDevice(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(st);
   auto d = ingestor->devices().findDevice(call.tenant(), call.pathParam("deviceId"));
   if (!d) return problemResponse(notFound("no device " + call.pathParam("deviceId").substr(0, 200)));
-  return json(200, deviceJson(*d, call.now()));
+  return plainJsonResponse(200, deviceJson(*d, call.now()));
 }
 
 http::Response adminReplaceDevice(Call& call) {

@@ -102,6 +102,14 @@ http::Response emptyResponse(int status) {
   return r;
 }
 
+http::Response plainJsonResponse(int status, std::string body) {
+  http::Response r;
+  r.status = status;
+  r.setHeader("Content-Type", "application/json");
+  r.body = std::move(body);
+  return r;
+}
+
 http::Response createEntity(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(prepareWrite(call));
   auto entity = model::expandEntity(call.body(), call.context());

@@ -62,5 +62,7 @@ http::Response deleteSubscription(Call& call);
 
 // Shared by the handlers: an empty answer with that status.
 http::Response emptyResponse(int status);
+// An application/json answer without NGSI-LD @context handling (admin and ingestion APIs).
+http::Response plainJsonResponse(int status, std::string body);
 
 }  // namespace allmende::api
