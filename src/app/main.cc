@@ -21,6 +21,7 @@
 #include "notify/matcher.h"
 #include "notify/notifier.h"
 #include "store/notification_store.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/context_repository.h"
 #include "store/sqlite/device_registry.h"
 #include "store/retention.h"
@@ -36,6 +37,7 @@ struct ServeOptions {
   std::string address = "0.0.0.0";
   uint16_t port = 1026;
   std::string dataDir = "./data";
+  std::string store;  // "" = SQLite in dataDir; postgres://... = PostgreSQL (docs/postgres.md)
   bool demo = false;
   int threads = 8;
   std::string durability = "normal";
@@ -116,7 +118,17 @@ int serve(const ServeOptions& o) {
   store::SqliteOptions so;
   so.path = (std::filesystem::path(o.dataDir) / "allmende.db").string();
   so.durability = o.durability;
-  auto store = store::openSqliteStore(so);
+  // Entities, history, subscriptions and outbox in PostgreSQL, or all in SQLite. The registries
+  // (tenants, keys, devices, datasets, hosted @contexts) and the audit log stay in the data
+  // directory's SQLite files for now (docs/postgres.md).
+  const bool postgres = store::isPostgresStore(o.store);
+  if (!o.store.empty() && !postgres) {
+    spdlog::error("--store wants a postgres:// or postgresql:// URL, not '{}'", o.store);
+    return 1;
+  }
+  store::PostgresOptions po;
+  po.url = o.store;
+  auto store = postgres ? store::openPostgresStore(po) : store::openSqliteStore(so);
   if (!store) {
     spdlog::error("cannot open store: {}", store.status().toString());
     return 1;
@@ -160,7 +172,8 @@ int serve(const ServeOptions& o) {
     return 1;
   }
 
-  auto notifications = store::openSqliteNotificationStore(so.path);
+  auto notifications =
+      postgres ? store::openPostgresNotificationStore(po) : store::openSqliteNotificationStore(so.path);
   if (!notifications) {
     spdlog::error("cannot open the subscriptions: {}", notifications.status().toString());
     return 1;
@@ -246,6 +259,10 @@ int main(int argc, char** argv) {
   s->add_option("--address", serve.address, "listen address")->capture_default_str();
   s->add_option("--port", serve.port, "listen port (0 = any free port)")->capture_default_str();
   s->add_option("--data", serve.dataDir, "data directory")->capture_default_str();
+  s->add_option("--store", serve.store,
+                "where entities, history and subscriptions live: postgres://user@host:port/db[?schema=NAME] "
+                "(default: SQLite in --data)")
+      ->envname("ALLMENDE_STORE");
   s->add_flag("--demo", serve.demo, "seed the demo municipality");
   s->add_option("--threads", serve.threads, "request handler threads")->capture_default_str();
   s->add_option("--durability", serve.durability, "normal (survives kill -9) or full (survives power loss)")
