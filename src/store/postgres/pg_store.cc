@@ -1,6 +1,5 @@
 // The read half of the PostgreSQL store and its start. Writes: pg_writer.cc; history:
 // pg_temporal.cc.
-#include <spdlog/spdlog.h>
 
 #include <algorithm>
 

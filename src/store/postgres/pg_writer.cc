@@ -78,15 +78,19 @@ Status PgStore::work(const TenantId& tenant, WriteOp& op, const Json* current, O
 Status PgStore::storeIndexes(Connection& c, const TenantId& tenant, int64_t seq, const IndexEntries& before,
                              const IndexEntries& after) {
   Params p;
-  const std::string t = p.add(tenant), s = p.add(seq);
+  // The tenant and seq parameters are added when first used: PostgreSQL refuses a statement
+  // with a parameter it cannot type because nothing refers to it.
+  std::string tRef, sRef;
+  auto t = [&]() -> const std::string& { return tRef.empty() ? (tRef = p.add(tenant)) : tRef; };
+  auto s = [&]() -> const std::string& { return sRef.empty() ? (sRef = p.add(seq)) : sRef; };
   std::vector<std::string> parts;
   auto typesGone = minus(before.types, after.types), typesNew = minus(after.types, before.types);
   if (!typesGone.empty()) {
-    parts.push_back("DELETE FROM entity_types WHERE tenant = " + t + " AND seq = " + s + " AND type = ANY(" +
+    parts.push_back("DELETE FROM entity_types WHERE tenant = " +  t() + " AND seq = " + s() + " AND type = ANY(" +
                     p.addArray(typesGone) + "::text[])");
   }
   if (!typesNew.empty()) {
-    parts.push_back("INSERT INTO entity_types (tenant, type, seq) SELECT " + t + ", x, " + s + " FROM unnest(" +
+    parts.push_back("INSERT INTO entity_types (tenant, type, seq) SELECT " +  t() + ", x, " + s() + " FROM unnest(" +
                     p.addArray(typesNew) + "::text[]) x ON CONFLICT DO NOTHING");
   }
   auto valuesGone = minus(before.values, after.values), valuesNew = minus(after.values, before.values);
@@ -94,18 +98,18 @@ Status PgStore::storeIndexes(Connection& c, const TenantId& tenant, int64_t seq,
     std::string a, n, str;
     addValues(valuesGone, p, a, n, str);
     parts.push_back("DELETE FROM attr_values v USING unnest(" + a + "::text[], " + n + "::float8[], " + str +
-                    "::text[]) AS x(a, n, s) WHERE v.seq = " + s + " AND v.attr = x.a AND (v.n = x.n OR v.s = x.s)");
+                    "::text[]) AS x(a, n, s) WHERE v.seq = " + s() + " AND v.attr = x.a AND (v.n = x.n OR v.s = x.s)");
   }
   if (!valuesNew.empty()) {
     std::string a, n, str;
     addValues(valuesNew, p, a, n, str);
-    parts.push_back("INSERT INTO attr_values (tenant, attr, seq, n, s) SELECT " + t + ", x.a, " + s +
+    parts.push_back("INSERT INTO attr_values (tenant, attr, seq, n, s) SELECT " +  t() + ", x.a, " + s() +
                     ", x.n, x.s FROM unnest(" + a + "::text[], " + n + "::float8[], " + str +
                     "::text[]) AS x(a, n, s) ON CONFLICT DO NOTHING");
   }
   if (before.geo != after.geo) {
     // Rows of one entity are replaced together (the sibling statements see the old rows only).
-    if (!before.geo.empty()) parts.push_back("DELETE FROM geo_index WHERE seq = " + s);
+    if (!before.geo.empty()) parts.push_back("DELETE FROM geo_index WHERE seq = " + s());
     if (!after.geo.empty()) {
       std::vector<std::string> attrs;
       std::vector<std::optional<double>> x1, y1, x2, y2;
@@ -116,7 +120,7 @@ Status PgStore::storeIndexes(Connection& c, const TenantId& tenant, int64_t seq,
         x2.push_back(g.box.maxX);
         y2.push_back(g.box.maxY);
       }
-      parts.push_back("INSERT INTO geo_index (tenant, attr, seq, box) SELECT " + t + ", g.a, " + s +
+      parts.push_back("INSERT INTO geo_index (tenant, attr, seq, box) SELECT " +  t() + ", g.a, " + s() +
                       ", CASE WHEN g.x1 = g.x2 AND g.y1 = g.y2 THEN ST_MakePoint(g.x1, g.y1) "
                       "ELSE ST_MakeEnvelope(g.x1, g.y1, g.x2, g.y2) END FROM unnest(" +
                       p.addArray(attrs) + "::text[], " + p.addArray(x1) + "::float8[], " + p.addArray(y1) +

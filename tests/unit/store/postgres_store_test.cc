@@ -127,13 +127,14 @@ TEST_F(PostgresStoreTest, AFailingOpChangesNothingAndDoesNotFailItsNeighbours) {
 }
 
 TEST_F(PostgresStoreTest, AnOpWhoseSqlFailsFailsAlone) {
-  // A document PostgreSQL refuses (not JSON) fails in the database, after the op began writing.
+  // A type PostgreSQL refuses (text cannot hold NUL) fails in the database, after the op began
+  // writing its entity row.
   std::vector<WriteOp> ops;
   ops.push_back(put("urn:x:1", entity("urn:x:1", "T", 0, 0, 1)));
   ops.push_back({"urn:x:2", [](const Json*) -> Result<WriteEffect> {
                    WriteEffect e;
                    e.kind = WriteEffect::Kind::kUpsert;
-                   e.entity.Parse(R"({"id":"urn:x:2","type":["T"],"attrs":{"v":[{"type":"Property","value":"a\u0000b"}]}})");
+                   e.entity.Parse(R"({"id":"urn:x:2","type":["T\u0000"],"attrs":{}})");
                    return e;
                  }});
   ops.push_back(put("urn:x:3", entity("urn:x:3", "T", 0, 0, 1)));
@@ -142,8 +143,8 @@ TEST_F(PostgresStoreTest, AnOpWhoseSqlFailsFailsAlone) {
   EXPECT_TRUE(results[2].isOk());
   EXPECT_TRUE(store_->getEntity("", "urn:x:1").isOk());
   EXPECT_TRUE(store_->getEntity("", "urn:x:3").isOk());
-  // Whatever the database said of the middle one, the store agrees with its answer.
-  EXPECT_EQ(store_->getEntity("", "urn:x:2").isOk(), results[1].isOk());
+  EXPECT_EQ(results[1].type(), ErrorType::kInternalError);
+  EXPECT_EQ(store_->getEntity("", "urn:x:2").status().type(), ErrorType::kResourceNotFound);
 }
 
 TEST_F(PostgresStoreTest, ReadModifyWriteIsAtomicAcrossConcurrentWriters) {
