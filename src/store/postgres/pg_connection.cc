@@ -46,6 +46,19 @@ std::string Params::add(int64_t v) { return push(std::to_string(v)); }
 std::string Params::add(double v) { return push(formatDouble(v)); }
 std::string Params::addNull() { return push(std::nullopt); }
 
+std::string Params::bytesLiteral(std::string_view bytes, size_t max) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out = "\\x";
+  for (size_t i = 0; i < bytes.size() && i < max; ++i) {
+    const auto b = static_cast<unsigned char>(bytes[i]);
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+std::string Params::addBytes(std::string_view bytes, size_t max) { return push(bytesLiteral(bytes, max)); }
+
 std::string Params::addArray(const std::vector<std::string>& v) {
   std::string out = "{";
   for (size_t i = 0; i < v.size(); ++i) {

@@ -28,12 +28,16 @@ class Params {
   std::string add(int64_t v);
   std::string add(double v);  // exact (17 significant digits)
   std::string addNull();
+  // bytea in hex form ('\x...'), of at most `max` leading bytes of `bytes`.
+  std::string addBytes(std::string_view bytes, size_t max);
   // Array literals ('{...}'), for `= ANY($n::text[])` and `unnest`.
   std::string addArray(const std::vector<std::string>& v);
   std::string addArray(const std::vector<std::optional<std::string>>& v);
   std::string addArray(const std::vector<std::optional<double>>& v);
   std::string addArray(const std::vector<int64_t>& v);
   size_t size() const { return values_.size(); }
+  // The hex form of bytea ('\x...') of at most `max` leading bytes, for arrays of bytea.
+  static std::string bytesLiteral(std::string_view bytes, size_t max);
 
  private:
   friend class Connection;

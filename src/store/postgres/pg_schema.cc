@@ -30,13 +30,15 @@ CREATE TABLE entity_types (
   seq    bigint NOT NULL,
   PRIMARY KEY (tenant, type, seq)
 );
--- Every scalar an attribute exposes to q (numbers and booleans in n, strings in s).
+-- Every scalar an attribute exposes to q: numbers and booleans in n, strings in s as their
+-- UTF-8 bytes (compared byte by byte, as SQLite does; NUL allowed), cut after kValuePrefix bytes
+-- so that index rows stay small (the cut keeps the order: a range on cut bounds loses nothing).
 CREATE TABLE attr_values (
   tenant text   NOT NULL,
   attr   text   NOT NULL,
   seq    bigint NOT NULL,
   n      float8,
-  s      text COLLATE "C"
+  s      bytea
 );
 CREATE UNIQUE INDEX attr_values_n ON attr_values (tenant, attr, n, seq) WHERE n IS NOT NULL;
 CREATE UNIQUE INDEX attr_values_s ON attr_values (tenant, attr, s, seq) WHERE s IS NOT NULL;

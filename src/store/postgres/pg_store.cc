@@ -40,11 +40,11 @@ std::string valueCondition(const ValueHint& h, Params& p) {
     std::vector<std::optional<std::string>> strings;
     for (const auto& v : h.anyOf) {
       if (const double* d = std::get_if<double>(&v)) numbers.push_back(*d);
-      else strings.push_back(std::get<std::string>(v));
+      else strings.push_back(Params::bytesLiteral(std::get<std::string>(v), kValuePrefix));
     }
     std::string c;
     if (!numbers.empty()) c = "v.n = ANY(" + p.addArray(numbers) + "::float8[])";
-    if (!strings.empty()) c += (c.empty() ? "" : " OR ") + ("v.s = ANY(" + p.addArray(strings) + "::text[])");
+    if (!strings.empty()) c += (c.empty() ? "" : " OR ") + ("v.s = ANY(" + p.addArray(strings) + "::bytea[])");
     return "(" + c + ")";
   }
   const bool lowerNumber = h.lower && std::holds_alternative<double>(*h.lower);
@@ -53,7 +53,7 @@ std::string valueCondition(const ValueHint& h, Params& p) {
   const bool numeric = h.lower ? lowerNumber : upperNumber;
   const std::string column = numeric ? "v.n" : "v.s";
   auto bound = [&](const IndexValue& v) {
-    return numeric ? p.add(std::get<double>(v)) + "::float8" : p.add(std::get<std::string>(v)) + "::text";
+    return numeric ? p.add(std::get<double>(v)) + "::float8" : p.addBytes(std::get<std::string>(v), kValuePrefix) + "::bytea";
   };
   std::string c = column + " IS NOT NULL";
   if (h.lower) c += " AND " + column + " >= " + bound(*h.lower);

@@ -17,6 +17,9 @@ namespace allmende::store::postgres {
 
 using sqlite::IndexEntries;
 
+// Strings of the value index are cut after this many bytes (pg_schema.cc, attr_values).
+inline constexpr size_t kValuePrefix = 512;
+
 // What one op of a write decided, worked out from the entity's locked current state.
 struct OpOutcome {
   WriteEffect::Kind kind = WriteEffect::Kind::kNone;

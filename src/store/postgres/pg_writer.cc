@@ -23,28 +23,41 @@ std::vector<T> minus(const std::vector<T>& a, const std::vector<T>& b) {  // bot
   return out;
 }
 
-// The three parallel arrays of (attribute, number, string) value rows, for unnest. A string
-// holding NUL cannot be stored in a text column; it is left out of the index (a q literal
-// would have to contain NUL to miss it).
+// The three parallel arrays of (attribute, number, string) value rows, for unnest; strings as
+// bytea cut after kValuePrefix bytes.
 void addValues(const std::vector<std::pair<std::string, IndexValue>>& values, Params& p, std::string& attrs,
                std::string& numbers, std::string& strings) {
   std::vector<std::string> a;
   std::vector<std::optional<double>> n;
   std::vector<std::optional<std::string>> s;
   for (const auto& [attr, v] : values) {
+    a.push_back(attr);
     if (const double* d = std::get_if<double>(&v)) {
-      a.push_back(attr);
       n.push_back(*d);
       s.push_back(std::nullopt);
-    } else if (std::get<std::string>(v).find('\0') == std::string::npos) {
-      a.push_back(attr);
+    } else {
       n.push_back(std::nullopt);
-      s.push_back(std::get<std::string>(v));
+      s.push_back(Params::bytesLiteral(std::get<std::string>(v), kValuePrefix));
     }
   }
   attrs = p.addArray(a);
   numbers = p.addArray(n);
   strings = p.addArray(s);
+}
+
+// Cuts the strings of the value entries to what the index holds (kValuePrefix bytes), so that
+// the difference of two states is taken on what is stored.
+void cutValues(IndexEntries& e) {
+  bool cut = false;
+  for (auto& [attr, v] : e.values) {
+    if (auto* s = std::get_if<std::string>(&v); s && s->size() > kValuePrefix) {
+      s->resize(kValuePrefix);
+      cut = true;
+    }
+  }
+  if (!cut) return;
+  std::sort(e.values.begin(), e.values.end());
+  e.values.erase(std::unique(e.values.begin(), e.values.end()), e.values.end());
 }
 
 }  // namespace
@@ -59,11 +72,13 @@ Status PgStore::work(const TenantId& tenant, WriteOp& op, const Json* current, O
     return Status::ok();
   }
   out.before = current ? sqlite::indexEntriesOf(*current) : IndexEntries{};
+  cutValues(out.before);
   const Json* after = nullptr;
   if (out.kind == WriteEffect::Kind::kUpsert) {
     next = std::move(effect->entity);
     after = &next;
     out.after = sqlite::indexEntriesOf(next);
+    cutValues(out.after);
     if (const Json* a = findMember(next, "attrs"); a && a->IsObject()) {
       for (const auto& m : a->GetObject()) out.attrNames.emplace_back(asView(m.name));
     }
@@ -98,14 +113,14 @@ Status PgStore::storeIndexes(Connection& c, const TenantId& tenant, int64_t seq,
     std::string a, n, str;
     addValues(valuesGone, p, a, n, str);
     parts.push_back("DELETE FROM attr_values v USING unnest(" + a + "::text[], " + n + "::float8[], " + str +
-                    "::text[]) AS x(a, n, s) WHERE v.seq = " + s() + " AND v.attr = x.a AND (v.n = x.n OR v.s = x.s)");
+                    "::bytea[]) AS x(a, n, s) WHERE v.seq = " + s() + " AND v.attr = x.a AND (v.n = x.n OR v.s = x.s)");
   }
   if (!valuesNew.empty()) {
     std::string a, n, str;
     addValues(valuesNew, p, a, n, str);
     parts.push_back("INSERT INTO attr_values (tenant, attr, seq, n, s) SELECT " +  t() + ", x.a, " + s() +
                     ", x.n, x.s FROM unnest(" + a + "::text[], " + n + "::float8[], " + str +
-                    "::text[]) AS x(a, n, s) ON CONFLICT DO NOTHING");
+                    "::bytea[]) AS x(a, n, s) ON CONFLICT DO NOTHING");
   }
   if (before.geo != after.geo) {
     // Rows of one entity are replaced together (the sibling statements see the old rows only).

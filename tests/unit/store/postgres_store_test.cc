@@ -249,6 +249,28 @@ TEST_F(PostgresStoreTest, SelectiveQueriesOnlyVisitTheirCandidates) {
   EXPECT_EQ(ids(*store_->queryEntities("", q)), (std::vector<std::string>{"urn:s:32", "urn:s:132", "urn:s:182"}));
 }
 
+TEST_F(PostgresStoreTest, LongStringsAndStringsWithNulAreIndexedWithoutLoss) {
+  const std::string common(600, 'a');  // longer than the index keeps
+  ASSERT_TRUE(write1("", put("urn:l:1", entity("urn:l:1", "L", 0, 0, 0, common + "x"))).isOk());
+  ASSERT_TRUE(write1("", put("urn:l:2", entity("urn:l:2", "L", 0, 0, 0, common + "y"))).isOk());
+  ASSERT_TRUE(write1("", put("urn:l:3", entity("urn:l:3", "L", 0, 0, 0, "a\\u0000b"))).isOk());
+  EntityQuery q;
+  q.count = true;
+  q.match = [](const Json&) { return true; };
+  // Both share the indexed prefix: the hint yields both (the exact q would keep one).
+  q.valueHint = ValueHint{"v", {IndexValue{common + "y"}}, std::nullopt, std::nullopt};
+  EXPECT_EQ(*store_->queryEntities("", q)->total, 2u);
+  q.valueHint = ValueHint{"v", {}, IndexValue{common + "y"}, IndexValue{common + "z"}};
+  EXPECT_EQ(*store_->queryEntities("", q)->total, 2u);
+  // Changing one of them leaves the other's index row alone.
+  ASSERT_TRUE(write1("", put("urn:l:1", entity("urn:l:1", "L", 0, 0, 0, "short"))).isOk());
+  q.valueHint = ValueHint{"v", {IndexValue{common + "y"}}, std::nullopt, std::nullopt};
+  auto r = store_->queryEntities("", q);
+  EXPECT_EQ(ids(*r), (std::vector<std::string>{"urn:l:2"}));
+  q.valueHint = ValueHint{"v", {IndexValue{std::string("a\0b", 3)}}, std::nullopt, std::nullopt};
+  EXPECT_EQ(ids(*store_->queryEntities("", q)), (std::vector<std::string>{"urn:l:3"}));
+}
+
 TEST_F(PostgresStoreTest, DiscoveryStatistics) {
   ASSERT_TRUE(write1("", put("urn:d:1", entity("urn:d:1", "A", 0, 0, 1))).isOk());
   ASSERT_TRUE(write1("", put("urn:d:2", entity("urn:d:2", "A", 0, 0, 1))).isOk());
