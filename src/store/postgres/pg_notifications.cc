@@ -1,8 +1,12 @@
 // The NotificationStore on PostgreSQL: subscriptions, and the outbox the store writes in each
-// change's transaction (pg_writer.cc). Claims are leases, so that the rows of a node that died
-// (or of this node before a restart) are taken over: rows are claimed oldest first with
-// FOR UPDATE SKIP LOCKED, marked with this node's id and a lease; a row claimed by another node
-// is taken over once its lease has passed. This node's own claims hold until completed.
+// change's transaction (pg_writer.cc).
+//
+// Claims: every node (process) has a random id and holds a session advisory lock on it for its
+// lifetime, on a connection of its own: its liveness. A row is claimed (oldest first, FOR UPDATE
+// SKIP LOCKED) when it is unclaimed or claimed by a node that no longer holds its lock -- a node
+// killed with kill -9 loses it as soon as PostgreSQL sees its connection close, so a restarted
+// server delivers the rows of the one before it at once. A row waits while an earlier row of the
+// same entity is held by another live node, so that an entity's notifications stay in order.
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,17 +22,31 @@ namespace {
 using postgres::ConnectionPool;
 using postgres::Params;
 
-std::string newNodeId() {
-  char host[128] = {0};
-  gethostname(host, sizeof host - 1);
+// The first key of the two-key advisory locks of node liveness (a space of its own: entity
+// locks use one bigint key).
+constexpr int kNodeLockSpace = 4281453;
+
+int64_t newNodeId() {
   std::random_device rd;
-  return std::string(host) + ":" + std::to_string(getpid()) + ":" + std::to_string(rd());
+  std::uniform_int_distribution<int64_t> d(1, (int64_t{1} << 31) - 1);
+  return d(rd);
 }
 
 class PgNotificationStore final : public NotificationStore {
  public:
-  PgNotificationStore(const postgres::PgTarget& target, int leaseSeconds)
-      : pool_(target.conninfo, target.schema, 4), node_(newNodeId()), leaseMicros_(int64_t{leaseSeconds} * 1'000'000) {}
+  PgNotificationStore(const postgres::PgTarget& target) : pool_(target.conninfo, target.schema, 4), node_(newNodeId()) {}
+
+  // Takes this node's liveness lock.
+  Status start(const postgres::PgTarget& target) {
+    auto c = postgres::Connection::open(target.conninfo, target.schema);
+    if (!c) return c.status();
+    liveness_ = std::move(c).value();
+    Params p;
+    p.add(static_cast<int64_t>(kNodeLockSpace));
+    p.add(node_);
+    auto r = liveness_->run("SELECT pg_advisory_lock($1::int, $2::int)", p);
+    return r ? Status::ok() : r.status();
+  }
 
   Status putSubscription(const StoredSubscription& s, bool create) override {
     auto lease = pool_.lease();
@@ -85,16 +103,21 @@ class PgNotificationStore final : public NotificationStore {
   Result<std::vector<OutboxRow>> claimOutbox(size_t max) override {
     auto lease = pool_.lease();
     if (!lease) return lease.status();
-    const Micros now = systemClock().now();
     Params p;
     p.add(node_);
-    p.add(static_cast<int64_t>(now + leaseMicros_));
-    p.add(static_cast<int64_t>(now));
+    p.add(static_cast<int64_t>(systemClock().now()));
     p.add(static_cast<int64_t>(max));
+    p.add(static_cast<int64_t>(kNodeLockSpace));
     auto r = (*lease)->run(
-        "UPDATE outbox o SET claimed_by = $1, lease_until = $2 WHERE o.seq IN ("
-        " SELECT seq FROM outbox WHERE claimed_by IS NULL OR (claimed_by <> $1 AND lease_until < $3)"
-        " ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED) "
+        "WITH live AS (SELECT objid::bigint AS node FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 "
+        "  AND classid = $4::bigint::oid AND granted "
+        "  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())), "
+        "free AS (SELECT o.seq FROM outbox o "
+        "  WHERE (o.claimed_by IS NULL OR (o.claimed_by <> $1 AND o.claimed_by NOT IN (SELECT node FROM live))) "
+        "  AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.entity = o.entity AND e.seq < o.seq "
+        "    AND e.claimed_by <> $1 AND e.claimed_by IN (SELECT node FROM live)) "
+        "  ORDER BY o.seq LIMIT $3 FOR UPDATE OF o SKIP LOCKED) "
+        "UPDATE outbox o SET claimed_by = $1, claimed_at = $2 FROM free WHERE o.seq = free.seq "
         "RETURNING o.seq, o.tenant, o.subscription, o.entity, o.payload, o.created",
         p);
     if (!r) return r.status();
@@ -133,8 +156,8 @@ class PgNotificationStore final : public NotificationStore {
 
  private:
   ConnectionPool pool_;
-  const std::string node_;  // this process's name on its claims
-  const int64_t leaseMicros_;
+  const int64_t node_;  // this process's id on its claims
+  std::unique_ptr<postgres::Connection> liveness_;  // holds the node's lock while the process lives
 };
 
 }  // namespace
@@ -142,7 +165,8 @@ class PgNotificationStore final : public NotificationStore {
 Result<std::unique_ptr<NotificationStore>> openPostgresNotificationStore(const PostgresOptions& options) {
   auto target = postgres::parseStoreUrl(options.url);
   if (!target) return target.status();
-  auto store = std::make_unique<PgNotificationStore>(*target, options.outboxLeaseSeconds);
+  auto store = std::make_unique<PgNotificationStore>(*target);
+  ALLMENDE_RETURN_IF_ERROR(store->start(*target));
   // Fail now rather than at the first notification when the database cannot be reached.
   auto size = store->outboxSize();
   if (!size) return size.status();

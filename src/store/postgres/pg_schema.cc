@@ -54,8 +54,9 @@ CREATE INDEX geo_index_box ON geo_index USING gist (box);
 CREATE INDEX geo_index_by_seq ON geo_index (seq);
 )sql";
 
-// Subscriptions and the notification outbox (store/notification_store.h). A claim is a lease:
-// rows claimed by a node that stopped renewing are taken over after `lease_until`.
+// Subscriptions and the notification outbox (store/notification_store.h). `claimed_by` is the
+// node (pg_notifications.cc) delivering a row; a node that is gone no longer holds its liveness
+// lock, and its rows are claimed again.
 constexpr std::string_view kNotifications = R"sql(
 CREATE TABLE subscriptions (
   tenant text NOT NULL,
@@ -70,9 +71,10 @@ CREATE TABLE outbox (
   entity       text   NOT NULL,
   payload      text   NOT NULL,
   created      bigint NOT NULL,   -- microseconds since the epoch
-  claimed_by   text,
-  lease_until  bigint
+  claimed_by   bigint,            -- the node delivering it
+  claimed_at   bigint
 );
+CREATE INDEX outbox_by_entity ON outbox (entity, seq);
 )sql";
 
 // The attribute history (store/temporal.h). `hid` names an entity's history across deletion

@@ -19,9 +19,6 @@ struct PostgresOptions {
   // PostgreSQL schema holding Allmende's tables (created when missing; default: the search path).
   std::string url;
   size_t maxConnections = 16;  // of the store's pool (reads and writes)
-  // How long a claim on outbox rows lasts before another node (or a restarted one) takes the
-  // rows over; renewed while the rows are being delivered.
-  int outboxLeaseSeconds = 5;
 };
 
 // Whether a --store value names PostgreSQL (postgres:// or postgresql://).
