@@ -72,8 +72,10 @@ std::string Params::addArray(const std::vector<std::optional<std::string>>& v) {
   std::string out = "{";
   for (size_t i = 0; i < v.size(); ++i) {
     if (i) out += ',';
-    if (v[i]) appendQuoted(out, *v[i]);
-    else out += "NULL";
+    if (v[i])
+      appendQuoted(out, *v[i]);
+    else
+      out += "NULL";
   }
   return push(out + "}");
 }

@@ -34,7 +34,8 @@ int64_t newNodeId() {
 
 class PgNotificationStore final : public NotificationStore {
  public:
-  PgNotificationStore(const postgres::PgTarget& target) : pool_(target.conninfo, target.schema, 4), node_(newNodeId()) {}
+  PgNotificationStore(const postgres::PgTarget& target)
+      : pool_(target.conninfo, target.schema, 4), node_(newNodeId()) {}
 
   // Takes this node's liveness lock.
   Status start(const postgres::PgTarget& target) {
@@ -55,10 +56,11 @@ class PgNotificationStore final : public NotificationStore {
     p.add(s.tenant);
     p.add(s.id);
     p.add(s.doc);
-    auto r = (*lease)->run(create ? "INSERT INTO subscriptions (tenant, id, doc) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
-                                  : "INSERT INTO subscriptions (tenant, id, doc) VALUES ($1, $2, $3) "
-                                    "ON CONFLICT (tenant, id) DO UPDATE SET doc = excluded.doc",
-                           p);
+    auto r =
+        (*lease)->run(create ? "INSERT INTO subscriptions (tenant, id, doc) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+                             : "INSERT INTO subscriptions (tenant, id, doc) VALUES ($1, $2, $3) "
+                               "ON CONFLICT (tenant, id) DO UPDATE SET doc = excluded.doc",
+                      p);
     if (!r) return r.status();
     if (r->affected() == 0) return alreadyExists("a subscription with id '" + s.id + "' exists");
     return Status::ok();
@@ -156,7 +158,7 @@ class PgNotificationStore final : public NotificationStore {
 
  private:
   ConnectionPool pool_;
-  const int64_t node_;  // this process's id on its claims
+  const int64_t node_;                              // this process's id on its claims
   std::unique_ptr<postgres::Connection> liveness_;  // holds the node's lock while the process lives
 };
 

@@ -39,8 +39,10 @@ std::string valueCondition(const ValueHint& h, Params& p) {
     std::vector<std::optional<double>> numbers;
     std::vector<std::optional<std::string>> strings;
     for (const auto& v : h.anyOf) {
-      if (const double* d = std::get_if<double>(&v)) numbers.push_back(*d);
-      else strings.push_back(Params::bytesLiteral(std::get<std::string>(v), kValuePrefix));
+      if (const double* d = std::get_if<double>(&v))
+        numbers.push_back(*d);
+      else
+        strings.push_back(Params::bytesLiteral(std::get<std::string>(v), kValuePrefix));
     }
     std::string c;
     if (!numbers.empty()) c = "v.n = ANY(" + p.addArray(numbers) + "::float8[])";
@@ -53,7 +55,8 @@ std::string valueCondition(const ValueHint& h, Params& p) {
   const bool numeric = h.lower ? lowerNumber : upperNumber;
   const std::string column = numeric ? "v.n" : "v.s";
   auto bound = [&](const IndexValue& v) {
-    return numeric ? p.add(std::get<double>(v)) + "::float8" : p.addBytes(std::get<std::string>(v), kValuePrefix) + "::bytea";
+    return numeric ? p.add(std::get<double>(v)) + "::float8"
+                   : p.addBytes(std::get<std::string>(v), kValuePrefix) + "::bytea";
   };
   std::string c = column + " IS NOT NULL";
   if (h.lower) c += " AND " + column + " >= " + bound(*h.lower);
@@ -73,9 +76,9 @@ Selection select(const TenantId& tenant, const EntityQuery& q) {
   if (!q.attrs.empty()) s.where += " AND e.attrs && " + s.params.addArray(q.attrs) + "::text[]";
   if (q.geoBox) {
     const auto& b = *q.geoBox;
-    s.where += " AND e.seq IN (SELECT g.seq FROM geo_index g WHERE g.tenant = " + t + " AND g.attr = " +
-               s.params.add(b.attr) + " AND g.box && ST_MakeEnvelope(" + s.params.add(b.minX) + ", " +
-               s.params.add(b.minY) + ", " + s.params.add(b.maxX) + ", " + s.params.add(b.maxY) + "))";
+    s.where += " AND e.seq IN (SELECT g.seq FROM geo_index g WHERE g.tenant = " + t +
+               " AND g.attr = " + s.params.add(b.attr) + " AND g.box && ST_MakeEnvelope(" + s.params.add(b.minX) +
+               ", " + s.params.add(b.minY) + ", " + s.params.add(b.maxX) + ", " + s.params.add(b.maxY) + "))";
   }
   if (q.valueHint) {
     std::string c = valueCondition(*q.valueHint, s.params);
@@ -181,8 +184,8 @@ Result<QueryResult> PgStore::queryEntities(const TenantId& tenant, const EntityQ
   JsonDocument scratch;
   for (;;) {
     Params p = s.params;
-    const std::string sql = "SELECT e.seq, e.doc FROM entities e WHERE " + s.where + " AND e.seq > " +
-                            p.add(last) + " ORDER BY e.seq LIMIT " + p.add(chunk);
+    const std::string sql = "SELECT e.seq, e.doc FROM entities e WHERE " + s.where + " AND e.seq > " + p.add(last) +
+                            " ORDER BY e.seq LIMIT " + p.add(chunk);
     auto r = c.run(sql, p);
     if (!r) return r.status();
     for (int i = 0; i < r->rows(); ++i) {

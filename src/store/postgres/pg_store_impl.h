@@ -23,10 +23,10 @@ inline constexpr size_t kValuePrefix = 512;
 // What one op of a write decided, worked out from the entity's locked current state.
 struct OpOutcome {
   WriteEffect::Kind kind = WriteEffect::Kind::kNone;
-  std::string text;                // the new document (kUpsert)
+  std::string text;                    // the new document (kUpsert)
   std::vector<std::string> attrNames;  // its attribute names (kUpsert)
-  IndexEntries before, after;      // index entries of the old and new state
-  model::HistoryChange history;    // model::diffHistory
+  IndexEntries before, after;          // index entries of the old and new state
+  model::HistoryChange history;        // model::diffHistory
   std::vector<OutboxEntry> notifications;
 };
 

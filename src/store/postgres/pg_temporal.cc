@@ -145,8 +145,10 @@ Status PgStore::storeHistory(Connection& c, const TenantId& tenant, const model:
   p.add(tenant);
   p.add(change.entityId);
   p.add(change.types);
-  if (deletedAt) p.add(static_cast<int64_t>(*deletedAt));
-  else p.addNull();
+  if (deletedAt)
+    p.add(static_cast<int64_t>(*deletedAt));
+  else
+    p.addNull();
   p.addArray(attrs);
   p.addArray(dss);
   p.addArray(ts);
@@ -208,8 +210,10 @@ Result<TemporalEntity> PgStore::history(const TenantId& tenant, const std::strin
       p.add(scope->hid);
       p.add(attr);
       p.add(ds);
-      std::string sql = "SELECT t, iid, rec, num, doc, mod, del FROM attr_instances WHERE hid = $1 AND attr = $2 "
-                        "AND ds = $3" + timeCondition(q.time, p);
+      std::string sql =
+          "SELECT t, iid, rec, num, doc, mod, del FROM attr_instances WHERE hid = $1 AND attr = $2 "
+          "AND ds = $3" +
+          timeCondition(q.time, p);
       // limit + 1 rows: the extra one only tells that the page is partial.
       sql += " ORDER BY t " + dir + ", iid " + dir + " LIMIT " + p.add(static_cast<int64_t>(q.limit) + 1);
       auto r = c.run(sql, p);
@@ -233,8 +237,7 @@ Result<TemporalEntity> PgStore::history(const TenantId& tenant, const std::strin
   return out;
 }
 
-Result<AggregatedEntity> PgStore::aggregate(const TenantId& tenant, const std::string& id,
-                                            const AggregationQuery& q) {
+Result<AggregatedEntity> PgStore::aggregate(const TenantId& tenant, const std::string& id, const AggregationQuery& q) {
   auto lease = pool_.lease();
   if (!lease) return lease.status();
   Connection& c = **lease;
@@ -255,10 +258,9 @@ Result<AggregatedEntity> PgStore::aggregate(const TenantId& tenant, const std::s
     for (const auto& [attr, ds] : scope->series) {
       // Aggregating along observedAt covers the observed instances (those with observedAt).
       Params p;
-      std::string where = "hid = " + p.add(scope->hid) + " AND attr = " + p.add(attr) + " AND ds = " + p.add(ds) +
-                          " AND del IS NULL" +
-                          (observed && q.time.rel == TimeFilter::Rel::kNone ? " AND rec IS NOT NULL" : "") +
-                          timeCondition(q.time, p);
+      std::string where =
+          "hid = " + p.add(scope->hid) + " AND attr = " + p.add(attr) + " AND ds = " + p.add(ds) + " AND del IS NULL" +
+          (observed && q.time.rel == TimeFilter::Rel::kNone ? " AND rec IS NOT NULL" : "") + timeCondition(q.time, p);
       auto first = c.run("(SELECT " + e + ", doc FROM attr_instances WHERE " + where + " ORDER BY t ASC LIMIT 1) " +
                              "UNION ALL (SELECT " + e + ", NULL FROM attr_instances WHERE " + where +
                              " ORDER BY t DESC LIMIT 1)",
@@ -350,8 +352,8 @@ Status PgStore::deleteHistory(const TenantId& tenant, const std::string& id, con
     Params d;
     d.add(h->int64(0, 0));
     if (attr.empty()) {  // NGSI-LD 5.6.16: the whole temporal representation
-      auto r = c.run("WITH i AS (DELETE FROM attr_instances WHERE hid = $1) DELETE FROM temporal_entities WHERE hid = $1",
-                     d);
+      auto r = c.run(
+          "WITH i AS (DELETE FROM attr_instances WHERE hid = $1) DELETE FROM temporal_entities WHERE hid = $1", d);
       return r ? Status::ok() : r.status();
     }
     std::string sql = "DELETE FROM attr_instances WHERE hid = $1 AND attr = " + d.add(attr);
@@ -363,7 +365,8 @@ Status PgStore::deleteHistory(const TenantId& tenant, const std::string& id, con
     auto r = c.run(sql, d);
     if (!r) return r.status();
     if (r->affected() == 0) {
-      return notFound(instanceId ? "no such attribute instance" : "attribute " + attr + " has no history in entity " + id);
+      return notFound(instanceId ? "no such attribute instance"
+                                 : "attribute " + attr + " has no history in entity " + id);
     }
     return Status::ok();
   });
@@ -377,10 +380,14 @@ Status PgStore::modifyInstance(const TenantId& tenant, const std::string& id, co
     p.add(id);
     p.add(attr);
     p.add(instanceId);
-    if (replacement.number) p.add(*replacement.number);
-    else p.addNull();
-    if (replacement.doc.empty()) p.addNull();
-    else p.add(replacement.doc);
+    if (replacement.number)
+      p.add(*replacement.number);
+    else
+      p.addNull();
+    if (replacement.doc.empty())
+      p.addNull();
+    else
+      p.add(replacement.doc);
     p.add(static_cast<int64_t>(now));
     // The time key and the identity stay; value and members are replaced (NGSI-LD 5.6.15).
     auto r = c.run(
@@ -408,8 +415,7 @@ Result<size_t> PgStore::purgeHistoryBefore(const TenantId& tenant, Micros cutoff
     p.add(tenant);
     p.add(static_cast<int64_t>(cutoff));
     auto r = c.run(
-        "DELETE FROM attr_instances a USING temporal_entities h WHERE h.tenant = $1 AND a.hid = h.hid AND a.t < $2",
-        p);
+        "DELETE FROM attr_instances a USING temporal_entities h WHERE h.tenant = $1 AND a.hid = h.hid AND a.t < $2", p);
     if (!r) return r.status();
     removed = static_cast<size_t>(r->affected());
     return Status::ok();

@@ -101,11 +101,11 @@ Status PgStore::storeIndexes(Connection& c, const TenantId& tenant, int64_t seq,
   std::vector<std::string> parts;
   auto typesGone = minus(before.types, after.types), typesNew = minus(after.types, before.types);
   if (!typesGone.empty()) {
-    parts.push_back("DELETE FROM entity_types WHERE tenant = " +  t() + " AND seq = " + s() + " AND type = ANY(" +
+    parts.push_back("DELETE FROM entity_types WHERE tenant = " + t() + " AND seq = " + s() + " AND type = ANY(" +
                     p.addArray(typesGone) + "::text[])");
   }
   if (!typesNew.empty()) {
-    parts.push_back("INSERT INTO entity_types (tenant, type, seq) SELECT " +  t() + ", x, " + s() + " FROM unnest(" +
+    parts.push_back("INSERT INTO entity_types (tenant, type, seq) SELECT " + t() + ", x, " + s() + " FROM unnest(" +
                     p.addArray(typesNew) + "::text[]) x ON CONFLICT DO NOTHING");
   }
   auto valuesGone = minus(before.values, after.values), valuesNew = minus(after.values, before.values);
@@ -118,7 +118,7 @@ Status PgStore::storeIndexes(Connection& c, const TenantId& tenant, int64_t seq,
   if (!valuesNew.empty()) {
     std::string a, n, str;
     addValues(valuesNew, p, a, n, str);
-    parts.push_back("INSERT INTO attr_values (tenant, attr, seq, n, s) SELECT " +  t() + ", x.a, " + s() +
+    parts.push_back("INSERT INTO attr_values (tenant, attr, seq, n, s) SELECT " + t() + ", x.a, " + s() +
                     ", x.n, x.s FROM unnest(" + a + "::text[], " + n + "::float8[], " + str +
                     "::bytea[]) AS x(a, n, s) ON CONFLICT DO NOTHING");
   }
@@ -135,7 +135,7 @@ Status PgStore::storeIndexes(Connection& c, const TenantId& tenant, int64_t seq,
         x2.push_back(g.box.maxX);
         y2.push_back(g.box.maxY);
       }
-      parts.push_back("INSERT INTO geo_index (tenant, attr, seq, box) SELECT " +  t() + ", g.a, " + s() +
+      parts.push_back("INSERT INTO geo_index (tenant, attr, seq, box) SELECT " + t() + ", g.a, " + s() +
                       ", CASE WHEN g.x1 = g.x2 AND g.y1 = g.y2 THEN ST_MakePoint(g.x1, g.y1) "
                       "ELSE ST_MakeEnvelope(g.x1, g.y1, g.x2, g.y2) END FROM unnest(" +
                       p.addArray(attrs) + "::text[], " + p.addArray(x1) + "::float8[], " + p.addArray(y1) +

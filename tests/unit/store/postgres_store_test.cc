@@ -58,9 +58,8 @@ class PostgresStoreTest : public ::testing::Test {
                             const std::string& text = "") {
     const std::string value = text.empty() ? std::to_string(v) : "\"" + text + "\"";
     return R"({"id":")" + id + R"(","type":[")" + type +
-           R"("],"attrs":{"loc":[{"type":"GeoProperty","value":{"type":"Point","coordinates":[)" +
-           std::to_string(lon) + "," + std::to_string(lat) + R"(]}}],"v":[{"type":"Property","value":)" + value +
-           "}]}}";
+           R"("],"attrs":{"loc":[{"type":"GeoProperty","value":{"type":"Point","coordinates":[)" + std::to_string(lon) +
+           "," + std::to_string(lat) + R"(]}}],"v":[{"type":"Property","value":)" + value + "}]}}";
   }
   static Result<WriteEffect> increment(const Json* cur) {
     if (!cur) return notFound("gone");
