@@ -118,9 +118,9 @@ int serve(const ServeOptions& o) {
   store::SqliteOptions so;
   so.path = (std::filesystem::path(o.dataDir) / "allmende.db").string();
   so.durability = o.durability;
-  // Entities, history, subscriptions and outbox in PostgreSQL, or all in SQLite. The registries
-  // (tenants, keys, devices, datasets, hosted @contexts) and the audit log stay in the data
-  // directory's SQLite files for now (docs/postgres.md).
+  // Entities, history, subscriptions, outbox, tenant registry, keys and audit log in PostgreSQL,
+  // or all in SQLite. Devices, datasets and hosted @contexts stay in the data directory's SQLite
+  // file for now (docs/postgres.md).
   const bool postgres = store::isPostgresStore(o.store);
   if (!o.store.empty() && !postgres) {
     spdlog::error("--store wants a postgres:// or postgresql:// URL, not '{}'", o.store);
@@ -302,6 +302,7 @@ int main(int argc, char** argv) {
   auto tenantCommand = allmende::app::addTenantCommands(app);
   auto twinCommand = allmende::twin::addTwinCommands(app);
   CLI11_PARSE(app, argc, argv);
+  serve.tenancy.store = serve.store;
   if (s->parsed()) return allmende::app::serve(serve);
   if (int rc = tenantCommand(); rc >= 0) return rc;
   if (int rc = twinCommand(); rc >= 0) return rc;

@@ -12,6 +12,7 @@
 
 #include "auth/api_key.h"
 #include "ld/context_loader.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/audit_log.h"
 #include "store/sqlite/tenant_registry.h"
 
@@ -103,7 +104,8 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
     spdlog::warn("another process holds {}/server.lock: is a second server running on this data directory?",
                  std::filesystem::path(dbPath).parent_path().string());
   }
-  auto registry = store::openSqliteTenantRegistry(dbPath);
+  const bool postgres = store::isPostgresStore(o.store);
+  auto registry = postgres ? store::openPostgresTenantRegistry(o.store) : store::openSqliteTenantRegistry(dbPath);
   if (!registry) return registry.status();
   t->registry = std::move(registry).value();
   services.tenants = t->registry.get();
@@ -114,7 +116,8 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
   if (o.production || o.audit) {
     // A file of its own: in the store's file its commits would take turns with the entity
     // writer's for SQLite's one write lock (measured: single creates at a third of the rate).
-    auto audit = store::openSqliteAuditLog((std::filesystem::path(dbPath).parent_path() / "audit.db").string());
+    auto audit = postgres ? store::openPostgresAuditLog(o.store)
+                          : store::openSqliteAuditLog((std::filesystem::path(dbPath).parent_path() / "audit.db").string());
     if (!audit) return audit.status();
     t->audit = std::move(audit).value();
     services.audit = t->audit.get();

@@ -15,6 +15,7 @@
 #include "app/tenancy_setup.h"
 #include "ld/context_loader.h"
 #include "ld/context_store.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/tenant_registry.h"
 
@@ -24,6 +25,7 @@ namespace {
 
 struct CliOptions {
   std::string dataDir = "./data";
+  std::string store;  // as `allmende serve --store`: "" = SQLite in dataDir
   std::string templatesDir;
   api::TenantSpec spec;
   std::string areaFile;
@@ -50,10 +52,14 @@ Result<Env> openEnv(const CliOptions& o) {
   Env env;
   store::SqliteOptions so;
   so.path = (std::filesystem::path(o.dataDir) / "allmende.db").string();
-  auto st = store::openSqliteStore(so);
+  const bool postgres = store::isPostgresStore(o.store);
+  if (!o.store.empty() && !postgres) return invalidRequest("--store wants a postgres:// URL, not '" + o.store + "'");
+  store::PostgresOptions po;
+  po.url = o.store;
+  auto st = postgres ? store::openPostgresStore(po) : store::openSqliteStore(so);
   if (!st) return st.status();
   env.store = std::move(st).value();
-  auto reg = store::openSqliteTenantRegistry(so.path);
+  auto reg = postgres ? store::openPostgresTenantRegistry(o.store) : store::openSqliteTenantRegistry(so.path);
   if (!reg) return reg.status();
   env.registry = std::move(reg).value();
   env.contexts = std::make_unique<ld::ContextStore>(ld::ContextStore::Options{}, ld::makeHttpContextLoader());
@@ -208,6 +214,7 @@ int runKeyRevoke(const CliOptions& o) {
 
 void dataFlags(CLI::App* c, CliOptions& o) {
   c->add_option("--data", o.dataDir, "data directory")->capture_default_str();
+  c->add_option("--store", o.store, "the server's --store (postgres://...), if it has one")->envname("ALLMENDE_STORE");
   c->add_option("--templates", o.templatesDir, "directory of roll-in templates");
 }
 

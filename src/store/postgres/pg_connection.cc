@@ -127,6 +127,7 @@ Status Connection::failure(const PGresult* r, std::string_view what) const {
   std::string message = r ? PQresultErrorMessage(r) : PQerrorMessage(conn_.get());
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
   std::string s = state ? state : "";
+  lastState_ = s;
   // 08: connection, 53: resources (disk full, too many connections), 57P: shutdown,
   // 40001 / 40P01: serialization failure, deadlock (the transaction may simply be retried).
   bool transient = !healthy() || s.rfind("08", 0) == 0 || s.rfind("53", 0) == 0 || s.rfind("57P", 0) == 0 ||

@@ -82,6 +82,8 @@ class Connection {
   bool healthy() const { return conn_ && PQstatus(conn_.get()) == CONNECTION_OK; }
   bool inTransaction() const { return PQtransactionStatus(conn_.get()) != PQTRANS_IDLE; }
   PGconn* get() const { return conn_.get(); }
+  // The SQLSTATE of the last failed statement ("" if none), e.g. "23505" unique violation.
+  const std::string& lastState() const { return lastState_; }
 
  private:
   struct Close {
@@ -89,6 +91,7 @@ class Connection {
   };
   Status failure(const PGresult* r, std::string_view what) const;
   std::unique_ptr<PGconn, Close> conn_;
+  mutable std::string lastState_;
 };
 
 // Connections for any thread. A thread that already holds a lease gets the same connection

@@ -105,7 +105,58 @@ CREATE TABLE attr_instances (
 CREATE UNIQUE INDEX attr_instances_by_iid ON attr_instances (iid);
 )sql";
 
-constexpr std::string_view kMigrations[] = {kEntities, kNotifications, kHistory};
+// The tenant registry and API keys (store/tenant_registry.h). `registry_version` grows with
+// every change, so that each server (and the CLI) sees another's changes by looking at it.
+constexpr std::string_view kRegistry = R"sql(
+CREATE TABLE tenant_registry (
+  name           text PRIMARY KEY,
+  ags            text NOT NULL UNIQUE,
+  display        text NOT NULL,
+  area           text NOT NULL,
+  contact        text NOT NULL,
+  status         text NOT NULL,
+  template       text NOT NULL,
+  checklist      text NOT NULL,
+  settings       text NOT NULL,
+  created        bigint NOT NULL,
+  quota_rps      float8 NOT NULL,
+  quota_burst    float8 NOT NULL,
+  quota_entities bigint NOT NULL
+);
+CREATE TABLE api_keys (
+  id      text PRIMARY KEY,
+  hash    text NOT NULL UNIQUE,
+  tenant  text NOT NULL,
+  role    text NOT NULL,
+  name    text NOT NULL,
+  prefix  text NOT NULL,
+  created bigint NOT NULL,
+  expires bigint NOT NULL,
+  revoked boolean NOT NULL
+);
+CREATE TABLE registry_version (v bigint NOT NULL);
+INSERT INTO registry_version VALUES (0);
+-- The audit log (store/audit_log.h): append-only, the table refuses UPDATE and DELETE.
+CREATE TABLE audit_log (
+  seq     bigserial PRIMARY KEY,
+  at      bigint NOT NULL,
+  tenant  text NOT NULL,
+  subject text NOT NULL,
+  auth    text NOT NULL,
+  roles   text NOT NULL,
+  action  text NOT NULL,
+  target  text NOT NULL,
+  status  int NOT NULL,
+  remote  text NOT NULL
+);
+CREATE INDEX audit_by_tenant ON audit_log (tenant, seq);
+CREATE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$;
+CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
+)sql";
+
+constexpr std::string_view kMigrations[] = {kEntities, kNotifications, kHistory, kRegistry};
 
 }  // namespace
 

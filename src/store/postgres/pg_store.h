@@ -9,8 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "store/audit_log.h"
 #include "store/notification_store.h"
 #include "store/store.h"
+#include "store/tenant_registry.h"
 
 namespace allmende::store {
 
@@ -31,5 +33,10 @@ Result<std::unique_ptr<Store>> openPostgresStore(const PostgresOptions& options)
 // The subscriptions and the outbox in the same database (the store writes outbox rows in the
 // change's transaction). Opened after openPostgresStore (which migrates the schema).
 Result<std::unique_ptr<NotificationStore>> openPostgresNotificationStore(const PostgresOptions& options);
+
+// The tenant registry and API keys (tables tenant_registry, api_keys) and the audit log in the
+// database of `url` (a --store URL); the schema is migrated if need be.
+Result<std::unique_ptr<TenantRegistry>> openPostgresTenantRegistry(const std::string& url);
+Result<std::unique_ptr<AuditLog>> openPostgresAuditLog(const std::string& url);
 
 }  // namespace allmende::store

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "store/notification_store.h"
+#include "store/postgres/pg_connection.h"
 #include "store/postgres/pg_store.h"
 #include "test_store.h"
 
@@ -312,6 +313,32 @@ TEST_F(PostgresStoreTest, OutboxRowsAreWrittenWithTheChangeAndClaimedOnce) {
   EXPECT_EQ(*(*outbox)->outboxSize(), 0u);
   EXPECT_TRUE((*outbox)->deleteSubscription("", "urn:sub:1").isOk());
   EXPECT_EQ((*outbox)->deleteSubscription("", "urn:sub:1").type(), ErrorType::kResourceNotFound);
+}
+
+TEST_F(PostgresStoreTest, AuditLogIsAppendOnlyAndPerTenant) {
+  auto log = openPostgresAuditLog(url_);
+  ASSERT_TRUE(log.isOk()) << log.status().toString();
+  for (int i = 0; i < 3; ++i) {
+    AuditRecord r;
+    r.at = i;
+    r.tenant = i == 1 ? "b" : "a";
+    r.action = "POST";
+    r.target = "/x/" + std::to_string(i);
+    r.status = 201;
+    ASSERT_TRUE((*log)->append(r).isOk());
+  }
+  auto a = (*log)->query("a", 0, 10);
+  ASSERT_TRUE(a.isOk());
+  ASSERT_EQ(a->size(), 2u);
+  EXPECT_EQ((*a)[1].target, "/x/2");
+  EXPECT_EQ((*log)->query("a", (*a)[0].seq, 10)->size(), 1u);
+  // The table itself refuses changes.
+  auto target = postgres::parseStoreUrl(url_);
+  auto c = postgres::Connection::open(target->conninfo, target->schema);
+  ASSERT_TRUE(c.isOk());
+  EXPECT_FALSE((*c)->exec("UPDATE audit_log SET status = 200").isOk());
+  EXPECT_FALSE((*c)->exec("DELETE FROM audit_log").isOk());
+  EXPECT_EQ((*log)->query("a", 0, 10)->size(), 2u);
 }
 
 }  // namespace
