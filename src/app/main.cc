@@ -118,9 +118,7 @@ int serve(const ServeOptions& o) {
   store::SqliteOptions so;
   so.path = (std::filesystem::path(o.dataDir) / "allmende.db").string();
   so.durability = o.durability;
-  // Entities, history, subscriptions, outbox, tenant registry, keys and audit log in PostgreSQL,
-  // or all in SQLite. Devices, datasets and hosted @contexts stay in the data directory's SQLite
-  // file for now (docs/postgres.md).
+  // Everything in PostgreSQL (docs/postgres.md), or everything in the data directory's SQLite.
   const bool postgres = store::isPostgresStore(o.store);
   if (!o.store.empty() && !postgres) {
     spdlog::error("--store wants a postgres:// or postgresql:// URL, not '{}'", o.store);
@@ -165,7 +163,7 @@ int serve(const ServeOptions& o) {
   ld::ContextStore::Options co;
   co.baseUrl = o.baseUrl.empty() ? "http://localhost:" + std::to_string(server.port()) : o.baseUrl;
   ld::ContextStore contexts(co, ld::makeHttpContextLoader());
-  auto hosted = store::openSqliteContextRepository(so.path);
+  auto hosted = postgres ? store::openPostgresContextRepository(o.store) : store::openSqliteContextRepository(so.path);
   if (hosted) st = contexts.restoreHosted(**hosted);
   if (!hosted || !st.isOk()) {
     spdlog::error("cannot open the hosted @contexts: {}", (hosted ? st : hosted.status()).toString());
@@ -212,7 +210,7 @@ int serve(const ServeOptions& o) {
     return 1;
   }
   // IoT ingestion (docs/ingestion.md): the device registry, HTTP ingest, the MQTT agent.
-  auto devices = store::openSqliteDeviceRegistry(so.path);
+  auto devices = postgres ? store::openPostgresDeviceRegistry(o.store) : store::openSqliteDeviceRegistry(so.path);
   if (!devices) {
     spdlog::error("cannot open the device registry: {}", devices.status().toString());
     return 1;
@@ -303,6 +301,7 @@ int main(int argc, char** argv) {
   auto twinCommand = allmende::twin::addTwinCommands(app);
   CLI11_PARSE(app, argc, argv);
   serve.tenancy.store = serve.store;
+  serve.openData.store = serve.store;
   if (s->parsed()) return allmende::app::serve(serve);
   if (int rc = tenantCommand(); rc >= 0) return rc;
   if (int rc = twinCommand(); rc >= 0) return rc;

@@ -326,21 +326,10 @@ class PgAuditLog final : public AuditLog {
   ConnectionPool pool_;
 };
 
-// Opens a connection and brings the schema up to date (the registry may be opened without the
-// store, by the CLI).
-Result<postgres::PgTarget> prepare(const std::string& url) {
-  auto target = postgres::parseStoreUrl(url);
-  if (!target) return target.status();
-  auto c = Connection::open(target->conninfo, target->schema);
-  if (!c) return c.status();
-  ALLMENDE_RETURN_IF_ERROR(postgres::migrate(**c, target->schema));
-  return target;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<TenantRegistry>> openPostgresTenantRegistry(const std::string& url) {
-  auto target = prepare(url);
+  auto target = postgres::prepareDatabase(url);
   if (!target) return target.status();
   auto registry = std::make_unique<PgTenantRegistry>(*target);
   ALLMENDE_RETURN_IF_ERROR(registry->load());
@@ -348,7 +337,7 @@ Result<std::unique_ptr<TenantRegistry>> openPostgresTenantRegistry(const std::st
 }
 
 Result<std::unique_ptr<AuditLog>> openPostgresAuditLog(const std::string& url) {
-  auto target = prepare(url);
+  auto target = postgres::prepareDatabase(url);
   if (!target) return target.status();
   return std::unique_ptr<AuditLog>(std::make_unique<PgAuditLog>(*target));
 }

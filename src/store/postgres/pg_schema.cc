@@ -156,7 +156,43 @@ CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log
   FOR EACH ROW EXECUTE FUNCTION audit_log_append_only();
 )sql";
 
-constexpr std::string_view kMigrations[] = {kEntities, kNotifications, kHistory, kRegistry};
+// The devices of IoT ingestion (store/device_registry.h), open-data datasets
+// (store/dataset_store.h) and hosted @contexts (ld/context_store.h).
+constexpr std::string_view kConfiguration = R"sql(
+CREATE TABLE ingest_devices (
+  tenant        text NOT NULL,
+  id            text NOT NULL,
+  entity_id     text NOT NULL,
+  entity_type   text NOT NULL,
+  mapping       text NOT NULL,
+  mqtt_user     text NOT NULL,
+  password_hash text NOT NULL,
+  interval_s    bigint NOT NULL,
+  created       bigint NOT NULL,
+  last_seen     bigint NOT NULL DEFAULT 0,
+  last_error_at bigint NOT NULL DEFAULT 0,
+  last_error    text NOT NULL DEFAULT '',
+  accepted      bigint NOT NULL DEFAULT 0,
+  rejected      bigint NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant, id)
+);
+CREATE TABLE open_datasets (
+  tenant     text NOT NULL,
+  id         text NOT NULL,
+  definition text NOT NULL,
+  created    bigint NOT NULL,
+  modified   bigint NOT NULL,
+  PRIMARY KEY (tenant, id)
+);
+CREATE TABLE hosted_contexts (
+  local_id text PRIMARY KEY,
+  kind     text NOT NULL,
+  created  bigint NOT NULL,
+  body     text NOT NULL
+);
+)sql";
+
+constexpr std::string_view kMigrations[] = {kEntities, kNotifications, kHistory, kRegistry, kConfiguration};
 
 }  // namespace
 
@@ -194,6 +230,15 @@ Status migrate(Connection& c, const std::string& schema) {
   Status st = body();
   c.exec(kUnlock);
   return st;
+}
+
+Result<PgTarget> prepareDatabase(const std::string& url) {
+  auto target = parseStoreUrl(url);
+  if (!target) return target.status();
+  auto c = Connection::open(target->conninfo, target->schema);
+  if (!c) return c.status();
+  ALLMENDE_RETURN_IF_ERROR(migrate(**c, target->schema));
+  return target;
 }
 
 }  // namespace allmende::store::postgres

@@ -19,4 +19,8 @@ Status migrate(Connection& c, const std::string& schema);
 // The version this binary writes.
 int schemaVersion();
 
+// Parses a --store URL, connects once and migrates: what each part of the PostgreSQL store
+// (registry, devices, ... opened on their own, also by the CLI) does before it opens its pool.
+Result<PgTarget> prepareDatabase(const std::string& url);
+
 }  // namespace allmende::store::postgres

@@ -9,7 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "ld/context_store.h"
 #include "store/audit_log.h"
+#include "store/dataset_store.h"
+#include "store/device_registry.h"
 #include "store/notification_store.h"
 #include "store/store.h"
 #include "store/tenant_registry.h"
@@ -38,5 +41,9 @@ Result<std::unique_ptr<NotificationStore>> openPostgresNotificationStore(const P
 // database of `url` (a --store URL); the schema is migrated if need be.
 Result<std::unique_ptr<TenantRegistry>> openPostgresTenantRegistry(const std::string& url);
 Result<std::unique_ptr<AuditLog>> openPostgresAuditLog(const std::string& url);
+// Devices of IoT ingestion, open-data datasets and hosted @contexts, likewise.
+Result<std::unique_ptr<DeviceRegistry>> openPostgresDeviceRegistry(const std::string& url);
+Result<std::unique_ptr<DatasetStore>> openPostgresDatasetStore(const std::string& url);
+Result<std::unique_ptr<ld::HostedContextRepository>> openPostgresContextRepository(const std::string& url);
 
 }  // namespace allmende::store
