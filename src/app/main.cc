@@ -183,6 +183,19 @@ int serve(const ServeOptions& o) {
   no.retry.timeout = static_cast<Micros>(o.notifyTimeoutMillis) * 1000;
   no.caFile = o.notifyCaFile;
   notify::Notifier notifier(**notifications, subscriptions, store->get(), no);
+  // Several nodes on one PostgreSQL: a subscription another node created, changed or deleted.
+  (*notifications)->setChangeListener([&](const store::TenantId& tenant, const std::string& id) {
+    auto stored = (*notifications)->getSubscription(tenant, id);
+    auto sub = stored ? notify::loadSubscription(tenant, stored->doc,
+                                                 [&contexts](const Json& v) { return contexts.resolve(v); })
+                      : Result<std::shared_ptr<notify::Subscription>>(stored.status());
+    if (sub) {
+      subscriptions.put(*sub);
+    } else {
+      subscriptions.remove(tenant, id);
+      notifier.forget(tenant, id);
+    }
+  });
   (*store)->setSubscriptionMatcher(&subscriptions);
   (*store)->setCommitListener([&notifier] { notifier.wake(); });
   notifier.start();
@@ -242,6 +255,7 @@ int serve(const ServeOptions& o) {
   spdlog::info("signal {} received, shutting down", sig);
   server.stop();
   ingestService.stop();
+  (*notifications)->setChangeListener(nullptr);
   notifier.stop();
   return 0;
 }

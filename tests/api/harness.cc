@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -175,7 +176,9 @@ std::string testStoreFor(const std::string& dataDir) {
 
 ServerProcess::ServerProcess(const std::string& binary, const std::string& dataDir,
                              const std::vector<std::string>& extraArgs) {
-  const std::string store = testStoreFor(dataDir);
+  // A test that names the store itself (several nodes on one database) keeps it.
+  const bool ownStore = std::find(extraArgs.begin(), extraArgs.end(), "--store") != extraArgs.end();
+  const std::string store = ownStore ? "" : testStoreFor(dataDir);
   int pipefd[2];
   if (pipe(pipefd) != 0) return;
   pid_ = fork();

@@ -7,10 +7,14 @@
 // killed with kill -9 loses it as soon as PostgreSQL sees its connection close, so a restarted
 // server delivers the rows of the one before it at once. A row waits while an earlier row of the
 // same entity is held by another live node, so that an entity's notifications stay in order.
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <random>
+#include <thread>
 
 #include "store/postgres/pg_connection.h"
 #include "store/postgres/pg_store.h"
@@ -35,9 +39,13 @@ int64_t newNodeId() {
 class PgNotificationStore final : public NotificationStore {
  public:
   PgNotificationStore(const postgres::PgTarget& target)
-      : pool_(target.conninfo, target.schema, 4), node_(newNodeId()) {}
+      : pool_(target.conninfo, target.schema, 4), node_(newNodeId()), channel_(channelOf(target.schema)) {}
+  ~PgNotificationStore() override {
+    stopping_ = true;
+    if (listener_.joinable()) listener_.join();
+  }
 
-  // Takes this node's liveness lock.
+  // Takes this node's liveness lock and listens for the subscription changes of other nodes.
   Status start(const postgres::PgTarget& target) {
     auto c = postgres::Connection::open(target.conninfo, target.schema);
     if (!c) return c.status();
@@ -46,7 +54,18 @@ class PgNotificationStore final : public NotificationStore {
     p.add(static_cast<int64_t>(kNodeLockSpace));
     p.add(node_);
     auto r = liveness_->run("SELECT pg_advisory_lock($1::int, $2::int)", p);
-    return r ? Status::ok() : r.status();
+    if (!r) return r.status();
+    return liveness_->exec("LISTEN " + channel_);
+  }
+
+  void setChangeListener(std::function<void(const TenantId&, const std::string&)> listener) override {
+    if (listener_.joinable()) {
+      stopping_ = true;
+      listener_.join();
+    }
+    stopping_ = false;
+    onChange_ = std::move(listener);
+    if (onChange_) listener_ = std::thread([this] { listen(); });
   }
 
   Status putSubscription(const StoredSubscription& s, bool create) override {
@@ -56,13 +75,16 @@ class PgNotificationStore final : public NotificationStore {
     p.add(s.tenant);
     p.add(s.id);
     p.add(s.doc);
-    auto r =
-        (*lease)->run(create ? "INSERT INTO subscriptions (tenant, id, doc) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
-                             : "INSERT INTO subscriptions (tenant, id, doc) VALUES ($1, $2, $3) "
-                               "ON CONFLICT (tenant, id) DO UPDATE SET doc = excluded.doc",
-                      p);
+    p.add(channel_);
+    p.add(payload(s.tenant, s.id));
+    // The notification goes out with the commit, to every node listening (this one skips it).
+    auto r = (*lease)->run(std::string("WITH w AS (INSERT INTO subscriptions (tenant, id, doc) VALUES ($1, $2, $3) ") +
+                               (create ? "ON CONFLICT DO NOTHING RETURNING 1) "
+                                       : "ON CONFLICT (tenant, id) DO UPDATE SET doc = excluded.doc RETURNING 1) ") +
+                               "SELECT pg_notify($4, $5) FROM w",
+                           p);
     if (!r) return r.status();
-    if (r->affected() == 0) return alreadyExists("a subscription with id '" + s.id + "' exists");
+    if (r->rows() == 0) return alreadyExists("a subscription with id '" + s.id + "' exists");
     return Status::ok();
   }
 
@@ -96,9 +118,14 @@ class PgNotificationStore final : public NotificationStore {
     Params p;
     p.add(tenant);
     p.add(id);
-    auto r = (*lease)->run("DELETE FROM subscriptions WHERE tenant = $1 AND id = $2", p);
+    p.add(channel_);
+    p.add(payload(tenant, id));
+    auto r = (*lease)->run(
+        "WITH w AS (DELETE FROM subscriptions WHERE tenant = $1 AND id = $2 RETURNING 1) "
+        "SELECT pg_notify($3, $4) FROM w",
+        p);
     if (!r) return r.status();
-    if (r->affected() == 0) return notFound("no subscription '" + id + "'");
+    if (r->rows() == 0) return notFound("no subscription '" + id + "'");
     return Status::ok();
   }
 
@@ -157,9 +184,45 @@ class PgNotificationStore final : public NotificationStore {
   }
 
  private:
+  // The channel of one Allmende schema (channels are per database).
+  static std::string channelOf(const std::string& schema) {
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned char c : schema) h = (h ^ c) * 1099511628211ull;
+    char name[48];
+    std::snprintf(name, sizeof name, "allmende_subscriptions_%016llx", static_cast<unsigned long long>(h));
+    return name;
+  }
+  // "node TAB tenant TAB id": tenant names and URIs hold no tab.
+  std::string payload(const TenantId& tenant, const std::string& id) const {
+    return std::to_string(node_) + "\t" + tenant + "\t" + id;
+  }
+
+  // The listener thread: waits on the liveness connection for notifications of other nodes.
+  void listen() {
+    PGconn* conn = liveness_->get();
+    while (!stopping_) {
+      pollfd fd{PQsocket(conn), POLLIN, 0};
+      if (fd.fd < 0) return;  // connection lost: this node no longer follows (nor holds its lock)
+      if (::poll(&fd, 1, 200) <= 0) continue;
+      if (!PQconsumeInput(conn)) return;
+      while (PGnotify* n = PQnotifies(conn)) {
+        std::string text = n->extra;
+        PQfreemem(n);
+        size_t a = text.find('\t'), b = a == std::string::npos ? a : text.find('\t', a + 1);
+        if (b == std::string::npos || text.substr(0, a) == std::to_string(node_)) continue;
+        onChange_(text.substr(a + 1, b - a - 1), text.substr(b + 1));
+      }
+    }
+  }
+
   ConnectionPool pool_;
-  const int64_t node_;                              // this process's id on its claims
-  std::unique_ptr<postgres::Connection> liveness_;  // holds the node's lock while the process lives
+  const int64_t node_;  // this process's id on its claims
+  const std::string channel_;
+  // Holds the node's lock while the process lives; after start() only the listener thread uses it.
+  std::unique_ptr<postgres::Connection> liveness_;
+  std::function<void(const TenantId&, const std::string&)> onChange_;
+  std::atomic<bool> stopping_{false};
+  std::thread listener_;
 };
 
 }  // namespace

@@ -414,6 +414,12 @@ Result<size_t> PgStore::purgeHistoryBefore(const TenantId& tenant, Micros cutoff
     Params p;
     p.add(tenant);
     p.add(static_cast<int64_t>(cutoff));
+    // Several nodes run the retention job: one purges a tenant at a time, the others skip it.
+    Params lock;
+    lock.add(tenant);
+    auto mine = c.run("SELECT pg_try_advisory_xact_lock(4281454, hashtext($1))", lock);
+    if (!mine) return mine.status();
+    if (mine->text(0, 0) != "t") return Status::ok();
     auto r = c.run(
         "DELETE FROM attr_instances a USING temporal_entities h WHERE h.tenant = $1 AND a.hid = h.hid AND a.t < $2", p);
     if (!r) return r.status();
