@@ -140,7 +140,21 @@ Result<PgResult> Connection::run(const std::string& sql, const Params& params) {
   std::vector<const char*> values;
   values.reserve(params.values_.size());
   for (const auto& v : params.values_) values.push_back(v ? v->c_str() : nullptr);
-  PGresult* raw = PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
+  // PostgreSQL infers each parameter's type from its use and refuses one that the statement
+  // does not use; such a parameter (a plan's parameters serve several statements) is text.
+  std::vector<Oid> types(values.size(), 0);
+  std::vector<bool> used(values.size() + 1, false);
+  for (size_t i = 0; i < sql.size(); ++i) {
+    if (sql[i] != '$') continue;
+    size_t n = 0, j = i + 1;
+    while (j < sql.size() && sql[j] >= '0' && sql[j] <= '9') n = n * 10 + static_cast<size_t>(sql[j++] - '0');
+    if (n >= 1 && n <= values.size()) used[n] = true;
+  }
+  constexpr Oid kTextOid = 25;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!used[i + 1]) types[i] = kTextOid;
+  }
+  PGresult* raw = PQexecParams(conn_.get(), sql.c_str(), static_cast<int>(values.size()), types.data(), values.data(),
                                nullptr, nullptr, 0);
   PgResult r(raw);
   ExecStatusType st = raw ? PQresultStatus(raw) : PGRES_FATAL_ERROR;
