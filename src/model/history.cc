@@ -77,13 +77,16 @@ HistoryInstance historyInstanceOf(const std::string& attr, const Json& instance)
     if (k != "type" && k != "value" && !isKept(k)) plainNumber = false;
   }
   if (plainNumber) return h;
-  JsonDocument rest;
-  rest.SetObject();
+  // The instance without the kept members, written straight from the instance (no copy).
+  h.doc = "{";
   for (const auto& m : instance.GetObject()) {
     if (isKept(asView(m.name))) continue;
-    rest.AddMember(Json(m.name, rest.GetAllocator()), Json(m.value, rest.GetAllocator()), rest.GetAllocator());
+    if (h.doc.size() > 1) h.doc += ',';
+    appendJson(m.name, h.doc);
+    h.doc += ':';
+    appendJson(m.value, h.doc);
   }
-  h.doc = toJsonString(rest);
+  h.doc += '}';
   return h;
 }
 

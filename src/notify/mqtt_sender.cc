@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 namespace allmende::notify {
 
@@ -116,7 +117,7 @@ class MqttSender final : public Transport {
     MqttUrl url;
     std::string version;
     mosquitto* client = nullptr;
-    bool connected = false;  // GUARDED_BY(owner->mu_)
+    bool connected = false;  // GUARDED_BY(owner->mu_), set from events
     std::deque<Item> queue;  // GUARDED_BY(owner->mu_)
     int inFlightMid = -1;    // GUARDED_BY(owner->mu_): the published, unacknowledged head
     Micros sentAt = 0, retryAt = 0;
@@ -124,29 +125,59 @@ class MqttSender final : public Transport {
     bool down = false;
   };
 
-  static void onConnect(mosquitto*, void* obj, int rc) {
-    auto* b = static_cast<Broker*>(obj);
-    std::lock_guard<std::mutex> lock(b->owner->mu_);
-    b->connected = rc == 0;
-    b->owner->cv_.notify_one();
-  }
-  static void onDisconnect(mosquitto*, void* obj, int) {
-    auto* b = static_cast<Broker*>(obj);
-    std::lock_guard<std::mutex> lock(b->owner->mu_);
-    b->connected = false;
-    b->owner->cv_.notify_one();
-  }
-  static void onPublish(mosquitto*, void* obj, int mid) {
+  // libmosquitto calls these on a client's network thread while it holds its own locks; they
+  // only post an event, applied under mu_ by run(). Taking mu_ here would invert the order of
+  // run(), which calls libmosquitto under mu_ (a deadlock ThreadSanitizer found).
+  enum class EventKind { kConnected, kDisconnected, kPublished };
+  struct Event {
+    Broker* broker;
+    EventKind kind;
+    int value;  // kConnected: the connect result; kPublished: the message id
+  };
+  static void onConnect(mosquitto*, void* obj, int rc) { post(obj, EventKind::kConnected, rc); }
+  static void onDisconnect(mosquitto*, void* obj, int) { post(obj, EventKind::kDisconnected, 0); }
+  static void onPublish(mosquitto*, void* obj, int mid) { post(obj, EventKind::kPublished, mid); }
+  static void post(void* obj, EventKind kind, int value) {
     auto* b = static_cast<Broker*>(obj);
     MqttSender* self = b->owner;
-    std::lock_guard<std::mutex> lock(self->mu_);
-    if (mid != b->inFlightMid || b->queue.empty()) return;
-    self->outcome_(b->queue.front().delivery, Outcome::kDelivered, {});
-    b->queue.pop_front();
-    b->inFlightMid = -1;
-    b->attempts = 0;
-    b->down = false;
+    {
+      std::lock_guard<std::mutex> lock(self->eventsMu_);
+      self->events_.push_back({b, kind, value});
+    }
     self->cv_.notify_one();
+  }
+
+  // Requires mu_.
+  void applyEvents() {
+    std::vector<Event> events;
+    {
+      std::lock_guard<std::mutex> lock(eventsMu_);
+      events.swap(events_);
+    }
+    for (const Event& e : events) {
+      Broker& b = *e.broker;
+      switch (e.kind) {
+        case EventKind::kConnected:
+          b.connected = e.value == 0;
+          break;
+        case EventKind::kDisconnected:
+          b.connected = false;
+          break;
+        case EventKind::kPublished:
+          if (e.value != b.inFlightMid || b.queue.empty()) break;
+          outcome_(b.queue.front().delivery, Outcome::kDelivered, {});
+          b.queue.pop_front();
+          b.inFlightMid = -1;
+          b.attempts = 0;
+          b.down = false;
+          break;
+      }
+    }
+  }
+
+  bool eventsWaiting() {
+    std::lock_guard<std::mutex> lock(eventsMu_);
+    return !events_.empty();
   }
 
   // Requires mu_.
@@ -215,13 +246,12 @@ class MqttSender final : public Transport {
   void run() {
     std::unique_lock<std::mutex> lock(mu_);
     while (!stopping_) {
+      // A publish event may arrive before mosquitto_publish returned its mid: events are
+      // applied here, after step() recorded the mid, so it is matched all the same.
+      applyEvents();
       const Micros now = systemClock().now();
-      for (auto& [key, b] : brokers_) {
-        // The publish callback may run before mosquitto_publish returns the mid: it is matched
-        // against inFlightMid under mu_, which step() holds, so it waits for it.
-        step(*b, now);
-      }
-      cv_.wait_for(lock, std::chrono::milliseconds(20));
+      for (auto& [key, b] : brokers_) step(*b, now);
+      cv_.wait_for(lock, std::chrono::milliseconds(20), [&] { return stopping_ || eventsWaiting(); });
     }
   }
 
@@ -232,6 +262,9 @@ class MqttSender final : public Transport {
   std::condition_variable cv_;
   bool stopping_ = false;                                             // GUARDED_BY(mu_)
   std::unordered_map<std::string, std::unique_ptr<Broker>> brokers_;  // GUARDED_BY(mu_)
+  // Taken after mu_ or alone (never around a libmosquitto call).
+  std::mutex eventsMu_;
+  std::vector<Event> events_;  // GUARDED_BY(eventsMu_)
   std::thread thread_;
 };
 

@@ -16,6 +16,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <gtest/gtest.h>
+
 namespace allmende::testing {
 
 std::string HttpResult::header(const std::string& lowerName) const {
@@ -224,12 +226,23 @@ void ServerProcess::stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   for (int i = 0; i < 100; ++i) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      // A server that started shuts down with 0; anything else (a sanitizer report in the
+      // sanitizer builds, a crash) fails the test that ran it. (A server that refused to start
+      // is the test's own business: it checks ok().)
+      if (port_ <= 0) return;
+      if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+        ADD_FAILURE() << "the server exited with status " << WEXITSTATUS(status) << " (see its stderr)";
+      } else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM) {
+        ADD_FAILURE() << "the server died of signal " << WTERMSIG(status);
+      }
       return;
     }
     usleep(50000);
   }
+  ADD_FAILURE() << "the server did not stop within 5 s of SIGTERM";
   kill9();
 }
 

@@ -2,6 +2,7 @@
 // writer (outbox.cc), on a connection of their own. One node drains the outbox, so a claim is a
 // cursor in memory: rows after the last claimed one, in seq (commit) order.
 #include <mutex>
+#include <optional>
 
 #include "store/notification_store.h"
 #include "store/sqlite/sqlite_handles.h"
@@ -91,24 +92,28 @@ class SqliteNotificationStore final : public NotificationStore {
 
   Result<std::vector<OutboxRow>> claimOutbox(size_t max) override {
     std::lock_guard<std::mutex> lock(mu_);
-    auto st = Statement::prepare(conn_.get(),
-                                 "SELECT o.seq, t.key, o.subscription, o.entity, o.payload, o.created FROM outbox o "
-                                 "JOIN tenants t ON t.id = o.tenant WHERE o.seq > ?1 ORDER BY o.seq LIMIT ?2");
-    if (!st) return st.status();
-    st->bind(1, lastClaimed_);
-    st->bind(2, static_cast<int64_t>(max));
+    // Claimed at every idle wake of the notifier: prepared once, reset after each use so that
+    // it holds no read transaction.
+    auto prepared = cached(claim_,
+                           "SELECT o.seq, t.key, o.subscription, o.entity, o.payload, o.created FROM outbox o "
+                           "JOIN tenants t ON t.id = o.tenant WHERE o.seq > ?1 ORDER BY o.seq LIMIT ?2");
+    if (!prepared) return prepared.status();
+    Statement& st = **prepared;
+    st.bind(1, lastClaimed_);
+    st.bind(2, static_cast<int64_t>(max));
     std::vector<OutboxRow> out;
     int rc;
-    while ((rc = st->step()) == SQLITE_ROW) {
+    while ((rc = st.step()) == SQLITE_ROW) {
       OutboxRow r;
-      r.seq = st->int64(0);
-      r.tenant = std::string(st->text(1));
-      r.subscriptionId = std::string(st->text(2));
-      r.entityId = std::string(st->text(3));
-      r.payload = std::string(st->text(4));
-      r.createdAt = st->int64(5);
+      r.seq = st.int64(0);
+      r.tenant = std::string(st.text(1));
+      r.subscriptionId = std::string(st.text(2));
+      r.entityId = std::string(st.text(3));
+      r.payload = std::string(st.text(4));
+      r.createdAt = st.int64(5);
       out.push_back(std::move(r));
     }
+    st.reset();
     if (rc != SQLITE_DONE) return sqlite::sqliteError(conn_.get(), rc, "claim outbox");
     if (!out.empty()) lastClaimed_ = out.back().seq;
     return out;
@@ -117,16 +122,14 @@ class SqliteNotificationStore final : public NotificationStore {
   Status completeOutbox(const std::vector<int64_t>& seqs) override {
     if (seqs.empty()) return Status::ok();
     std::lock_guard<std::mutex> lock(mu_);
+    auto prepared = cached(complete_, "DELETE FROM outbox WHERE seq=?1");
+    if (!prepared) return prepared.status();
+    Statement& st = **prepared;
     ALLMENDE_RETURN_IF_ERROR(conn_.exec("BEGIN IMMEDIATE"));
-    auto st = Statement::prepare(conn_.get(), "DELETE FROM outbox WHERE seq=?1");
-    if (!st) {
-      conn_.exec("ROLLBACK");
-      return st.status();
-    }
     for (int64_t seq : seqs) {
-      st->bind(1, seq);
-      int rc = st->step();
-      st->reset();
+      st.bind(1, seq);
+      int rc = st.step();
+      st.reset();
       if (rc != SQLITE_DONE) {
         Status err = sqlite::sqliteError(conn_.get(), rc, "complete outbox row");
         conn_.exec("ROLLBACK");
@@ -145,9 +148,20 @@ class SqliteNotificationStore final : public NotificationStore {
   }
 
  private:
+  // The statement in `slot`, prepared on first use.
+  Result<Statement*> cached(std::optional<Statement>& slot, std::string_view sql) {
+    if (!slot) {
+      auto st = Statement::prepare(conn_.get(), sql);
+      if (!st) return st.status();
+      slot = std::move(st).value();
+    }
+    return &*slot;
+  }
+
   std::mutex mu_;
-  Connection conn_;          // GUARDED_BY(mu_)
-  int64_t lastClaimed_ = 0;  // GUARDED_BY(mu_)
+  Connection conn_;                            // GUARDED_BY(mu_)
+  int64_t lastClaimed_ = 0;                    // GUARDED_BY(mu_)
+  std::optional<Statement> claim_, complete_;  // GUARDED_BY(mu_)
 };
 
 }  // namespace
