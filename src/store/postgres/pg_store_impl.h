@@ -25,6 +25,7 @@ struct OpOutcome {
   WriteEffect::Kind kind = WriteEffect::Kind::kNone;
   std::string text;                    // the new document (kUpsert)
   std::vector<std::string> attrNames;  // its attribute names (kUpsert)
+  bool isNew = false;                  // kUpsert of an entity that does not exist
   IndexEntries before, after;          // index entries of the old and new state
   model::HistoryChange history;        // model::diffHistory
   std::vector<OutboxEntry> notifications;
@@ -70,12 +71,12 @@ class PgStore final : public Store, public TemporalStore {
   // goes to `next`.
   Status work(const TenantId& tenant, WriteOp& op, const Json* current, OpOutcome& out, JsonDocument& next) const;
   // Stores an op's outcome: the entity row and its index rows (seq: its row, 0 when new).
-  Status storeOp(Connection& c, const TenantId& tenant, const std::string& id, int64_t& seq, const OpOutcome& o);
-  Status storeIndexes(Connection& c, const TenantId& tenant, int64_t seq, const IndexEntries& before,
-                      const IndexEntries& after);
+  // One statement: the entity row, its index rows, history and outbox rows. `seq` of a new
+  // entity is taken from `fresh` (numbers drawn from entity_seq for this write).
+  Status storeOp(Connection& c, const TenantId& tenant, const std::string& id, int64_t& seq, const OpOutcome& o,
+                 std::vector<int64_t>& fresh);
   // pg_temporal.cc: the history of a change (inside the write's transaction).
   Status storeHistory(Connection& c, const TenantId& tenant, const model::HistoryChange& change);
-  Status storeNotifications(Connection& c, const TenantId& tenant, const std::vector<OutboxEntry>& entries);
   // Runs `body` in one transaction on a connection of the pool and records the tenant.
   Status inTransaction(const TenantId& tenant, const std::function<Status(Connection&)>& body);
   void noteTenant(const TenantId& tenant);
@@ -90,6 +91,13 @@ class PgStore final : public Store, public TemporalStore {
   std::set<TenantId> knownTenants_;  // GUARDED_BY(mu_): tenants seen to exist (they never vanish)
   StoreStats stats_;                 // GUARDED_BY(mu_)
 };
+
+// The statements of a change as data-modifying CTEs of one statement ("name AS (...)"), and
+// running them: the history of a change (pg_temporal.cc), its index rows and outbox rows
+// (pg_writer.cc). `p` collects the parameters.
+void historyParts(const TenantId& tenant, const model::HistoryChange& change, Params& p,
+                  std::vector<std::string>& parts);
+Status runParts(Connection& c, const std::vector<std::string>& parts, const Params& p);
 
 // Parses a stored document (json column text).
 Status parseDoc(const char* text, JsonDocument& doc);

@@ -119,10 +119,11 @@ StoredInstance instanceOfRow(const PgResult& r, int i, const std::string& attr, 
 
 }  // namespace
 
-Status PgStore::storeHistory(Connection& c, const TenantId& tenant, const model::HistoryChange& change) {
-  if (change.entityId.empty()) return Status::ok();
+void historyParts(const TenantId& tenant, const model::HistoryChange& change, Params& p,
+                  std::vector<std::string>& parts) {
+  if (change.entityId.empty()) return;
   // Nothing changed that the history keeps (e.g. only the scope).
-  if (change.instances.empty() && change.types.empty() && !change.entityDeleted) return Status::ok();
+  if (change.instances.empty() && change.types.empty() && !change.entityDeleted) return;
   std::optional<Micros> deletedAt;
   if (change.entityDeleted) {
     deletedAt = change.instances.empty() ? systemClock().now() : change.instances.front().recordedAt;
@@ -141,34 +142,38 @@ Status PgStore::storeHistory(Connection& c, const TenantId& tenant, const model:
     docs.push_back(h.doc.empty() ? std::nullopt : std::optional<std::string>(h.doc));
     dels.push_back(h.deleted ? std::optional<std::string>("true") : std::nullopt);
   }
-  Params p;
-  p.add(tenant);
-  p.add(change.entityId);
-  p.add(change.types);
-  if (deletedAt)
-    p.add(static_cast<int64_t>(*deletedAt));
-  else
-    p.addNull();
-  p.addArray(attrs);
-  p.addArray(dss);
-  p.addArray(ts);
-  p.addArray(recs);
-  p.addArray(nums);
-  p.addArray(docs);
-  p.addArray(dels);
+  const std::string t = p.add(tenant), id = p.add(change.entityId), types = p.add(change.types);
+  const std::string deleted = (deletedAt ? p.add(static_cast<int64_t>(*deletedAt)) : p.addNull()) + "::bigint";
   // The history row (created, or its types and deletion updated), then its instances in order.
   // `deleted` is set by a deletion and cleared by a re-creation.
-  auto r = c.run(
-      "WITH h AS (INSERT INTO temporal_entities (tenant, id, types, deleted) "
-      "  VALUES ($1, $2, CASE WHEN $3 = '' THEN '[]' ELSE $3 END, $4::bigint) "
-      "  ON CONFLICT (tenant, id) DO UPDATE SET types = CASE WHEN $3 = '' THEN temporal_entities.types ELSE $3 END, "
-      "  deleted = $4::bigint RETURNING hid) "
-      "INSERT INTO attr_instances (hid, attr, ds, t, iid, rec, num, doc, del) "
+  parts.push_back("h AS (INSERT INTO temporal_entities (tenant, id, types, deleted) VALUES (" + t + ", " + id +
+                  ", CASE WHEN " + types + " = '' THEN '[]' ELSE " + types + " END, " + deleted +
+                  ") ON CONFLICT (tenant, id) DO UPDATE SET types = CASE WHEN " + types +
+                  " = '' THEN temporal_entities.types ELSE " + types + " END, deleted = " + deleted +
+                  " RETURNING hid)");
+  if (change.instances.empty()) return;
+  parts.push_back(
+      "hi AS (INSERT INTO attr_instances (hid, attr, ds, t, iid, rec, num, doc, del) "
       "SELECT h.hid, x.a, x.ds, x.t, nextval('instance_seq'), x.rec::bigint, x.num, x.doc, x.del FROM h, "
-      "unnest($5::text[], $6::text[], $7::bigint[], $8::float8[], $9::float8[], $10::text[], $11::bool[]) "
-      "WITH ORDINALITY AS x(a, ds, t, rec, num, doc, del, o) ORDER BY x.o",
-      p);
+      "unnest(" +
+      p.addArray(attrs) + "::text[], " + p.addArray(dss) + "::text[], " + p.addArray(ts) + "::bigint[], " +
+      p.addArray(recs) + "::float8[], " + p.addArray(nums) + "::float8[], " + p.addArray(docs) + "::text[], " +
+      p.addArray(dels) + "::bool[]) WITH ORDINALITY AS x(a, ds, t, rec, num, doc, del, o) ORDER BY x.o)");
+}
+
+Status runParts(Connection& c, const std::vector<std::string>& parts, const Params& p) {
+  if (parts.empty()) return Status::ok();
+  std::string sql = "WITH ";
+  for (size_t i = 0; i < parts.size(); ++i) sql += (i ? ", " : "") + parts[i];
+  auto r = c.run(sql + " SELECT 1", p);
   return r ? Status::ok() : r.status();
+}
+
+Status PgStore::storeHistory(Connection& c, const TenantId& tenant, const model::HistoryChange& change) {
+  Params p;
+  std::vector<std::string> parts;
+  historyParts(tenant, change, p, parts);
+  return runParts(c, parts, p);
 }
 
 Status PgStore::inTransaction(const TenantId& tenant, const std::function<Status(Connection&)>& body) {

@@ -90,41 +90,38 @@ Status PgStore::work(const TenantId& tenant, WriteOp& op, const Json* current, O
   return Status::ok();
 }
 
-Status PgStore::storeIndexes(Connection& c, const TenantId& tenant, int64_t seq, const IndexEntries& before,
-                             const IndexEntries& after) {
-  Params p;
-  // The tenant and seq parameters are added when first used: PostgreSQL refuses a statement
-  // with a parameter it cannot type because nothing refers to it.
-  std::string tRef, sRef;
-  auto t = [&]() -> const std::string& { return tRef.empty() ? (tRef = p.add(tenant)) : tRef; };
-  auto s = [&]() -> const std::string& { return sRef.empty() ? (sRef = p.add(seq)) : sRef; };
-  std::vector<std::string> parts;
+namespace {
+
+// The index rows of entity `seq` (a SQL expression) going from `before` to `after`, as CTEs.
+void indexParts(const std::string& t, const std::string& s, const IndexEntries& before, const IndexEntries& after,
+                Params& p, std::vector<std::string>& parts) {
+  auto name = [&parts] { return "x" + std::to_string(parts.size()) + " AS ("; };
   auto typesGone = minus(before.types, after.types), typesNew = minus(after.types, before.types);
   if (!typesGone.empty()) {
-    parts.push_back("DELETE FROM entity_types WHERE tenant = " + t() + " AND seq = " + s() + " AND type = ANY(" +
-                    p.addArray(typesGone) + "::text[])");
+    parts.push_back(name() + "DELETE FROM entity_types WHERE tenant = " + t + " AND seq = " + s + " AND type = ANY(" +
+                    p.addArray(typesGone) + "::text[]))");
   }
   if (!typesNew.empty()) {
-    parts.push_back("INSERT INTO entity_types (tenant, type, seq) SELECT " + t() + ", x, " + s() + " FROM unnest(" +
-                    p.addArray(typesNew) + "::text[]) x ON CONFLICT DO NOTHING");
+    parts.push_back(name() + "INSERT INTO entity_types (tenant, type, seq) SELECT " + t + ", x, " + s +
+                    " FROM unnest(" + p.addArray(typesNew) + "::text[]) x ON CONFLICT DO NOTHING)");
   }
   auto valuesGone = minus(before.values, after.values), valuesNew = minus(after.values, before.values);
   if (!valuesGone.empty()) {
     std::string a, n, str;
     addValues(valuesGone, p, a, n, str);
-    parts.push_back("DELETE FROM attr_values v USING unnest(" + a + "::text[], " + n + "::float8[], " + str +
-                    "::bytea[]) AS x(a, n, s) WHERE v.seq = " + s() + " AND v.attr = x.a AND (v.n = x.n OR v.s = x.s)");
+    parts.push_back(name() + "DELETE FROM attr_values v USING unnest(" + a + "::text[], " + n + "::float8[], " + str +
+                    "::bytea[]) AS x(a, n, s) WHERE v.seq = " + s + " AND v.attr = x.a AND (v.n = x.n OR v.s = x.s))");
   }
   if (!valuesNew.empty()) {
     std::string a, n, str;
     addValues(valuesNew, p, a, n, str);
-    parts.push_back("INSERT INTO attr_values (tenant, attr, seq, n, s) SELECT " + t() + ", x.a, " + s() +
+    parts.push_back(name() + "INSERT INTO attr_values (tenant, attr, seq, n, s) SELECT " + t + ", x.a, " + s +
                     ", x.n, x.s FROM unnest(" + a + "::text[], " + n + "::float8[], " + str +
-                    "::bytea[]) AS x(a, n, s) ON CONFLICT DO NOTHING");
+                    "::bytea[]) AS x(a, n, s) ON CONFLICT DO NOTHING)");
   }
   if (before.geo != after.geo) {
     // Rows of one entity are replaced together (the sibling statements see the old rows only).
-    if (!before.geo.empty()) parts.push_back("DELETE FROM geo_index WHERE seq = " + s());
+    if (!before.geo.empty()) parts.push_back(name() + "DELETE FROM geo_index WHERE seq = " + s + ")");
     if (!after.geo.empty()) {
       std::vector<std::string> attrs;
       std::vector<std::optional<double>> x1, y1, x2, y2;
@@ -135,74 +132,58 @@ Status PgStore::storeIndexes(Connection& c, const TenantId& tenant, int64_t seq,
         x2.push_back(g.box.maxX);
         y2.push_back(g.box.maxY);
       }
-      parts.push_back("INSERT INTO geo_index (tenant, attr, seq, box) SELECT " + t() + ", g.a, " + s() +
+      parts.push_back(name() + "INSERT INTO geo_index (tenant, attr, seq, box) SELECT " + t + ", g.a, " + s +
                       ", CASE WHEN g.x1 = g.x2 AND g.y1 = g.y2 THEN ST_MakePoint(g.x1, g.y1) "
                       "ELSE ST_MakeEnvelope(g.x1, g.y1, g.x2, g.y2) END FROM unnest(" +
                       p.addArray(attrs) + "::text[], " + p.addArray(x1) + "::float8[], " + p.addArray(y1) +
                       "::float8[], " + p.addArray(x2) + "::float8[], " + p.addArray(y2) +
-                      "::float8[]) AS g(a, x1, y1, x2, y2)");
+                      "::float8[]) AS g(a, x1, y1, x2, y2))");
     }
   }
-  if (parts.empty()) return Status::ok();
-  // One statement, one round trip: the parts as data-modifying CTEs.
-  std::string sql = "WITH ";
-  for (size_t i = 0; i < parts.size(); ++i) {
-    sql += (i ? ", " : "") + ("w" + std::to_string(i)) + " AS (" + parts[i] + ")";
-  }
-  sql += " SELECT 1";
-  auto r = c.run(sql, p);
-  return r ? Status::ok() : r.status();
 }
 
-Status PgStore::storeOp(Connection& c, const TenantId& tenant, const std::string& id, int64_t& seq,
-                        const OpOutcome& o) {
-  Params p;
-  p.add(tenant);
-  if (o.kind == WriteEffect::Kind::kDelete) {
-    p.add(seq);
-    auto r = c.run("DELETE FROM entities WHERE tenant = $1 AND seq = $2", p);
-    if (!r) return r.status();
-    return storeIndexes(c, tenant, seq, o.before, IndexEntries{});
-  }
-  if (seq == 0) {
-    p.add(id);
-    p.addArray(o.attrNames);
-    p.add(o.text);
-    auto r = c.run(
-        "INSERT INTO entities (tenant, id, seq, attrs, doc) VALUES ($1, $2, nextval('entity_seq'), $3::text[], "
-        "$4::json) RETURNING seq",
-        p);
-    if (!r) return r.status();
-    seq = r->int64(0, 0);
-  } else {
-    p.add(seq);
-    p.addArray(o.attrNames);
-    p.add(o.text);
-    auto r = c.run("UPDATE entities SET attrs = $3::text[], doc = $4::json WHERE tenant = $1 AND seq = $2", p);
-    if (!r) return r.status();
-  }
-  return storeIndexes(c, tenant, seq, o.before, o.after);
-}
-
-Status PgStore::storeNotifications(Connection& c, const TenantId& tenant, const std::vector<OutboxEntry>& entries) {
+// The outbox rows of a change, in the entries' order (outbox seq is the order of delivery).
+void outboxPart(const std::string& t, const std::vector<OutboxEntry>& entries, Params& p,
+                std::vector<std::string>& parts) {
+  if (entries.empty()) return;
   std::vector<std::string> subs, ids, payloads;
   for (const auto& e : entries) {
     subs.push_back(e.subscriptionId);
     ids.push_back(e.entityId);
     payloads.push_back(e.payload);
   }
+  parts.push_back("ob AS (INSERT INTO outbox (tenant, subscription, entity, payload, created) SELECT " + t +
+                  ", x.s, x.e, x.p, " + p.add(static_cast<int64_t>(systemClock().now())) + "::bigint FROM unnest(" +
+                  p.addArray(subs) + "::text[], " + p.addArray(ids) + "::text[], " + p.addArray(payloads) +
+                  "::text[]) WITH ORDINALITY AS x(s, e, p, o) ORDER BY x.o)");
+}
+
+}  // namespace
+
+Status PgStore::storeOp(Connection& c, const TenantId& tenant, const std::string& id, int64_t& seq, const OpOutcome& o,
+                        std::vector<int64_t>& fresh) {
+  if (seq == 0) {
+    if (fresh.empty()) return internalError("no entity number left for this write");
+    seq = fresh.back();
+    fresh.pop_back();
+  }
   Params p;
-  p.add(tenant);
-  p.addArray(subs);
-  p.addArray(ids);
-  p.addArray(payloads);
-  p.add(static_cast<int64_t>(systemClock().now()));
-  // In the entries' order: outbox seq is the order of delivery.
-  auto r = c.run(
-      "INSERT INTO outbox (tenant, subscription, entity, payload, created) SELECT $1, x.s, x.e, x.p, $5 "
-      "FROM unnest($2::text[], $3::text[], $4::text[]) WITH ORDINALITY AS x(s, e, p, o) ORDER BY x.o",
-      p);
-  return r ? Status::ok() : r.status();
+  std::vector<std::string> parts;
+  const std::string t = p.add(tenant), s = p.add(seq) + "::bigint";
+  if (o.kind == WriteEffect::Kind::kDelete) {
+    parts.push_back("e AS (DELETE FROM entities WHERE tenant = " + t + " AND seq = " + s + ")");
+    indexParts(t, s, o.before, IndexEntries{}, p, parts);
+  } else {
+    const std::string attrs = p.addArray(o.attrNames) + "::text[]", doc = p.add(o.text) + "::json";
+    parts.push_back(o.isNew ? "e AS (INSERT INTO entities (tenant, id, seq, attrs, doc) VALUES (" + t + ", " +
+                                  p.add(id) + ", " + s + ", " + attrs + ", " + doc + "))"
+                            : "e AS (UPDATE entities SET attrs = " + attrs + ", doc = " + doc + " WHERE tenant = " + t +
+                                  " AND seq = " + s + ")");
+    indexParts(t, s, o.before, o.after, p, parts);
+  }
+  historyParts(tenant, o.history, p, parts);
+  outboxPart(t, o.notifications, p, parts);
+  return runParts(c, parts, p);
 }
 
 Status PgStore::runWrite(Connection& c, const TenantId& tenant, std::vector<WriteOp>& ops, bool savepoints,
@@ -240,6 +221,15 @@ Status PgStore::runWrite(Connection& c, const TenantId& tenant, std::vector<Writ
     cur.seq = rows->int64(i, 1);
     ALLMENDE_RETURN_IF_ERROR(parseDoc(rows->cstr(i, 2), cur.doc));
   }
+  // Numbers for the entities this write may create, in one round trip (unused ones are gaps).
+  std::vector<int64_t> fresh;
+  {
+    Params np;
+    np.add(static_cast<int64_t>(ops.size()));
+    auto r = c.run("SELECT nextval('entity_seq') FROM generate_series(1, $1::int) ORDER BY 1 DESC", np);
+    if (!r) return r.status();
+    for (int i = 0; i < r->rows(); ++i) fresh.push_back(r->int64(i, 0));
+  }
   bool anyOk = false;
   for (auto& op : ops) {
     Current& cur = state[op.entityId];
@@ -249,9 +239,8 @@ Status PgStore::runWrite(Connection& c, const TenantId& tenant, std::vector<Writ
     if (st.isOk() && o.kind != WriteEffect::Kind::kNone) {
       if (savepoints) ALLMENDE_RETURN_IF_ERROR(c.exec("SAVEPOINT op"));
       int64_t seq = cur.exists ? cur.seq : 0;
-      st = storeOp(c, tenant, op.entityId, seq, o);
-      if (st.isOk()) st = storeHistory(c, tenant, o.history);
-      if (st.isOk() && !o.notifications.empty()) st = storeNotifications(c, tenant, o.notifications);
+      o.isNew = !cur.exists;
+      st = storeOp(c, tenant, op.entityId, seq, o, fresh);
       if (!st.isOk()) {
         if (!c.healthy()) return st;
         if (!savepoints) {
