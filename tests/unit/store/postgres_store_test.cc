@@ -315,6 +315,22 @@ TEST_F(PostgresStoreTest, OutboxRowsAreWrittenWithTheChangeAndClaimedOnce) {
   EXPECT_EQ((*outbox)->deleteSubscription("", "urn:sub:1").type(), ErrorType::kResourceNotFound);
 }
 
+TEST_F(PostgresStoreTest, MigrationsAreAppliedOnceAndANewerSchemaIsRefused) {
+  auto target = postgres::parseStoreUrl(url_);
+  auto c = postgres::Connection::open(target->conninfo, target->schema);
+  ASSERT_TRUE(c.isOk());
+  auto versions = (*c)->run("SELECT count(*), max(version) FROM schema_migrations");
+  ASSERT_TRUE(versions.isOk());
+  EXPECT_EQ(versions->int64(0, 0), versions->int64(0, 1)) << "each migration once";
+  reopen();  // nothing to apply
+  ASSERT_TRUE((*c)->exec("INSERT INTO schema_migrations (version) VALUES (9999)").isOk());
+  store_.reset();
+  PostgresOptions o;
+  o.url = url_;
+  auto refused = openPostgresStore(o);
+  EXPECT_EQ(refused.status().type(), ErrorType::kServiceUnavailable);
+}
+
 TEST_F(PostgresStoreTest, AuditLogIsAppendOnlyAndPerTenant) {
   auto log = openPostgresAuditLog(url_);
   ASSERT_TRUE(log.isOk()) << log.status().toString();
