@@ -49,6 +49,7 @@ test-tsan: setup
 bench: build
 	@bench/run $(BUILD_DIR)
 	@bench/temporal $(BUILD_DIR)
+	@bench/postgres $(BUILD_DIR)
 
 # libFuzzer harnesses (clang, ASan + UBSan), FUZZ_SECONDS (60) each; see scripts/fuzz.
 fuzz: setup
