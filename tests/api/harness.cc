@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -147,7 +148,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
 }
 
 ServerProcess::ServerProcess(const std::string& binary, const std::string& dataDir,
-                             const std::vector<std::string>& extraArgs) {
+                             const std::vector<std::string>& extraArgs, const std::string& logFile) {
   int pipefd[2];
   if (pipe(pipefd) != 0) return;
   pid_ = fork();
@@ -156,6 +157,10 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& dataD
     // would keep ctest waiting on the output pipe it inherited.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(pipefd[1], STDOUT_FILENO);
+    if (!logFile.empty()) {
+      int log = ::open(logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (log >= 0) dup2(log, STDERR_FILENO);
+    }
     close(pipefd[0]);
     close(pipefd[1]);
     std::vector<std::string> args = {binary, "serve", "--port", "0", "--address", "127.0.0.1", "--data", dataDir};

@@ -38,7 +38,9 @@ class HttpClient {
 class ServerProcess {
  public:
   // Starts `binary serve --port 0 --data <dataDir>` plus `extraArgs`; waits until it listens.
-  ServerProcess(const std::string& binary, const std::string& dataDir, const std::vector<std::string>& extraArgs = {});
+  // With `logFile`, the server's stderr (its log) goes to that file (appended).
+  ServerProcess(const std::string& binary, const std::string& dataDir, const std::vector<std::string>& extraArgs = {},
+                const std::string& logFile = "");
   ~ServerProcess();
   bool ok() const { return port_ > 0; }
   int port() const { return port_; }
