@@ -155,7 +155,7 @@ int main(int argc, char** argv) {
   for (int c = 0; c < o.connections; ++c) clients.emplace_back(client, server.port(), c, std::ref(stop), std::ref(window));
 
   const auto begin = Clock::now();
-  const auto end = begin + std::chrono::duration<double>(o.minutes * 60);
+  const auto end = begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.minutes * 60));
   long warmRss = 0, lastRss = 0;
   auto next = begin;
   auto lastReport = begin;

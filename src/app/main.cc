@@ -4,6 +4,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "api/problem.h"
@@ -253,6 +254,8 @@ int serve(const ServeOptions& o) {
 }  // namespace allmende::app
 
 int main(int argc, char** argv) {
+  // The log goes to stderr (docs/configuration.md); stdout carries only the "listening" line.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("allmende"));
   CLI::App app{"Allmende: a shared urban data platform (NGSI-LD context broker)"};
   app.require_subcommand(1);
   allmende::app::ServeOptions serve;

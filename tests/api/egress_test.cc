@@ -18,6 +18,7 @@ namespace allmende::testing {
 namespace {
 
 const std::vector<std::pair<std::string, std::string>> kJson = {{"Content-Type", "application/json"}};
+const std::vector<std::pair<std::string, std::string>> kLdJson = {{"Content-Type", "application/ld+json"}};
 
 std::string subscription(const std::string& uri) {
   return R"({"type": "Subscription", "entities": [{"type": "Probe"}],
@@ -65,7 +66,7 @@ TEST(EgressTest, PrivateDestinationsAreRefusedAtOnceWhenDenied) {
   // A remote @context on a private address is refused the same way, before any connection.
   for (std::string ctx : {"http://127.0.0.1:" + std::to_string(receiver.port()) + "/ctx.jsonld",
                           "http://localhost:" + std::to_string(receiver.port()) + "/ctx.jsonld"}) {
-    HttpResult r = client.request("POST", "/ngsi-ld/v1/entities", kJson,
+    HttpResult r = client.request("POST", "/ngsi-ld/v1/entities", kLdJson,
                                   R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe", "@context": ")" + ctx + R"("})");
     expectEgressRefusal(r, ctx);
     r = client.request("GET", "/ngsi-ld/v1/entities?type=Probe",
@@ -107,16 +108,16 @@ TEST(EgressTest, ResolvedAddressIsCheckedAtDelivery) {
   HttpResult mqtt = client.request("POST", "/ngsi-ld/v1/subscriptions", kJson,
                                    subscription("mqtt://localhost:" + port + "/topic"));
   ASSERT_EQ(mqtt.status, 201) << mqtt.body;
-  HttpResult e = client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe"})");
+  HttpResult e = client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe", "n": 1})");
   ASSERT_EQ(e.status, 201) << e.body;
   for (const auto& sub : {http, mqtt}) {
     rapidjson::Document d = waitForFailure(client, sub.header("location"));
     ASSERT_TRUE(d.IsObject());
     EXPECT_EQ(d["notification"]["timesFailed"].GetUint64(), 1u) << sub.header("location");
-    EXPECT_FALSE(d["notification"].HasMember("timesSent") && d["notification"]["timesSent"].GetUint64() > 0);
+    EXPECT_TRUE(d["notification"].HasMember("lastFailure"));
   }
   // An @context behind such a name is refused with 400 too (not 503): the policy, not the network.
-  HttpResult r = client.request("POST", "/ngsi-ld/v1/entities", kJson,
+  HttpResult r = client.request("POST", "/ngsi-ld/v1/entities", kLdJson,
                                 R"({"id": "urn:ngsi-ld:Probe:2", "type": "Probe", "@context": "http://localhost:)" +
                                     port + R"(/ctx.jsonld"})");
   expectEgressRefusal(r, "@context via localhost");
@@ -134,7 +135,7 @@ TEST(EgressTest, AllowedDestinationsWork) {
   ASSERT_EQ(client.request("POST", "/ngsi-ld/v1/subscriptions", kJson, subscription(receiver.url())).status, 201);
   expectEgressRefusal(client.request("POST", "/ngsi-ld/v1/subscriptions", kJson, subscription("http://10.0.0.1/n")),
                       "explicitly denied");
-  ASSERT_EQ(client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe"})")
+  ASSERT_EQ(client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe", "n": 1})")
                 .status,
             201);
   EXPECT_TRUE(receiver.waitFor(1));

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -60,10 +61,21 @@ std::string lower(std::string s) {
   return s;
 }
 
+// recv that is not cut short by a signal (a child process of the test ending, for instance):
+// an interrupted read must not look like a closed connection, or the request would be sent twice.
+ssize_t recvSome(int fd, char* buf, size_t size) {
+  ssize_t n;
+  do {
+    n = ::recv(fd, buf, size, 0);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
 bool sendAll(int fd, const std::string& data) {
   size_t sent = 0;
   while (sent < data.size()) {
     ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     sent += static_cast<size_t>(n);
   }
@@ -76,7 +88,7 @@ bool readResponse(int fd, HttpResult& out) {
   char chunk[65536];
   size_t headerEnd;
   while ((headerEnd = buf.find("\r\n\r\n")) == std::string::npos) {
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    ssize_t n = recvSome(fd, chunk, sizeof chunk);
     if (n <= 0) return false;
     buf.append(chunk, static_cast<size_t>(n));
   }
@@ -102,7 +114,7 @@ bool readResponse(int fd, HttpResult& out) {
   }
   out.body = buf.substr(headerEnd + 4);
   while (out.body.size() < contentLength) {
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    ssize_t n = recvSome(fd, chunk, sizeof chunk);
     if (n <= 0) return false;
     out.body.append(chunk, static_cast<size_t>(n));
   }

@@ -88,7 +88,7 @@ void load(int port, int round, std::atomic<bool>& stop, std::vector<int>& next, 
     HttpClient client(port);
     for (int i = 0; !stop; ++i) {
       std::string id = "urn:ngsi-ld:Probe:r" + std::to_string(round) + "i" + std::to_string(i);
-      HttpResult r = client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": ")" + id + R"(", "type": "Probe"})");
+      HttpResult r = client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": ")" + id + R"(", "type": "Probe", "c": 1})");
       if (r.status == 201) {
         std::lock_guard<std::mutex> lock(ack.mu);
         ack.created.insert(id);
@@ -103,7 +103,7 @@ void load(int port, int round, std::atomic<bool>& stop, std::vector<int>& next, 
       std::vector<std::string> ids;
       for (int k = 0; k < 10; ++k) {
         ids.push_back("urn:ngsi-ld:Other:r" + std::to_string(round) + "b" + std::to_string(i) + "k" + std::to_string(k));
-        body += (k ? "," : "") + R"({"id": ")" + ids.back() + R"(", "type": "Other", "v": )" + std::to_string(k) + "}";
+        body += std::string(k ? "," : "") + R"({"id": ")" + ids.back() + R"(", "type": "Other", "v": )" + std::to_string(k) + "}";
       }
       HttpResult r = client.request("POST", "/ngsi-ld/v1/entityOperations/upsert", kJson, body + "]");
       if (r.status == 201 || r.status == 204) {
