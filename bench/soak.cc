@@ -81,13 +81,15 @@ void client(int port, int index, std::atomic<bool>& stop, Window& window) {
       r = http.request("POST", "/ngsi-ld/v1/entities", kJson, probe(id, what));
       ok = r.status == 201;
     } else if (what < 65) {
-      r = http.request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:Watched:" + std::to_string(updated(random)) + "/attrs",
-                       kJson, R"({"n": {"type": "Property", "value": )" + std::to_string(what) + "}}");
+      r = http.request("PATCH",
+                       "/ngsi-ld/v1/entities/urn:ngsi-ld:Watched:" + std::to_string(updated(random)) + "/attrs", kJson,
+                       R"({"n": {"type": "Property", "value": )" + std::to_string(what) + "}}");
       ok = r.status == 204;
     } else if (what < 70) {
       std::string body = "[";
       for (int k = 0; k < 50; ++k) {
-        body += (k ? "," : "") + probe("urn:ngsi-ld:SoakProbe:b" + std::to_string(index) + "-" + std::to_string(updated(random)), k);
+        body += (k ? "," : "") +
+                probe("urn:ngsi-ld:SoakProbe:b" + std::to_string(index) + "-" + std::to_string(updated(random)), k);
       }
       r = http.request("POST", "/ngsi-ld/v1/entityOperations/upsert", kJson, body + "]");
       ok = r.status == 201 || r.status == 204;
@@ -134,7 +136,8 @@ int main(int argc, char** argv) {
     HttpClient setup(server.port());
     setup.request("POST", "/ngsi-ld/v1/subscriptions", kJson,
                   R"({"type": "Subscription", "entities": [{"type": "Watched"}], "watchedAttributes": ["n"],
-                      "notification": {"endpoint": {"uri": ")" + receiver.url() + R"("}}})");
+                      "notification": {"endpoint": {"uri": ")" +
+                      receiver.url() + R"("}}})");
     for (int b = 0; b < kUpdated / 100; ++b) {
       std::string body = "[";
       for (int k = 0; k < 100; ++k) {
@@ -152,7 +155,8 @@ int main(int argc, char** argv) {
   Window window;
   std::atomic<bool> stop{false};
   std::vector<std::thread> clients;
-  for (int c = 0; c < o.connections; ++c) clients.emplace_back(client, server.port(), c, std::ref(stop), std::ref(window));
+  for (int c = 0; c < o.connections; ++c)
+    clients.emplace_back(client, server.port(), c, std::ref(stop), std::ref(window));
 
   const auto begin = Clock::now();
   const auto end = begin + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.minutes * 60));

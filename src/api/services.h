@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "common/egress.h"
 #include "common/json.h"
 #include "common/time.h"
 #include "ld/context_store.h"

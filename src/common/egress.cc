@@ -53,10 +53,10 @@ EgressPolicy::Block block(std::string_view address, int prefix) {
 // attacker aims a forged request at. IPv4-mapped addresses are covered through the IPv4 blocks.
 const std::vector<EgressPolicy::Block>& privateBlocks() {
   static const std::vector<EgressPolicy::Block> kBlocks = {
-      block("0.0.0.0", 8),      block("10.0.0.0", 8),     block("100.64.0.0", 10), block("127.0.0.0", 8),
-      block("169.254.0.0", 16), block("172.16.0.0", 12),  block("192.0.0.0", 24),  block("192.168.0.0", 16),
-      block("198.18.0.0", 15),  block("224.0.0.0", 4),    block("240.0.0.0", 4),   block("::", 128),
-      block("::1", 128),        block("fc00::", 7),       block("fe80::", 10),     block("fec0::", 10),
+      block("0.0.0.0", 8),      block("10.0.0.0", 8),    block("100.64.0.0", 10), block("127.0.0.0", 8),
+      block("169.254.0.0", 16), block("172.16.0.0", 12), block("192.0.0.0", 24),  block("192.168.0.0", 16),
+      block("198.18.0.0", 15),  block("224.0.0.0", 4),   block("240.0.0.0", 4),   block("::", 128),
+      block("::1", 128),        block("fc00::", 7),      block("fe80::", 10),     block("fec0::", 10),
       block("ff00::", 8),       block("100::", 64),
   };
   return kBlocks;
@@ -127,7 +127,8 @@ Result<std::shared_ptr<const EgressPolicy>> EgressPolicy::make(const EgressOptio
         if (slash != std::string::npos) {
           char* end = nullptr;
           long p = std::strtol(s.c_str() + slash + 1, &end, 10);
-          if (slash + 1 == s.size() || *end || p < 0 || p > prefix) return badRequestData("malformed CIDR block " + spec);
+          if (slash + 1 == s.size() || *end || p < 0 || p > prefix)
+            return badRequestData("malformed CIDR block " + spec);
           prefix = static_cast<int>(p);
         }
         into.blocks.push_back(Block{*address, v4 ? prefix + 96 : prefix});
@@ -136,9 +137,11 @@ Result<std::shared_ptr<const EgressPolicy>> EgressPolicy::make(const EgressOptio
       if (s.starts_with("*.")) s.erase(0, 1);
       bool suffix = s.starts_with(".");
       std::string_view name = suffix ? std::string_view(s).substr(1) : std::string_view(s);
-      bool valid = !name.empty() && name.size() <= 253 &&
-                   std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.'; });
-      if (!valid) return badRequestData("egress rule '" + spec + "' is neither an address, a CIDR block nor a host name");
+      bool valid = !name.empty() && name.size() <= 253 && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+      });
+      if (!valid)
+        return badRequestData("egress rule '" + spec + "' is neither an address, a CIDR block nor a host name");
       (suffix ? into.suffixes : into.names).push_back(s);
     }
     return Status::ok();

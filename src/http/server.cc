@@ -39,7 +39,7 @@ class SessionBase {
   // Closes the connection from any thread (posted to the session's executor).
   virtual void evict() = 0;
   std::atomic<Phase> phase{Phase::kHandshake};
-  std::atomic<int64_t> phaseSince{0};  // steady clock, nanoseconds
+  std::atomic<int64_t> phaseSince{0};      // steady clock, nanoseconds
   std::list<SessionBase*>::iterator slot;  // in Impl::sessions; guarded by Impl::sessionsMu
   // This session if it is still alive (for eviction).
   virtual std::shared_ptr<SessionBase> self() = 0;
@@ -168,13 +168,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_->header_limit(static_cast<uint32_t>(server_.options.maxHeaderBytes));
     parser_->body_limit(server_.options.maxBodyBytes);
     lowest().expires_after(std::chrono::seconds(server_.options.headerTimeoutSeconds));
-    bhttp::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
-      if (ec || self->parser_->is_done()) return self->onRead(ec);
-      self->enter(Phase::kBusy);
-      self->lowest().expires_after(std::chrono::seconds(self->server_.options.bodyTimeoutSeconds));
-      bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
-                        [self](beast::error_code ec2, size_t) { self->onRead(ec2); });
-    });
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          if (ec || self->parser_->is_done()) return self->onRead(ec);
+          self->enter(Phase::kBusy);
+          self->lowest().expires_after(std::chrono::seconds(self->server_.options.bodyTimeoutSeconds));
+          bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
+                            [self](beast::error_code ec2, size_t) { self->onRead(ec2); });
+        });
   }
 
   void onRead(beast::error_code ec) {
@@ -184,13 +185,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       return close();
     }
     if (ec) {
-      Status st = ec == bhttp::error::body_limit
-                      ? Status(ErrorType::kPayloadTooLarge, "request body larger than " +
-                                                                std::to_string(server_.options.maxBodyBytes) + " bytes")
-                  : ec == bhttp::error::header_limit
-                      ? Status(ErrorType::kHeadersTooLarge, "request headers larger than " +
-                                                                std::to_string(server_.options.maxHeaderBytes) + " bytes")
-                      : Status(ErrorType::kInvalidRequest, "malformed HTTP request: " + ec.message());
+      Status st =
+          ec == bhttp::error::body_limit
+              ? Status(ErrorType::kPayloadTooLarge,
+                       "request body larger than " + std::to_string(server_.options.maxBodyBytes) + " bytes")
+          : ec == bhttp::error::header_limit
+              ? Status(ErrorType::kHeadersTooLarge,
+                       "request headers larger than " + std::to_string(server_.options.maxHeaderBytes) + " bytes")
+              : Status(ErrorType::kInvalidRequest, "malformed HTTP request: " + ec.message());
       // The connection is not reusable after a framing error.
       return send(server_.onError(st), 11, false);
     }
@@ -216,11 +218,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (!server_.hsts.empty()) r.setHeader("Strict-Transport-Security", server_.hsts);
     out_ = serializeResponse(r, version, keep, headRequest);
     lowest().expires_after(std::chrono::seconds(server_.options.bodyTimeoutSeconds));
-    asio::async_write(stream_, asio::buffer(out_), [self = this->shared_from_this(), keep](beast::error_code ec, size_t) {
-      if (ec) return self->close();
-      if (!keep) return self->linger();
-      self->read();
-    });
+    asio::async_write(stream_, asio::buffer(out_),
+                      [self = this->shared_from_this(), keep](beast::error_code ec, size_t) {
+                        if (ec) return self->close();
+                        if (!keep) return self->linger();
+                        self->read();
+                      });
   }
 
   // After the last answer: end our side, then read and discard what the client still sends for
@@ -253,7 +256,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  std::string out_;  // the response being written
+  std::string out_;                 // the response being written
   std::array<char, 2048> scratch_;  // input discarded while lingering
 };
 
@@ -286,38 +289,38 @@ void Server::Impl::start(tcp::socket socket) {
 }
 
 void Server::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(io), asio::bind_executor(acceptStrand, [this](beast::error_code ec,
-                                                                                            tcp::socket socket) {
-    if (!acceptor.is_open()) return;
-    if (ec) {
-      // Out of file descriptors (or similar): try again shortly instead of spinning.
-      spdlog::warn("http: accept failed: {}", ec.message());
-      acceptRetry.expires_after(std::chrono::milliseconds(100));
-      acceptRetry.async_wait([this](beast::error_code e) {
-        if (!e && acceptor.is_open()) accept();
-      });
-      return;
-    }
-    bool room = true;
-    std::shared_ptr<SessionBase> victim;
-    {
-      std::lock_guard<std::mutex> lock(sessionsMu);
-      if (sessions.size() >= options.maxConnections) {
-        victim = pickEvictable();
-        room = victim != nullptr;
-      }
-    }
-    // Outside the lock: the victim's destructor takes it.
-    if (victim) victim->evict();
-    victim.reset();
-    if (room) {
-      start(std::move(socket));
-    } else {
-      beast::error_code ignored;
-      socket.close(ignored);
-    }
-    accept();
-  }));
+  acceptor.async_accept(asio::make_strand(io),
+                        asio::bind_executor(acceptStrand, [this](beast::error_code ec, tcp::socket socket) {
+                          if (!acceptor.is_open()) return;
+                          if (ec) {
+                            // Out of file descriptors (or similar): try again shortly instead of spinning.
+                            spdlog::warn("http: accept failed: {}", ec.message());
+                            acceptRetry.expires_after(std::chrono::milliseconds(100));
+                            acceptRetry.async_wait([this](beast::error_code e) {
+                              if (!e && acceptor.is_open()) accept();
+                            });
+                            return;
+                          }
+                          bool room = true;
+                          std::shared_ptr<SessionBase> victim;
+                          {
+                            std::lock_guard<std::mutex> lock(sessionsMu);
+                            if (sessions.size() >= options.maxConnections) {
+                              victim = pickEvictable();
+                              room = victim != nullptr;
+                            }
+                          }
+                          // Outside the lock: the victim's destructor takes it.
+                          if (victim) victim->evict();
+                          victim.reset();
+                          if (room) {
+                            start(std::move(socket));
+                          } else {
+                            beast::error_code ignored;
+                            socket.close(ignored);
+                          }
+                          accept();
+                        }));
 }
 
 Server::Server(ServerOptions options, Handler handler, ErrorResponder onError) : impl_(std::make_unique<Impl>()) {
@@ -384,9 +387,8 @@ Status Server::listen() {
   if (!ec) impl_->acceptor.bind(ep, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status(ErrorType::kServiceUnavailable,
-                  "cannot listen on " + impl_->options.address + ":" + std::to_string(impl_->options.port) + ": " +
-                      ec.message());
+    return Status(ErrorType::kServiceUnavailable, "cannot listen on " + impl_->options.address + ":" +
+                                                      std::to_string(impl_->options.port) + ": " + ec.message());
   }
   return Status::ok();
 }

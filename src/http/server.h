@@ -15,13 +15,13 @@ namespace allmende::http {
 
 struct ServerOptions {
   std::string address = "0.0.0.0";
-  uint16_t port = 1026;            // 0 = any free port (tests)
-  int threads = 8;                 // handler threads; handlers may block on the store
-  size_t maxBodyBytes = 1 << 20;   // larger bodies are answered 413
+  uint16_t port = 1026;              // 0 = any free port (tests)
+  int threads = 8;                   // handler threads; handlers may block on the store
+  size_t maxBodyBytes = 1 << 20;     // larger bodies are answered 413
   size_t maxHeaderBytes = 16 << 10;  // request line and headers; more is answered 431
-  int headerTimeoutSeconds = 30;   // from the first byte of a request (or the TLS hello) to its last header
-  int bodyTimeoutSeconds = 60;     // to receive the body after the headers, and to send an answer
-  int idleTimeoutSeconds = 75;     // keep-alive connections idle longer are closed
+  int headerTimeoutSeconds = 30;     // from the first byte of a request (or the TLS hello) to its last header
+  int bodyTimeoutSeconds = 60;       // to receive the body after the headers, and to send an answer
+  int idleTimeoutSeconds = 75;       // keep-alive connections idle longer are closed
   // At this many open connections a new one closes the connection that has waited longest for
   // (the rest of) a request's headers -- an idle keep-alive or a slow client -- or, when every
   // connection is busy, is closed itself. Lowered to what the open-file limit allows.

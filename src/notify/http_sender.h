@@ -15,6 +15,6 @@ namespace allmende::notify {
 // Every address an endpoint's host resolves to is checked against `egress` (null = any) and only
 // those that pass are connected to; a refused endpoint's notification is given up at once.
 std::unique_ptr<Transport> makeHttpSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome,
-                                         std::shared_ptr<const EgressPolicy> egress = nullptr);
+                                          std::shared_ptr<const EgressPolicy> egress = nullptr);
 
 }  // namespace allmende::notify

@@ -1,8 +1,8 @@
 // The only file of notify/ that includes libmosquitto.
 #include "notify/mqtt_sender.h"
 
-#include <mosquitto.h>
 #include <arpa/inet.h>
+#include <mosquitto.h>
 #include <netdb.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -172,7 +172,8 @@ class MqttSender final : public Transport {
     if (!cert) return "TLS: the broker sent no certificate";
     in6_addr ignored;
     bool literal = inet_pton(AF_INET, host.c_str(), &ignored) == 1 || inet_pton(AF_INET6, host.c_str(), &ignored) == 1;
-    int ok = literal ? X509_check_ip_asc(cert, host.c_str(), 0) : X509_check_host(cert, host.c_str(), host.size(), 0, nullptr);
+    int ok = literal ? X509_check_ip_asc(cert, host.c_str(), 0)
+                     : X509_check_host(cert, host.c_str(), host.size(), 0, nullptr);
     X509_free(cert);
     return ok == 1 ? "" : "TLS: the broker's certificate does not name " + host;
   }
@@ -189,8 +190,9 @@ class MqttSender final : public Transport {
     std::string chosen;
     for (addrinfo* a = found; a && chosen.empty(); a = a->ai_next) {
       char text[INET6_ADDRSTRLEN] = {};
-      const void* raw = a->ai_family == AF_INET6 ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr)
-                                                 : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr);
+      const void* raw = a->ai_family == AF_INET6
+                            ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(a->ai_addr)->sin6_addr)
+                            : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(a->ai_addr)->sin_addr);
       if (!inet_ntop(a->ai_family, raw, text, sizeof text)) continue;
       Status st = egress_ ? egress_->check(url.host, text) : Status::ok();
       if (st.isOk()) {

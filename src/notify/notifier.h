@@ -28,7 +28,8 @@ struct NotifierOptions {
   size_t lanesPerEndpoint = 4;   // parallel connections per endpoint (an entity always uses the same)
   RetryPolicy retry;
   std::string caFile;                 // extra trusted CAs for https endpoints (PEM), "" = system only
-  std::shared_ptr<const EgressPolicy> egress;  // SSRF: addresses endpoints may resolve to; null = any
+  // SSRF: the addresses endpoints may resolve to (common/egress.h); null = any.
+  std::shared_ptr<const EgressPolicy> egress;
   Micros idleWake = 20'000;           // the drain loop also runs this often (completions, timeInterval)
   Micros completionPeriod = 100'000;  // delivered rows are removed from the outbox this often
 };

@@ -41,11 +41,14 @@ TEST(BackupTest, OnlineBackupHoldsEveryAcknowledgedWrite) {
           std::string id = "urn:ngsi-ld:Probe:w" + std::to_string(w) + "-" + std::to_string(i);
           HttpResult r;
           if (i % 5 == 4) {
-            r = client.request("POST", "/ngsi-ld/v1/entityOperations/upsert", kJson,
-                               R"([{"id": ")" + id + R"(", "type": "Probe"}, {"id": ")" + id + R"(b", "type": "Probe"}])");
+            r = client.request(
+                "POST", "/ngsi-ld/v1/entityOperations/upsert", kJson,
+                R"([{"id": ")" + id + R"(", "type": "Probe"}, {"id": ")" + id + R"(b", "type": "Probe"}])");
           } else {
-            r = client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": ")" + id + R"(", "type": "Probe",
-                                 "n": {"type": "Property", "value": )" + std::to_string(i) + "}}");
+            r = client.request("POST", "/ngsi-ld/v1/entities", kJson,
+                               R"({"id": ")" + id + R"(", "type": "Probe",
+                                 "n": {"type": "Property", "value": )" +
+                                   std::to_string(i) + "}}");
           }
           ASSERT_TRUE(r.status == 201 || r.status == 204) << r.status << " " << r.body;
           // Answered before the backup started: it must be in the backup. Answered after: it
@@ -91,9 +94,10 @@ TEST(BackupTest, OnlineBackupHoldsEveryAcknowledgedWrite) {
   for (const auto& id : beforeBackup) missing += client.request("GET", "/ngsi-ld/v1/entities/" + id).status != 200;
   EXPECT_EQ(missing, 0u) << "of " << beforeBackup.size();
   // The restored server takes writes.
-  EXPECT_EQ(client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": "urn:ngsi-ld:Probe:after", "type": "Probe"})")
-                .status,
-            201);
+  EXPECT_EQ(
+      client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": "urn:ngsi-ld:Probe:after", "type": "Probe"})")
+          .status,
+      201);
   std::printf("backup test: %zu writes acknowledged before the backup, %zu missing after restore\n",
               beforeBackup.size(), missing);
 }

@@ -57,10 +57,10 @@ TEST(EgressTest, PrivateDestinationsAreRefusedAtOnceWhenDenied) {
   ServerProcess server(ALLMENDE_BINARY, dir.path(), {"--egress-private", "deny"});
   ASSERT_TRUE(server.ok());
   HttpClient client(server.port());
-  for (std::string uri : {receiver.url(), "http://localhost:" + std::to_string(receiver.port()) + "/n",
-                          std::string("http://[::1]:9/n"), std::string("https://169.254.169.254/latest/meta-data"),
-                          std::string("http://10.1.2.3/n"), std::string("mqtt://127.0.0.1:1883/topic"),
-                          std::string("mqtts://192.168.0.1/topic")}) {
+  for (std::string uri :
+       {receiver.url(), "http://localhost:" + std::to_string(receiver.port()) + "/n", std::string("http://[::1]:9/n"),
+        std::string("https://169.254.169.254/latest/meta-data"), std::string("http://10.1.2.3/n"),
+        std::string("mqtt://127.0.0.1:1883/topic"), std::string("mqtts://192.168.0.1/topic")}) {
     expectEgressRefusal(client.request("POST", "/ngsi-ld/v1/subscriptions", kJson, subscription(uri)), uri);
   }
   // A remote @context on a private address is refused the same way, before any connection.
@@ -69,8 +69,9 @@ TEST(EgressTest, PrivateDestinationsAreRefusedAtOnceWhenDenied) {
     HttpResult r = client.request("POST", "/ngsi-ld/v1/entities", kLdJson,
                                   R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe", "@context": ")" + ctx + R"("})");
     expectEgressRefusal(r, ctx);
-    r = client.request("GET", "/ngsi-ld/v1/entities?type=Probe",
-                       {{"Link", "<" + ctx + R"(>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json")"}});
+    r = client.request(
+        "GET", "/ngsi-ld/v1/entities?type=Probe",
+        {{"Link", "<" + ctx + R"(>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json")"}});
     expectEgressRefusal(r, "Link " + ctx);
   }
   EXPECT_EQ(receiver.count(), 0u);
@@ -85,9 +86,9 @@ TEST(EgressTest, ProductionModeDeniesPrivateRangesByDefault) {
   ServerProcess server(ALLMENDE_BINARY, dir.path(), {"--production", "--admin-key-file", keyFile});
   ASSERT_TRUE(server.ok());
   HttpClient client(server.port());
-  HttpResult r = client.request("POST", "/ngsi-ld/v1/subscriptions",
-                                {{"Content-Type", "application/json"}, {"X-API-Key", key}},
-                                subscription(receiver.url()));
+  HttpResult r =
+      client.request("POST", "/ngsi-ld/v1/subscriptions", {{"Content-Type", "application/json"}, {"X-API-Key", key}},
+                     subscription(receiver.url()));
   expectEgressRefusal(r, "production, loopback receiver");
   unlink(keyFile.c_str());
 }
@@ -102,13 +103,14 @@ TEST(EgressTest, ResolvedAddressIsCheckedAtDelivery) {
   ASSERT_TRUE(server.ok());
   HttpClient client(server.port());
   const std::string port = std::to_string(receiver.port());
-  HttpResult http = client.request("POST", "/ngsi-ld/v1/subscriptions", kJson,
-                                   subscription("http://localhost:" + port + "/notify"));
+  HttpResult http =
+      client.request("POST", "/ngsi-ld/v1/subscriptions", kJson, subscription("http://localhost:" + port + "/notify"));
   ASSERT_EQ(http.status, 201) << http.body;
-  HttpResult mqtt = client.request("POST", "/ngsi-ld/v1/subscriptions", kJson,
-                                   subscription("mqtt://localhost:" + port + "/topic"));
+  HttpResult mqtt =
+      client.request("POST", "/ngsi-ld/v1/subscriptions", kJson, subscription("mqtt://localhost:" + port + "/topic"));
   ASSERT_EQ(mqtt.status, 201) << mqtt.body;
-  HttpResult e = client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe", "n": 1})");
+  HttpResult e = client.request("POST", "/ngsi-ld/v1/entities", kJson,
+                                R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe", "n": 1})");
   ASSERT_EQ(e.status, 201) << e.body;
   for (const auto& sub : {http, mqtt}) {
     rapidjson::Document d = waitForFailure(client, sub.header("location"));
@@ -117,9 +119,9 @@ TEST(EgressTest, ResolvedAddressIsCheckedAtDelivery) {
     EXPECT_TRUE(d["notification"].HasMember("lastFailure"));
   }
   // An @context behind such a name is refused with 400 too (not 503): the policy, not the network.
-  HttpResult r = client.request("POST", "/ngsi-ld/v1/entities", kLdJson,
-                                R"({"id": "urn:ngsi-ld:Probe:2", "type": "Probe", "@context": "http://localhost:)" +
-                                    port + R"(/ctx.jsonld"})");
+  HttpResult r = client.request(
+      "POST", "/ngsi-ld/v1/entities", kLdJson,
+      R"({"id": "urn:ngsi-ld:Probe:2", "type": "Probe", "@context": "http://localhost:)" + port + R"(/ctx.jsonld"})");
   expectEgressRefusal(r, "@context via localhost");
   EXPECT_EQ(receiver.count(), 0u) << "a denied address was connected to";
 }
@@ -135,9 +137,10 @@ TEST(EgressTest, AllowedDestinationsWork) {
   ASSERT_EQ(client.request("POST", "/ngsi-ld/v1/subscriptions", kJson, subscription(receiver.url())).status, 201);
   expectEgressRefusal(client.request("POST", "/ngsi-ld/v1/subscriptions", kJson, subscription("http://10.0.0.1/n")),
                       "explicitly denied");
-  ASSERT_EQ(client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe", "n": 1})")
-                .status,
-            201);
+  ASSERT_EQ(
+      client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe", "n": 1})")
+          .status,
+      201);
   EXPECT_TRUE(receiver.waitFor(1));
 }
 

@@ -112,8 +112,9 @@ TEST(HostileClientsTest, SlowBodyIsClosed) {
   ServerProcess server(ALLMENDE_BINARY, dir.path(), {"--body-timeout", "1"});
   ASSERT_TRUE(server.ok());
   int fd = connectRaw(server.port());
-  ASSERT_TRUE(sendText(fd, "POST /ngsi-ld/v1/entities HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                           "Content-Length: 1000\r\n\r\n{\"id\":"));
+  ASSERT_TRUE(sendText(fd,
+                       "POST /ngsi-ld/v1/entities HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 1000\r\n\r\n{\"id\":"));
   EXPECT_TRUE(closedByPeer(fd, 30000));
   ::close(fd);
   expectHealthy(server.port());

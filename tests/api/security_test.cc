@@ -25,9 +25,10 @@ struct Cert {
 // A self-signed P-256 certificate for 127.0.0.1 and localhost, written into `dir`.
 Cert makeCertificate(const std::string& dir) {
   Cert c{dir + "/cert.pem", dir + "/key.pem"};
-  std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost "
-                    "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
-                    c.key + " -out " + c.cert + " 2>/dev/null";
+  std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost "
+      "-addext subjectAltName=IP:127.0.0.1,DNS:localhost -keyout " +
+      c.key + " -out " + c.cert + " 2>/dev/null";
   EXPECT_EQ(std::system(cmd.c_str()), 0);
   return c;
 }
@@ -100,8 +101,9 @@ TEST(SecurityTest, TlsServesHttpsWithModernProtocolsOnly) {
                                  "Content-Type: application/json\r\nContent-Length: " +
                                      std::to_string(body.size()) + "\r\n\r\n" + body);
   EXPECT_NE(created.response.find("HTTP/1.1 201"), std::string::npos) << created.response;
-  TlsAnswer read = tlsRequest(server.port(), c.cert,
-                              "GET /ngsi-ld/v1/entities/urn:ngsi-ld:Probe:tls HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  TlsAnswer read =
+      tlsRequest(server.port(), c.cert,
+                 "GET /ngsi-ld/v1/entities/urn:ngsi-ld:Probe:tls HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   EXPECT_NE(read.response.find("urn:ngsi-ld:Probe:tls"), std::string::npos) << read.response;
 
   // TLS 1.2 with a forward-secret AEAD suite is accepted.
@@ -156,7 +158,8 @@ TEST(SecurityTest, CorsAllowsConfiguredOriginsOnly) {
   HttpClient client(server.port());
   auto preflight = [&](const std::string& origin) {
     return client.request("OPTIONS", "/ngsi-ld/v1/entities",
-                          {{"Origin", origin}, {"Access-Control-Request-Method", "POST"},
+                          {{"Origin", origin},
+                           {"Access-Control-Request-Method", "POST"},
                            {"Access-Control-Request-Headers", "content-type"}});
   };
   HttpResult p = preflight("https://app.example.org");
@@ -214,11 +217,11 @@ TEST(SecurityTest, SecretsAreNeverLogged) {
     ASSERT_TRUE(server.ok());
     HttpClient client(server.port());
     const std::vector<std::pair<std::string, std::string>> adminJson = {{"Content-Type", "application/json"},
-                                                                       {"X-API-Key", admin}};
+                                                                        {"X-API-Key", admin}};
     ASSERT_EQ(client.request("POST", "/admin/v1/tenants", adminJson, R"({"name": "alpha", "ags": "09162000"})").status,
               201);
-    HttpResult key = client.request("POST", "/admin/v1/tenants/alpha/keys", adminJson,
-                                    R"({"role": "editor", "name": "editorKey"})");
+    HttpResult key =
+        client.request("POST", "/admin/v1/tenants/alpha/keys", adminJson, R"({"role": "editor", "name": "editorKey"})");
     ASSERT_EQ(key.status, 201) << key.body;
     size_t at = key.body.find("alm_");
     ASSERT_NE(at, std::string::npos) << key.body;
@@ -232,22 +235,27 @@ TEST(SecurityTest, SecretsAreNeverLogged) {
       return std::vector<std::pair<std::string, std::string>>{
           {"Content-Type", "application/json"}, {"NGSILD-Tenant", "alpha"}, {"X-API-Key", k}};
     };
-    EXPECT_EQ(client.request("POST", "/ngsi-ld/v1/entities", tenant(editor),
-                             R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe"})")
+    EXPECT_EQ(client
+                  .request("POST", "/ngsi-ld/v1/entities", tenant(editor),
+                           R"({"id": "urn:ngsi-ld:Probe:1", "type": "Probe"})")
                   .status,
               201);
     EXPECT_EQ(client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Probe:1", tenant(editor)).status, 200);
     EXPECT_EQ(client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Probe:1", tenant(wrongKey)).status, 401);
-    EXPECT_EQ(client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Probe:1",
-                             {{"NGSILD-Tenant", "alpha"}, {"Authorization", "Bearer " + token}})
+    EXPECT_EQ(client
+                  .request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Probe:1",
+                           {{"NGSILD-Tenant", "alpha"}, {"Authorization", "Bearer " + token}})
                   .status,
               401);
-    EXPECT_EQ(client.request("GET", "/ngsi-ld/v1/entities?type=Probe", {{"NGSILD-Tenant", "alpha"}, {"Authorization", "Basic " + editor}})
+    EXPECT_EQ(client
+                  .request("GET", "/ngsi-ld/v1/entities?type=Probe",
+                           {{"NGSILD-Tenant", "alpha"}, {"Authorization", "Basic " + editor}})
                   .status,
               401);
     // A malformed request that carries a key, and a key in a query string.
     EXPECT_EQ(client.request("POST", "/ngsi-ld/v1/entities", tenant(editor), "{not json").status, 400);
-    EXPECT_EQ(client.request("GET", "/ngsi-ld/v1/entities?type=Probe&apiKey=" + wrongKey, tenant(wrongKey)).status, 401);
+    EXPECT_EQ(client.request("GET", "/ngsi-ld/v1/entities?type=Probe&apiKey=" + wrongKey, tenant(wrongKey)).status,
+              401);
     server.stop();
   }
   unsetenv("ALLMENDE_MQTT_INGEST_PASSWORD");

@@ -29,9 +29,9 @@ const std::string kDeviceEntity = "urn:ngsi-ld:Probe:device-1";
 
 struct Acknowledged {
   std::mutex mu;
-  std::set<std::string> created;                 // single creates (type Probe: notified too)
-  std::set<std::string> batched;                 // batch upserts (type Other: not subscribed)
-  std::map<std::string, std::set<int>> values;   // entity -> values of n answered 2xx
+  std::set<std::string> created;                // single creates (type Probe: notified too)
+  std::set<std::string> batched;                // batch upserts (type Other: not subscribed)
+  std::map<std::string, std::set<int>> values;  // entity -> values of n answered 2xx
 };
 
 void setUp(int port, const std::string& receiverUrl, Acknowledged& ack) {
@@ -76,7 +76,8 @@ void load(int port, int round, std::atomic<bool>& stop, std::vector<int>& next, 
     HttpClient client(port);
     while (!stop) {
       int n = next[kPatchers]++;
-      HttpResult r = client.request("POST", "/ingest/v1/@default/device-1", kJson, R"({"n": )" + std::to_string(n) + "}");
+      HttpResult r =
+          client.request("POST", "/ingest/v1/@default/device-1", kJson, R"({"n": )" + std::to_string(n) + "}");
       if (r.status == 204) {
         std::lock_guard<std::mutex> lock(ack.mu);
         ack.values[kDeviceEntity].insert(n);
@@ -88,7 +89,8 @@ void load(int port, int round, std::atomic<bool>& stop, std::vector<int>& next, 
     HttpClient client(port);
     for (int i = 0; !stop; ++i) {
       std::string id = "urn:ngsi-ld:Probe:r" + std::to_string(round) + "i" + std::to_string(i);
-      HttpResult r = client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": ")" + id + R"(", "type": "Probe", "c": 1})");
+      HttpResult r =
+          client.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": ")" + id + R"(", "type": "Probe", "c": 1})");
       if (r.status == 201) {
         std::lock_guard<std::mutex> lock(ack.mu);
         ack.created.insert(id);
@@ -102,8 +104,10 @@ void load(int port, int round, std::atomic<bool>& stop, std::vector<int>& next, 
       std::string body = "[";
       std::vector<std::string> ids;
       for (int k = 0; k < 10; ++k) {
-        ids.push_back("urn:ngsi-ld:Other:r" + std::to_string(round) + "b" + std::to_string(i) + "k" + std::to_string(k));
-        body += std::string(k ? "," : "") + R"({"id": ")" + ids.back() + R"(", "type": "Other", "v": )" + std::to_string(k) + "}";
+        ids.push_back("urn:ngsi-ld:Other:r" + std::to_string(round) + "b" + std::to_string(i) + "k" +
+                      std::to_string(k));
+        body += std::string(k ? "," : "") + R"({"id": ")" + ids.back() + R"(", "type": "Other", "v": )" +
+                std::to_string(k) + "}";
       }
       HttpResult r = client.request("POST", "/ngsi-ld/v1/entityOperations/upsert", kJson, body + "]");
       if (r.status == 201 || r.status == 204) {
@@ -118,7 +122,7 @@ void load(int port, int round, std::atomic<bool>& stop, std::vector<int>& next, 
 
 struct Notified {
   std::map<std::string, std::vector<int>> values;  // entity -> n in order of first arrival
-  std::set<std::string> ids;                        // every entity notified
+  std::set<std::string> ids;                       // every entity notified
 };
 
 Notified notified(const std::vector<ReceivedRequest>& all) {
@@ -208,9 +212,10 @@ TEST(ChaosTest, AcknowledgedWritesAndNotificationsSurviveRepeatedKill9) {
   d.Parse(dev.body.c_str());
   ASSERT_TRUE(d.IsObject() && d.HasMember("n")) << dev.body;
   EXPECT_GE(d["n"].GetInt(), *ack.values[kDeviceEntity].rbegin());
-  std::printf("chaos test: %d kills; %zu creates, %zu batched entities, %zu updates/ingestions acknowledged; "
-              "%zu notifications received\n",
-              kRounds, ack.created.size(), ack.batched.size(), updates, receiver.count());
+  std::printf(
+      "chaos test: %d kills; %zu creates, %zu batched entities, %zu updates/ingestions acknowledged; "
+      "%zu notifications received\n",
+      kRounds, ack.created.size(), ack.batched.size(), updates, receiver.count());
 }
 
 }  // namespace
