@@ -72,10 +72,12 @@ struct Server::Impl {
   std::vector<std::thread> threads;
 
   void accept();
+  void onAccept(boost::system::error_code ec, tcp::socket socket);  // on acceptStrand
   void start(tcp::socket socket);
-  // At the connection limit: the connection waiting longest for a request, marked busy so it is
-  // not chosen twice; null when every connection is busy. Requires sessionsMu.
-  std::shared_ptr<SessionBase> pickEvictable();
+  // At the connection limit: picks the connection waiting longest for a request and marks it
+  // busy so it is not chosen twice; false when every connection is busy. `victim` is null when
+  // the one picked is being destroyed anyway. Requires sessionsMu.
+  bool pickEvictable(std::shared_ptr<SessionBase>& victim);
   Status loadTls();
 };
 
@@ -262,14 +264,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
 }  // namespace
 
-std::shared_ptr<SessionBase> Server::Impl::pickEvictable() {
+bool Server::Impl::pickEvictable(std::shared_ptr<SessionBase>& victim) {
   SessionBase* oldest = nullptr;
   for (SessionBase* s : sessions) {
     if (s->waiting() && (!oldest || s->phaseSince < oldest->phaseSince)) oldest = s;
   }
-  if (!oldest) return nullptr;
+  if (!oldest) return false;
   oldest->enter(Phase::kBusy);
-  return oldest->self();  // null if it is being destroyed: its slot is free in a moment anyway
+  victim = oldest->self();
+  return true;
 }
 
 void Server::Impl::start(tcp::socket socket) {
@@ -291,36 +294,37 @@ void Server::Impl::start(tcp::socket socket) {
 void Server::Impl::accept() {
   acceptor.async_accept(asio::make_strand(io),
                         asio::bind_executor(acceptStrand, [this](beast::error_code ec, tcp::socket socket) {
-                          if (!acceptor.is_open()) return;
-                          if (ec) {
-                            // Out of file descriptors (or similar): try again shortly instead of spinning.
-                            spdlog::warn("http: accept failed: {}", ec.message());
-                            acceptRetry.expires_after(std::chrono::milliseconds(100));
-                            acceptRetry.async_wait([this](beast::error_code e) {
-                              if (!e && acceptor.is_open()) accept();
-                            });
-                            return;
-                          }
-                          bool room = true;
-                          std::shared_ptr<SessionBase> victim;
-                          {
-                            std::lock_guard<std::mutex> lock(sessionsMu);
-                            if (sessions.size() >= options.maxConnections) {
-                              victim = pickEvictable();
-                              room = victim != nullptr;
-                            }
-                          }
-                          // Outside the lock: the victim's destructor takes it.
-                          if (victim) victim->evict();
-                          victim.reset();
-                          if (room) {
-                            start(std::move(socket));
-                          } else {
-                            beast::error_code ignored;
-                            socket.close(ignored);
-                          }
-                          accept();
+                          onAccept(ec, std::move(socket));
                         }));
+}
+
+void Server::Impl::onAccept(beast::error_code ec, tcp::socket socket) {
+  if (!acceptor.is_open()) return;
+  if (ec) {
+    // Out of file descriptors (or similar): try again shortly instead of spinning.
+    spdlog::warn("http: accept failed: {}", ec.message());
+    acceptRetry.expires_after(std::chrono::milliseconds(100));
+    acceptRetry.async_wait([this](beast::error_code e) {
+      if (!e && acceptor.is_open()) accept();
+    });
+    return;
+  }
+  bool room = true;
+  std::shared_ptr<SessionBase> victim;
+  {
+    std::lock_guard<std::mutex> lock(sessionsMu);
+    if (sessions.size() >= options.maxConnections) room = pickEvictable(victim);
+  }
+  // Outside the lock: the victim's destructor takes it.
+  if (victim) victim->evict();
+  victim.reset();
+  if (room) {
+    start(std::move(socket));
+  } else {
+    beast::error_code ignored;
+    socket.close(ignored);
+  }
+  accept();
 }
 
 Server::Server(ServerOptions options, Handler handler, ErrorResponder onError) : impl_(std::make_unique<Impl>()) {
