@@ -10,7 +10,7 @@ DATA ?= ./data
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: setup configure build run test test-asan test-tsan bench fuzz format clean
+.PHONY: setup configure build run test test-asan test-tsan bench soak fuzz format clean
 
 setup:
 	@scripts/setup
@@ -50,6 +50,15 @@ bench: build
 	@bench/run $(BUILD_DIR)
 	@bench/temporal $(BUILD_DIR)
 	@bench/postgres $(BUILD_DIR)
+
+# Long mixed load (not in CI): throughput, p99 and RSS per interval (bench/soak.cc).
+# A short try: make soak SOAK_MINUTES=2 SOAK_INTERVAL=15 SOAK_WARMUP=0.5
+SOAK_MINUTES ?= 30
+SOAK_INTERVAL ?= 60
+SOAK_WARMUP ?= 5
+soak: build
+	@$(BUILD_DIR)/bench/soak $(BUILD_DIR)/allmende --minutes $(SOAK_MINUTES) --interval $(SOAK_INTERVAL) \
+	  --warmup-minutes $(SOAK_WARMUP)
 
 # libFuzzer harnesses (clang, ASan + UBSan), FUZZ_SECONDS (60) each; see scripts/fuzz.
 fuzz: setup

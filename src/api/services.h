@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "common/egress.h"
 #include "common/json.h"
 #include "common/time.h"
 #include "ld/context_store.h"
@@ -56,6 +57,8 @@ struct Services {
   store::DatasetStore* datasets = nullptr;
   RateLimiter* openLimiter = nullptr;  // per client address on /open/v1; null = unlimited
   std::string openBaseUrl;             // IRIs of the catalogue; "" = http://{Host}
+  // SSRF (common/egress.h): subscription endpoints are checked at creation too; null = any.
+  std::shared_ptr<const EgressPolicy> egress;
 };
 
 }  // namespace allmende::api

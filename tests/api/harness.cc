@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -63,10 +65,21 @@ std::string lower(std::string s) {
   return s;
 }
 
+// recv that is not cut short by a signal (a child process of the test ending, for instance):
+// an interrupted read must not look like a closed connection, or the request would be sent twice.
+ssize_t recvSome(int fd, char* buf, size_t size) {
+  ssize_t n;
+  do {
+    n = ::recv(fd, buf, size, 0);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
 bool sendAll(int fd, const std::string& data) {
   size_t sent = 0;
   while (sent < data.size()) {
     ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     sent += static_cast<size_t>(n);
   }
@@ -79,7 +92,7 @@ bool readResponse(int fd, HttpResult& out) {
   char chunk[65536];
   size_t headerEnd;
   while ((headerEnd = buf.find("\r\n\r\n")) == std::string::npos) {
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    ssize_t n = recvSome(fd, chunk, sizeof chunk);
     if (n <= 0) return false;
     buf.append(chunk, static_cast<size_t>(n));
   }
@@ -105,7 +118,7 @@ bool readResponse(int fd, HttpResult& out) {
   }
   out.body = buf.substr(headerEnd + 4);
   while (out.body.size() < contentLength) {
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    ssize_t n = recvSome(fd, chunk, sizeof chunk);
     if (n <= 0) return false;
     out.body.append(chunk, static_cast<size_t>(n));
   }
@@ -177,7 +190,7 @@ std::string testStoreFor(const std::string& dataDir) {
 }
 
 ServerProcess::ServerProcess(const std::string& binary, const std::string& dataDir,
-                             const std::vector<std::string>& extraArgs) {
+                             const std::vector<std::string>& extraArgs, const std::string& logFile) {
   // A test that names the store itself (several nodes on one database) keeps it.
   const bool ownStore = std::find(extraArgs.begin(), extraArgs.end(), "--store") != extraArgs.end();
   const std::string store = ownStore ? "" : testStoreFor(dataDir);
@@ -189,6 +202,10 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& dataD
     // would keep ctest waiting on the output pipe it inherited.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(pipefd[1], STDOUT_FILENO);
+    if (!logFile.empty()) {
+      int log = ::open(logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (log >= 0) dup2(log, STDERR_FILENO);
+    }
     close(pipefd[0]);
     close(pipefd[1]);
     std::vector<std::string> args = {binary, "serve", "--port", "0", "--address", "127.0.0.1", "--data", dataDir};
