@@ -1,10 +1,10 @@
 // allmende: the command line. `allmende serve` runs the platform.
-#include <CLI/CLI.hpp>
 #include <malloc.h>
+#include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <filesystem>
-#include <spdlog/spdlog.h>
 
 #include "api/problem.h"
 #include "api/router.h"
@@ -13,6 +13,7 @@
 #include "app/open_data_setup.h"
 #include "app/tenancy_setup.h"
 #include "app/tenant_cli.h"
+#include "app/web_setup.h"
 #include "http/server.h"
 #include "ingest/ingestor.h"
 #include "ingest/mqtt_agent.h"
@@ -21,9 +22,9 @@
 #include "notify/matcher.h"
 #include "notify/notifier.h"
 #include "store/notification_store.h"
+#include "store/retention.h"
 #include "store/sqlite/context_repository.h"
 #include "store/sqlite/device_registry.h"
-#include "store/retention.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/temporal.h"
 #include "twin/twin_cli.h"
@@ -45,15 +46,16 @@ struct ServeOptions {
   size_t maxJsonDepth = 64;
   ingest::MqttIngestOptions mqttIngest;
   std::string mqttIngestPasswordEnv = "ALLMENDE_MQTT_INGEST_PASSWORD";
-  std::string baseUrl;  // how clients reach this server (for hosted @context URLs)
-  double historyRetentionDays = 0;               // 0 = keep the attribute history forever
+  std::string baseUrl;                              // how clients reach this server (for hosted @context URLs)
+  double historyRetentionDays = 0;                  // 0 = keep the attribute history forever
   std::vector<std::string> historyRetentionTenant;  // "tenant=days" overrides
-  int historyRetentionInterval = 3600;           // seconds between retention runs
-  int notifyAttempts = 5;        // delivery attempts of one notification
-  int notifyTimeoutMillis = 5000;  // connect/send/response timeout of one attempt
-  std::string notifyCaFile;        // extra trusted CAs for https notification endpoints
+  int historyRetentionInterval = 3600;              // seconds between retention runs
+  int notifyAttempts = 5;                           // delivery attempts of one notification
+  int notifyTimeoutMillis = 5000;                   // connect/send/response timeout of one attempt
+  std::string notifyCaFile;                         // extra trusted CAs for https notification endpoints
   TenancyOptions tenancy;
   OpenDataOptions openData;
+  api::WebOptions web;
 };
 
 // The retention job's options from the flags; fails on a malformed "tenant=days".
@@ -219,6 +221,7 @@ int serve(const ServeOptions& o) {
     spdlog::error("cannot open the open-data datasets: {}", openData.status().toString());
     return 1;
   }
+  auto web = setupWeb(o.web, o.demo, services);
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.
@@ -257,13 +260,13 @@ int main(int argc, char** argv) {
   s->add_option("--max-json-depth", serve.maxJsonDepth, "maximum nesting of a JSON body")->capture_default_str();
   s->add_option("--base-url", serve.baseUrl, "public base URL of this server");
   addOpenDataFlags(*s, serve.openData);
+  allmende::app::addWebFlags(*s, serve.web);
   s->add_option("--history-retention-days", serve.historyRetentionDays,
                 "keep attribute history this many days (0 = forever)")
       ->capture_default_str();
   s->add_option("--history-retention-tenant", serve.historyRetentionTenant,
                 "per-tenant retention as tenant=days (repeatable; overrides the default)");
-  s->add_option("--history-retention-interval", serve.historyRetentionInterval,
-                "seconds between two retention runs")
+  s->add_option("--history-retention-interval", serve.historyRetentionInterval, "seconds between two retention runs")
       ->capture_default_str();
   s->add_option("--notify-attempts", serve.notifyAttempts, "delivery attempts of one notification")
       ->check(CLI::Range(1, 100))

@@ -1,0 +1,265 @@
+// The console's screens. Each is a function (main, api, argument) that renders into main.
+import { Api, ApiError, NGSI, entityPath } from '../shared/api';
+import { clear, h } from '../shared/dom';
+import { dateTime } from '../shared/format';
+import { t } from '../shared/i18n';
+import type { Entity } from '../shared/entity';
+
+type View = (main: HTMLElement, api: Api, arg?: string) => Promise<void>;
+
+function problemText(err: unknown): string {
+  if (err instanceof ApiError) return `${err.status} ${err.problem.title ?? ''}: ${err.problem.detail ?? ''}`;
+  return err instanceof Error ? err.message : String(err);
+}
+
+function when(iso?: string | number): string {
+  if (iso === undefined || iso === null || iso === '' || iso === 0) return '–';
+  return dateTime(typeof iso === 'number' ? new Date(iso / 1000).toISOString() : iso);
+}
+
+function table(headers: string[], rows: (Node | string)[][], caption: string): HTMLElement {
+  if (!rows.length) return h('p', { class: 'muted' }, t('nothing'));
+  return h('table', {}, h('caption', { class: 'vh' }, caption),
+    h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))),
+    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))));
+}
+
+// A card that loads on its own; a failure (e.g. 403 for a role) shows in the card only.
+function card(title: string, load: () => Promise<Node>): HTMLElement {
+  const body = h('div', {}, h('p', { class: 'loading' }, t('loading')));
+  const el = h('section', { class: 'card' }, h('h2', {}, title), body);
+  load().then((n) => clear(body, n), (err) => clear(body, h('p', { class: 'muted' }, problemText(err))));
+  return el;
+}
+
+// A JSON editor whose errors (parse or ProblemDetails) are shown next to it.
+function jsonEditor(id: string, value: unknown, labelText: string) {
+  const error = h('p', { id: `${id}-error`, class: 'error', role: 'alert' });
+  const area = h('textarea', { id, rows: 18, spellcheck: 'false', 'aria-describedby': `${id}-error` });
+  area.value = JSON.stringify(value, null, 2);
+  const field = h('div', { class: 'field' }, h('label', { for: id }, labelText), area, error);
+  return {
+    field,
+    parse(): unknown | undefined {
+      try {
+        const v = JSON.parse(area.value);
+        area.removeAttribute('aria-invalid');
+        error.textContent = '';
+        return v;
+      } catch (e) {
+        this.fail(String(e));
+        return undefined;
+      }
+    },
+    fail(text: string) {
+      area.setAttribute('aria-invalid', 'true');
+      error.textContent = text;
+    },
+    ok() {
+      area.removeAttribute('aria-invalid');
+      error.textContent = '';
+    },
+  };
+}
+
+const overview: View = async (main, api) => {
+  const tenant = api.session.tenant;
+  clear(main, h('h1', {}, t('overview')), h('div', { class: 'cards' },
+    card(t('entities'), async () => {
+      const types = (await api.get<{ typeList?: string[] }>(`${NGSI}/types`)).typeList ?? [];
+      const rows = await Promise.all(types.map(async (ty) => {
+        const r = await api.call('GET', `${NGSI}/entities`, { type: ty, count: true, limit: 0 });
+        return [h('a', { href: `#/entities/${encodeURIComponent(ty)}` }, ty), r.headers.get('NGSILD-Results-Count') ?? '?'];
+      }));
+      return table([t('type'), t('count')], rows, t('entities'));
+    }),
+    card(t('devicesHealth'), async () => {
+      const devices = await api.get<Device[]>('/admin/v1/devices');
+      const bad = devices.filter((d) => d.silent || d.lastError);
+      return h('div', {}, h('p', {}, `${devices.length} ${t('devices')}, ${bad.length} ${t('erroring')}/${t('silent')}`),
+        table([t('name'), t('health')], bad.map((d) => [d.id, health(d)]), t('devicesHealth')));
+    }),
+    card(t('failingSubs'), async () => {
+      const subs = await api.get<Subscription[]>(`${NGSI}/subscriptions`, { limit: 1000 });
+      const bad = subs.filter((s) => (s.notification?.timesFailed ?? 0) > 0 || s.status === 'expired');
+      return h('div', {}, h('p', {}, `${subs.length} ${t('subscriptions')}`),
+        table(['id', t('failed')], bad.map((s) => [s.id, String(s.notification?.timesFailed ?? 0)]), t('failingSubs')));
+    }),
+    tenant ? card(t('usage'), async () => {
+      const u = await api.get<Record<string, unknown>>(`/admin/v1/tenants/${encodeURIComponent(tenant)}/usage`);
+      return h('dl', { class: 'kv' }, ...Object.entries(u).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))]));
+    }) : null,
+  ));
+};
+
+const PAGE = 20;
+
+const entities: View = async (main, api, type) => {
+  const types = (await api.get<{ typeList?: string[] }>(`${NGSI}/types`)).typeList ?? [];
+  const params = new URLSearchParams(location.hash.split('?')[1] ?? '');
+  const select = h('select', { id: 'f-type' }, h('option', { value: '' }, t('allTypes')),
+    ...types.map((ty) => h('option', { value: ty, selected: ty === type }, ty)));
+  const q = h('input', { id: 'f-q', type: 'text', value: params.get('q') ?? '', placeholder: 'currentLevel>2' });
+  const offset = Number(params.get('offset') ?? 0);
+  const error = h('p', { id: 'f-error', class: 'error', role: 'alert' });
+  const form = h('form', { class: 'filters' },
+    h('p', { class: 'field' }, h('label', { for: 'f-type' }, t('type')), select),
+    h('p', { class: 'field' }, h('label', { for: 'f-q' }, t('query')), q),
+    h('button', { type: 'submit', class: 'btn' }, t('filter')),
+    h('a', { href: '#/entity/new', class: 'btn secondary' }, t('newEntity')));
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    location.hash = `#/entities/${encodeURIComponent(select.value)}?q=${encodeURIComponent(q.value)}`;
+  });
+  const results = h('div', {});
+  clear(main, h('h1', {}, t('entities')), form, error, results);
+  try {
+    const r = await api.call<Entity[]>('GET', `${NGSI}/entities`, {
+      type: type || (params.get('q') ? undefined : types.join(',')) || undefined, q: params.get('q') || undefined,
+      limit: PAGE, offset, count: true,
+    });
+    const total = Number(r.headers.get('NGSILD-Results-Count') ?? r.data.length);
+    const base = `#/entities/${encodeURIComponent(type ?? '')}?q=${encodeURIComponent(params.get('q') ?? '')}`;
+    clear(results, h('p', {}, `${total} ${t('entities')}`),
+      table(['id', t('type'), t('edit')], r.data.map((e) => [e.id, e.type,
+        h('a', { href: `#/entity/${encodeURIComponent(e.id)}` }, t('edit'))]), t('entities')),
+      h('p', { class: 'pager' },
+        offset > 0 ? h('a', { href: `${base}&offset=${Math.max(0, offset - PAGE)}` }, t('previous')) : null, ' ',
+        offset + PAGE < total ? h('a', { href: `${base}&offset=${offset + PAGE}` }, t('next')) : null));
+  } catch (err) {
+    error.textContent = problemText(err);
+    q.setAttribute('aria-invalid', 'true');
+    q.setAttribute('aria-describedby', 'f-error');
+  }
+};
+
+const entity: View = async (main, api, id) => {
+  const isNew = !id || id === 'new';
+  const current = isNew
+    ? { id: 'urn:ngsi-ld:Thing:1', type: 'Thing', name: { type: 'Property', value: '' } }
+    : await api.get<Entity>(entityPath(id!));
+  const editor = jsonEditor('entity-json', current, t('json'));
+  const status = h('p', { role: 'status', class: 'ok' });
+  const save = h('button', { type: 'button', class: 'btn', onclick: async () => {
+    const body = editor.parse() as Entity | undefined;
+    if (!body) return;
+    try {
+      if (isNew) await api.call('POST', `${NGSI}/entities`, undefined, body);
+      // NGSI-LD 5.6.18: PUT replaces the whole entity (id and type stay).
+      else await api.call('PUT', entityPath(id!), undefined, body);
+      editor.ok();
+      status.textContent = t('saved');
+      if (isNew) location.hash = `#/entity/${encodeURIComponent(body.id)}`;
+    } catch (err) {
+      status.textContent = '';
+      editor.fail(problemText(err));
+    }
+  } }, isNew ? t('create') : t('save'));
+  const del = isNew ? null : h('button', { type: 'button', class: 'btn danger', onclick: async () => {
+    try {
+      await api.call('DELETE', entityPath(id!));
+      location.hash = '#/entities';
+    } catch (err) {
+      editor.fail(problemText(err));
+    }
+  } }, t('delete'));
+  clear(main, h('p', {}, h('a', { href: '#/entities' }, '← ' + t('entities'))),
+    h('h1', {}, isNew ? t('newEntity') : id!), editor.field, h('p', { class: 'actions' }, save, ' ', del), status);
+};
+
+interface Subscription { id: string; status?: string; entities?: { type?: string }[]; description?: string;
+  notification?: { endpoint?: { uri?: string }; timesSent?: number; timesFailed?: number; lastFailure?: string } }
+
+const subscriptions: View = async (main, api) => {
+  const subs = await api.get<Subscription[]>(`${NGSI}/subscriptions`, { limit: 1000 });
+  const editor = jsonEditor('sub-json', { type: 'Subscription', entities: [{ type: 'FloodMonitoring' }], q: 'currentLevel>2',
+    notification: { endpoint: { uri: 'https://example.org/alerts' } } }, t('json'));
+  const create = h('button', { type: 'button', class: 'btn', onclick: async () => {
+    const body = editor.parse();
+    if (!body) return;
+    try {
+      await api.call('POST', `${NGSI}/subscriptions`, undefined, body);
+      await subscriptions(main, api);
+    } catch (err) {
+      editor.fail(problemText(err));
+    }
+  } }, t('create'));
+  clear(main, h('h1', {}, t('subscriptions')),
+    table(['id', t('type'), t('endpoint'), t('status'), t('sent'), t('failed'), ''], subs.map((s) => [s.id,
+      (s.entities ?? []).map((e) => e.type).join(', '), s.notification?.endpoint?.uri ?? '', s.status ?? '',
+      String(s.notification?.timesSent ?? 0), String(s.notification?.timesFailed ?? 0),
+      h('button', { type: 'button', class: 'linkbtn', 'aria-label': `${t('delete')} ${s.id}`, onclick: async () => {
+        await api.call('DELETE', `${NGSI}/subscriptions/${encodeURIComponent(s.id)}`);
+        await subscriptions(main, api);
+      } }, t('delete'))]), t('subscriptions')),
+    h('h2', {}, t('create')), editor.field, create);
+};
+
+interface Device { id: string; entity?: { id?: string; type?: string }; lastSeen?: string; lastError?: string;
+  accepted?: number; rejected?: number; silent?: boolean }
+
+function health(d: Device): string {
+  return d.silent ? t('silent') : d.lastError ? `${t('erroring')}: ${d.lastError}` : t('healthy');
+}
+
+const devices: View = async (main, api) => {
+  const list = await api.get<Device[]>('/admin/v1/devices');
+  clear(main, h('h1', {}, t('devices')),
+    table(['id', 'entity', t('lastSeen'), t('accepted'), t('rejected'), t('health')], list.map((d) => [d.id, d.entity?.id ?? '',
+      when(d.lastSeen), String(d.accepted ?? 0), String(d.rejected ?? 0), health(d)]), t('devices')));
+};
+
+interface KeyRecord { id: string; role: string; name?: string; createdAt?: string; expiresAt?: string; revoked?: boolean; key?: string }
+
+const keys: View = async (main, api) => {
+  const tenant = api.session.tenant;
+  if (!tenant) {
+    clear(main, h('h1', {}, t('keys')), h('p', {}, t('needsTenant')));
+    return;
+  }
+  const base = `/admin/v1/tenants/${encodeURIComponent(tenant)}/keys`;
+  const list = await api.get<KeyRecord[] | { keys: KeyRecord[] }>(base);
+  const records = Array.isArray(list) ? list : list.keys ?? [];
+  const role = h('select', { id: 'k-role' }, ...['reader', 'editor', 'device', 'tenant-admin'].map((r) => h('option', { value: r }, r)));
+  const name = h('input', { id: 'k-name', type: 'text' });
+  const out = h('div', { role: 'status' });
+  const form = h('form', { class: 'filters' },
+    h('p', { class: 'field' }, h('label', { for: 'k-role' }, t('role')), role),
+    h('p', { class: 'field' }, h('label', { for: 'k-name' }, t('name')), name),
+    h('button', { type: 'submit', class: 'btn' }, t('create')));
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      const r = await api.call<KeyRecord>('POST', base, undefined, { role: role.value, name: name.value });
+      await keys(main, api);
+      main.append(h('div', { class: 'card', role: 'status' }, h('p', {}, t('keyOnce')), h('code', { class: 'secret' }, r.data.key ?? '')));
+    } catch (err) {
+      clear(out, h('p', { class: 'error' }, problemText(err)));
+    }
+  });
+  clear(main, h('h1', {}, t('keys')),
+    table(['id', t('role'), t('name'), t('created'), t('status'), ''], records.map((k) => [k.id, k.role, k.name ?? '', when(k.createdAt),
+      k.revoked ? t('revoke') + ' ✓' : 'active',
+      k.revoked ? '' : h('button', { type: 'button', class: 'linkbtn', 'aria-label': `${t('revoke')} ${k.id}`, onclick: async () => {
+        await api.call('DELETE', `${base}/${encodeURIComponent(k.id)}`);
+        await keys(main, api);
+      } }, t('revoke'))]), t('keys')),
+    h('h2', {}, t('newKey')), form, out);
+};
+
+interface AuditRecord { seq?: number; at?: string | number; subject?: string; action?: string; method?: string; path?: string; target?: string; status?: number }
+
+const audit: View = async (main, api) => {
+  const tenant = api.session.tenant;
+  if (!tenant) {
+    clear(main, h('h1', {}, t('audit')), h('p', {}, t('needsTenant')));
+    return;
+  }
+  const r = await api.get<AuditRecord[] | { records: AuditRecord[] }>(`/admin/v1/tenants/${encodeURIComponent(tenant)}/audit`, { limit: 200 });
+  const records = Array.isArray(r) ? r : r.records ?? [];
+  clear(main, h('h1', {}, t('audit')),
+    table([t('time'), t('subject'), t('action'), t('target'), t('status')], records.map((a) => [when(a.at), a.subject ?? '',
+      a.action ?? a.method ?? '', a.target ?? a.path ?? '', String(a.status ?? '')]), t('audit')));
+};
+
+export const views: Record<string, View> = { overview, entities, entity, subscriptions, devices, keys, audit };

@@ -1,0 +1,172 @@
+// The operator console on a desktop (1280 x 800) against the real server in production mode
+// (API keys, audit log) with the demo municipality in the default tenant and a second
+// municipality rolled in from the small-town template.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, launchBrowser, watch, screenshot, seriousViolations, api } from './harness.mjs';
+
+const adminKey = 'alm_consoletestadminkey0123456789abcdefghijkl';
+let server, browser, context, tenantKey;
+const desktop = { viewport: { width: 1280, height: 800 }, locale: 'de-DE' };
+
+before(async () => {
+  const keyFile = join(process.env.TMPDIR || '/tmp', `allmende-console-admin-${process.pid}.key`);
+  writeFileSync(keyFile, adminKey + '\n', { mode: 0o600 });
+  server = await startServer(['--production', '--admin-key-file', keyFile]);
+  const created = await api(server, 'POST', '/admin/v1/tenants', {
+    headers: { 'X-API-Key': adminKey },
+    body: { name: 'nordheim', ags: '09999002', displayName: 'Nordheim', template: 'small-town', contact: 'it@nordheim.example' },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  tenantKey = created.json.apiKeys.find((k) => k.role === 'tenant-admin').key;
+  browser = await launchBrowser();
+  context = await browser.newContext(desktop);
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function signIn(page, key, tenant = '') {
+  await page.goto(server.url + '/console/');
+  await page.getByLabel('API-Schlüssel').fill(key);
+  await page.getByLabel('Gemeinde (Mandant)').fill(tenant);
+  await page.getByRole('button', { name: 'Anmelden' }).click();
+}
+
+test('a wrong key is refused with the reason shown at the form', async () => {
+  const page = await context.newPage();
+  await signIn(page, 'alm_wrong');
+  await page.waitForSelector('#signin-error:not(:empty)');
+  assert.match(await page.locator('#signin-error').textContent(), /401/);
+  assert.equal(await page.getByLabel('API-Schlüssel').getAttribute('aria-invalid'), 'true');
+  await screenshot(page, 'console-signin');
+  assert.deepEqual(await seriousViolations(page, 'console-signin'), []);
+  await page.close();
+});
+
+test('the platform admin sees the overview of the demo municipality', async () => {
+  const page = await context.newPage();
+  const seen = watch(page, server.url);
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  const entitiesCard = page.locator('section.card', { hasText: 'Entitäten' });
+  await entitiesCard.locator('table').waitFor();
+  const row = entitiesCard.locator('tr', { hasText: 'FloodMonitoring' });
+  assert.equal(await row.locator('td').nth(1).textContent(), '6');
+  await page.locator('section.card', { hasText: 'Abonnements' }).locator('p:not(.loading)').first().waitFor();
+  await screenshot(page, 'console-overview');
+  assert.deepEqual(await seriousViolations(page, 'console-overview'), []);
+  assert.deepEqual(seen.foreign, []);
+  assert.deepEqual(seen.problems, []);
+  await page.close();
+});
+
+test('entity browser and editor: filter, edit, validation errors inline', async () => {
+  const page = await context.newPage();
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Entitäten', exact: true }).click();
+  await page.getByLabel('Typ').selectOption('FloodMonitoring');
+  await page.getByLabel('Abfrage (q)').fill('currentLevel>2.5');
+  await page.getByRole('button', { name: 'Filtern' }).click();
+  await page.waitForSelector('table tbody tr');
+  const expected = (await api(server, 'GET', '/ngsi-ld/v1/entities?type=FloodMonitoring&q=currentLevel>2.5&limit=100',
+    { headers: { 'X-API-Key': adminKey } })).json;
+  assert.equal(await page.locator('table tbody tr').count(), expected.length);
+  await screenshot(page, 'console-entities');
+  // A bad q is answered with the server's ProblemDetails next to the field.
+  await page.getByLabel('Abfrage (q)').fill('currentLevel>>');
+  await page.getByRole('button', { name: 'Filtern' }).click();
+  await page.waitForSelector('#f-error:not(:empty)');
+  assert.match(await page.locator('#f-error').textContent(), /400/);
+  // Edit gauge 1.
+  const id = 'urn:ngsi-ld:FloodMonitoring:09999001:1';
+  await page.goto(`${server.url}/console/#/entity/${encodeURIComponent(id)}`);
+  const area = page.getByLabel('JSON (NGSI-LD, normalisiert)');
+  await area.waitFor();
+  const doc = JSON.parse(await area.inputValue());
+  doc.name.value = 'Pegel Mühlbach Nord';
+  await area.fill(JSON.stringify(doc, null, 2));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('[role=status]:text("Gespeichert")');
+  const stored = await api(server, 'GET', `/ngsi-ld/v1/entities/${encodeURIComponent(id)}?options=keyValues`, { headers: { 'X-API-Key': adminKey } });
+  assert.equal(stored.json.name, 'Pegel Mühlbach Nord');
+  // Invalid: a Property without a value; the entity stays as it was.
+  doc.name = { type: 'Property' };
+  await area.fill(JSON.stringify(doc, null, 2));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('#entity-json-error:not(:empty)');
+  assert.match(await page.locator('#entity-json-error').textContent(), /400/);
+  assert.equal(await area.getAttribute('aria-invalid'), 'true');
+  await screenshot(page, 'console-entity-error');
+  // Not JSON at all.
+  await area.fill('{"id": ');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForFunction(() => /JSON/.test(document.querySelector('#entity-json-error').textContent));
+  const again = await api(server, 'GET', `/ngsi-ld/v1/entities/${encodeURIComponent(id)}?options=keyValues`, { headers: { 'X-API-Key': adminKey } });
+  assert.equal(again.json.name, 'Pegel Mühlbach Nord');
+  await page.close();
+});
+
+test('subscriptions: create one and see it listed', async () => {
+  const page = await context.newPage();
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Abonnements' }).click();
+  await page.waitForSelector('h1:text("Abonnements")');
+  const before = (await api(server, 'GET', '/ngsi-ld/v1/subscriptions', { headers: { 'X-API-Key': adminKey } })).json.length;
+  await page.getByRole('button', { name: 'Anlegen' }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('table tbody tr').length === n + 1, before);
+  const after = (await api(server, 'GET', '/ngsi-ld/v1/subscriptions', { headers: { 'X-API-Key': adminKey } })).json;
+  assert.equal(after.length, before + 1);
+  assert.match(await page.locator('table').textContent(), new RegExp(after[after.length - 1].id));
+  await screenshot(page, 'console-subscriptions');
+  await page.close();
+});
+
+test('devices with their health', async () => {
+  const r = await api(server, 'POST', '/admin/v1/devices', {
+    headers: { 'X-API-Key': adminKey },
+    body: { id: 'pegel-7', entity: { id: 'urn:ngsi-ld:FloodMonitoring:09999001:7', type: 'FloodMonitoring' },
+      mapping: { format: 'flat', fields: [{ source: 'lvl', attribute: 'currentLevel', unitCode: 'MTR' }] } },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  const page = await context.newPage();
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Geräte' }).click();
+  await page.waitForSelector('table tbody tr');
+  assert.match(await page.locator('table tbody tr', { hasText: 'pegel-7' }).textContent(), /in Ordnung/);
+  await screenshot(page, 'console-devices');
+  await page.close();
+});
+
+test('a tenant admin manages keys and reads the audit log', async () => {
+  const page = await context.newPage();
+  await signIn(page, tenantKey, 'nordheim');
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Schlüssel' }).click();
+  await page.waitForSelector('h1:text("Schlüssel")');
+  const rows = await page.locator('table tbody tr').count();
+  await page.getByLabel('Rolle').selectOption('reader');
+  await page.getByLabel('Name').fill('Dashboard Rathaus');
+  await page.getByRole('button', { name: 'Anlegen' }).click();
+  await page.waitForSelector('code.secret');
+  const secret = await page.locator('code.secret').textContent();
+  assert.match(secret, /^alm_/);
+  assert.equal(await page.locator('table tbody tr').count(), rows + 1);
+  // The new key works for reads of its tenant.
+  const read = await api(server, 'GET', '/ngsi-ld/v1/types', { headers: { 'X-API-Key': secret, 'NGSILD-Tenant': 'nordheim' } });
+  assert.equal(read.status, 200);
+  await screenshot(page, 'console-keys');
+  await page.getByRole('link', { name: 'Prüfprotokoll' }).click();
+  await page.waitForSelector('h1:text("Prüfprotokoll")');
+  await page.waitForSelector('table tbody tr');
+  assert.match(await page.locator('table').textContent(), /\/admin\/v1\/tenants\/nordheim\/keys/);
+  await screenshot(page, 'console-audit');
+  assert.deepEqual(await seriousViolations(page, 'console-audit'), []);
+  await page.close();
+});
