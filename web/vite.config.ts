@@ -60,8 +60,14 @@ self.addEventListener('fetch', (e) => {
   };
 }
 
+// `npm run dev`: the API calls go to a running allmende (ALLMENDE_API, default localhost:1026).
+const api = process.env.ALLMENDE_API || 'http://localhost:1026';
+const proxy = Object.fromEntries(['/ngsi-ld', '/admin', '/open', '/app-config.json'].map((p) => [p, api]));
+
 export default defineConfig({
   base: '/',
+  server: { proxy },
+  preview: { proxy },
   plugins: [serviceWorker()],
   build: {
     outDir: process.env.ALLMENDE_WEB_OUT || 'dist',

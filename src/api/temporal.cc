@@ -104,13 +104,17 @@ http::Response answerTemporalQuery(Call& call, const QueryFilters& filters, cons
     const std::string id(asView(e["id"]));
     if (p.format == TemporalFormat::kAggregated) {
       auto one = aggregatedJson(call, **t, id, *attrs, p);
-      if (one) parts.push_back(std::move(one).value());
-      else if (one.status().type() != ErrorType::kResourceNotFound) return problemResponse(one.status());
+      if (one)
+        parts.push_back(std::move(one).value());
+      else if (one.status().type() != ErrorType::kResourceNotFound)
+        return problemResponse(one.status());
       continue;
     }
     auto h = fetchHistory(call, **t, id, *attrs, p, std::nullopt);
-    if (h) histories.push_back(std::move(h).value());
-    else if (h.status().type() != ErrorType::kResourceNotFound) return problemResponse(h.status());  // else: no history
+    if (h)
+      histories.push_back(std::move(h).value());
+    else if (h.status().type() != ErrorType::kResourceNotFound)
+      return problemResponse(h.status());  // else: no history
   }
   TemporalPage page = cutPage(histories, p);
   for (const auto& h : histories) parts.push_back(temporalJson(call, h, p));
@@ -151,6 +155,17 @@ http::Response retrieveTemporal(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveContextFromLink());
   const std::string& id = call.pathParam("entityId");
   if (!model::isUri(id)) return problemResponse(badRequestData("entity id '" + id + "' is not a URI"));
+  // As the retrieval of an entity: `type` names what the entity must be now (404 otherwise). The
+  // anonymous public read relies on it (api/public_read.cc).
+  if (const std::string* type = call.param("type")) {
+    auto e = call.services().store.getEntity(call.tenant(), id);
+    if (!e) return problemResponse(e.status());
+    auto iri = model::expandTypeName(*type, call.context());
+    if (!iri) return problemResponse(iri.status());
+    bool has = false;
+    for (const auto& t : (*e)["type"].GetArray()) has = has || asView(t) == *iri;
+    if (!has) return problemResponse(notFound("entity " + id + " is not of type " + *type));
+  }
   auto p = temporalParamsFromUrl(call);
   if (!p) return problemResponse(p.status());
   auto t = temporalStore(call);

@@ -3,10 +3,10 @@
 import { Api, ApiError, NGSI, entityPath } from '../shared/api';
 import { chart, type Period, type Threshold } from '../shared/chart';
 import { clear, h } from '../shared/dom';
-import { attr, attributes, lastObserved, num, title, type Attribute, type Entity } from '../shared/entity';
+import { attr, attributes, lastObserved, num, type Attribute, type Entity } from '../shared/entity';
 import { ago, dateTime, number, unit } from '../shared/format';
 import { label, t, type Key } from '../shared/i18n';
-import { look } from './layers';
+import { look, placeName } from './layers';
 
 const STALE_MS = 3 * 3600e3; // older observations are marked stale
 
@@ -108,7 +108,7 @@ export async function entityPage(main: HTMLElement, api: Api, type: string, id: 
       h('h1', {}, label(type)), h('p', { class: 'error', role: 'alert' }, missing ? t('notFound') : t('error')));
     return;
   }
-  document.title = `${title(e)} – Allmende`;
+  document.title = `${placeName(e)} – Allmende`;
   const lk = look(e.type);
   const state = lk.state(e);
   const share = h('button', { type: 'button', class: 'btn', onclick: () => void shareLink(share) }, t('share'));
@@ -130,7 +130,7 @@ export async function entityPage(main: HTMLElement, api: Api, type: string, id: 
   renderRanges();
   clear(main,
     h('a', { href: '#/', class: 'back' }, '← ' + t('back')),
-    h('h1', {}, title(e)),
+    h('h1', {}, placeName(e)),
     h('p', { class: 'sub' }, h('span', { class: `badge st-${state}` }, label(e.type)), ' ', lk.summary(e)),
     h('p', {}, freshness(lastObserved(e))),
     h('p', {}, share),

@@ -2,7 +2,7 @@
 // and its state (which also feeds the warnings). Unknown public types get the generic look.
 import { label } from '../shared/i18n';
 import { number, unit } from '../shared/format';
-import { attr, num, str, type Entity } from '../shared/entity';
+import { attr, num, str, title, type Entity } from '../shared/entity';
 
 export type State = 'ok' | 'warn' | 'alert' | 'off';
 
@@ -100,4 +100,9 @@ export function floodState(e: Entity): State {
   if (status === 'danger' || (level !== undefined && danger !== undefined && level >= danger)) return 'alert';
   if (status === 'alert' || (level !== undefined && alert !== undefined && level >= alert)) return 'warn';
   return level === undefined ? 'off' : 'ok';
+}
+
+// The name of a place in lists and headings: its `name`, else the type's label and the id's end.
+export function placeName(e: Entity): string {
+  return title(e, label);
 }

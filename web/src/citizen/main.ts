@@ -6,9 +6,9 @@ import { Api } from '../shared/api';
 import { $, clear, focusMain, h } from '../shared/dom';
 import { bindLangButton, label, t } from '../shared/i18n';
 import { distance, metres } from '../shared/format';
-import { position, title, type Entity } from '../shared/entity';
+import { position, type Entity } from '../shared/entity';
 import { createMap, entityHref, type MapView } from './map';
-import { look } from './layers';
+import { look, placeName } from './layers';
 import { entityPage } from './entity';
 import { layerTypes, loadConfig, loadLayer, type AppConfig } from './state';
 import { warningsOf } from './warnings';
@@ -51,13 +51,13 @@ function warningsSection(): HTMLElement {
 function listSection(): HTMLElement {
   let items = visible().map((e) => ({ e, d: here && position(e) ? metres(here, position(e)!) : undefined }));
   if (here) items.sort((a, b) => (a.d ?? Infinity) - (b.d ?? Infinity));
-  else items.sort((a, b) => a.e.type.localeCompare(b.e.type) || title(a.e).localeCompare(title(b.e), undefined, { numeric: true }));
+  else items.sort((a, b) => a.e.type.localeCompare(b.e.type) || placeName(a.e).localeCompare(placeName(b.e), undefined, { numeric: true }));
   return h('section', { class: 'places', 'aria-labelledby': 'list-h' }, h('h2', { id: 'list-h' }, t('list')),
     h('ul', { class: 'list' }, ...items.map(({ e, d }) => {
       const lk = look(e.type);
       return h('li', {}, h('a', { href: entityHref(e) },
         h('span', { class: `dot st-${lk.state(e)}`, 'aria-hidden': 'true' }, lk.symbol),
-        h('span', { class: 'name' }, title(e)),
+        h('span', { class: 'name' }, placeName(e)),
         h('span', { class: 'meta' }, `${label(e.type)}${lk.summary(e) ? ' · ' + lk.summary(e) : ''}${d !== undefined ? ' · ' + distance(d) : ''}`)));
     })));
 }
@@ -108,7 +108,8 @@ async function mapPage(main: HTMLElement): Promise<void> {
   if (here) mapView.locate(here);
 }
 
-async function route(): Promise<void> {
+// `moveFocus`: after a change of view (not at the first load, where the page starts at the top).
+async function route(moveFocus = true): Promise<void> {
   const main = $('main');
   const m = location.hash.match(/^#\/e\/([^/]+)\/(.+)$/);
   if (m) {
@@ -118,7 +119,7 @@ async function route(): Promise<void> {
   } else {
     await mapPage(main);
   }
-  focusMain();
+  if (moveFocus) focusMain();
 }
 
 function renderChrome(): void {
@@ -129,7 +130,7 @@ function renderChrome(): void {
 }
 
 async function start(): Promise<void> {
-  bindLangButton($('lang'), () => { renderChrome(); void route(); });
+  bindLangButton($('lang'), () => { renderChrome(); void route(false); });
   try {
     config = await loadConfig();
   } catch {
@@ -140,8 +141,9 @@ async function start(): Promise<void> {
   window.addEventListener('hashchange', () => void route());
   window.addEventListener('online', renderChrome);
   window.addEventListener('offline', renderChrome);
-  await route();
-  document.body.dataset.ready = 'true'; // tests and the TTI benchmark wait for this
+  await route(false);
+  performance.mark('allmende-ready');
+  document.body.dataset.ready = 'true'; // tests and the TTI benchmark (bench/web_tti) wait for this
   if ('serviceWorker' in navigator && location.protocol !== 'file:') {
     navigator.serviceWorker.register('/sw.js').catch(() => undefined);
   }

@@ -3,8 +3,8 @@
 import L from 'leaflet';
 import 'leaflet/dist/leaflet.css';
 import { t, label } from '../shared/i18n';
-import { position, title, type Entity } from '../shared/entity';
-import { look } from './layers';
+import { position, type Entity } from '../shared/entity';
+import { look, placeName } from './layers';
 import type { AppConfig } from './state';
 
 const CELL = 48; // px: markers closer than this at the current zoom form a cluster
@@ -17,6 +17,16 @@ export interface MapView {
 
 export function entityHref(e: Entity): string {
   return `#/e/${encodeURIComponent(e.type)}/${encodeURIComponent(e.id)}`;
+}
+
+// A marker acts on a click, and on Enter or Space when it has the keyboard focus (Leaflet makes
+// markers focusable but only opens popups by keyboard).
+function activate(m: L.Marker, action: () => void): void {
+  m.on('click', action);
+  m.on('keypress', (ev) => {
+    const key = (ev as L.LeafletKeyboardEvent).originalEvent.key;
+    if (key === 'Enter' || key === ' ') action();
+  });
 }
 
 export function createMap(el: HTMLElement, config: AppConfig): MapView {
@@ -63,12 +73,12 @@ export function createMap(el: HTMLElement, config: AppConfig): MapView {
     const summary = lk.summary(e);
     const m = L.marker([p[1], p[0]], {
       icon: L.divIcon({ className: `mk ty-${e.type} st-${lk.state(e)}`, html: `<span aria-hidden="true">${lk.symbol}</span>`, iconSize: [30, 30] }),
-      title: `${title(e)}${summary ? ' – ' + summary : ''} (${label(e.type)})`,
-      alt: title(e),
+      title: `${placeName(e)}${summary ? ' – ' + summary : ''} (${label(e.type)})`,
+      alt: placeName(e),
       keyboard: true,
       riseOnHover: true,
     });
-    m.on('click', () => { location.hash = entityHref(e); });
+    activate(m, () => { location.hash = entityHref(e); });
     return m;
   };
 
@@ -81,7 +91,7 @@ export function createMap(el: HTMLElement, config: AppConfig): MapView {
       title: `${group.length} ${t('clusterOf')} – ${t('zoomIn')}`,
       keyboard: true,
     });
-    m.on('click', () => map.fitBounds(bounds.pad(0.5), { maxZoom: map.getZoom() + 3 }));
+    activate(m, () => map.fitBounds(bounds.pad(0.5), { maxZoom: map.getZoom() + 3 }));
     return m;
   };
 

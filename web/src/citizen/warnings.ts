@@ -2,8 +2,8 @@
 // level, poor air quality. (The heavy-rain simulation's warnings come with the twin's API.)
 import { label, t } from '../shared/i18n';
 import { number, unit } from '../shared/format';
-import { attr, num, title, type Entity } from '../shared/entity';
-import { floodState, looks } from './layers';
+import { attr, num, type Entity } from '../shared/entity';
+import { floodState, looks, placeName } from './layers';
 
 export interface Warning {
   entity: Entity;
@@ -21,11 +21,12 @@ export function warningsOf(entities: Entity[]): Warning[] {
         const u = unit(attr(e, 'currentLevel')?.unitCode);
         const where = s === 'alert' ? t('aboveDanger') : t('aboveAlert');
         out.push({ entity: e, severity: s,
-          text: `${title(e)}: ${label('currentLevel')} ${level !== undefined ? number(level) + ' ' + u : ''} – ${where}` });
+          text: `${placeName(e)}: ${label('currentLevel')} ${level !== undefined ? number(level) + ' ' + u : ''} – ${where}` });
       }
     } else if (e.type === 'AirQualityObserved') {
       const s = looks.AirQualityObserved.state(e);
-      if (s === 'warn' || s === 'alert') out.push({ entity: e, severity: s, text: `${title(e)}: ${t('poorAir')}` });
+      // A moderate index (3) colours the marker only; poor air (4 and up) is a warning.
+      if (s === 'alert') out.push({ entity: e, severity: s, text: `${placeName(e)}: ${t('poorAir')}` });
     }
   }
   return out.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'alert' ? -1 : 1));

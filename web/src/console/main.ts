@@ -38,7 +38,7 @@ function signInView(main: HTMLElement): void {
       // Any read of the tenant proves the key (401/403 otherwise).
       await candidate.get(`${NGSI}/types`);
     } catch (err) {
-      error.textContent = `${t('signInFailed')}: ${err instanceof ApiError ? err.message : String(err)}`;
+      error.textContent = `${t('signInFailed')}: ${err instanceof ApiError ? `${err.status} ${err.message}` : String(err)}`;
       key.setAttribute('aria-invalid', 'true');
       return;
     }
@@ -70,14 +70,16 @@ function renderNav(current: string): void {
     } }, t('signOut')))));
 }
 
-async function route(): Promise<void> {
+// `moveFocus`: after a change of view (not at the first load, where the page starts at the top).
+async function route(moveFocus = true): Promise<void> {
   const main = $('main');
   if (!api) {
     renderNav('');
     signInView(main);
     return;
   }
-  const [, name = 'overview', arg] = location.hash.match(/^#\/([a-z]+)(?:\/(.+))?$/) || [];
+  // The fragment's own query (`?q=...`) is read by the view; it is not part of the argument.
+  const [, name = 'overview', arg] = location.hash.split('?')[0].match(/^#\/([a-z]+)(?:\/(.+))?$/) || [];
   const view = views[name] ?? views.overview;
   renderNav(name === 'entity' ? 'entities' : name);
   clear(main, h('p', { class: 'loading' }, t('loading')));
@@ -86,12 +88,12 @@ async function route(): Promise<void> {
   } catch (err) {
     clear(main, h('p', { class: 'error', role: 'alert' }, err instanceof Error ? err.message : String(err)));
   }
-  focusMain();
+  if (moveFocus) focusMain();
   document.body.dataset.ready = 'true';
 }
 
 const session = loadSession();
 if (session) api = new Api(session);
-bindLangButton($('lang'), () => void route());
+bindLangButton($('lang'), () => void route(false));
 window.addEventListener('hashchange', () => void route());
-void route();
+void route(false);

@@ -60,9 +60,9 @@ export function lastObserved(e: Entity): string | undefined {
 }
 
 // The short name of an entity for lists: its `name`, else the last part of its id.
-export function title(e: Entity): string {
+export function title(e: Entity, typeLabel: (type: string) => string = (x) => x): string {
   const n = attr(e, 'name')?.value;
   if (typeof n === 'string' && n) return n;
   const parts = e.id.split(':');
-  return `${e.type} ${parts[parts.length - 1]}`;
+  return `${typeLabel(e.type)} ${parts[parts.length - 1]}`;
 }
