@@ -268,8 +268,7 @@ http::Response adminTenantUsage(Call& call) {
     out += ",\"requests\":{\"admitted\":" + std::to_string(limiter->admitted(t->name)) +
            ",\"rejected\":" + std::to_string(limiter->rejected(t->name)) + "}";
   }
-  return plainJsonResponse(
-      200, out + ",\"quotas\":" + quotasJson(t->quotas, limiter ? &limiter->defaults() : nullptr) + "}");
+  return plainJsonResponse(200, out + ",\"quotas\":" + quotasJson(t->quotas, limiter ? &limiter->defaults() : nullptr) + "}");
 }
 
 http::Response adminExportTenant(Call& call) {

@@ -136,8 +136,9 @@ http::Response idArray(int status, const std::vector<Outcome>& outcomes, bool on
 http::Response batchCreate(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(readBatchArray(call));
   Micros now = call.now();
-  auto outcomes = runBatch(
-      call, false, [now](const Json* cur, const Json& in, Outcome&) { return model::createEntity(cur, in, now); });
+  auto outcomes = runBatch(call, false, [now](const Json* cur, const Json& in, Outcome&) {
+    return model::createEntity(cur, in, now);
+  });
   return batchResponse(outcomes, [&] { return idArray(201, outcomes, false); });
 }
 
@@ -170,8 +171,9 @@ http::Response batchUpdate(Call& call) {
 http::Response batchMerge(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(readBatchArray(call));
   Micros now = call.now();
-  auto outcomes = runBatch(
-      call, true, [now](const Json* cur, const Json& in, Outcome&) { return model::mergeEntity(cur, in, now); });
+  auto outcomes = runBatch(call, true, [now](const Json* cur, const Json& in, Outcome&) {
+    return model::mergeEntity(cur, in, now);
+  });
   return batchResponse(outcomes, [] { return emptyResponse(204); });
 }
 

@@ -63,8 +63,7 @@ bool contextLinkUrl(std::string_view header, std::string& url) {
     if (close == std::string_view::npos) return false;
     std::string_view candidate = header.substr(1, close - 1);
     size_t next = header.find(",", close);
-    std::string_view params =
-        header.substr(close + 1, next == std::string_view::npos ? std::string_view::npos : next - close - 1);
+    std::string_view params = header.substr(close + 1, next == std::string_view::npos ? std::string_view::npos : next - close - 1);
     if (params.find(kJsonLdContextRel) != std::string_view::npos) {
       url = std::string(candidate);
       return true;
@@ -126,12 +125,9 @@ Status Call::negotiate(bool allowGeoJson) {
     std::string type = mediaTypeOf(item);
     double q = qualityOf(item);
     std::optional<MediaType> m;
-    if (type == "application/json" || type == "*/*" || type == "application/*")
-      m = MediaType::kJson;
-    else if (type == "application/ld+json")
-      m = MediaType::kJsonLd;
-    else if (type == "application/geo+json" && allowGeoJson)
-      m = MediaType::kGeoJson;
+    if (type == "application/json" || type == "*/*" || type == "application/*") m = MediaType::kJson;
+    else if (type == "application/ld+json") m = MediaType::kJsonLd;
+    else if (type == "application/geo+json" && allowGeoJson) m = MediaType::kGeoJson;
     if (m && q > 0 && q > bestQ) {
       bestQ = q;
       best = m;
@@ -205,13 +201,11 @@ http::Response Call::jsonResponse(int status, std::string json) const {
       break;
     case MediaType::kGeoJson:
       r.setHeader("Content-Type", "application/geo+json");
-      r.setHeader("Link",
-                  "<" + linkUrl_ + ">; rel=\"" + std::string(kJsonLdContextRel) + "\"; type=\"application/ld+json\"");
+      r.setHeader("Link", "<" + linkUrl_ + ">; rel=\"" + std::string(kJsonLdContextRel) + "\"; type=\"application/ld+json\"");
       break;
     case MediaType::kJson:
       r.setHeader("Content-Type", "application/json");
-      r.setHeader("Link",
-                  "<" + linkUrl_ + ">; rel=\"" + std::string(kJsonLdContextRel) + "\"; type=\"application/ld+json\"");
+      r.setHeader("Link", "<" + linkUrl_ + ">; rel=\"" + std::string(kJsonLdContextRel) + "\"; type=\"application/ld+json\"");
       break;
   }
   r.body = std::move(json);

@@ -42,14 +42,10 @@ http::Response json(int status, std::string body, const char* type = "applicatio
 http::Response listContexts(Call& call) {
   std::optional<ld::ContextKind> kind;
   if (const std::string* k = call.param("kind")) {
-    if (*k == "Hosted")
-      kind = ld::ContextKind::kHosted;
-    else if (*k == "Cached")
-      kind = ld::ContextKind::kCached;
-    else if (*k == "ImplicitlyCreated")
-      kind = ld::ContextKind::kImplicitlyCreated;
-    else
-      return problemResponse(badRequestData("kind must be Hosted, Cached or ImplicitlyCreated"));
+    if (*k == "Hosted") kind = ld::ContextKind::kHosted;
+    else if (*k == "Cached") kind = ld::ContextKind::kCached;
+    else if (*k == "ImplicitlyCreated") kind = ld::ContextKind::kImplicitlyCreated;
+    else return problemResponse(badRequestData("kind must be Hosted, Cached or ImplicitlyCreated"));
   }
   const std::string* details = call.param("details");
   bool withDetails = details && *details == "true";
@@ -57,10 +53,8 @@ http::Response listContexts(Call& call) {
   JsonWriter w(buf);
   w.StartArray();
   for (const auto& info : call.services().contexts.list(kind)) {
-    if (withDetails)
-      infoObject(w, info);
-    else
-      w.String(info.url);
+    if (withDetails) infoObject(w, info);
+    else w.String(info.url);
   }
   w.EndArray();
   return json(200, std::string(buf.GetString(), buf.GetSize()));

@@ -30,10 +30,8 @@ void writeDevice(JsonWriter& w, const store::Device& d, Micros now) {
   w.Key("mapping");
   JsonDocument m;
   if (parseJson(r.mapping, m).isOk()) {
-    if (auto mapping = ingest::parseMapping(m))
-      ingest::writeMapping(*mapping, w);
-    else
-      w.Null();
+    if (auto mapping = ingest::parseMapping(m)) ingest::writeMapping(*mapping, w);
+    else w.Null();
   } else {
     w.Null();
   }
@@ -207,8 +205,7 @@ http::Response adminMosquittoConfig(Call& call) {
   } else if (file == "acl") {
     const std::string* agent = call.param("agent");
     const std::string* prefix = call.param("prefix");
-    r.body =
-        ingest::mosquittoAclFile(devices, agent ? *agent : "allmende-ingest", prefix ? *prefix : "allmende/ingest");
+    r.body = ingest::mosquittoAclFile(devices, agent ? *agent : "allmende-ingest", prefix ? *prefix : "allmende/ingest");
   } else {
     return problemResponse(notFound("no Mosquitto file " + file.substr(0, 40) + " (passwd, acl)"));
   }

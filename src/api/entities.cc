@@ -132,8 +132,8 @@ http::Response answerQuery(Call& call, const QueryFilters& filters, bool queryOb
                    !filters.scopeQ.empty() || !filters.georel.empty() || filters.geoQJson;
   const std::string* local = call.param("local");
   if (!anyFilter && !(local && *local == "true")) {
-    return problemResponse(
-        badRequestData("a query needs at least one of id, idPattern, type, attrs, q, geoQ or scopeQ (or local=true)"));
+    return problemResponse(badRequestData(
+        "a query needs at least one of id, idPattern, type, attrs, q, geoQ or scopeQ (or local=true)"));
   }
   auto out = outputOptions(call, queryObject ? filters.attrs : std::vector<std::string>{});
   if (!out) return problemResponse(out.status());
@@ -307,12 +307,12 @@ http::Response deleteAttribute(Call& call) {
   const std::string* ds = call.param("datasetId");
   const std::string* all = call.param("deleteAll");
   bool deleteAll = all && *all == "true";
-  if (all && *all != "true" && *all != "false")
-    return problemResponse(badRequestData("deleteAll must be true or false"));
+  if (all && *all != "true" && *all != "false") return problemResponse(badRequestData("deleteAll must be true or false"));
   std::string datasetId = ds ? *ds : "";
   Micros now = call.now();
-  Status st = writeEntity(
-      call, id, [&](const Json* cur) { return model::deleteAttribute(cur, *attr, datasetId, deleteAll, now); });
+  Status st = writeEntity(call, id, [&](const Json* cur) {
+    return model::deleteAttribute(cur, *attr, datasetId, deleteAll, now);
+  });
   return st.isOk() ? emptyResponse(204) : problemResponse(st);
 }
 

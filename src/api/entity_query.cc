@@ -81,15 +81,11 @@ struct CompiledQuery {
 // (dates and times compare temporally, not as text).
 std::optional<store::IndexValue> indexValueOf(const query::Value& v) {
   switch (v.kind) {
-    case query::ValueKind::kNumber:
-      return v.number;
-    case query::ValueKind::kBoolean:
-      return v.boolean ? 1.0 : 0.0;
+    case query::ValueKind::kNumber: return v.number;
+    case query::ValueKind::kBoolean: return v.boolean ? 1.0 : 0.0;
     case query::ValueKind::kString:
-    case query::ValueKind::kUri:
-      return v.text;
-    default:
-      return std::nullopt;
+    case query::ValueKind::kUri: return v.text;
+    default: return std::nullopt;
   }
 }
 
@@ -328,8 +324,8 @@ Status readPaging(const Call& call, store::EntityQuery& q) {
   ALLMENDE_RETURN_IF_ERROR(number("limit", q.limit));
   ALLMENDE_RETURN_IF_ERROR(number("offset", q.offset));
   if (q.limit > opts.maxLimit) {
-    return Status(ErrorType::kTooManyResults, "limit " + std::to_string(q.limit) + " exceeds the maximum page size " +
-                                                  std::to_string(opts.maxLimit));
+    return Status(ErrorType::kTooManyResults,
+                  "limit " + std::to_string(q.limit) + " exceeds the maximum page size " + std::to_string(opts.maxLimit));
   }
   if (const std::string* c = call.param("count")) {
     if (*c != "true" && *c != "false") return badRequestData("count must be true or false");

@@ -31,26 +31,18 @@ Result<OutputOptions> outputOptions(const Call& call, const std::vector<std::str
   model::RenderOptions& r = o.render;
   const std::string* options = call.param("options");
   for (const auto& opt : options ? splitList(*options) : std::vector<std::string>{}) {
-    if (opt == "keyValues" || opt == "simplified")
-      r.format = model::Format::kKeyValues;
-    else if (opt == "concise")
-      r.format = model::Format::kConcise;
-    else if (opt == "normalized")
-      r.format = model::Format::kNormalized;
-    else if (opt == "sysAttrs")
-      r.sysAttrs = true;
+    if (opt == "keyValues" || opt == "simplified") r.format = model::Format::kKeyValues;
+    else if (opt == "concise") r.format = model::Format::kConcise;
+    else if (opt == "normalized") r.format = model::Format::kNormalized;
+    else if (opt == "sysAttrs") r.sysAttrs = true;
     else if (opt != "noOverwrite" && opt != "replace" && opt != "update")
       return badRequestData("unknown option '" + opt + "'");
   }
   if (const std::string* format = call.param("format")) {
-    if (*format == "keyValues" || *format == "simplified")
-      r.format = model::Format::kKeyValues;
-    else if (*format == "concise")
-      r.format = model::Format::kConcise;
-    else if (*format == "normalized")
-      r.format = model::Format::kNormalized;
-    else
-      return badRequestData("unknown format '" + *format + "'");
+    if (*format == "keyValues" || *format == "simplified") r.format = model::Format::kKeyValues;
+    else if (*format == "concise") r.format = model::Format::kConcise;
+    else if (*format == "normalized") r.format = model::Format::kNormalized;
+    else return badRequestData("unknown format '" + *format + "'");
   }
   const ld::Context& ctx = call.context();
   // NGSI-LD 4.21: pick and omit; `attrs` picks attributes and keeps id and type.

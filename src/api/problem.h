@@ -14,8 +14,8 @@ std::string problemJson(const Status& status);
 }  // namespace allmende::api
 
 // In a handler returning http::Response: answers with the ProblemDetails of a failed Status.
-#define ALLMENDE_RETURN_IF_ERROR_RESPONSE(expr)                    \
-  do {                                                             \
-    ::allmende::Status _st = (expr);                               \
+#define ALLMENDE_RETURN_IF_ERROR_RESPONSE(expr)            \
+  do {                                                     \
+    ::allmende::Status _st = (expr);                       \
     if (!_st.isOk()) return ::allmende::api::problemResponse(_st); \
   } while (0)

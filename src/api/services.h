@@ -6,8 +6,8 @@
 #include "common/json.h"
 #include "common/time.h"
 #include "ld/context_store.h"
-#include "store/audit_log.h"
 #include "store/store.h"
+#include "store/audit_log.h"
 #include "store/tenant_registry.h"
 
 namespace allmende::notify {
@@ -26,10 +26,10 @@ namespace allmende::api {
 
 // Limits and defaults of the NGSI-LD API (docs/configuration.md lists them).
 struct ApiOptions {
-  size_t defaultLimit = 20;        // page size when `limit` is absent (NGSI-LD 5.5.9)
-  size_t maxLimit = 1000;          // larger `limit` values are answered with TooManyResults
+  size_t defaultLimit = 20;    // page size when `limit` is absent (NGSI-LD 5.5.9)
+  size_t maxLimit = 1000;      // larger `limit` values are answered with TooManyResults
   size_t maxBatchEntities = 1000;  // entities in one batch operation
-  JsonLimits json;                 // nesting of request bodies
+  JsonLimits json;             // nesting of request bodies
 };
 
 class AccessControl;  // api/access.h
@@ -49,9 +49,9 @@ struct Services {
   store::TenantRegistry* tenants = nullptr;
   bool strictTenants = false;  // an unregistered NGSILD-Tenant is NonexistentTenant
   AccessControl* access = nullptr;
-  std::string templatesDir;              // roll-in templates (templates/README.md)
-  store::AuditLog* audit = nullptr;      // null: no audit log (api/audit.h)
-  std::string exportDir;                 // a tenant's archive is written here before it is deleted
+  std::string templatesDir;    // roll-in templates (templates/README.md)
+  store::AuditLog* audit = nullptr;  // null: no audit log (api/audit.h)
+  std::string exportDir;             // a tenant's archive is written here before it is deleted
   ingest::Ingestor* ingestor = nullptr;  // IoT ingestion (docs/ingestion.md); null: 501
   // Open data (api/open_data.h, docs/opendata.md); null datasets: the routes answer 501.
   store::DatasetStore* datasets = nullptr;

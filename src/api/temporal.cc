@@ -104,17 +104,13 @@ http::Response answerTemporalQuery(Call& call, const QueryFilters& filters, cons
     const std::string id(asView(e["id"]));
     if (p.format == TemporalFormat::kAggregated) {
       auto one = aggregatedJson(call, **t, id, *attrs, p);
-      if (one)
-        parts.push_back(std::move(one).value());
-      else if (one.status().type() != ErrorType::kResourceNotFound)
-        return problemResponse(one.status());
+      if (one) parts.push_back(std::move(one).value());
+      else if (one.status().type() != ErrorType::kResourceNotFound) return problemResponse(one.status());
       continue;
     }
     auto h = fetchHistory(call, **t, id, *attrs, p, std::nullopt);
-    if (h)
-      histories.push_back(std::move(h).value());
-    else if (h.status().type() != ErrorType::kResourceNotFound)
-      return problemResponse(h.status());  // else: no history
+    if (h) histories.push_back(std::move(h).value());
+    else if (h.status().type() != ErrorType::kResourceNotFound) return problemResponse(h.status());  // else: no history
   }
   TemporalPage page = cutPage(histories, p);
   for (const auto& h : histories) parts.push_back(temporalJson(call, h, p));

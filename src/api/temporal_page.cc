@@ -40,14 +40,12 @@ TemporalPage cutPage(std::vector<store::TemporalEntity>& entities, const Tempora
   };
   size_t kept = 0;
   for (const auto& e : entities) {
-    for (const auto& a : e.attrs)
-      kept += std::count_if(a.instances.begin(), a.instances.end(), [&](auto& i) { return !beyond(i); });
+    for (const auto& a : e.attrs) kept += std::count_if(a.instances.begin(), a.instances.end(), [&](auto& i) { return !beyond(i); });
   }
   Micros first = std::numeric_limits<Micros>::max(), last = std::numeric_limits<Micros>::min();
   for (auto& e : entities) {
     for (auto& a : e.attrs) {
-      if (kept > 0)
-        a.instances.erase(std::remove_if(a.instances.begin(), a.instances.end(), beyond), a.instances.end());
+      if (kept > 0) a.instances.erase(std::remove_if(a.instances.begin(), a.instances.end(), beyond), a.instances.end());
       for (const auto& i : a.instances) {
         Micros t = instanceTime(i, p.time.property);
         first = std::min(first, t);

@@ -174,12 +174,9 @@ const char* methodName(store::AggrMethod m) {
 
 Micros instanceTime(const store::StoredInstance& i, store::TimeFilter::Property p) {
   switch (p) {
-    case store::TimeFilter::Property::kCreatedAt:
-      return i.h.recordedAt;
-    case store::TimeFilter::Property::kModifiedAt:
-      return i.modifiedAt;
-    case store::TimeFilter::Property::kObservedAt:
-      break;
+    case store::TimeFilter::Property::kCreatedAt: return i.h.recordedAt;
+    case store::TimeFilter::Property::kModifiedAt: return i.modifiedAt;
+    case store::TimeFilter::Property::kObservedAt: break;
   }
   return i.h.observedAt.value_or(i.h.recordedAt);
 }
@@ -198,7 +195,8 @@ void renderTemporal(const Call& call, const store::TemporalEntity& e, const Temp
   renderNormalized(call, e, p, w);
 }
 
-void renderAggregated(const Call& call, const store::AggregatedEntity& e, const TemporalParams& p, JsonWriter& w) {
+void renderAggregated(const Call& call, const store::AggregatedEntity& e, const TemporalParams& p,
+                      JsonWriter& w) {
   w.StartObject();
   key(w, "id");
   str(w, e.id);

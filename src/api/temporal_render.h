@@ -22,6 +22,7 @@ Micros instanceTime(const store::StoredInstance& i, store::TimeFilter::Property 
 // Writes one temporal entity (normalized or temporalValues, per `p`) as a JSON object.
 void renderTemporal(const Call& call, const store::TemporalEntity& e, const TemporalParams& p, JsonWriter& w);
 // Writes one aggregated temporal entity.
-void renderAggregated(const Call& call, const store::AggregatedEntity& e, const TemporalParams& p, JsonWriter& w);
+void renderAggregated(const Call& call, const store::AggregatedEntity& e, const TemporalParams& p,
+                      JsonWriter& w);
 
 }  // namespace allmende::api

@@ -1,10 +1,10 @@
 // allmende: the command line. `allmende serve` runs the platform.
-#include <malloc.h>
-#include <spdlog/spdlog.h>
-
 #include <CLI/CLI.hpp>
+#include <malloc.h>
+
 #include <csignal>
 #include <filesystem>
+#include <spdlog/spdlog.h>
 
 #include "api/problem.h"
 #include "api/router.h"
@@ -22,9 +22,9 @@
 #include "notify/matcher.h"
 #include "notify/notifier.h"
 #include "store/notification_store.h"
-#include "store/retention.h"
 #include "store/sqlite/context_repository.h"
 #include "store/sqlite/device_registry.h"
+#include "store/retention.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/temporal.h"
 #include "twin/twin_cli.h"
@@ -46,16 +46,16 @@ struct ServeOptions {
   size_t maxJsonDepth = 64;
   ingest::MqttIngestOptions mqttIngest;
   std::string mqttIngestPasswordEnv = "ALLMENDE_MQTT_INGEST_PASSWORD";
-  std::string baseUrl;                              // how clients reach this server (for hosted @context URLs)
-  double historyRetentionDays = 0;                  // 0 = keep the attribute history forever
+  std::string baseUrl;  // how clients reach this server (for hosted @context URLs)
+  double historyRetentionDays = 0;               // 0 = keep the attribute history forever
   std::vector<std::string> historyRetentionTenant;  // "tenant=days" overrides
-  int historyRetentionInterval = 3600;              // seconds between retention runs
-  int notifyAttempts = 5;                           // delivery attempts of one notification
-  int notifyTimeoutMillis = 5000;                   // connect/send/response timeout of one attempt
-  std::string notifyCaFile;                         // extra trusted CAs for https notification endpoints
+  int historyRetentionInterval = 3600;           // seconds between retention runs
+  int notifyAttempts = 5;        // delivery attempts of one notification
+  int notifyTimeoutMillis = 5000;  // connect/send/response timeout of one attempt
+  std::string notifyCaFile;        // extra trusted CAs for https notification endpoints
   TenancyOptions tenancy;
   OpenDataOptions openData;
-  api::WebOptions web;
+  api::WebOptions web;  // the web app (docs/web.md)
 };
 
 // The retention job's options from the flags; fails on a malformed "tenant=days".
@@ -266,7 +266,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   s->add_option("--history-retention-tenant", serve.historyRetentionTenant,
                 "per-tenant retention as tenant=days (repeatable; overrides the default)");
-  s->add_option("--history-retention-interval", serve.historyRetentionInterval, "seconds between two retention runs")
+  s->add_option("--history-retention-interval", serve.historyRetentionInterval,
+                "seconds between two retention runs")
       ->capture_default_str();
   s->add_option("--notify-attempts", serve.notifyAttempts, "delivery attempts of one notification")
       ->check(CLI::Range(1, 100))
