@@ -170,3 +170,43 @@ test('a tenant admin manages keys and reads the audit log', async () => {
   assert.deepEqual(await seriousViolations(page, 'console-audit'), []);
   await page.close();
 });
+
+test('the citizen app of a registered municipality reads its public data anonymously', async () => {
+  const headers = { 'X-API-Key': tenantKey, 'NGSILD-Tenant': 'nordheim' };
+  const now = Date.now();
+  const gauge = (level, at) => ({ id: 'urn:ngsi-ld:FloodMonitoring:09999002:1', type: 'FloodMonitoring',
+    name: { type: 'Property', value: 'Pegel Nordbach' },
+    currentLevel: { type: 'Property', value: level, unitCode: 'MTR', observedAt: new Date(at).toISOString() },
+    alertLevel: { type: 'Property', value: 1.5, unitCode: 'MTR' },
+    operatorNote: { type: 'Property', value: 'Schlüssel beim Bauhof' },
+    location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [11.3, 48.95] } } });
+  for (const [i, level] of [1.1, 1.3, 1.7].entries()) {
+    const r = await api(server, 'POST', '/ngsi-ld/v1/entityOperations/upsert', { headers, body: [gauge(level, now - (3 - i) * 3600e3)] });
+    assert.ok(r.status === 201 || r.status === 204, JSON.stringify(r.json));
+  }
+  const bin = await api(server, 'POST', '/ngsi-ld/v1/entities', { headers, body: { id: 'urn:ngsi-ld:WasteContainer:09999002:1',
+    type: 'WasteContainer', fillingLevel: { type: 'Property', value: 0.5 },
+    location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [11.3, 48.95] } } } });
+  assert.equal(bin.status, 201);
+
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'de-DE' });
+  const page = await ctx.newPage();
+  const seen = watch(page, server.url);
+  await page.goto(server.url + '/?t=nordheim');
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await page.locator('#town').textContent(), 'Nordheim');
+  // The layers are the catalogue's public types; the private waste container is nowhere.
+  assert.equal(await page.locator('#layer-FloodMonitoring').count(), 1);
+  assert.equal(await page.locator('#layer-WasteContainer').count(), 0);
+  assert.equal(await page.locator('.places .list li').count(), 1);
+  assert.match(await page.locator('.warnings').textContent(), /Pegel Nordbach/);
+  await page.locator('.places .list a').first().click();
+  await page.waitForSelector('svg.chart');
+  const text = await page.locator('main').textContent();
+  assert.match(text, /1,7 m/);
+  assert.doesNotMatch(text, /Bauhof/, 'a private attribute is not shown');
+  await screenshot(page, 'citizen-public-tenant');
+  assert.deepEqual(seen.foreign, []);
+  assert.deepEqual(seen.problems, []);
+  await ctx.close();
+});

@@ -63,7 +63,7 @@ function listSection(): HTMLElement {
 }
 
 function layerControls(onChange: () => void): HTMLElement {
-  return h('fieldset', { class: 'layers' }, h('legend', {}, t('layers')),
+  return h('fieldset', { class: 'layers' }, h('legend', {}, t('layers')), h('div', { class: 'chips' },
     ...layerTypes(config).map((type) => {
       const id = `layer-${type}`;
       const count = byType.get(type)?.length ?? 0;
@@ -75,7 +75,7 @@ function layerControls(onChange: () => void): HTMLElement {
           onChange();
         } }),
         h('label', { for: id }, h('span', { class: `swatch ty-${type}`, 'aria-hidden': 'true' }), `${label(type)} (${count})`));
-    }));
+    })));
 }
 
 async function mapPage(main: HTMLElement): Promise<void> {
