@@ -74,6 +74,21 @@ test('a layer can be switched off and the choice is kept', async () => {
   await page.close();
 });
 
+test('near me: the list is sorted by distance from the browser\'s position', async () => {
+  const ctx = await browser.newContext({ ...phone, geolocation: { longitude: 11.2528, latitude: 48.9031 }, permissions: ['geolocation'] });
+  const page = await ctx.newPage();
+  await openMap(page);
+  await page.getByRole('button', { name: 'In meiner Nähe' }).click();
+  await page.waitForSelector('.leaflet-container .me');
+  const metas = await page.locator('.places .list .meta').allTextContents();
+  const metres = metas.map((m) => { const x = m.match(/([\d,]+) (k?m)$/); return Number(x[1].replace(',', '.')) * (x[2] === 'km' ? 1000 : 1); });
+  assert.ok(metres.length > 5);
+  for (let i = 1; i < metres.length; ++i) assert.ok(metres[i - 1] <= metres[i] + 1, `sorted by distance: ${metres.join(' ')}`);
+  assert.ok(metres[0] < 150, 'the nearest place is close by');
+  await screenshot(page, 'citizen-near-me');
+  await ctx.close();
+});
+
 test('a cluster zooms in when activated', async () => {
   const page = await context.newPage();
   await openMap(page);

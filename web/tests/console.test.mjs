@@ -210,3 +210,29 @@ test('the citizen app of a registered municipality reads its public data anonymo
   assert.deepEqual(seen.problems, []);
   await ctx.close();
 });
+
+test('the platform admin lists the tenants; a tenant admin works through the roll-in checklist', async () => {
+  const page = await context.newPage();
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Mandanten' }).click();
+  await page.waitForSelector('table tbody tr');
+  assert.match(await page.locator('table tbody').textContent(), /nordheim.*active/);
+  await screenshot(page, 'console-tenants');
+  await page.getByRole('button', { name: 'Abmelden' }).click();
+  await signIn(page, tenantKey, 'nordheim');
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Checkliste' }).click();
+  await page.waitForSelector('ul.checklist li');
+  const before = (await api(server, 'GET', '/admin/v1/tenants/nordheim/checklist', { headers: { 'X-API-Key': tenantKey } })).json;
+  const manual = before.items.find((i) => !i.check && !i.done);
+  assert.ok(manual, 'small-town has a manual item');
+  await page.locator(`#check-${manual.id}`).check();
+  await page.waitForFunction(async (id) => {
+    const r = await fetch('/admin/v1/tenants/nordheim/checklist', { headers: { 'X-API-Key': JSON.parse(sessionStorage.getItem('allmende.console')).key } });
+    return (await r.json()).items.find((i) => i.id === id).done === true;
+  }, manual.id);
+  await screenshot(page, 'console-checklist');
+  assert.deepEqual(await seriousViolations(page, 'console-checklist'), []);
+  await page.close();
+});

@@ -262,4 +262,44 @@ const audit: View = async (main, api) => {
       a.action ?? a.method ?? '', a.target ?? a.path ?? '', String(a.status ?? '')]), t('audit')));
 };
 
-export const views: Record<string, View> = { overview, entities, entity, subscriptions, devices, keys, audit };
+interface TenantRecord { name: string; ags?: string; displayName?: string; status?: string; template?: string }
+
+// All municipalities (platform admins): status and a link to sign in to one.
+const tenants: View = async (main, api) => {
+  const list = await api.get<TenantRecord[] | { tenants: TenantRecord[] }>('/admin/v1/tenants');
+  const records = Array.isArray(list) ? list : list.tenants ?? [];
+  clear(main, h('h1', {}, t('tenants')),
+    table([t('name'), 'AGS', t('tenant'), t('status'), 'Template'], records.map((r) => [r.displayName ?? '', r.ags ?? '', r.name,
+      r.status ?? '', r.template ?? '']), t('tenants')));
+};
+
+interface ChecklistItem { id: string; title?: string; owner?: string; check?: string; done?: boolean }
+
+// The roll-in checklist (docs/tenancy.md): automatic items are evaluated by the server; manual
+// ones are ticked off here.
+const checklist: View = async (main, api) => {
+  const tenant = api.session.tenant;
+  if (!tenant) {
+    clear(main, h('h1', {}, t('checklist')), h('p', {}, t('needsTenant')));
+    return;
+  }
+  const base = `/admin/v1/tenants/${encodeURIComponent(tenant)}/checklist`;
+  const c = await api.get<{ done?: number; open?: number; items?: ChecklistItem[] }>(base);
+  const error = h('p', { class: 'error', role: 'alert' });
+  const items = (c.items ?? []).map((it) => {
+    const id = `check-${it.id}`;
+    const box = h('input', { type: 'checkbox', id, checked: !!it.done, disabled: !!it.check, onchange: async () => {
+      try {
+        await api.call('PATCH', `${base}/${encodeURIComponent(it.id)}`, undefined, { done: box.checked });
+      } catch (err) {
+        error.textContent = problemText(err);
+        box.checked = !box.checked;
+      }
+    } });
+    return h('li', {}, box, ' ', h('label', { for: id }, it.title ?? it.id), it.owner ? h('small', { class: 'muted' }, ` (${it.owner})`) : null);
+  });
+  clear(main, h('h1', {}, t('checklist')), h('p', {}, `${c.done ?? 0} / ${(c.done ?? 0) + (c.open ?? 0)}`),
+    h('ul', { class: 'checklist' }, ...items), error);
+};
+
+export const views: Record<string, View> = { overview, entities, entity, subscriptions, devices, keys, audit, checklist, tenants };

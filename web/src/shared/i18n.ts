@@ -117,6 +117,7 @@ const de = {
   previous: 'Zurück',
   needsTenant: 'Dafür muss eine Gemeinde (Mandant) gewählt sein.',
   checklist: 'Checkliste',
+  tenants: 'Mandanten',
 };
 
 export type Key = keyof typeof de;
@@ -234,6 +235,7 @@ const en: Record<Key, string> = {
   previous: 'Previous',
   needsTenant: 'Choose a municipality (tenant) for this.',
   checklist: 'Checklist',
+  tenants: 'Tenants',
 };
 
 // Names of entity types and attributes the apps know; others are shown as they are.
