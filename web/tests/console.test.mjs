@@ -141,6 +141,22 @@ test('devices with their health', async () => {
   await page.waitForSelector('table tbody tr');
   assert.match(await page.locator('table tbody tr', { hasText: 'pegel-7' }).textContent(), /in Ordnung/);
   await screenshot(page, 'console-devices');
+  // Edit its registration: a new interval is stored, a bad mapping is refused at the field.
+  await page.getByRole('link', { name: 'pegel-7' }).click();
+  const area = page.getByLabel('JSON (NGSI-LD, normalisiert)');
+  await area.waitFor();
+  const doc = JSON.parse(await area.inputValue());
+  doc.expectedInterval = 900;
+  await area.fill(JSON.stringify(doc));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('[role=status]:text("Gespeichert")');
+  const stored = await api(server, 'GET', '/admin/v1/devices/pegel-7', { headers: { 'X-API-Key': adminKey } });
+  assert.equal(stored.json.expectedInterval, 900);
+  doc.mapping.format = 'nonsense';
+  await area.fill(JSON.stringify(doc));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('#device-json-error:not(:empty)');
+  assert.match(await page.locator('#device-json-error').textContent(), /^400/);
   await page.close();
 });
 

@@ -76,7 +76,10 @@ const overview: View = async (main, api) => {
     card(t('devicesHealth'), async () => {
       const devices = await api.get<Device[]>('/admin/v1/devices');
       const bad = devices.filter((d) => d.silent || d.lastError);
-      return h('div', {}, h('p', {}, `${devices.length} ${t('devices')}, ${bad.length} ${t('erroring')}/${t('silent')}`),
+      const accepted = devices.reduce((n, d) => n + (d.accepted ?? 0), 0);
+      const rejected = devices.reduce((n, d) => n + (d.rejected ?? 0), 0);
+      return h('div', {}, h('p', {}, `${devices.length} ${t('devices')}, ${bad.length} ${t('erroring')}/${t('silent')}; ` +
+        `${t('accepted')} ${accepted}, ${t('rejected')} ${rejected}`),
         table([t('name'), t('health')], bad.map((d) => [d.id, health(d)]), t('devicesHealth')));
     }),
     card(t('failingSubs'), async () => {
@@ -202,10 +205,44 @@ function health(d: Device): string {
   return d.silent ? t('silent') : d.lastError ? `${t('erroring')}: ${d.lastError}` : t('healthy');
 }
 
-const devices: View = async (main, api) => {
+const deviceTemplate = {
+  id: 'pegel-1', entity: { id: 'urn:ngsi-ld:FloodMonitoring:pegel-1', type: 'FloodMonitoring' },
+  mapping: { format: 'flat', timestamp: 'ts', fields: [{ source: 'lvl', attribute: 'currentLevel', unitCode: 'MTR' }] },
+  expectedInterval: 3600,
+};
+
+// Devices with their health, and one device's registration and payload mapping as JSON
+// (docs/ingestion.md): #/devices/<id> edits it, #/devices/new registers one.
+const devices: View = async (main, api, id) => {
+  if (id) {
+    const isNew = id === 'new';
+    const current: Record<string, unknown> = isNew ? { ...deviceTemplate } : await api.get<Record<string, unknown>>(`/admin/v1/devices/${encodeURIComponent(id)}`);
+    if (!isNew) for (const k of ['createdAt', 'accepted', 'rejected', 'silent', 'lastSeen', 'lastError', 'lastErrorAt', 'mqttUsername', 'hasPassword']) delete current[k];
+    const editor = jsonEditor('device-json', current, t('json'));
+    const status = h('p', { role: 'status', class: 'ok' });
+    const save = h('button', { type: 'button', class: 'btn', onclick: async () => {
+      const body = editor.parse() as { id?: string } | undefined;
+      if (!body) return;
+      try {
+        if (isNew) await api.call('POST', '/admin/v1/devices', undefined, body);
+        else await api.call('PUT', `/admin/v1/devices/${encodeURIComponent(id)}`, undefined, body);
+        editor.ok();
+        status.textContent = t('saved');
+      } catch (err) {
+        editor.fail(problemText(err));
+      }
+    } }, isNew ? t('create') : t('save'));
+    clear(main, h('p', {}, h('a', { href: '#/devices' }, '← ' + t('devices'))), h('h1', {}, isNew ? t('newDevice') : id),
+      editor.field, save, status);
+    return;
+  }
   const list = await api.get<Device[]>('/admin/v1/devices');
-  clear(main, h('h1', {}, t('devices')),
-    table(['id', 'entity', t('lastSeen'), t('accepted'), t('rejected'), t('health')], list.map((d) => [d.id, d.entity?.id ?? '',
+  const accepted = list.reduce((n, d) => n + (d.accepted ?? 0), 0);
+  const rejected = list.reduce((n, d) => n + (d.rejected ?? 0), 0);
+  clear(main, h('h1', {}, t('devices')), h('p', {}, `${t('accepted')}: ${accepted}, ${t('rejected')}: ${rejected} `,
+    h('a', { href: '#/devices/new', class: 'btn secondary' }, t('newDevice'))),
+    table(['id', 'entity', t('lastSeen'), t('accepted'), t('rejected'), t('health')], list.map((d) => [
+      h('a', { href: `#/devices/${encodeURIComponent(d.id)}` }, d.id), d.entity?.id ?? '',
       when(d.lastSeen), String(d.accepted ?? 0), String(d.rejected ?? 0), health(d)]), t('devices')));
 };
 

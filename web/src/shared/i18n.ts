@@ -118,6 +118,7 @@ const de = {
   needsTenant: 'Dafür muss eine Gemeinde (Mandant) gewählt sein.',
   checklist: 'Checkliste',
   tenants: 'Mandanten',
+  newDevice: 'Neues Gerät',
 };
 
 export type Key = keyof typeof de;
@@ -236,6 +237,7 @@ const en: Record<Key, string> = {
   needsTenant: 'Choose a municipality (tenant) for this.',
   checklist: 'Checklist',
   tenants: 'Tenants',
+  newDevice: 'New device',
 };
 
 // Names of entity types and attributes the apps know; others are shown as they are.
