@@ -12,18 +12,27 @@ export function unit(code?: string): string {
   return units[code] ?? code;
 }
 
+// Intl formatters are costly to make (a fraction of a millisecond each): one per language and
+// option set, made on first use.
+const formatters = new Map<string, Intl.NumberFormat | Intl.DateTimeFormat>();
+function cached<T extends Intl.NumberFormat | Intl.DateTimeFormat>(key: string, make: (locale: string) => T): T {
+  const k = `${currentLang()}|${key}`;
+  let f = formatters.get(k);
+  if (!f) formatters.set(k, (f = make(currentLang() === 'de' ? 'de-DE' : 'en-GB')));
+  return f as T;
+}
+
 export function number(v: number, digits = 2): string {
-  return new Intl.NumberFormat(currentLang() === 'de' ? 'de-DE' : 'en-GB', { maximumFractionDigits: digits }).format(v);
+  return cached(`n${digits}`, (l) => new Intl.NumberFormat(l, { maximumFractionDigits: digits })).format(v);
 }
 
 export function dateTime(iso: string): string {
-  const d = new Date(iso);
-  return new Intl.DateTimeFormat(currentLang() === 'de' ? 'de-DE' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(d);
+  return cached('dt', (l) => new Intl.DateTimeFormat(l, { dateStyle: 'medium', timeStyle: 'short' })).format(new Date(iso));
 }
 
 export function shortTime(ms: number, withDay: boolean): string {
   const opts: Intl.DateTimeFormatOptions = withDay ? { day: 'numeric', month: 'numeric' } : { hour: '2-digit', minute: '2-digit' };
-  return new Intl.DateTimeFormat(currentLang() === 'de' ? 'de-DE' : 'en-GB', opts).format(new Date(ms));
+  return cached(withDay ? 'day' : 'hm', (l) => new Intl.DateTimeFormat(l, opts)).format(new Date(ms));
 }
 
 export function ago(iso: string, now = Date.now()): string {
