@@ -36,6 +36,8 @@ self.addEventListener('fetch', (e) => {
   const url = new URL(req.url);
   if (req.method !== 'GET' || url.origin !== self.location.origin) return;
   if (url.pathname.startsWith('/console') || url.pathname.startsWith('/admin/')) return;
+  // Answers read with credentials (the console) are never stored.
+  if (req.headers.has('x-api-key') || req.headers.has('authorization')) return;
   if (url.pathname.startsWith('/assets/')) {
     e.respondWith(caches.match(req).then((hit) => hit || fetch(req)));
     return;
@@ -45,11 +47,15 @@ self.addEventListener('fetch', (e) => {
     return;
   }
   // Data (NGSI-LD reads, app-config.json): the network first, the last answer when offline.
+  // The tenant travels in a header, so it becomes part of the key: two municipalities' answers
+  // to the same URL are kept apart.
   if (url.pathname.startsWith('/ngsi-ld/v1/') || url.pathname === '/app-config.json') {
+    const key = new URL(req.url);
+    key.searchParams.set('_tenant', req.headers.get('ngsild-tenant') || '');
     e.respondWith(fetch(req).then((res) => {
-      if (res.ok) { const copy = res.clone(); caches.open('allmende-data').then((c) => c.put(req, copy)); }
+      if (res.ok) { const copy = res.clone(); caches.open('allmende-data').then((c) => c.put(key.href, copy)); }
       return res;
-    }).catch(() => caches.match(req, { cacheName: 'allmende-data' }).then((hit) => hit || Response.error())));
+    }).catch(() => caches.match(key.href, { cacheName: 'allmende-data' }).then((hit) => hit || Response.error())));
     return;
   }
   e.respondWith(caches.match(req, { cacheName: CACHE }).then((hit) => hit || fetch(req)));

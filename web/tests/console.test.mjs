@@ -48,8 +48,12 @@ test('a wrong key is refused with the reason shown at the form', async () => {
 });
 
 test('the platform admin sees the overview of the demo municipality', async () => {
-  const page = await context.newPage();
+  const ctx = await browser.newContext(desktop);
+  const page = await ctx.newPage();
   const seen = watch(page, server.url);
+  // The citizen app's service worker is installed first: it must not keep what the console reads.
+  await page.goto(server.url + '/');
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
   await signIn(page, adminKey);
   await page.waitForSelector('h1:text("Übersicht")');
   const entitiesCard = page.locator('section.card', { hasText: 'Entitäten' });
@@ -61,7 +65,9 @@ test('the platform admin sees the overview of the demo municipality', async () =
   assert.deepEqual(await seriousViolations(page, 'console-overview'), []);
   assert.deepEqual(seen.foreign, []);
   assert.deepEqual(seen.problems, []);
-  await page.close();
+  const stored = await page.evaluate(async () => (await (await caches.open('allmende-data')).keys()).map((r) => r.url));
+  assert.deepEqual(stored.filter((u) => u.includes('/ngsi-ld/v1/types') || u.includes('count=true')), []);
+  await ctx.close();
 });
 
 test('entity browser and editor: filter, edit, validation errors inline', async () => {
