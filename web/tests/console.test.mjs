@@ -241,6 +241,13 @@ test('the platform admin lists the tenants; a tenant admin works through the rol
   await page.waitForSelector('table tbody tr');
   assert.match(await page.locator('table tbody').textContent(), /nordheim.*active/);
   await screenshot(page, 'console-tenants');
+  // Suspend and activate again: the registry follows.
+  await page.getByRole('button', { name: 'Sperren nordheim' }).click();
+  await page.getByRole('button', { name: 'Aktivieren nordheim' }).waitFor();
+  assert.equal((await api(server, 'GET', '/admin/v1/tenants/nordheim', { headers: { 'X-API-Key': adminKey } })).json.status, 'suspended');
+  await page.getByRole('button', { name: 'Aktivieren nordheim' }).click();
+  await page.getByRole('button', { name: 'Sperren nordheim' }).waitFor();
+  assert.equal((await api(server, 'GET', '/admin/v1/tenants/nordheim', { headers: { 'X-API-Key': adminKey } })).json.status, 'active');
   await page.getByRole('button', { name: 'Abmelden' }).click();
   await signIn(page, tenantKey, 'nordheim');
   await page.waitForSelector('h1:text("Übersicht")');
@@ -256,5 +263,33 @@ test('the platform admin lists the tenants; a tenant admin works through the rol
   }, manual.id);
   await screenshot(page, 'console-checklist');
   assert.deepEqual(await seriousViolations(page, 'console-checklist'), []);
+  await page.close();
+});
+
+test('open data: a tenant admin publishes a dataset', async () => {
+  const page = await context.newPage();
+  await signIn(page, tenantKey, 'nordheim');
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Open Data' }).click();
+  await page.getByRole('link', { name: 'Neuer Datensatz' }).click();
+  const area = page.getByLabel('JSON (DCAT-AP.de)');
+  await area.waitFor();
+  const doc = JSON.parse(await area.inputValue());
+  doc.license = 'no-such-licence';
+  await area.fill(JSON.stringify(doc));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('#dataset-json-error:not(:empty)');
+  assert.match(await page.locator('#dataset-json-error').textContent(), /^400/);
+  doc.license = 'dl-by-de/2.0';
+  await area.fill(JSON.stringify(doc));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('[role=status]:text("Gespeichert")');
+  const catalog = await fetch(`${server.url}/open/v1/nordheim/catalog`, { headers: { Accept: 'text/turtle' } });
+  assert.equal(catalog.status, 200);
+  assert.match(await catalog.text(), /Parkplatzbelegung/);
+  await page.getByRole('link', { name: '← Open Data' }).click();
+  await page.waitForSelector('table tbody tr');
+  assert.match(await page.locator('table tbody').textContent(), /parking/);
+  await screenshot(page, 'console-opendata');
   await page.close();
 });

@@ -51,7 +51,7 @@ function signInView(main: HTMLElement): void {
 }
 
 const nav: [string, Key][] = [['overview', 'overview'], ['entities', 'entities'], ['subscriptions', 'subscriptions'],
-  ['devices', 'devices'], ['keys', 'keys'], ['audit', 'audit'], ['checklist', 'checklist'], ['tenants', 'tenants']];
+  ['devices', 'devices'], ['keys', 'keys'], ['audit', 'audit'], ['checklist', 'checklist'], ['opendata', 'opendata'], ['tenants', 'tenants']];
 
 function renderNav(current: string): void {
   const el = $('nav');

@@ -305,10 +305,66 @@ interface TenantRecord { name: string; ags?: string; displayName?: string; statu
 const tenants: View = async (main, api) => {
   const list = await api.get<TenantRecord[] | { tenants: TenantRecord[] }>('/admin/v1/tenants');
   const records = Array.isArray(list) ? list : list.tenants ?? [];
+  const setStatus = (r: TenantRecord, status: string) => async () => {
+    await api.call('PATCH', `/admin/v1/tenants/${encodeURIComponent(r.name)}`, undefined, { status });
+    await tenants(main, api);
+  };
   clear(main, h('h1', {}, t('tenants')),
-    table([t('name'), 'AGS', t('tenant'), t('status'), 'Template'], records.map((r) => [r.displayName ?? '', r.ags ?? '', r.name,
-      r.status ?? '', r.template ?? '']), t('tenants')));
+    table([t('name'), 'AGS', t('tenant'), t('status'), 'Template', ''], records.map((r) => [r.displayName ?? '', r.ags ?? '', r.name,
+      r.status ?? '', r.template ?? '',
+      r.status === 'suspended'
+        ? h('button', { type: 'button', class: 'linkbtn', 'aria-label': `${t('activate')} ${r.name}`, onclick: setStatus(r, 'active') }, t('activate'))
+        : h('button', { type: 'button', class: 'linkbtn', 'aria-label': `${t('suspend')} ${r.name}`, onclick: setStatus(r, 'suspended') }, t('suspend'))]),
+    t('tenants')));
 };
+
+interface Dataset { id: string; title?: { de?: string; en?: string }; types?: string[]; license?: string }
+
+const datasetTemplate = {
+  title: { de: 'Parkplatzbelegung', en: 'Parking occupancy' },
+  description: { de: 'Belegung der Parkplätze im Ortskern' },
+  types: ['ParkingSpot'], keywords: ['Parken'], themes: ['TRAN'], license: 'dl-by-de/2.0', accrualPeriodicity: 'CONT',
+};
+
+// Open data (docs/opendata.md): the tenant's published datasets; one is edited as JSON.
+const opendata: View = async (main, api, id) => {
+  const tenant = api.session.tenant;
+  if (!tenant) {
+    clear(main, h('h1', {}, t('opendata')), h('p', {}, t('needsTenant')));
+    return;
+  }
+  const base = `/admin/v1/tenants/${encodeURIComponent(tenant)}/datasets`;
+  if (id) {
+    const isNew = id === 'new';
+    const current: Record<string, unknown> = isNew ? { id: 'parking', ...datasetTemplate } : await api.get<Record<string, unknown>>(`${base}/${encodeURIComponent(id)}`);
+    const editor = jsonEditor('dataset-json', current, 'JSON (DCAT-AP.de)');
+    const status = h('p', { role: 'status', class: 'ok' });
+    const save = h('button', { type: 'button', class: 'btn', onclick: async () => {
+      const body = editor.parse() as { id?: string } | undefined;
+      if (!body) return;
+      const target = isNew ? String(body.id ?? '') : id;
+      const { id: _named, ...definition } = body;  // the id is the URL's
+      try {
+        await api.call('PUT', `${base}/${encodeURIComponent(target)}`, undefined, definition);
+        editor.ok();
+        status.textContent = t('saved');
+      } catch (err) {
+        editor.fail(problemText(err));
+      }
+    } }, t('save'));
+    clear(main, h('p', {}, h('a', { href: '#/opendata' }, '← ' + t('opendata'))), h('h1', {}, isNew ? t('newDataset') : id),
+      editor.field, save, status);
+    return;
+  }
+  const list = await api.get<Dataset[] | { datasets: Dataset[] }>(base);
+  const records = Array.isArray(list) ? list : list.datasets ?? [];
+  clear(main, h('h1', {}, t('opendata')),
+    h('p', {}, h('a', { href: '#/opendata/new', class: 'btn secondary' }, t('newDataset')), ' ',
+      h('a', { href: `/open/v1/${encodeURIComponent(tenant)}/catalog` }, 'DCAT-AP.de')),
+    table(['id', t('name'), t('type'), 'Lizenz'], records.map((d) => [h('a', { href: `#/opendata/${encodeURIComponent(d.id)}` }, d.id),
+      d.title?.de ?? '', (d.types ?? []).join(', '), d.license ?? '']), t('opendata')));
+};
+
 
 interface ChecklistItem { id: string; title?: string; owner?: string; check?: string; done?: boolean }
 
@@ -339,4 +395,4 @@ const checklist: View = async (main, api) => {
     h('ul', { class: 'checklist' }, ...items), error);
 };
 
-export const views: Record<string, View> = { overview, entities, entity, subscriptions, devices, keys, audit, checklist, tenants };
+export const views: Record<string, View> = { overview, entities, entity, subscriptions, devices, keys, audit, checklist, opendata, tenants };

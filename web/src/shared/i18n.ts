@@ -119,6 +119,10 @@ const de = {
   checklist: 'Checkliste',
   tenants: 'Mandanten',
   newDevice: 'Neues Gerät',
+  opendata: 'Open Data',
+  newDataset: 'Neuer Datensatz',
+  suspend: 'Sperren',
+  activate: 'Aktivieren',
 };
 
 export type Key = keyof typeof de;
@@ -238,6 +242,10 @@ const en: Record<Key, string> = {
   checklist: 'Checklist',
   tenants: 'Tenants',
   newDevice: 'New device',
+  opendata: 'Open data',
+  newDataset: 'New dataset',
+  suspend: 'Suspend',
+  activate: 'Activate',
 };
 
 // Names of entity types and attributes the apps know; others are shown as they are.
