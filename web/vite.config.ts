@@ -11,7 +11,8 @@ function serviceWorker(): Plugin {
   return {
     name: 'allmende-service-worker',
     apply: 'build',
-    generateBundle(_options, bundle) {
+    // After Vite's own generateBundle hooks, which drop the chunks of CSS-only modules.
+    generateBundle: { order: 'post', handler(_options, bundle) {
       const shell = ['/', '/manifest.webmanifest', '/icon.svg'];
       for (const [file, chunk] of Object.entries(bundle)) {
         // The console is not part of the citizen app's offline shell.
@@ -62,7 +63,7 @@ self.addEventListener('fetch', (e) => {
 });
 `,
       });
-    },
+    } },
   };
 }
 

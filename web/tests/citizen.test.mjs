@@ -180,7 +180,7 @@ test('installable PWA: the shell works offline', async () => {
   const ctx = await browser.newContext(phone);
   const page = await ctx.newPage();
   await openMap(page);
-  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  await page.waitForFunction(async () => !!(await navigator.serviceWorker.getRegistration())?.active); // installed (all of the shell cached)
   await page.reload(); // now controlled by the service worker, which caches data answers too
   await page.waitForSelector('body[data-ready="true"]');
   await page.waitForFunction(() => !!navigator.serviceWorker.controller);

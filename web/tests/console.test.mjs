@@ -53,7 +53,7 @@ test('the platform admin sees the overview of the demo municipality', async () =
   const seen = watch(page, server.url);
   // The citizen app's service worker is installed first: it must not keep what the console reads.
   await page.goto(server.url + '/');
-  await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  await page.waitForFunction(async () => !!(await navigator.serviceWorker.getRegistration())?.active); // installed (all of the shell cached)
   await signIn(page, adminKey);
   await page.waitForSelector('h1:text("Übersicht")');
   const entitiesCard = page.locator('section.card', { hasText: 'Entitäten' });
@@ -83,6 +83,21 @@ test('entity browser and editor: filter, edit, validation errors inline', async 
     { headers: { 'X-API-Key': adminKey } })).json;
   assert.equal(await page.locator('table tbody tr').count(), expected.length);
   await screenshot(page, 'console-entities');
+  // The map area as a filter: the visible box becomes a geoQ `within`.
+  await page.goto(`${server.url}/console/#/entities/ParkingSpot?q=&bbox=11.2505,48.899,11.2555,48.9015`);
+  await page.waitForSelector('.areamap.leaflet-container');
+  await page.waitForSelector('table tbody tr');
+  const box = [[[11.2505, 48.899], [11.2555, 48.899], [11.2555, 48.9015], [11.2505, 48.9015], [11.2505, 48.899]]];
+  const inBox = (await api(server, 'GET', `/ngsi-ld/v1/entities?type=ParkingSpot&georel=within&geometry=Polygon&coordinates=${encodeURIComponent(JSON.stringify(box))}&limit=100`,
+    { headers: { 'X-API-Key': adminKey } })).json;
+  assert.ok(inBox.length > 0 && inBox.length < 12);
+  assert.equal(await page.locator('table tbody tr').count(), inBox.length);
+  assert.equal(await page.locator('#f-area').isChecked(), true);
+  // Submitting keeps an area filter (the box the map now shows).
+  await page.getByRole('button', { name: 'Filtern' }).click();
+  await page.waitForFunction(() => /bbox=/.test(location.hash));
+  await page.waitForSelector('table tbody tr');
+  await screenshot(page, 'console-entities-area');
   // A bad q is answered with the server's ProblemDetails next to the field.
   await page.getByLabel('Abfrage (q)').fill('currentLevel>>');
   await page.getByRole('button', { name: 'Filtern' }).click();

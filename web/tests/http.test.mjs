@@ -66,7 +66,10 @@ test('the console, the manifest and the service worker', async () => {
   assert.equal(JSON.parse(m.body).start_url, '/');
   const sw = await get('/sw.js');
   assert.equal(sw.headers['cache-control'], 'no-cache');
-  assert.match(sw.body.toString(), /const SHELL = \[/);
+  // Every file of the offline shell exists (one missing file fails the worker's installation).
+  const shell = JSON.parse(sw.body.toString().match(/const SHELL = (\[.*\]);/)[1]);
+  assert.ok(shell.length > 4);
+  for (const f of shell) assert.equal((await get(f)).status, 200, f);
 });
 
 test('app-config.json names the municipality, the base map and the layers', async () => {

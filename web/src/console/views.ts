@@ -4,6 +4,7 @@ import { clear, h } from '../shared/dom';
 import { dateTime } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { Entity } from '../shared/entity';
+import { areaMap, withinParams, type AreaMap, type BBox } from './area_map';
 
 type View = (main: HTMLElement, api: Api, arg?: string) => Promise<void>;
 
@@ -104,25 +105,33 @@ const entities: View = async (main, api, type) => {
     ...types.map((ty) => h('option', { value: ty, selected: ty === type }, ty)));
   const q = h('input', { id: 'f-q', type: 'text', value: params.get('q') ?? '', placeholder: 'currentLevel>2' });
   const offset = Number(params.get('offset') ?? 0);
+  const bboxParam = params.get('bbox')?.split(',').map(Number);
+  const bbox = bboxParam?.length === 4 && bboxParam.every(Number.isFinite) ? (bboxParam as BBox) : undefined;
   const error = h('p', { id: 'f-error', class: 'error', role: 'alert' });
+  const inArea = h('input', { id: 'f-area', type: 'checkbox', checked: !!bbox });
+  const mapEl = h('div', { class: 'areamap', role: 'region', 'aria-label': t('mapArea') });
+  let picker: AreaMap | undefined;
   const form = h('form', { class: 'filters' },
     h('p', { class: 'field' }, h('label', { for: 'f-type' }, t('type')), select),
     h('p', { class: 'field' }, h('label', { for: 'f-q' }, t('query')), q),
+    h('p', { class: 'check' }, inArea, ' ', h('label', { for: 'f-area' }, t('mapArea'))),
     h('button', { type: 'submit', class: 'btn' }, t('filter')),
     h('a', { href: '#/entity/new', class: 'btn secondary' }, t('newEntity')));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    location.hash = `#/entities/${encodeURIComponent(select.value)}?q=${encodeURIComponent(q.value)}`;
+    const area = inArea.checked && picker ? `&bbox=${picker.bounds().join(',')}` : '';
+    location.hash = `#/entities/${encodeURIComponent(select.value)}?q=${encodeURIComponent(q.value)}${area}`;
   });
   const results = h('div', {});
-  clear(main, h('h1', {}, t('entities')), form, error, results);
+  clear(main, h('h1', {}, t('entities')), form, error, mapEl, results);
   try {
     const r = await api.call<Entity[]>('GET', `${NGSI}/entities`, {
       type: type || (params.get('q') ? undefined : types.join(',')) || undefined, q: params.get('q') || undefined,
-      limit: PAGE, offset, count: true,
+      limit: PAGE, offset, count: true, ...(bbox ? withinParams(bbox) : {}),
     });
+    picker = await areaMap(mapEl, r.data, bbox);
     const total = Number(r.headers.get('NGSILD-Results-Count') ?? r.data.length);
-    const base = `#/entities/${encodeURIComponent(type ?? '')}?q=${encodeURIComponent(params.get('q') ?? '')}`;
+    const base = `#/entities/${encodeURIComponent(type ?? '')}?q=${encodeURIComponent(params.get('q') ?? '')}${bbox ? '&bbox=' + bbox.join(',') : ''}`;
     clear(results, h('p', {}, `${total} ${t('entities')}`),
       table(['id', t('type'), t('edit')], r.data.map((e) => [e.id, e.type,
         h('a', { href: `#/entity/${encodeURIComponent(e.id)}` }, t('edit'))]), t('entities')),

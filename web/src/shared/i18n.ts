@@ -123,6 +123,7 @@ const de = {
   newDataset: 'Neuer Datensatz',
   suspend: 'Sperren',
   activate: 'Aktivieren',
+  mapArea: 'Nur im Kartenausschnitt',
 };
 
 export type Key = keyof typeof de;
@@ -246,6 +247,7 @@ const en: Record<Key, string> = {
   newDataset: 'New dataset',
   suspend: 'Suspend',
   activate: 'Activate',
+  mapArea: 'Only in the map area',
 };
 
 // Names of entity types and attributes the apps know; others are shown as they are.
