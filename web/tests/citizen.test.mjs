@@ -3,6 +3,7 @@
 // accessibility (axe-core), no third-party requests, the offline shell. Screenshots of each
 // screen are kept in build/web-artifacts.
 import { test, before, after } from 'node:test';
+import { createServer } from 'node:http';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, watch, screenshot, seriousViolations, api } from './harness.mjs';
 
@@ -192,4 +193,30 @@ test('installable PWA: the shell works offline', async () => {
   assert.match(await page.locator('#foot').textContent(), /Keine Verbindung/);
   await screenshot(page, 'citizen-offline');
   await ctx.close();
+});
+
+test('a configured base map: tiles come from the tile server, which the policy allows', async () => {
+  // A tile server on another origin (another port): one grey 1x1 PNG for every tile.
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNoAAAAggCBd81ytgAAAABJRU5ErkJggg==', 'base64');
+  const tiles = [];
+  const tileServer = createServer((req, res) => { tiles.push(req.url); res.writeHead(200, { 'Content-Type': 'image/png' }); res.end(png); });
+  await new Promise((r) => tileServer.listen(0, '127.0.0.1', r));
+  const tileOrigin = `http://127.0.0.1:${tileServer.address().port}`;
+  const withTiles = await startServer(['--web-tiles', `${tileOrigin}/{z}/{x}/{y}.png`, '--web-tiles-attribution', 'Geobasisdaten Test']);
+  try {
+    const page = await context.newPage();
+    const seen = watch(page, withTiles.url);
+    await page.goto(withTiles.url + '/');
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.waitForSelector('.leaflet-tile-loaded');
+    assert.ok(tiles.length > 0 && tiles.every((u) => /^\/\d+\/\d+\/\d+\.png$/.test(u)), tiles.join(' '));
+    assert.match(await page.locator('.leaflet-control-attribution').textContent(), /Geobasisdaten Test/);
+    assert.deepEqual(seen.foreign.filter((u) => !u.startsWith(tileOrigin)), [], 'only the tile server besides the app');
+    assert.deepEqual(seen.problems, []);
+    await screenshot(page, 'citizen-map-tiles');
+    await page.close();
+  } finally {
+    await withTiles.stop();
+    tileServer.close();
+  }
 });

@@ -17,7 +17,8 @@ before(async () => {
   server = await startServer(['--production', '--admin-key-file', keyFile]);
   const created = await api(server, 'POST', '/admin/v1/tenants', {
     headers: { 'X-API-Key': adminKey },
-    body: { name: 'nordheim', ags: '09999002', displayName: 'Nordheim', template: 'small-town', contact: 'it@nordheim.example' },
+    body: { name: 'nordheim', ags: '09999002', displayName: 'Nordheim', template: 'small-town', contact: 'it@nordheim.example',
+      area: { type: 'Polygon', coordinates: [[[11.28, 48.94], [11.32, 48.94], [11.32, 48.96], [11.28, 48.96], [11.28, 48.94]]] } },
   });
   assert.equal(created.status, 201, JSON.stringify(created.json));
   tenantKey = created.json.apiKeys.find((k) => k.role === 'tenant-admin').key;
@@ -232,6 +233,9 @@ test('the citizen app of a registered municipality reads its public data anonymo
   await page.goto(server.url + '/?t=nordheim');
   await page.waitForSelector('body[data-ready="true"]');
   assert.equal(await page.locator('#town').textContent(), 'Nordheim');
+  // No base map configured: the municipality's outline (its registered area) and the data.
+  assert.equal(await page.locator('.leaflet-overlay-pane path.outline').count(), 1);
+  assert.equal(await page.locator('.leaflet-tile').count(), 0);
   // The layers are the catalogue's public types; the private waste container is nowhere.
   assert.equal(await page.locator('#layer-FloodMonitoring').count(), 1);
   assert.equal(await page.locator('#layer-WasteContainer').count(), 0);
