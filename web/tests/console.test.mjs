@@ -312,3 +312,13 @@ test('open data: a tenant admin publishes a dataset', async () => {
   await screenshot(page, 'console-opendata');
   await page.close();
 });
+
+test('the citizen app says so when a municipality has no public data', async () => {
+  // Production: the default tenant has no catalogue, so nothing may be read anonymously.
+  const page = await context.newPage();
+  await page.goto(server.url + '/');
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.match(await page.locator('main [role=alert]').textContent(), /keine öffentlichen Daten/);
+  assert.equal(await page.locator('.places .list li').count(), 0);
+  await page.close();
+});

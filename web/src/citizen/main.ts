@@ -21,12 +21,15 @@ let here: [number, number] | undefined;
 let mapView: MapView | undefined;
 let loaded: Promise<void> | undefined;
 
+let failedLayers = 0;
+
 async function loadAll(): Promise<void> {
   await Promise.all(layerTypes(config).map(async (type) => {
     try {
       byType.set(type, await loadLayer(api, type));
     } catch {
       byType.set(type, []); // not public here, or unavailable: the layer stays empty
+      failedLayers++;
     }
   }));
 }
@@ -100,7 +103,8 @@ async function mapPage(main: HTMLElement): Promise<void> {
       refresh();
     }, () => { status.textContent = t('nearMeFailed'); }, { timeout: 10000 });
   } }, t('nearMe'));
-  clear(main, h('h1', { class: 'vh' }, config.name || 'Allmende'), warningsSection(), layerControls(refresh), mapEl,
+  const nothing = failedLayers === layerTypes(config).length ? h('p', { class: 'error', role: 'alert' }, t('noData')) : null;
+  clear(main, h('h1', { class: 'vh' }, config.name || 'Allmende'), nothing, warningsSection(), layerControls(refresh), mapEl,
     h('div', { class: 'tools' }, near, status), list);
   mapView?.destroy();
   mapView = createMap(mapEl, config);
