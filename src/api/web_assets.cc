@@ -61,14 +61,6 @@ void securityHeaders(http::Response& r, const WebAssets& web) {
   r.setHeader("Permissions-Policy", "geolocation=(self), camera=(), microphone=()");
 }
 
-bool acceptsGzip(const http::Request& r) {
-  std::string_view ae = r.header("accept-encoding");
-  size_t at = ae.find("gzip");
-  if (at == std::string_view::npos) return false;
-  std::string_view rest = ae.substr(at + 4, ae.find(',', at) - at - 4);
-  return rest.find("q=0") == std::string_view::npos || rest.find("q=0.") != std::string_view::npos;
-}
-
 // The answer for one stored file: 304 when the client holds it (If-None-Match), else the body,
 // gzipped when accepted.
 http::Response fileResponse(const http::Request& request, const WebAsset& a, const WebAssets& web) {
@@ -83,7 +75,7 @@ http::Response fileResponse(const http::Request& request, const WebAsset& a, con
     return r;
   }
   r.setHeader("Content-Type", a.mediaType);
-  if (!a.gzipped.empty() && acceptsGzip(request)) {
+  if (!a.gzipped.empty() && acceptsGzip(request.header("accept-encoding"))) {
     r.setHeader("Content-Encoding", "gzip");
     r.body = a.gzipped;
   } else {
