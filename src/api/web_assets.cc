@@ -131,6 +131,7 @@ http::Response appConfig(Call& call, const WebAssets& web) {
   if (!validTenantName(tenant)) return problemResponse(Status(ErrorType::kBadRequestData, "invalid tenant name"));
   std::optional<store::TenantRecord> record;
   if (call.services().tenants && !tenant.empty()) record = call.services().tenants->findTenant(tenant);
+  if (record && record->status != "active") record.reset();  // a suspended tenant shows nothing
   JsonBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
