@@ -10,6 +10,7 @@
 #include "api/ingest.h"
 #include "api/open_data.h"
 #include "api/problem.h"
+#include "api/web_assets.h"
 
 namespace allmende::api {
 
@@ -106,6 +107,11 @@ constexpr Route kRoutes[] = {
     {"GET", "/open/v1/{tenant}/catalog", openTenantCatalog, Access::kOpen},
     {"GET", "/open/v1/{tenant}/datasets/{datasetId}/{file}", openDistribution, Access::kOpen},
     {"GET", "/open/v1/{tenant}/datasets/{datasetId}/history/{file}", openHistory, Access::kOpen},
+    // The web app (issue 10, docs/web.md): citizen app at /, operator console at /console/.
+    {"GET", "/", serveWebApp, Access::kOpen},
+    {"GET", "/{file}", serveWebApp, Access::kOpen},
+    {"GET", "/assets/{file}", serveWebApp, Access::kOpen},
+    {"GET", "/console", serveWebApp, Access::kOpen},
 };
 
 // The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an

@@ -34,6 +34,7 @@ struct ApiOptions {
 };
 
 class AccessControl;  // api/access.h
+class WebAssets;      // api/web_assets.h
 class RateLimiter;    // api/rate_limiter.h
 
 struct Services {
@@ -59,6 +60,7 @@ struct Services {
   std::string openBaseUrl;             // IRIs of the catalogue; "" = http://{Host}
   // SSRF (common/egress.h): subscription endpoints are checked at creation too; null = any.
   std::shared_ptr<const EgressPolicy> egress;
+  const WebAssets* web = nullptr;      // the web app at / (api/web_assets.h); null: 404
 };
 
 }  // namespace allmende::api

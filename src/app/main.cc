@@ -16,6 +16,7 @@
 #include "app/security_setup.h"
 #include "app/tenancy_setup.h"
 #include "app/tenant_cli.h"
+#include "app/web_setup.h"
 #include "http/server.h"
 #include "ingest/ingestor.h"
 #include "ingest/mqtt_agent.h"
@@ -58,6 +59,7 @@ struct ServeOptions {
   TenancyOptions tenancy;
   OpenDataOptions openData;
   SecurityOptions security;  // HTTP limits, TLS, CORS, egress policy (app/security_setup.h)
+  api::WebOptions web;  // the web app (docs/web.md)
 };
 
 // The retention job's options from the flags; fails on a malformed "tenant=days".
@@ -233,6 +235,7 @@ int serve(const ServeOptions& o) {
     spdlog::error("cannot open the open-data datasets: {}", openData.status().toString());
     return 1;
   }
+  auto web = setupWeb(o.web, o.demo, services);
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.
@@ -274,6 +277,7 @@ int main(int argc, char** argv) {
   s->add_option("--max-json-depth", serve.maxJsonDepth, "maximum nesting of a JSON body")->capture_default_str();
   s->add_option("--base-url", serve.baseUrl, "public base URL of this server");
   addOpenDataFlags(*s, serve.openData);
+  allmende::app::addWebFlags(*s, serve.web);
   s->add_option("--history-retention-days", serve.historyRetentionDays,
                 "keep attribute history this many days (0 = forever)")
       ->capture_default_str();

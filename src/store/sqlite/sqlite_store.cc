@@ -300,6 +300,19 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
   ScanPlan p;
   const std::string t = p.next(tenant);
   const std::string select = "SELECT doc FROM entities WHERE tenant=" + t;
+  // When the spatial or the value index drives the scan, the candidate types still apply: the API
+  // leaves no per-entity type check when the selection is an OR of types (selectionExact). An
+  // entity of the selection has at least one of the mentioned types in any case. "" = no
+  // condition; nullopt = none of the types exists, so nothing matches.
+  auto ofTypes = [&](const std::string& seq) -> std::optional<std::string> {
+    if (q.typeIris.empty()) return "";
+    std::vector<Param> types;
+    for (const auto& iri : q.typeIris) {
+      if (auto id = terms.find(iri)) types.push_back(*id);
+    }
+    if (types.empty()) return std::nullopt;
+    return " AND " + seq + " IN (SELECT seq FROM entity_types WHERE tenant=" + t + " AND type IN (" + p.list(types) + "))";
+  };
   if (!q.ids.empty()) {
     std::vector<Param> ids(q.ids.begin(), q.ids.end());
     p.sql = select + " AND id IN (" + p.list(ids) + ") ORDER BY seq";
@@ -322,9 +335,12 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
       candidates += "SELECT seq FROM geo_points WHERE tenant=" + t + " AND attr=" + a + " AND z BETWEEN " +
                     p.next(lo) + " AND " + p.next(hi) + box + " UNION ALL ";
     }
-    p.sql = candidates + "SELECT gid / " + std::to_string(kGeoSlots) + " FROM geo_index WHERE minX<=" +
+    p.sql = candidates + "SELECT gid / " + std::to_string(kGeoSlots) + " AS seq FROM geo_index WHERE minX<=" +
             p.next(q.geoBox->maxX) + " AND maxX>=" + p.next(q.geoBox->minX) + " AND minY<=" + p.next(q.geoBox->maxY) +
             " AND maxY>=" + p.next(q.geoBox->minY) + " AND tenant=" + t + " AND attr=" + a;
+    auto types = ofTypes("seq");
+    if (!types) return {"", {}, true};
+    if (!types->empty()) p.sql = "SELECT seq FROM (" + p.sql + ") WHERE 1" + *types;
     p.candidateSeqs = true;
     return p;
   }
@@ -332,9 +348,11 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     auto attr = terms.find(hint->attr);
     if (!attr) return {"", {}, true};
     const std::string a = p.next(*attr);
+    auto types = ofTypes("x.seq");
+    if (!types) return {"", {}, true};
     if (hint->anyOf.size() == 1) {  // the index yields this value's entities in seq order
       p.sql = "SELECT e.doc FROM attr_values x CROSS JOIN entities e ON e.tenant=x.tenant AND e.seq=x.seq "
-              "WHERE x.tenant=" + t + " AND x.attr=" + a + " AND x.v=" + p.next(paramOf(hint->anyOf[0])) +
+              "WHERE x.tenant=" + t + " AND x.attr=" + a + " AND x.v=" + p.next(paramOf(hint->anyOf[0])) + *types +
               " ORDER BY x.seq";
       return p;
     }
@@ -347,7 +365,7 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
       if (hint->lower) condition = "v >= " + p.next(paramOf(*hint->lower));
       if (hint->upper) condition += (condition.empty() ? "v <= " : " AND v <= ") + p.next(paramOf(*hint->upper));
     }
-    p.sql = "SELECT seq FROM attr_values WHERE tenant=" + t + " AND attr=" + a + " AND " + condition;
+    p.sql = "SELECT seq FROM attr_values x WHERE tenant=" + t + " AND attr=" + a + " AND " + condition + *types;
     p.candidateSeqs = true;
     return p;
   }
