@@ -20,6 +20,22 @@ thread_local SqliteStore::Reader* tlsReader = nullptr;
 // One entity's document by id (retrieval, and the snapshot read of prepared writes).
 const std::string kSelectDocById = "SELECT doc FROM entities WHERE tenant=?1 AND id=?2";
 
+// The candidate types of a query hold for every match, also when the spatial or the value index
+// drives the scan: the API leaves out the per-entity type check when the selection is an OR of
+// types (EntityQuery::selectionExact), so it is made here, on the parsed document.
+bool hasAnyType(const Json& entity, const std::vector<std::string>& typeIris) {
+  if (typeIris.empty()) return true;
+  const Json* types = findMember(entity, "type");
+  if (!types || !types->IsArray()) return false;
+  for (const auto& t : types->GetArray()) {
+    if (!t.IsString()) continue;
+    for (const auto& iri : typeIris) {
+      if (asView(t) == iri) return true;
+    }
+  }
+  return false;
+}
+
 bool hasAnyAttribute(const Json& entity, const std::vector<std::string>& attrs) {
   if (attrs.empty()) return true;
   const Json* a = findMember(entity, "attrs");
@@ -300,19 +316,6 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
   ScanPlan p;
   const std::string t = p.next(tenant);
   const std::string select = "SELECT doc FROM entities WHERE tenant=" + t;
-  // When the spatial or the value index drives the scan, the candidate types still apply: the API
-  // leaves no per-entity type check when the selection is an OR of types (selectionExact). An
-  // entity of the selection has at least one of the mentioned types in any case. "" = no
-  // condition; nullopt = none of the types exists, so nothing matches.
-  auto ofTypes = [&](const std::string& seq) -> std::optional<std::string> {
-    if (q.typeIris.empty()) return "";
-    std::vector<Param> types;
-    for (const auto& iri : q.typeIris) {
-      if (auto id = terms.find(iri)) types.push_back(*id);
-    }
-    if (types.empty()) return std::nullopt;
-    return " AND " + seq + " IN (SELECT seq FROM entity_types WHERE tenant=" + t + " AND type IN (" + p.list(types) + "))";
-  };
   if (!q.ids.empty()) {
     std::vector<Param> ids(q.ids.begin(), q.ids.end());
     p.sql = select + " AND id IN (" + p.list(ids) + ") ORDER BY seq";
@@ -335,12 +338,9 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
       candidates += "SELECT seq FROM geo_points WHERE tenant=" + t + " AND attr=" + a + " AND z BETWEEN " +
                     p.next(lo) + " AND " + p.next(hi) + box + " UNION ALL ";
     }
-    p.sql = candidates + "SELECT gid / " + std::to_string(kGeoSlots) + " AS seq FROM geo_index WHERE minX<=" +
+    p.sql = candidates + "SELECT gid / " + std::to_string(kGeoSlots) + " FROM geo_index WHERE minX<=" +
             p.next(q.geoBox->maxX) + " AND maxX>=" + p.next(q.geoBox->minX) + " AND minY<=" + p.next(q.geoBox->maxY) +
             " AND maxY>=" + p.next(q.geoBox->minY) + " AND tenant=" + t + " AND attr=" + a;
-    auto types = ofTypes("seq");
-    if (!types) return {"", {}, true};
-    if (!types->empty()) p.sql = "SELECT seq FROM (" + p.sql + ") WHERE 1" + *types;
     p.candidateSeqs = true;
     return p;
   }
@@ -348,11 +348,9 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     auto attr = terms.find(hint->attr);
     if (!attr) return {"", {}, true};
     const std::string a = p.next(*attr);
-    auto types = ofTypes("x.seq");
-    if (!types) return {"", {}, true};
     if (hint->anyOf.size() == 1) {  // the index yields this value's entities in seq order
       p.sql = "SELECT e.doc FROM attr_values x CROSS JOIN entities e ON e.tenant=x.tenant AND e.seq=x.seq "
-              "WHERE x.tenant=" + t + " AND x.attr=" + a + " AND x.v=" + p.next(paramOf(hint->anyOf[0])) + *types +
+              "WHERE x.tenant=" + t + " AND x.attr=" + a + " AND x.v=" + p.next(paramOf(hint->anyOf[0])) +
               " ORDER BY x.seq";
       return p;
     }
@@ -365,7 +363,7 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
       if (hint->lower) condition = "v >= " + p.next(paramOf(*hint->lower));
       if (hint->upper) condition += (condition.empty() ? "v <= " : " AND v <= ") + p.next(paramOf(*hint->upper));
     }
-    p.sql = "SELECT seq FROM attr_values x WHERE tenant=" + t + " AND attr=" + a + " AND " + condition + *types;
+    p.sql = "SELECT seq FROM attr_values WHERE tenant=" + t + " AND attr=" + a + " AND " + condition;
     p.candidateSeqs = true;
     return p;
   }
@@ -480,7 +478,7 @@ Result<QueryResult> filterAndPage(const std::function<Result<bool>(std::string_v
     scratch.SetNull();
     scratchMemory.Clear();
     ALLMENDE_RETURN_IF_ERROR(parseDoc(doc, scratch));
-    if (!hasAnyAttribute(scratch, q.attrs)) continue;
+    if (!hasAnyType(scratch, q.typeIris) || !hasAnyAttribute(scratch, q.attrs)) continue;
     if (q.match && !q.match(scratch)) continue;
     if (matched >= q.offset && matched < end) {
       result.entities.emplace_back();
