@@ -21,6 +21,9 @@ class DatasetStore;
 namespace allmende::ingest {
 class Ingestor;
 }  // namespace allmende::ingest
+namespace allmende::twin {
+class RunQueue;
+}  // namespace allmende::twin
 
 namespace allmende::api {
 
@@ -56,6 +59,8 @@ struct Services {
   store::DatasetStore* datasets = nullptr;
   RateLimiter* openLimiter = nullptr;  // per client address on /open/v1; null = unlimited
   std::string openBaseUrl;             // IRIs of the catalogue; "" = http://{Host}
+  // Digital twin (api/twin_http.h, docs/twin.md); null: the /twin/v1 routes answer 501.
+  twin::RunQueue* twin = nullptr;
 };
 
 }  // namespace allmende::api

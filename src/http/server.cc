@@ -87,7 +87,28 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.options.maxHeaderBytes));
     parser_->body_limit(server_.options.maxBodyBytes);
+    bodyLimit_ = server_.options.maxBodyBytes;
     stream_.expires_after(std::chrono::seconds(server_.options.headerTimeoutSeconds));
+    if (!server_.options.uploadLimit) {
+      bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
+      return;
+    }
+    bhttp::async_read_header(stream_, buffer_, *parser_,
+                             beast::bind_front_handler(&Session::onHeader, shared_from_this()));
+  }
+
+  // Uploads may be larger than other bodies: the limit is raised before the body is read.
+  void onHeader(beast::error_code ec, size_t n) {
+    if (ec) return onRead(ec, n);
+    const auto& h = parser_->get();
+    size_t limit = server_.options.uploadLimit(std::string_view(h.method_string().data(), h.method_string().size()),
+                                               std::string_view(h.target().data(), h.target().size()));
+    if (limit > server_.options.maxBodyBytes) {
+      parser_->body_limit(limit);
+      bodyLimit_ = limit;
+    } else {
+      bodyLimit_ = server_.options.maxBodyBytes;
+    }
     bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
   }
 
@@ -99,7 +120,7 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec) {
       Status st = ec == bhttp::error::body_limit
                       ? Status(ErrorType::kPayloadTooLarge, "request body larger than " +
-                                                                std::to_string(server_.options.maxBodyBytes) + " bytes")
+                                                                std::to_string(bodyLimit_) + " bytes")
                   : ec == bhttp::error::header_limit
                       ? Status(ErrorType::kHeadersTooLarge, "request headers larger than " +
                                                                 std::to_string(server_.options.maxHeaderBytes) + " bytes")
@@ -136,6 +157,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  size_t bodyLimit_ = 0;  // of the request being read
   std::string out_;  // the response being written
 };
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "common/status.h"
 #include "http/message.h"
@@ -21,6 +22,9 @@ struct ServerOptions {
   int headerTimeoutSeconds = 30;   // time to receive a complete request once it started
   int idleTimeoutSeconds = 75;     // keep-alive connections idle longer are closed
   size_t maxConnections = 10000;   // further connections are closed at once
+  // A larger body limit for some requests (uploads), decided from the method and the raw target
+  // once the header is read; 0 or unset = maxBodyBytes.
+  std::function<size_t(std::string_view method, std::string_view target)> uploadLimit;
 };
 
 using Handler = std::function<Response(Request&)>;
