@@ -58,7 +58,8 @@ Result<store::WriteOp> createOrMerge(const Publication& p, const std::string& id
   auto f = std::make_shared<JsonDocument>(std::move(*frag));
   Micros now = p.now;
   return store::WriteOp{id, [e, f, now](const Json* current) -> Result<store::WriteEffect> {
-                          auto next = current ? model::mergeEntity(current, *f, now) : model::createEntity(nullptr, *e, now);
+                          auto next =
+                              current ? model::mergeEntity(current, *f, now) : model::createEntity(nullptr, *e, now);
                           if (!next) return next.status();
                           store::WriteEffect eff;
                           eff.kind = store::WriteEffect::Kind::kUpsert;
@@ -74,9 +75,9 @@ Status writeAll(const Publication& p, std::vector<store::WriteOp> ops) {
 }
 
 std::string boundsPolygon(const twin::Bounds& b) {
-  return "{\"type\":\"Polygon\",\"coordinates\":[[[" + number(b.west) + "," + number(b.south) + "],[" + number(b.east) + "," +
-         number(b.south) + "],[" + number(b.east) + "," + number(b.north) + "],[" + number(b.west) + "," + number(b.north) +
-         "],[" + number(b.west) + "," + number(b.south) + "]]]}";
+  return "{\"type\":\"Polygon\",\"coordinates\":[[[" + number(b.west) + "," + number(b.south) + "],[" + number(b.east) +
+         "," + number(b.south) + "],[" + number(b.east) + "," + number(b.north) + "],[" + number(b.west) + "," +
+         number(b.north) + "],[" + number(b.west) + "," + number(b.south) + "]]]}";
 }
 
 Status publishSummary(const Publication& p) {
@@ -85,9 +86,9 @@ Status publishSummary(const Publication& p) {
   for (const auto& b : o.buildings) affected += b.depthClass > 0;
   std::string attrs =
       "\"name\":" + property(quoted(p.spec.name.empty() ? p.run.scenario : p.spec.name)) +
-      ",\"scenario\":" + property(quoted(p.run.scenario)) +
-      ",\"status\":" + property("\"succeeded\"") +
-      ",\"eventStart\":" + property("{\"@type\":\"DateTime\",\"@value\":" + quoted(formatDateTime(p.eventStart)) + "}") +
+      ",\"scenario\":" + property(quoted(p.run.scenario)) + ",\"status\":" + property("\"succeeded\"") +
+      ",\"eventStart\":" +
+      property("{\"@type\":\"DateTime\",\"@value\":" + quoted(formatDateTime(p.eventStart)) + "}") +
       ",\"rainfall\":" + property(number(o.rainDepthMm), ",\"unitCode\":\"MMT\"") +
       ",\"simulatedDuration\":" + property(number(o.summary.simulatedSeconds), ",\"unitCode\":\"SEC\"") +
       ",\"maxFloodDepth\":" + property(number(o.summary.maxDepth), ",\"unitCode\":\"MTR\"") +
@@ -108,8 +109,9 @@ Status publishSummary(const Publication& p) {
 Status publishBuildings(const Publication& p) {
   constexpr size_t kPerWrite = 500;
   std::vector<store::WriteOp> ops;
-  const std::string sub = ",\"datasetId\":" + quoted(p.scenarioUrn) + ",\"observedAt\":" + quoted(formatDateTime(p.eventStart)) +
-                          ",\"refFloodSimulation\":{\"type\":\"Relationship\",\"object\":" + quoted(p.simulationId) + "}";
+  const std::string sub =
+      ",\"datasetId\":" + quoted(p.scenarioUrn) + ",\"observedAt\":" + quoted(formatDateTime(p.eventStart)) +
+      ",\"refFloodSimulation\":{\"type\":\"Relationship\",\"object\":" + quoted(p.simulationId) + "}";
   for (const auto& b : p.outcome.buildings) {
     std::string id = b.id.rfind("urn:", 0) == 0 ? b.id : p.localId("Building", b.id);
     std::string attrs = "\"maxFloodDepth\":" + property(number(b.maxDepth), ",\"unitCode\":\"MTR\"" + sub) +
@@ -136,13 +138,15 @@ Status publishGauges(const Publication& p) {
       const auto& [t, depth] = g.samples[s];
       std::string id = p.localId("FloodMonitoring", "twin-" + p.run.scenario + "-" + g.id);
       Micros at = p.eventStart + Micros(t * 1e6);
-      std::string level = "\"currentLevel\":" +
-                          property(number(depth), ",\"unitCode\":\"MTR\",\"observedAt\":" + quoted(formatDateTime(at))) +
-                          ",\"refFloodSimulation\":{\"type\":\"Relationship\",\"object\":" + quoted(p.simulationId) + "}";
+      std::string level =
+          "\"currentLevel\":" +
+          property(number(depth), ",\"unitCode\":\"MTR\",\"observedAt\":" + quoted(formatDateTime(at))) +
+          ",\"refFloodSimulation\":{\"type\":\"Relationship\",\"object\":" + quoted(p.simulationId) + "}";
       std::string full = "{\"id\":" + quoted(id) + ",\"type\":\"FloodMonitoring\"," + level +
                          ",\"name\":" + property(quoted(g.name.empty() ? g.id : g.name)) +
                          ",\"scenario\":" + property(quoted(p.run.scenario));
-      if (!g.geometryWgs84.empty()) full += ",\"location\":{\"type\":\"GeoProperty\",\"value\":" + g.geometryWgs84 + "}";
+      if (!g.geometryWgs84.empty())
+        full += ",\"location\":{\"type\":\"GeoProperty\",\"value\":" + g.geometryWgs84 + "}";
       std::string fragment = "{" + level;
       if (s + 1 == samples) fragment += ",\"maxLevel\":" + property(number(g.maxDepth), ",\"unitCode\":\"MTR\"");
       auto op = createOrMerge(p, id, full + "}", fragment + "}");
@@ -156,7 +160,8 @@ Status publishGauges(const Publication& p) {
 
 }  // namespace
 
-std::string twinMunicipalityKey(const twin::ScenarioSpec& spec, const std::string& tenant, store::TenantRegistry* tenants) {
+std::string twinMunicipalityKey(const twin::ScenarioSpec& spec, const std::string& tenant,
+                                store::TenantRegistry* tenants) {
   if (!spec.municipalityKey.empty()) return spec.municipalityKey;
   if (tenants && !tenant.empty()) {
     if (auto t = tenants->findTenant(tenant); t && !t->ags.empty()) return t->ags;

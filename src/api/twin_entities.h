@@ -22,6 +22,7 @@ twin::RunPublisher makeRunPublisher(store::Store& store, ld::ContextStore& conte
 
 // The municipality key of entity ids (urn:ngsi-ld:<Type>:<key>:<local id>): the scenario's, else
 // the tenant's AGS, else the tenant's name, else "default".
-std::string twinMunicipalityKey(const twin::ScenarioSpec& spec, const std::string& tenant, store::TenantRegistry* tenants);
+std::string twinMunicipalityKey(const twin::ScenarioSpec& spec, const std::string& tenant,
+                                store::TenantRegistry* tenants);
 
 }  // namespace allmende::api

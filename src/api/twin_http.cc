@@ -72,17 +72,23 @@ void writeScenario(JsonWriter& w, const ScenarioRecord& s) {
 void writeProgress(JsonWriter& w, const RunRecord& r) {
   const auto& p = r.progress;
   w.StartObject();
-  w.Key("simulatedSeconds"); w.Double(p.simulatedSeconds);
-  w.Key("endSeconds"); w.Double(p.endSeconds);
+  w.Key("simulatedSeconds");
+  w.Double(p.simulatedSeconds);
+  w.Key("endSeconds");
+  w.Double(p.endSeconds);
   double fraction = r.state == RunState::kSucceeded ? 1 : p.endSeconds > 0 ? p.simulatedSeconds / p.endSeconds : 0;
-  w.Key("fraction"); w.Double(fraction);
-  w.Key("steps"); w.Int64(p.steps);
-  w.Key("wallSeconds"); w.Double(p.wallSeconds);
+  w.Key("fraction");
+  w.Double(fraction);
+  w.Key("steps");
+  w.Int64(p.steps);
+  w.Key("wallSeconds");
+  w.Double(p.wallSeconds);
   if (r.state == RunState::kRunning && p.simulatedSeconds > 0) {
     w.Key("etaSeconds");
     w.Double(p.wallSeconds * (p.endSeconds - p.simulatedSeconds) / p.simulatedSeconds);
   }
-  w.Key("massError"); w.Double(p.massError);
+  w.Key("massError");
+  w.Double(p.massError);
   w.EndObject();
 }
 
@@ -109,7 +115,8 @@ void writeRun(JsonWriter& w, const RunRecord& r) {
     writeString(w, "results", "/twin/v1/runs/" + r.id + "/results");
     w.Key("entities");
     w.StartObject();
-    w.Key("published"); w.Bool(r.publishError.empty());
+    w.Key("published");
+    w.Bool(r.publishError.empty());
     if (!r.publishError.empty()) writeString(w, "error", r.publishError);
     w.EndObject();
   }
@@ -171,7 +178,9 @@ http::Response fileResponse(const std::string& path, const std::string& type, co
 }
 
 std::string fileType(const std::string& name) {
-  auto ends = [&name](std::string_view s) { return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0; };
+  auto ends = [&name](std::string_view s) {
+    return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
+  };
   if (ends(".tif")) return "image/tiff";
   if (ends(".png")) return "image/png";
   if (ends(".geojson")) return "application/geo+json";
@@ -251,10 +260,12 @@ http::Response twinPutInput(Call& call) {
   bool ok = raster ? (type == "image/tiff" || type == "application/octet-stream")
                    : (type == "application/geo+json" || type == "application/json");
   if (!ok) {
-    return problemResponse(Status(ErrorType::kUnsupportedMediaType,
-                                  raster ? "the DEM is sent as image/tiff" : "footprints are sent as application/geo+json"));
+    return problemResponse(
+        Status(ErrorType::kUnsupportedMediaType,
+               raster ? "the DEM is sent as image/tiff" : "footprints are sent as application/geo+json"));
   }
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE((*q)->putInput(call.tenant(), call.pathParam("scenarioId"), input, call.request().body));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(
+      (*q)->putInput(call.tenant(), call.pathParam("scenarioId"), input, call.request().body));
   return emptyResponse(204);
 }
 
@@ -264,7 +275,8 @@ http::Response twinGetInput(Call& call) {
   const std::string& input = call.pathParam("input");
   auto path = (*q)->inputFile(call.tenant(), call.pathParam("scenarioId"), input);
   if (!path) return problemResponse(path.status());
-  return fileResponse(*path, input == "dem" ? "image/tiff" : "application/geo+json", input == "dem" ? "dem.tif" : input + ".geojson");
+  return fileResponse(*path, input == "dem" ? "image/tiff" : "application/geo+json",
+                      input == "dem" ? "dem.tif" : input + ".geojson");
 }
 
 http::Response twinCreateRun(Call& call) {
@@ -273,10 +285,12 @@ http::Response twinCreateRun(Call& call) {
   JsonDocument body;
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(parseJsonObject(call, body));
   const Json* scenario = findMember(body, "scenario");
-  if (!scenario || !scenario->IsString()) return problemResponse(badRequestData("\"scenario\" (the scenario id) is required"));
+  if (!scenario || !scenario->IsString())
+    return problemResponse(badRequestData("\"scenario\" (the scenario id) is required"));
   const Json* start = findMember(body, "start");
   if (start && !start->IsBool()) return problemResponse(badRequestData("\"start\" must be a boolean"));
-  auto r = (*q)->createRun(call.tenant(), std::string(asView(*scenario)), call.principal().subject, !start || start->GetBool());
+  auto r = (*q)->createRun(call.tenant(), std::string(asView(*scenario)), call.principal().subject,
+                           !start || start->GetBool());
   if (!r) return problemResponse(r.status());
   return runResponse(201, *r);
 }
@@ -339,7 +353,8 @@ http::Response twinRunResults(Call& call) {
   auto r = (*q)->run(call.tenant(), call.pathParam("runId"));
   if (!r) return problemResponse(r.status());
   if (r->state != RunState::kSucceeded) {
-    return problemResponse(Status(ErrorType::kConflict, "run '" + r->id + "' is " + twin::runStateName(r->state) + ": no results"));
+    return problemResponse(
+        Status(ErrorType::kConflict, "run '" + r->id + "' is " + twin::runStateName(r->state) + ": no results"));
   }
   std::string base = "/twin/v1/runs/" + r->id + "/results/";
   JsonDocument outcome;

@@ -15,7 +15,9 @@ namespace allmende::app {
 namespace fs = std::filesystem;
 
 void addTwinFlags(CLI::App& s, TwinOptions& o) {
-  s.add_option("--twin-workers", o.workers, "flood runs executed at a time")->check(CLI::Range(1, 64))->capture_default_str();
+  s.add_option("--twin-workers", o.workers, "flood runs executed at a time")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
   s.add_option("--twin-solver-threads", o.solverThreads, "OpenMP threads per flood run (0 = all cores but one)")
       ->check(CLI::Range(0, 256))
       ->capture_default_str();
@@ -32,7 +34,8 @@ size_t twinUploadLimit(const TwinOptions& o, std::string_view method, std::strin
   return target.find("/inputs/") != std::string_view::npos ? o.maxUploadBytes : 0;
 }
 
-Result<std::unique_ptr<twin::RunQueue>> setupTwin(const TwinOptions& o, const std::string& dataDir, api::Services& services) {
+Result<std::unique_ptr<twin::RunQueue>> setupTwin(const TwinOptions& o, const std::string& dataDir,
+                                                  api::Services& services) {
   if (!o.enabled) return std::unique_ptr<twin::RunQueue>();
   twin::RunQueueOptions ro;
   ro.dir = (fs::path(dataDir) / "twin").string();
@@ -91,6 +94,9 @@ twin::Raster demTerrain(double originX, double originY, const std::string& wkt) 
       if (inBlock(kBrook, i, j)) z -= 0.6;
       if (inBlock(kMainStreet, i, j) || inBlock(kCrossStreet, i, j)) z -= 0.15;
       if (inBlock(kUnderpass, i, j)) z -= 1.2;
+      // A filled-in pond south of the brook, now houses: the slope's runoff gathers around them.
+      double pond = std::max(std::abs(i - 71) / 14.0, std::abs(j - (kValleyRow + 6)) / 5.0);
+      if (pond < 1) z -= 1.5 * (1 - pond);
       r.at(i, j) = z;
     }
   }
@@ -100,26 +106,29 @@ twin::Raster demTerrain(double originX, double originY, const std::string& wkt) 
 std::string ringOf(const Block& b, double ox, double oy) {
   double w = ox + b.i0 * kDx, e = ox + (b.i1 + 1) * kDx, n = oy - b.j0 * kDx, s = oy - (b.j1 + 1) * kDx;
   char buf[256];
-  std::snprintf(buf, sizeof buf, "[[[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f]]]", w, s, e, s, e, n, w, n, w, s);
+  std::snprintf(buf, sizeof buf, "[[[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f]]]", w, s, e, s, e, n, w,
+                n, w, s);
   return buf;
 }
 
 std::string collection(const std::vector<std::string>& features) {
-  std::string s = R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:25832"}},"features":[)";
+  std::string s =
+      R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:25832"}},"features":[)";
   for (size_t k = 0; k < features.size(); ++k) s += (k ? "," : "") + features[k];
   return s + "]}";
 }
 
 std::string polygonFeature(const std::string& id, const std::string& props, const Block& b, double ox, double oy) {
-  return R"({"type":"Feature","id":")" + id + R"(","properties":{)" + props + R"(},"geometry":{"type":"Polygon","coordinates":)" +
-         ringOf(b, ox, oy) + "}}";
+  return R"({"type":"Feature","id":")" + id + R"(","properties":{)" + props +
+         R"(},"geometry":{"type":"Polygon","coordinates":)" + ringOf(b, ox, oy) + "}}";
 }
 
 std::string pointFeature(const std::string& id, const std::string& name, int i, int j, double ox, double oy) {
   char buf[320];
-  std::snprintf(buf, sizeof buf,
-                R"({"type":"Feature","id":"%s","properties":{"name":"%s"},"geometry":{"type":"Point","coordinates":[%.2f,%.2f]}})",
-                id.c_str(), name.c_str(), ox + (i + 0.5) * kDx, oy - (j + 0.5) * kDx);
+  std::snprintf(
+      buf, sizeof buf,
+      R"({"type":"Feature","id":"%s","properties":{"name":"%s"},"geometry":{"type":"Point","coordinates":[%.2f,%.2f]}})",
+      id.c_str(), name.c_str(), ox + (i + 0.5) * kDx, oy - (j + 0.5) * kDx);
   return buf;
 }
 
@@ -130,13 +139,13 @@ std::string definition(double ox, double oy) {
       pointFeature("muehlbach", "Mühlbach Ortsausgang", kNx - 2, kValleyRow, ox, oy)};
   std::string g = collection(gauges);
   return R"({"id":")" + std::string(kId) +
-         R"(","name":"Starkregen T=100 a, 60 min (Demo Musterhausen)",
+         R"J(","name":"Starkregen T=100 a, 60 min (Demo Musterhausen)",
     "description":"Euler type II design storm from an invented KOSTRA-like depth table on a synthetic valley",
     "rain":{"type":"euler2","durationMinutes":60,
             "depths":[[5,12],[10,19],[15,24],[20,28],[30,33],[45,38],[60,42]]},
     "durationSeconds":5400,"boundary":"free","manning":0.04,"infiltrationMmPerHour":5,"initialLossMm":1,
     "buildings":{"mode":"block"},"gaugeIntervalSeconds":300,
-    "municipalityKey":"09999001","eventStart":"2026-07-01T14:00:00Z","gauges":)" +
+    "municipalityKey":"09999001","eventStart":"2026-07-01T14:00:00Z","gauges":)J" +
          g + "}";
 }
 
@@ -151,8 +160,9 @@ std::string readAll(const fs::path& p) {
 
 Status provisionDemoScenario(twin::RunQueue& queue, const std::string& dataDir) {
   if (queue.scenario("", kId)) {
-    if (queue.runs("", std::string(kId)).empty()) return queue.createRun("", kId, "demo", true).status();
-    return Status::ok();
+    if (!queue.runs("", std::string(kId)).empty()) return Status::ok();
+    auto run = queue.createRun("", kId, "demo", true);
+    return run ? Status::ok() : run.status();
   }
   auto toUtm = twin::CrsTransform::make(twin::kWgs84, "EPSG:25832");
   if (!toUtm) return toUtm.status();
@@ -180,7 +190,8 @@ Status provisionDemoScenario(twin::RunQueue& queue, const std::string& dataDir) 
   int n = 1;
   for (const auto& b : buildings()) {
     std::string street = b.j0 < kValleyRow ? "Hauptstraße" : "Am Mühlbach";
-    houses.push_back(polygonFeature("haus-" + std::to_string(n), R"("name":")" + street + " " + std::to_string(n) + "\"", b, ox, oy));
+    houses.push_back(polygonFeature("haus-" + std::to_string(n),
+                                    R"("name":")" + street + " " + std::to_string(n) + "\"", b, ox, oy));
     ++n;
   }
   ALLMENDE_RETURN_IF_ERROR(queue.putInput("", kId, "buildings", collection(houses)));
@@ -188,7 +199,8 @@ Status provisionDemoScenario(twin::RunQueue& queue, const std::string& dataDir) 
                                     polygonFeature("bahnhofstrasse", R"("landUse":"street")", kCrossStreet, ox, oy),
                                     polygonFeature("muehlbach", R"("landUse":"water")", kBrook, ox, oy)};
   ALLMENDE_RETURN_IF_ERROR(queue.putInput("", kId, "landuse", collection(areas)));
-  return queue.createRun("", kId, "demo", true).status();
+  auto run = queue.createRun("", kId, "demo", true);
+  return run ? Status::ok() : run.status();
 }
 
 }  // namespace allmende::app

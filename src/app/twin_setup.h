@@ -28,7 +28,7 @@ size_t twinUploadLimit(const TwinOptions& o, std::string_view method, std::strin
 Result<std::unique_ptr<twin::RunQueue>> setupTwin(const TwinOptions& o, const std::string& dataDir,
                                                   api::Services& services);
 
-// The demo scenario "starkregen-100" of the default tenant (a synthetic valley with streets, 24
+// The demo scenario "starkregen-100" of the default tenant (a synthetic valley with streets, 16
 // buildings and three virtual gauges; docs/twin.md); its first run is queued when it has none.
 // Idempotent.
 Status provisionDemoScenario(twin::RunQueue& queue, const std::string& dataDir);

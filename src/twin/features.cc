@@ -90,7 +90,8 @@ Status readGeometry(const Json& g, const Transforms& t, bool points, Feature& f,
     auto v = position(*coords, what);
     if (!v) return v.status();
     Vec2 dem = *v, geo = *v;
-    if (!t.toDem.apply(dem.x, dem.y) || !t.toWgs84.apply(geo.x, geo.y)) return badRequestData(what + " cannot be transformed");
+    if (!t.toDem.apply(dem.x, dem.y) || !t.toWgs84.apply(geo.x, geo.y))
+      return badRequestData(what + " cannot be transformed");
     f.point = dem;
     f.isPoint = true;
     appendPosition(wgs, geo);
@@ -199,8 +200,10 @@ std::vector<size_t> cellsInside(const Feature& f, const Raster& g) {
       minX = std::min(minX, v.x), maxX = std::max(maxX, v.x);
       minY = std::min(minY, v.y), maxY = std::max(maxY, v.y);
     }
-    int i0 = std::max(0, int((minX - g.originX) / g.dx - 1)), i1 = std::min(g.nx - 1, int((maxX - g.originX) / g.dx + 1));
-    int j0 = std::max(0, int((g.originY - maxY) / g.dx - 1)), j1 = std::min(g.ny - 1, int((g.originY - minY) / g.dx + 1));
+    int i0 = std::max(0, int((minX - g.originX) / g.dx - 1)),
+        i1 = std::min(g.nx - 1, int((maxX - g.originX) / g.dx + 1));
+    int j0 = std::max(0, int((g.originY - maxY) / g.dx - 1)),
+        j1 = std::min(g.ny - 1, int((g.originY - minY) / g.dx + 1));
     for (int j = j0; j <= j1; ++j) {
       double y = g.originY - (j + 0.5) * g.dx;
       for (int i = i0; i <= i1; ++i) {

@@ -24,14 +24,14 @@ using Ring = std::vector<Vec2>;
 using Polygon = std::vector<Ring>;  // outer ring, then holes
 
 struct Feature {
-  std::string id;        // the feature's "id", else properties.id, else its position (1, 2, ...)
-  std::string name;      // properties.name, or ""
+  std::string id;                 // the feature's "id", else properties.id, else its position (1, 2, ...)
+  std::string name;               // properties.name, or ""
   std::vector<Polygon> polygons;  // Polygon / MultiPolygon, in the DEM's CRS
   Vec2 point;                     // Point, in the DEM's CRS
   bool isPoint = false;
-  std::string geometryWgs84;      // the geometry as GeoJSON text in WGS84, "" when unknown
-  double height = NAN;            // properties.height (m), buildings
-  std::string landUse;            // properties.landUse or properties.class, land-use areas
+  std::string geometryWgs84;  // the geometry as GeoJSON text in WGS84, "" when unknown
+  double height = NAN;        // properties.height (m), buildings
+  std::string landUse;        // properties.landUse or properties.class, land-use areas
 };
 
 // The features of a GeoJSON FeatureCollection (or a single Feature). `points` selects Point

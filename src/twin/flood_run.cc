@@ -68,8 +68,10 @@ void applyBuildings(const ScenarioSpec& spec, const Footprints& b, Domain& d) {
   for (size_t k = 0; k < b.features.size(); ++k) {
     double height = std::isnan(b.features[k].height) ? spec.buildingHeight : b.features[k].height;
     for (size_t cell : b.cells[k]) {
-      if (spec.buildingsBlock) d.blocked[cell] = 1;
-      else if (!d.dem.isNoData(cell)) d.dem.v[cell] += height;
+      if (spec.buildingsBlock)
+        d.blocked[cell] = 1;
+      else if (!d.dem.isNoData(cell))
+        d.dem.v[cell] += height;
     }
   }
 }
@@ -119,7 +121,8 @@ Result<std::vector<Gauge>> placeGauges(const ScenarioSpec& spec, const Raster& d
   if (!features) return badRequestData("gauges: " + features.status().detail());
   for (auto& f : *features) {
     int i, j;
-    if (!cellAt(dem, f.point.x, f.point.y, i, j)) return badRequestData("gauge '" + f.id.substr(0, 80) + "' lies outside the DEM");
+    if (!cellAt(dem, f.point.x, f.point.y, i, j))
+      return badRequestData("gauge '" + f.id.substr(0, 80) + "' lies outside the DEM");
     out.push_back(Gauge{std::move(f), dem.index(i, j)});
   }
   return out;
@@ -174,36 +177,55 @@ std::string outcomeJson(const RunOutcome& o) {
   JsonBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
-  w.Key("completed"); w.Bool(o.completed);
-  w.Key("cells"); w.Int64(o.summary.cells);
-  w.Key("steps"); w.Int64(o.summary.steps);
-  w.Key("simulatedSeconds"); w.Double(o.summary.simulatedSeconds);
-  w.Key("wallSeconds"); w.Double(o.summary.wallSeconds);
-  w.Key("rainDepthMm"); w.Double(o.rainDepthMm);
-  w.Key("maxDepth"); w.Double(o.summary.maxDepth);
-  w.Key("floodedCells"); w.Int64(o.summary.floodedCells);
-  w.Key("floodedAreaM2"); w.Double(o.floodedAreaM2);
-  w.Key("massError"); w.Double(o.summary.balance.relativeError());
+  w.Key("completed");
+  w.Bool(o.completed);
+  w.Key("cells");
+  w.Int64(o.summary.cells);
+  w.Key("steps");
+  w.Int64(o.summary.steps);
+  w.Key("simulatedSeconds");
+  w.Double(o.summary.simulatedSeconds);
+  w.Key("wallSeconds");
+  w.Double(o.summary.wallSeconds);
+  w.Key("rainDepthMm");
+  w.Double(o.rainDepthMm);
+  w.Key("maxDepth");
+  w.Double(o.summary.maxDepth);
+  w.Key("floodedCells");
+  w.Int64(o.summary.floodedCells);
+  w.Key("floodedAreaM2");
+  w.Double(o.floodedAreaM2);
+  w.Key("massError");
+  w.Double(o.summary.balance.relativeError());
   long affected = 0;
   for (const auto& b : o.buildings) affected += b.depthClass > 0;
-  w.Key("buildings"); w.Int64(long(o.buildings.size()));
-  w.Key("affectedBuildings"); w.Int64(affected);
+  w.Key("buildings");
+  w.Int64(long(o.buildings.size()));
+  w.Key("affectedBuildings");
+  w.Int64(affected);
   if (o.hasBounds) {
     w.Key("bounds");
     w.StartObject();
-    w.Key("west"); w.Double(o.bounds.west);
-    w.Key("south"); w.Double(o.bounds.south);
-    w.Key("east"); w.Double(o.bounds.east);
-    w.Key("north"); w.Double(o.bounds.north);
+    w.Key("west");
+    w.Double(o.bounds.west);
+    w.Key("south");
+    w.Double(o.bounds.south);
+    w.Key("east");
+    w.Double(o.bounds.east);
+    w.Key("north");
+    w.Double(o.bounds.north);
     w.EndObject();
   }
   w.Key("gauges");
   w.StartArray();
   for (const auto& g : o.gauges) {
     w.StartObject();
-    w.Key("id"); w.String(g.id.c_str());
-    w.Key("name"); w.String(g.name.c_str());
-    w.Key("maxDepth"); w.Double(g.maxDepth);
+    w.Key("id");
+    w.String(g.id.c_str());
+    w.Key("name");
+    w.String(g.name.c_str());
+    w.Key("maxDepth");
+    w.Double(g.maxDepth);
     w.EndObject();
   }
   w.EndArray();
@@ -236,7 +258,8 @@ Result<RunOutcome> runFlood(const ScenarioSpec& spec, const std::string& inputDi
 
   RunOutcome o;
   o.rainDepthMm = rain->depthBetween(0, rain->end()) * 1000;
-  for (const auto& g : *gauges) o.gauges.push_back(GaugeSeries{g.feature.id, g.feature.name, g.feature.geometryWgs84, {}, 0});
+  for (const auto& g : *gauges)
+    o.gauges.push_back(GaugeSeries{g.feature.id, g.feature.name, g.feature.geometryWgs84, {}, 0});
   auto sample = [&] {
     for (size_t k = 0; k < gauges->size(); ++k) {
       size_t c = (*gauges)[k].cell;

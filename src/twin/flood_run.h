@@ -34,7 +34,7 @@ struct GaugeSeries {
   std::string id, name;
   std::string geometryWgs84;
   std::vector<std::pair<double, double>> samples;  // (simulated s, depth m), every interval and at the end
-  double maxDepth = 0;  // over every step, not only the samples
+  double maxDepth = 0;                             // over every step, not only the samples
 };
 
 struct RunOutcome {
@@ -42,8 +42,8 @@ struct RunOutcome {
   bool completed = false;  // false: cancelled
   std::vector<BuildingResult> buildings;
   std::vector<GaugeSeries> gauges;
-  bool hasBounds = false;  // the DEM has a CRS: bounds and overlays exist
-  Bounds bounds;           // of the PNG overlay (WGS84)
+  bool hasBounds = false;    // the DEM has a CRS: bounds and overlays exist
+  Bounds bounds;             // of the PNG overlay (WGS84)
   double floodedAreaM2 = 0;  // cells with a maximum depth >= 0.1 m
   double rainDepthMm = 0;    // total of the rain event
 };

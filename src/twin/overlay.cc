@@ -87,7 +87,8 @@ Result<Bounds> writeClassPng(const std::string& path, const Raster& classes) {
   }
   std::string dstWkt = wgs84Wkt();
   // Nearest neighbour keeps the classes' colours exact; the alpha band makes the margin clear.
-  GDALDatasetH warped = GDALAutoCreateWarpedVRT(*src, classes.crsWkt.c_str(), dstWkt.c_str(), GRA_NearestNeighbour, 0.0, nullptr);
+  GDALDatasetH warped =
+      GDALAutoCreateWarpedVRT(*src, classes.crsWkt.c_str(), dstWkt.c_str(), GRA_NearestNeighbour, 0.0, nullptr);
   if (!warped) return internalError("cannot warp the overlay to WGS84" + gdalError());
   DatasetCloser warpedCloser{warped};
   GDALDriverH png = GDALGetDriverByName("PNG");
@@ -115,7 +116,8 @@ Status writeClassPolygons(const std::string& path, const Raster& classes) {
   std::vector<unsigned char> band(classes.cells());
   for (size_t k = 0; k < classes.cells(); ++k) band[k] = static_cast<unsigned char>(classes.v[k]);
   GDALRasterBandH h = GDALGetRasterBand(*src, 1);
-  if (GDALRasterIO(h, GF_Write, 0, 0, classes.nx, classes.ny, band.data(), classes.nx, classes.ny, GDT_Byte, 0, 0) != CE_None) {
+  if (GDALRasterIO(h, GF_Write, 0, 0, classes.nx, classes.ny, band.data(), classes.nx, classes.ny, GDT_Byte, 0, 0) !=
+      CE_None) {
     return internalError("cannot fill the class raster" + gdalError());
   }
   // Traced into a memory layer in the DEM's CRS, then copied with labels to GeoJSON.
@@ -142,7 +144,8 @@ Status writeClassPolygons(const std::string& path, const Raster& classes) {
   DatasetCloser out{GDALCreate(geojson, path.c_str(), 0, 0, 0, GDT_Unknown, nullptr)};
   // RFC 7946: the driver reprojects to WGS84 longitude/latitude.
   const char* options[] = {"RFC7946=YES", "COORDINATE_PRECISION=7", nullptr};
-  OGRLayerH layer = out.d ? GDALDatasetCreateLayer(out.d, "hazard", srs, wkbPolygon, const_cast<char**>(options)) : nullptr;
+  OGRLayerH layer =
+      out.d ? GDALDatasetCreateLayer(out.d, "hazard", srs, wkbPolygon, const_cast<char**>(options)) : nullptr;
   OSRDestroySpatialReference(srs);
   if (!layer) {
     OGR_Fld_Destroy(field);

@@ -22,11 +22,13 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kStateNames[] = {"created", "queued", "running", "succeeded", "failed", "cancelled"};
-constexpr const char* kInputs[][2] = {{"dem", "dem.tif"}, {"buildings", "buildings.geojson"}, {"landuse", "landuse.geojson"}};
+constexpr const char* kInputs[][2] = {
+    {"dem", "dem.tif"}, {"buildings", "buildings.geojson"}, {"landuse", "landuse.geojson"}};
 // What a succeeded run serves (flood_run.h).
-constexpr const char* kResultFiles[] = {"max_depth.tif",     "max_velocity.tif",      "time_to_10cm.tif", "hazard_depth.tif",
-                                        "hazard_rating.tif", "hazard_depth.png",      "hazard_depth.geojson",
-                                        "buildings.geojson", "gauges.csv",            "summary.json",     "outcome.json"};
+constexpr const char* kResultFiles[] = {"max_depth.tif",        "max_velocity.tif",  "time_to_10cm.tif",
+                                        "hazard_depth.tif",     "hazard_rating.tif", "hazard_depth.png",
+                                        "hazard_depth.geojson", "buildings.geojson", "gauges.csv",
+                                        "summary.json",         "outcome.json"};
 
 const char* inputFileName(const std::string& name) {
   for (const auto& in : kInputs) {
@@ -111,8 +113,10 @@ std::string scenarioFileJson(const ScenarioRecord& s) {
   w.StartObject();
   writeString(w, "id", s.id);
   writeString(w, "createdBy", s.createdBy);
-  w.Key("created"); w.Int64(s.created);
-  w.Key("modified"); w.Int64(s.modified);
+  w.Key("created");
+  w.Int64(s.created);
+  w.Key("modified");
+  w.Int64(s.modified);
   writeRaw(w, "definition", s.definition);
   w.EndObject();
   return std::string(buf.GetString(), buf.GetSize());
@@ -126,14 +130,22 @@ std::string runFileJson(const RunRecord& r) {
   writeString(w, "scenario", r.scenario);
   writeString(w, "state", runStateName(r.state));
   writeString(w, "createdBy", r.createdBy);
-  w.Key("created"); w.Int64(r.created);
-  w.Key("started"); w.Int64(r.started);
-  w.Key("ended"); w.Int64(r.ended);
-  w.Key("simulatedSeconds"); w.Double(r.progress.simulatedSeconds);
-  w.Key("endSeconds"); w.Double(r.progress.endSeconds);
-  w.Key("steps"); w.Int64(r.progress.steps);
-  w.Key("wallSeconds"); w.Double(r.progress.wallSeconds);
-  w.Key("massError"); w.Double(r.progress.massError);
+  w.Key("created");
+  w.Int64(r.created);
+  w.Key("started");
+  w.Int64(r.started);
+  w.Key("ended");
+  w.Int64(r.ended);
+  w.Key("simulatedSeconds");
+  w.Double(r.progress.simulatedSeconds);
+  w.Key("endSeconds");
+  w.Double(r.progress.endSeconds);
+  w.Key("steps");
+  w.Int64(r.progress.steps);
+  w.Key("wallSeconds");
+  w.Double(r.progress.wallSeconds);
+  w.Key("massError");
+  w.Double(r.progress.massError);
   writeString(w, "error", r.error);
   writeString(w, "publishError", r.publishError);
   writeRaw(w, "definition", r.definition);
@@ -172,7 +184,8 @@ const char* runStateName(RunState s) { return kStateNames[int(s)]; }
 
 bool isValidTwinId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
 }
 
 RunQueue::RunQueue(RunQueueOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock) {
@@ -210,7 +223,13 @@ Status RunQueue::load() {
     for (const auto& s : fs::directory_iterator(t.path() / "scenarios", ec)) {
       JsonDocument doc;
       if (!parseJson(readFile(s.path() / "scenario.json"), doc).isOk() || !doc.IsObject()) continue;
-      ScenarioRecord r{tenant, stringOf(doc, "id"), "", {}, stringOf(doc, "createdBy"), intOf(doc, "created"), intOf(doc, "modified")};
+      ScenarioRecord r{tenant,
+                       stringOf(doc, "id"),
+                       "",
+                       {},
+                       stringOf(doc, "createdBy"),
+                       intOf(doc, "created"),
+                       intOf(doc, "modified")};
       if (const Json* d = findMember(doc, "definition")) r.definition = toJsonString(*d);
       for (const auto& in : kInputs) {
         if (fs::exists(s.path() / in[1])) r.inputs.push_back(in[0]);
@@ -229,8 +248,8 @@ Status RunQueue::load() {
       r.created = intOf(doc, "created");
       r.started = intOf(doc, "started");
       r.ended = intOf(doc, "ended");
-      r.progress = RunProgress{doubleOf(doc, "simulatedSeconds"), doubleOf(doc, "endSeconds"), long(intOf(doc, "steps")),
-                               doubleOf(doc, "wallSeconds"), doubleOf(doc, "massError")};
+      r.progress = RunProgress{doubleOf(doc, "simulatedSeconds"), doubleOf(doc, "endSeconds"),
+                               long(intOf(doc, "steps")), doubleOf(doc, "wallSeconds"), doubleOf(doc, "massError")};
       r.error = stringOf(doc, "error");
       r.publishError = stringOf(doc, "publishError");
       if (const Json* v = findMember(doc, "definition")) r.definition = toJsonString(*v);
@@ -251,7 +270,8 @@ Status RunQueue::load() {
   for (const auto& [k, r] : runs_) {
     if (r.state == RunState::kQueued) queued.push_back(&r);
   }
-  std::sort(queued.begin(), queued.end(), [](const RunRecord* a, const RunRecord* b) { return a->created < b->created; });
+  std::sort(queued.begin(), queued.end(),
+            [](const RunRecord* a, const RunRecord* b) { return a->created < b->created; });
   for (const RunRecord* r : queued) queue_.emplace_back(r->tenant, r->id);
   return Status::ok();
 }
@@ -289,8 +309,8 @@ Status RunQueue::saveRun(const RunRecord& r) {
   return writeAtomically(dir / "run.json", runFileJson(r));
 }
 
-Result<ScenarioRecord> RunQueue::putScenario(const std::string& tenant, const std::string& id, const std::string& definition,
-                                             const std::string& by, bool create) {
+Result<ScenarioRecord> RunQueue::putScenario(const std::string& tenant, const std::string& id,
+                                             const std::string& definition, const std::string& by, bool create) {
   if (!isValidTwinId(id)) return badRequestData("a scenario id is 1-64 letters, digits, '-' or '_'");
   std::lock_guard<std::mutex> lock(mu_);
   auto it = scenarios_.find({tenant, id});
@@ -337,7 +357,8 @@ Status RunQueue::deleteScenario(const std::string& tenant, const std::string& id
   return Status::ok();
 }
 
-Status RunQueue::putInput(const std::string& tenant, const std::string& id, const std::string& name, const std::string& bytes) {
+Status RunQueue::putInput(const std::string& tenant, const std::string& id, const std::string& name,
+                          const std::string& bytes) {
   const char* file = inputFileName(name);
   if (!file) return notFound("no input '" + name.substr(0, 40) + "' (dem, buildings, landuse)");
   fs::path dir = scenarioDir(tenant, id);
@@ -354,8 +375,10 @@ Status RunQueue::putInput(const std::string& tenant, const std::string& id, cons
     check = r ? Status::ok() : r.status();
   } else {
     auto dem = readRaster((dir / "dem.tif").string());
-    if (!dem) check = Status(ErrorType::kConflict, "upload the DEM (inputs/dem) before " + name);
-    else if (auto f = parseFeatures(bytes, *dem, false); !f) check = f.status();
+    if (!dem)
+      check = Status(ErrorType::kConflict, "upload the DEM (inputs/dem) before " + name);
+    else if (auto f = parseFeatures(bytes, *dem, false); !f)
+      check = f.status();
   }
   std::error_code ec;
   if (!check.isOk()) {
@@ -384,7 +407,8 @@ Result<std::string> RunQueue::inputFile(const std::string& tenant, const std::st
   return (fs::path(scenarioDir(tenant, id)) / file).string();
 }
 
-Result<RunRecord> RunQueue::createRun(const std::string& tenant, const std::string& scenario, const std::string& by, bool start) {
+Result<RunRecord> RunQueue::createRun(const std::string& tenant, const std::string& scenario, const std::string& by,
+                                      bool start) {
   std::lock_guard<std::mutex> lock(mu_);
   auto s = scenarios_.find({tenant, scenario});
   if (s == scenarios_.end()) return notFound("no scenario '" + scenario.substr(0, 64) + "'");
@@ -539,7 +563,8 @@ void RunQueue::execute(const Key& key) {
       std::lock_guard<std::mutex> lock(mu_);
       stopping = stopping_ && !runs_[key].cancelRequested;
     }
-    if (stopping) return finish(key, RunState::kFailed, "interrupted by a shutdown of the server; start a new run", "", "");
+    if (stopping)
+      return finish(key, RunState::kFailed, "interrupted by a shutdown of the server; start a new run", "", "");
     return finish(key, RunState::kCancelled, "", "", "");
   }
   std::string publishError;
@@ -555,7 +580,8 @@ void RunQueue::execute(const Key& key) {
   finish(key, RunState::kSucceeded, "", outcomeJson(*outcome), publishError);
 }
 
-void RunQueue::finish(const Key& key, RunState state, std::string error, std::string outcome, std::string publishError) {
+void RunQueue::finish(const Key& key, RunState state, std::string error, std::string outcome,
+                      std::string publishError) {
   std::lock_guard<std::mutex> lock(mu_);
   cancels_.erase(key);
   RunRecord& r = runs_[key];

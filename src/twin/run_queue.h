@@ -36,7 +36,7 @@ namespace allmende::twin {
 
 struct ScenarioRecord {
   std::string tenant, id;
-  std::string definition;  // the JSON object as given (validated by parseScenarioSpec)
+  std::string definition;           // the JSON object as given (validated by parseScenarioSpec)
   std::vector<std::string> inputs;  // the input files present: "dem", "buildings", "landuse"
   std::string createdBy;
   Micros created = 0, modified = 0;
@@ -101,7 +101,8 @@ class RunQueue {
   Result<std::string> inputFile(const std::string& tenant, const std::string& id, const std::string& name);
 
   // Runs. createRun: the scenario needs a DEM; queued unless `start` is false.
-  Result<RunRecord> createRun(const std::string& tenant, const std::string& scenario, const std::string& by, bool start);
+  Result<RunRecord> createRun(const std::string& tenant, const std::string& scenario, const std::string& by,
+                              bool start);
   // Queues a created run (Conflict in any other state).
   Result<RunRecord> startRun(const std::string& tenant, const std::string& id);
   // A created or queued run is cancelled at once; a running one stops at its next step
@@ -132,11 +133,11 @@ class RunQueue {
   RunPublisher publisher_;
   std::mutex mu_;
   std::condition_variable wake_;
-  std::map<Key, ScenarioRecord> scenarios_;                      // GUARDED_BY(mu_)
-  std::map<Key, RunRecord> runs_;                                // GUARDED_BY(mu_)
-  std::deque<Key> queue_;                                        // GUARDED_BY(mu_)
-  std::map<Key, std::shared_ptr<std::atomic<bool>>> cancels_;    // GUARDED_BY(mu_), running runs
-  bool stopping_ = false;                                        // GUARDED_BY(mu_)
+  std::map<Key, ScenarioRecord> scenarios_;                    // GUARDED_BY(mu_)
+  std::map<Key, RunRecord> runs_;                              // GUARDED_BY(mu_)
+  std::deque<Key> queue_;                                      // GUARDED_BY(mu_)
+  std::map<Key, std::shared_ptr<std::atomic<bool>>> cancels_;  // GUARDED_BY(mu_), running runs
+  bool stopping_ = false;                                      // GUARDED_BY(mu_)
   std::vector<std::thread> workers_;
 };
 

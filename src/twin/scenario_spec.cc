@@ -10,23 +10,25 @@ const std::map<std::string, LandUseClass>& defaultLandUseClasses() {
   // Manning's n: Chow (1959) table 5-6 and the values German heavy-rain studies commonly use;
   // infiltration: a steady rate of soaked soil, an order of magnitude only.
   static const std::map<std::string, LandUseClass> classes = {
-      {"sealed", {0.015, 0}},   {"street", {0.015, 0}},   {"residential", {0.05, 2}},
-      {"grass", {0.035, 10}},   {"field", {0.04, 8}},     {"forest", {0.1, 20}},
-      {"water", {0.03, 0}},
+      {"sealed", {0.015, 0}}, {"street", {0.015, 0}}, {"residential", {0.05, 2}}, {"grass", {0.035, 10}},
+      {"field", {0.04, 8}},   {"forest", {0.1, 20}},  {"water", {0.03, 0}},
   };
   return classes;
 }
 
 namespace {
 
-Status bad(const std::string& member, const std::string& why) { return badRequestData("scenario: " + member + " " + why); }
+Status bad(const std::string& member, const std::string& why) {
+  return badRequestData("scenario: " + member + " " + why);
+}
 
 Result<double> number(const Json& def, const char* name, double fallback, double min, double max) {
   const Json* v = findMember(def, name);
   if (!v) return fallback;
   if (!v->IsNumber()) return bad(name, "must be a number");
   double d = v->GetDouble();
-  if (!(d >= min && d <= max)) return bad(name, "must lie between " + std::to_string(min) + " and " + std::to_string(max));
+  if (!(d >= min && d <= max))
+    return bad(name, "must lie between " + std::to_string(min) + " and " + std::to_string(max));
   return d;
 }
 
@@ -60,7 +62,8 @@ Result<std::string> rainSpec(const Json& r) {
     auto head = field(t == "blocks" ? "stepMinutes" : "durationMinutes");
     if (!head) return head.status();
     const Json* list = findMember(r, listName);
-    if (!list || !list->IsArray() || list->Empty()) return bad(std::string("rain.") + listName, "must be a non-empty array");
+    if (!list || !list->IsArray() || list->Empty())
+      return bad(std::string("rain.") + listName, "must be a non-empty array");
     std::string s = t + ":" + num(*head) + ":";
     bool first = true;
     for (const auto& e : list->GetArray()) {
@@ -114,7 +117,8 @@ Status strings(const Json& def, ScenarioSpec& s) {
   if (const Json* v = findMember(def, "municipalityKey")) {
     s.municipalityKey = std::string(asView(*v));
     for (char c : s.municipalityKey) {
-      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return bad("municipalityKey", "must be letters, digits, - or _");
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
+        return bad("municipalityKey", "must be letters, digits, - or _");
     }
   }
   if (const Json* v = findMember(def, "eventStart")) {
@@ -128,7 +132,8 @@ Status buildings(const Json* v, ScenarioSpec& s) {
   if (!v) return Status::ok();
   if (!v->IsObject()) return bad("buildings", "must be an object");
   if (const Json* m = findMember(*v, "mode")) {
-    if (!m->IsString() || (asView(*m) != "block" && asView(*m) != "raise")) return bad("buildings.mode", "must be block or raise");
+    if (!m->IsString() || (asView(*m) != "block" && asView(*m) != "raise"))
+      return bad("buildings.mode", "must be block or raise");
     s.buildingsBlock = asView(*m) == "block";
   }
   auto h = number(*v, "height", s.buildingHeight, 0, 500);

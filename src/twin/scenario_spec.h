@@ -26,16 +26,16 @@ struct ScenarioSpec {
   double manning = 0.035;            // cells outside every land-use area
   double infiltrationMmPerHour = 0;  // cells outside every land-use area
   double initialLossMm = 0;
-  std::string boundary = "closed";   // closed | free
+  std::string boundary = "closed";  // closed | free
   double outflowSlope = 0.001;
   Precision precision = Precision::kDouble;
-  bool buildingsBlock = true;        // true: footprint cells take no water; false: raised
-  double buildingHeight = 10;        // m added to the footprint when raised and no height is given
+  bool buildingsBlock = true;                          // true: footprint cells take no water; false: raised
+  double buildingHeight = 10;                          // m added to the footprint when raised and no height is given
   std::map<std::string, LandUseClass> landUseClasses;  // defaults merged with the definition's
-  std::string gauges;                // GeoJSON FeatureCollection of Points (text), "" = none
-  double gaugeIntervalSeconds = 300; // sampling of the gauges' depth series
-  std::string municipalityKey;       // entity ids urn:ngsi-ld:<Type>:<key>:...; "" = the tenant's
-  std::optional<Micros> eventStart;  // observedAt of t = 0; default: when the run starts
+  std::string gauges;                                  // GeoJSON FeatureCollection of Points (text), "" = none
+  double gaugeIntervalSeconds = 300;                   // sampling of the gauges' depth series
+  std::string municipalityKey;                         // entity ids urn:ngsi-ld:<Type>:<key>:...; "" = the tenant's
+  std::optional<Micros> eventStart;                    // observedAt of t = 0; default: when the run starts
 };
 
 // The built-in land-use classes (docs/twin.md lists them and their sources).

@@ -28,12 +28,14 @@ Raster grid(int nx, int ny, double dx) {
 
 std::string rect(double w, double s, double e, double n) {
   char buf[256];
-  std::snprintf(buf, sizeof buf, "[[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f]]", w, s, e, s, e, n, w, n, w, s);
+  std::snprintf(buf, sizeof buf, "[[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f],[%.2f,%.2f]]", w, s, e, s, e, n, w,
+                n, w, s);
   return buf;
 }
 
 std::string utmCollection(const std::string& features) {
-  return R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:25832"}},"features":[)" + features + "]}";
+  return R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:25832"}},"features":[)" +
+         features + "]}";
 }
 
 TEST(Features, CellsWhoseCentresLieInsideWithoutHoles) {
@@ -130,12 +132,15 @@ TEST_F(FloodRunFiles, BlockedBuildingsStayDryAndMassIsConserved) {
   // A building over cells 4..6 x 4..6, in the bowl's slope.
   double x0 = dem_.originX, y0 = dem_.originY;
   write("buildings.geojson",
-        utmCollection(R"({"type":"Feature","id":"h1","properties":{"name":"Haus"},"geometry":{"type":"Polygon","coordinates":[)" +
-                      rect(x0 + 8, y0 - 14, x0 + 14, y0 - 8) + "]}}"));
-  std::string gauge = R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:25832"}},"features":[)"
-                      R"({"type":"Feature","id":"g","geometry":{"type":"Point","coordinates":[)" +
-                      std::to_string(x0 + 21) + "," + std::to_string(y0 - 21) + "]}}]}";
-  ScenarioSpec s = spec(R"({"rain":"uniform:100:10","durationSeconds":900,"gaugeIntervalSeconds":200,"gauges":)" + gauge + "}");
+        utmCollection(
+            R"({"type":"Feature","id":"h1","properties":{"name":"Haus"},"geometry":{"type":"Polygon","coordinates":[)" +
+            rect(x0 + 8, y0 - 14, x0 + 14, y0 - 8) + "]}}"));
+  std::string gauge =
+      R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:25832"}},"features":[)"
+      R"({"type":"Feature","id":"g","geometry":{"type":"Point","coordinates":[)" +
+      std::to_string(x0 + 21) + "," + std::to_string(y0 - 21) + "]}}]}";
+  ScenarioSpec s =
+      spec(R"({"rain":"uniform:100:10","durationSeconds":900,"gaugeIntervalSeconds":200,"gauges":)" + gauge + "}");
   auto o = runFlood(s, (dir_ / "in").string(), (dir_ / "out").string(), {});
   ASSERT_TRUE(o.isOk()) << o.status().detail();
   EXPECT_TRUE(o->completed);
@@ -169,11 +174,14 @@ TEST_F(FloodRunFiles, BlockedBuildingsStayDryAndMassIsConserved) {
 TEST_F(FloodRunFiles, RaisedBuildingsAndLandUse) {
   double x0 = dem_.originX, y0 = dem_.originY;
   write("buildings.geojson",
-        utmCollection(R"({"type":"Feature","id":"h1","properties":{"height":3},"geometry":{"type":"Polygon","coordinates":[)" +
-                      rect(x0 + 8, y0 - 14, x0 + 14, y0 - 8) + "]}}"));
-  write("landuse.geojson",
-        utmCollection(R"({"type":"Feature","id":"a","properties":{"landUse":"forest"},"geometry":{"type":"Polygon","coordinates":[)" +
-                      rect(x0, y0 - 40, x0 + 40, y0) + "]}}"));
+        utmCollection(
+            R"({"type":"Feature","id":"h1","properties":{"height":3},"geometry":{"type":"Polygon","coordinates":[)" +
+            rect(x0 + 8, y0 - 14, x0 + 14, y0 - 8) + "]}}"));
+  write(
+      "landuse.geojson",
+      utmCollection(
+          R"({"type":"Feature","id":"a","properties":{"landUse":"forest"},"geometry":{"type":"Polygon","coordinates":[)" +
+          rect(x0, y0 - 40, x0 + 40, y0) + "]}}"));
   ScenarioSpec s = spec(R"({"rain":"uniform:100:10","durationSeconds":900,"buildings":{"mode":"raise"}})");
   auto o = runFlood(s, (dir_ / "in").string(), (dir_ / "out").string(), {});
   ASSERT_TRUE(o.isOk()) << o.status().detail();
@@ -181,8 +189,11 @@ TEST_F(FloodRunFiles, RaisedBuildingsAndLandUse) {
   EXPECT_NEAR(o->summary.balance.rain, 100.0 / 1000 / 6 * 400 * 4, 1e-6);
   EXPECT_GT(o->summary.balance.losses, 0);
   EXPECT_LT(o->summary.balance.relativeError(), 1e-9);
-  write("landuse.geojson", utmCollection(R"({"type":"Feature","id":"a","properties":{"landUse":"moon"},"geometry":{"type":"Polygon","coordinates":[)" +
-                                         rect(x0, y0 - 40, x0 + 40, y0) + "]}}"));
+  write(
+      "landuse.geojson",
+      utmCollection(
+          R"({"type":"Feature","id":"a","properties":{"landUse":"moon"},"geometry":{"type":"Polygon","coordinates":[)" +
+          rect(x0, y0 - 40, x0 + 40, y0) + "]}}"));
   EXPECT_FALSE(runFlood(s, (dir_ / "in").string(), (dir_ / "out2").string(), {}).isOk());
 }
 
