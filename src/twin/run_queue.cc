@@ -202,7 +202,11 @@ Result<std::unique_ptr<RunQueue>> RunQueue::open(RunQueueOptions options, const 
 }
 
 std::string RunQueue::tenantDir(const std::string& tenant) const {
-  return (fs::path(options_.dir) / (tenant.empty() ? "@default" : tenant)).string();
+  // Tenant names are letters, digits and - _ . : (api/call.h); "." and ".." would leave the
+  // directory, so names of dots only get a '@', which no tenant name contains.
+  std::string name = tenant.empty() ? "@default" : tenant;
+  if (name.find_first_not_of('.') == std::string::npos) name = "@" + name;
+  return (fs::path(options_.dir) / name).string();
 }
 std::string RunQueue::scenarioDir(const std::string& tenant, const std::string& id) const {
   return (fs::path(tenantDir(tenant)) / "scenarios" / id).string();
@@ -220,6 +224,7 @@ Status RunQueue::load() {
     if (!t.is_directory()) continue;
     std::string tenant = t.path().filename().string();
     if (tenant == "@default") tenant.clear();
+    else if (tenant[0] == '@') tenant = tenant.substr(1);
     for (const auto& s : fs::directory_iterator(t.path() / "scenarios", ec)) {
       JsonDocument doc;
       if (!parseJson(readFile(s.path() / "scenario.json"), doc).isOk() || !doc.IsObject()) continue;

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -307,6 +308,12 @@ TEST_F(Twin, BadInputsAreProblemDetails) {
   EXPECT_EQ(r.status, 409) << r.body;  // the DEM comes first
   r = client_->request("PUT", "/twin/v1/scenarios/ok/inputs/sewers", {{"Content-Type", "application/geo+json"}}, "{}");
   EXPECT_EQ(r.status, 404);
+  // A tenant named ".." stays inside DATA/twin.
+  r = client_->request("POST", "/twin/v1/scenarios", {{"Content-Type", "application/json"}, {"NGSILD-Tenant", ".."}},
+                       R"({"id":"dots","rain":"uniform:50:10"})");
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/data/twin/@../scenarios/dots/scenario.json"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/data/scenarios"));
   r = client_->request("GET", "/twin/v1/runs/r-nothing");
   EXPECT_EQ(r.status, 404);
   EXPECT_NE(r.body.find("ResourceNotFound"), std::string::npos);
