@@ -223,8 +223,10 @@ Status RunQueue::load() {
   for (const auto& t : fs::directory_iterator(options_.dir, ec)) {
     if (!t.is_directory()) continue;
     std::string tenant = t.path().filename().string();
-    if (tenant == "@default") tenant.clear();
-    else if (tenant[0] == '@') tenant = tenant.substr(1);
+    if (tenant == "@default")
+      tenant.clear();
+    else if (tenant[0] == '@')
+      tenant = tenant.substr(1);
     for (const auto& s : fs::directory_iterator(t.path() / "scenarios", ec)) {
       JsonDocument doc;
       if (!parseJson(readFile(s.path() / "scenario.json"), doc).isOk() || !doc.IsObject()) continue;
@@ -410,6 +412,22 @@ Result<std::string> RunQueue::inputFile(const std::string& tenant, const std::st
   const auto& in = it->second.inputs;
   if (std::find(in.begin(), in.end(), name) == in.end()) return notFound("scenario '" + id + "' has no " + name);
   return (fs::path(scenarioDir(tenant, id)) / file).string();
+}
+
+Status RunQueue::removeTenant(const std::string& tenant) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [k, r] : runs_) {
+    if (k.first == tenant && r.state == RunState::kRunning) {
+      return Status(ErrorType::kConflict, "run '" + r.id + "' of the tenant is running; cancel it first");
+    }
+  }
+  std::erase_if(runs_, [&](const auto& e) { return e.first.first == tenant; });
+  std::erase_if(scenarios_, [&](const auto& e) { return e.first.first == tenant; });
+  std::erase_if(queue_, [&](const Key& k) { return k.first == tenant; });
+  std::error_code ec;
+  fs::remove_all(tenantDir(tenant), ec);
+  if (ec) return internalError("cannot delete the tenant's flood scenarios: " + ec.message());
+  return Status::ok();
 }
 
 Result<RunRecord> RunQueue::createRun(const std::string& tenant, const std::string& scenario, const std::string& by,

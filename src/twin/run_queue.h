@@ -100,6 +100,10 @@ class RunQueue {
   // The file of an input, ResourceNotFound when it was not uploaded.
   Result<std::string> inputFile(const std::string& tenant, const std::string& id, const std::string& name);
 
+  // Removes every scenario and run of the tenant with their files (the tenant is deleted);
+  // Conflict while one of its runs is running (cancel it first). Queued runs are dropped.
+  Status removeTenant(const std::string& tenant);
+
   // Runs. createRun: the scenario needs a DEM; queued unless `start` is false.
   Result<RunRecord> createRun(const std::string& tenant, const std::string& scenario, const std::string& by,
                               bool start);

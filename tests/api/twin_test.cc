@@ -367,6 +367,11 @@ TEST_F(Twin, RolesAndTenants) {
   EXPECT_EQ(r.body, "[]");
   r = client_->request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:FloodSimulation:09999002:" + run, as("beta", "reader"));
   EXPECT_EQ(r.status, 404);
+  // Deleting alpha deletes its scenarios and runs.
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() + "/data/twin/alpha/scenarios/s1"));
+  r = client_->request("DELETE", "/admin/v1/tenants/alpha?confirm=alpha", platform);
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/data/twin/alpha"));
 }
 
 TEST_F(Twin, DefinitionsAndResultsSurviveRestartsAndInterruptedRunsFail) {
