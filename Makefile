@@ -10,7 +10,7 @@ DATA ?= ./data
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: setup configure build run test test-asan bench fuzz format clean
+.PHONY: setup configure build run test test-asan test-tsan bench soak fuzz format clean
 
 setup:
 	@scripts/setup
@@ -24,9 +24,13 @@ build: configure
 run: build
 	$(BUILD_DIR)/allmende serve --port $(PORT) --data $(DATA) --demo
 
+# make test = the Release build's tests, the fuzzers for a short time, then the same tests under
+# AddressSanitizer + UBSan and under ThreadSanitizer (each its own build folder; ccache keeps
+# rebuilds cheap).
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS_CI) scripts/fuzz
+	@$(MAKE) --no-print-directory test-asan test-tsan
 
 # The same tests against the Debug build with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: setup
@@ -34,9 +38,26 @@ test-asan: setup
 	@cmake --build build-asan -j $(JOBS)
 	@cd build-asan && UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
+# The tests against a ThreadSanitizer build (servers the API tests start are built with it too:
+# a data race stops the server, which fails the test). tests/tsan.supp: races inside libraries.
+test-tsan: setup
+	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Release -DALLMENDE_TSAN=ON > /dev/null
+	@cmake --build build-tsan -j $(JOBS)
+	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
+	  ctest --output-on-failure -j $(JOBS)
+
 bench: build
 	@bench/run $(BUILD_DIR)
 	@bench/temporal $(BUILD_DIR)
+
+# Long mixed load (not in CI): throughput, p99 and RSS per interval (bench/soak.cc).
+# A short try: make soak SOAK_MINUTES=2 SOAK_INTERVAL=15 SOAK_WARMUP=0.5
+SOAK_MINUTES ?= 30
+SOAK_INTERVAL ?= 60
+SOAK_WARMUP ?= 5
+soak: build
+	@$(BUILD_DIR)/bench/soak $(BUILD_DIR)/allmende --minutes $(SOAK_MINUTES) --interval $(SOAK_INTERVAL) \
+	  --warmup-minutes $(SOAK_WARMUP)
 
 # libFuzzer harnesses (clang, ASan + UBSan), FUZZ_SECONDS (60) each; see scripts/fuzz.
 fuzz: setup

@@ -11,6 +11,7 @@
 #include "api/open_data.h"
 #include "api/twin_http.h"
 #include "api/problem.h"
+#include "api/web_assets.h"
 
 namespace allmende::api {
 
@@ -123,6 +124,11 @@ constexpr Route kRoutes[] = {
     {"POST", "/twin/v1/runs/{runId}/cancel", twinCancelRun, Access::kEdit},
     {"GET", "/twin/v1/runs/{runId}/results", twinRunResults, Access::kRead},
     {"GET", "/twin/v1/runs/{runId}/results/{file}", twinRunResultFile, Access::kRead},
+    // The web app (issue 10, docs/web.md): citizen app at /, operator console at /console/.
+    {"GET", "/", serveWebApp, Access::kOpen},
+    {"GET", "/{file}", serveWebApp, Access::kOpen},
+    {"GET", "/assets/{file}", serveWebApp, Access::kOpen},
+    {"GET", "/console", serveWebApp, Access::kOpen},
 };
 
 // The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an

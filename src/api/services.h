@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "common/egress.h"
 #include "common/json.h"
 #include "common/time.h"
 #include "ld/context_store.h"
@@ -36,6 +37,7 @@ struct ApiOptions {
 };
 
 class AccessControl;  // api/access.h
+class WebAssets;      // api/web_assets.h
 class RateLimiter;    // api/rate_limiter.h
 
 struct Services {
@@ -59,6 +61,9 @@ struct Services {
   store::DatasetStore* datasets = nullptr;
   RateLimiter* openLimiter = nullptr;  // per client address on /open/v1; null = unlimited
   std::string openBaseUrl;             // IRIs of the catalogue; "" = http://{Host}
+  // SSRF (common/egress.h): subscription endpoints are checked at creation too; null = any.
+  std::shared_ptr<const EgressPolicy> egress;
+  const WebAssets* web = nullptr;      // the web app at / (api/web_assets.h); null: 404
   // Digital twin (api/twin_http.h, docs/twin.md); null: the /twin/v1 routes answer 501.
   twin::RunQueue* twin = nullptr;
 };

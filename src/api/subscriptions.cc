@@ -87,6 +87,17 @@ Result<size_t> number(const Call& call, const char* name, size_t fallback) {
   return static_cast<size_t>(std::stoul(*v));
 }
 
+// SSRF: an endpoint the egress policy refuses without resolving its name (an address literal,
+// a denied name, localhost in production) is refused at once; the others are checked against
+// the resolved address at every delivery (notify/http_sender.h).
+Status checkEndpoint(const Call& call, const notify::Subscription& s) {
+  const auto& egress = call.services().egress;
+  if (!egress) return Status::ok();
+  Status st = egress->checkHost(EgressPolicy::hostOf(s.endpoint.uri));
+  if (!st.isOk()) return badRequestData("notification.endpoint.uri: " + st.detail());
+  return st;
+}
+
 }  // namespace
 
 http::Response createSubscription(Call& call) {
@@ -94,6 +105,7 @@ http::Response createSubscription(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.parseBody());
   auto s = notify::buildSubscription(call.body(), call.contextJson(), call.tenant(), resolver(call));
   if (!s) return problemResponse(s.status());
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEndpoint(call, **s));
   Services& sv = call.services();
   std::lock_guard<std::mutex> lock(crudMutex);
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(
@@ -146,6 +158,7 @@ http::Response updateSubscription(Call& call) {
   if (!current) return problemResponse(current.status());
   auto next = notify::patchSubscription(**current, call.body(), resolver(call));
   if (!next) return problemResponse(next.status());
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEndpoint(call, **next));
   Services& sv = call.services();
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(
       sv.notifications->putSubscription({call.tenant(), (*next)->id, toJsonString((*next)->doc)}, false));

@@ -4,16 +4,20 @@
 
 #include <csignal>
 #include <filesystem>
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "api/problem.h"
 #include "api/router.h"
 #include "app/demo.h"
 #include "app/demo_history.h"
+#include "app/backup.h"
 #include "app/open_data_setup.h"
+#include "app/security_setup.h"
 #include "app/tenancy_setup.h"
 #include "app/tenant_cli.h"
 #include "app/twin_setup.h"
+#include "app/web_setup.h"
 #include "http/server.h"
 #include "ingest/ingestor.h"
 #include "ingest/mqtt_agent.h"
@@ -56,6 +60,8 @@ struct ServeOptions {
   TenancyOptions tenancy;
   OpenDataOptions openData;
   TwinOptions twin;
+  SecurityOptions security;  // HTTP limits, TLS, CORS, egress policy (app/security_setup.h)
+  api::WebOptions web;  // the web app (docs/web.md)
 };
 
 // The retention job's options from the flags; fails on a malformed "tenant=days".
@@ -135,7 +141,13 @@ int serve(const ServeOptions& o) {
     retentionJob->start();
   }
 
-  http::ServerOptions ho;
+  const bool production = o.tenancy.production;
+  auto egress = makeEgressPolicy(o.security, production);
+  if (!egress) {
+    spdlog::error("{}", egress.status().toString());
+    return 1;
+  }
+  http::ServerOptions ho = o.security.http;
   ho.address = o.address;
   ho.port = o.port;
   ho.threads = o.threads;
@@ -155,7 +167,9 @@ int serve(const ServeOptions& o) {
 
   ld::ContextStore::Options co;
   co.baseUrl = o.baseUrl.empty() ? "http://localhost:" + std::to_string(server.port()) : o.baseUrl;
-  ld::ContextStore contexts(co, ld::makeHttpContextLoader());
+  ld::HttpContextLoaderOptions lo;
+  lo.egress = *egress;
+  ld::ContextStore contexts(co, ld::makeHttpContextLoader(lo));
   auto hosted = store::openSqliteContextRepository(so.path);
   if (hosted) st = contexts.restoreHosted(**hosted);
   if (!hosted || !st.isOk()) {
@@ -174,6 +188,7 @@ int serve(const ServeOptions& o) {
   no.retry.maxAttempts = o.notifyAttempts;
   no.retry.timeout = static_cast<Micros>(o.notifyTimeoutMillis) * 1000;
   no.caFile = o.notifyCaFile;
+  no.egress = *egress;
   notify::Notifier notifier(**notifications, subscriptions, store->get(), no);
   (*store)->setSubscriptionMatcher(&subscriptions);
   (*store)->setCommitListener([&notifier] { notifier.wake(); });
@@ -196,6 +211,7 @@ int serve(const ServeOptions& o) {
   services.notifications = notifications->get();
   services.subscriptionIndex = &subscriptions;
   services.notifier = &notifier;
+  services.egress = *egress;
   auto tenancy = setupTenancy(o.tenancy, so.path, services);
   if (!tenancy) {
     spdlog::error("cannot set up tenancy and access control: {}", tenancy.status().toString());
@@ -235,12 +251,14 @@ int serve(const ServeOptions& o) {
       return 1;
     }
   }
+  auto web = setupWeb(o.web, o.demo, services);
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.
-  std::printf("allmende listening on %s:%u\n", o.address.c_str(), server.port());
+  std::printf("allmende listening on %s:%u%s\n", o.address.c_str(), server.port(), server.tls() ? " (https)" : "");
   std::fflush(stdout);
-  spdlog::info("data in {}; NGSI-LD API at http://{}:{}/ngsi-ld/v1/", o.dataDir, o.address, server.port());
+  spdlog::info("data in {}; NGSI-LD API at {}://{}:{}/ngsi-ld/v1/", o.dataDir, server.tls() ? "https" : "http",
+               o.address, server.port());
 
   int sig = 0;
   sigwait(&signals, &sig);
@@ -256,6 +274,8 @@ int serve(const ServeOptions& o) {
 }  // namespace allmende::app
 
 int main(int argc, char** argv) {
+  // The log goes to stderr (docs/configuration.md); stdout carries only the "listening" line.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("allmende"));
   CLI::App app{"Allmende: a shared urban data platform (NGSI-LD context broker)"};
   app.require_subcommand(1);
   allmende::app::ServeOptions serve;
@@ -274,6 +294,7 @@ int main(int argc, char** argv) {
   s->add_option("--max-json-depth", serve.maxJsonDepth, "maximum nesting of a JSON body")->capture_default_str();
   s->add_option("--base-url", serve.baseUrl, "public base URL of this server");
   addOpenDataFlags(*s, serve.openData);
+  allmende::app::addWebFlags(*s, serve.web);
   s->add_option("--history-retention-days", serve.historyRetentionDays,
                 "keep attribute history this many days (0 = forever)")
       ->capture_default_str();
@@ -300,11 +321,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   allmende::app::addTenancyFlags(*s, serve.tenancy);
   allmende::app::addTwinFlags(*s, serve.twin);
+  allmende::app::addSecurityFlags(*s, serve.security);
   auto tenantCommand = allmende::app::addTenantCommands(app);
   auto twinCommand = allmende::twin::addTwinCommands(app);
+  auto backupCommand = allmende::app::addBackupCommands(app);
   CLI11_PARSE(app, argc, argv);
   if (s->parsed()) return allmende::app::serve(serve);
   if (int rc = tenantCommand(); rc >= 0) return rc;
   if (int rc = twinCommand(); rc >= 0) return rc;
+  if (int rc = backupCommand(); rc >= 0) return rc;
   return 0;
 }

@@ -1,13 +1,23 @@
 #include "http/server.h"
 
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+
+#include <array>
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <list>
+#include <mutex>
 #include <thread>
 #include <vector>
+
+#include "http/cors.h"
 
 namespace allmende::http {
 
@@ -15,21 +25,60 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
+using SteadyClock = std::chrono::steady_clock;
+constexpr int kLingerSeconds = 2;
+
+// What a connection is doing; a connection waiting for (the rest of) a request's headers is one
+// the server may close to make room for a new one (the longest-waiting first).
+enum class Phase { kHandshake, kIdle, kHeaders, kBusy };
+
+// The part of a session the connection table sees (sessions are templates on the stream).
+class SessionBase {
+ public:
+  virtual ~SessionBase() = default;
+  // Closes the connection from any thread (posted to the session's executor).
+  virtual void evict() = 0;
+  std::atomic<Phase> phase{Phase::kHandshake};
+  std::atomic<int64_t> phaseSince{0};      // steady clock, nanoseconds
+  std::list<SessionBase*>::iterator slot;  // in Impl::sessions; guarded by Impl::sessionsMu
+  // This session if it is still alive (for eviction).
+  virtual std::shared_ptr<SessionBase> self() = 0;
+
+  void enter(Phase p) {
+    phaseSince = SteadyClock::now().time_since_epoch().count();
+    phase = p;
+  }
+  bool waiting() const { return phase != Phase::kBusy; }
+};
 
 struct Server::Impl {
   ServerOptions options;
   Handler handler;
   ErrorResponder onError;
+  CorsPolicy cors;
+  std::string hsts;  // the Strict-Transport-Security value; empty without TLS
   // Declared before io: sessions still queued in io at destruction count themselves out here.
-  std::atomic<size_t> connections{0};
+  std::mutex sessionsMu;
+  // Every live session; a session removes itself in its destructor, so the pointers are valid
+  // while sessionsMu is held.
+  std::list<SessionBase*> sessions;  // GUARDED_BY(sessionsMu)
   std::atomic<bool> stopped{false};
+  std::unique_ptr<asio::ssl::context> tls;  // set when TLS is configured
   asio::io_context io{};
   tcp::acceptor acceptor{io};
   // The acceptor is not thread-safe: accepting and closing run on this strand only.
   asio::strand<asio::io_context::executor_type> acceptStrand = asio::make_strand(io);
+  asio::steady_timer acceptRetry{acceptStrand};
   std::vector<std::thread> threads;
 
   void accept();
+  void onAccept(boost::system::error_code ec, tcp::socket socket);  // on acceptStrand
+  void start(tcp::socket socket);
+  // At the connection limit: picks the connection waiting longest for a request and marks it
+  // busy so it is not chosen twice; false when every connection is busy. `victim` is null when
+  // the one picked is being destroyed anyway. Requires sessionsMu.
+  bool pickEvictable(std::shared_ptr<SessionBase>& victim);
+  Status loadTls();
 };
 
 namespace {
@@ -57,137 +106,298 @@ Request toRequest(bhttp::request<bhttp::string_body>&& in, const std::string& re
   return r;
 }
 
-class Session : public std::enable_shared_from_this<Session> {
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+template <class Stream>
+class Session : public SessionBase, public std::enable_shared_from_this<Session<Stream>> {
  public:
-  Session(tcp::socket socket, Server::Impl& server) : stream_(std::move(socket)), server_(server) {
+  template <class... StreamArgs>
+  Session(Server::Impl& server, tcp::socket socket, StreamArgs&... args)
+      : stream_(std::move(socket), args...), server_(server) {
     beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
+    auto ep = lowest().socket().remote_endpoint(ec);
     if (!ec) remote_ = ep.address().to_string();
   }
-  ~Session() { server_.connections--; }
+  ~Session() override {
+    std::lock_guard<std::mutex> lock(server_.sessionsMu);
+    server_.sessions.erase(slot);
+  }
 
   void run() {
-    asio::dispatch(stream_.get_executor(), beast::bind_front_handler(&Session::read, shared_from_this()));
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->begin(); });
+  }
+
+  std::shared_ptr<SessionBase> self() override { return this->weak_from_this().lock(); }
+
+  void evict() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] { self->close(); });
   }
 
  private:
+  PlainStream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  void begin() {
+    if constexpr (std::is_same_v<Stream, TlsStream>) {
+      enter(Phase::kHandshake);
+      lowest().expires_after(std::chrono::seconds(server_.options.headerTimeoutSeconds));
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return self->close();
+        self->read();
+      });
+    } else {
+      read();
+    }
+  }
+
   // Waiting for the next request is bounded by the idle timeout; once its first bytes are there
-  // (or were pipelined), the whole request must arrive within the header timeout (slowloris).
+  // (or were pipelined), its headers must arrive within the header timeout and its body within
+  // the body timeout (slowloris).
   void read() {
-    if (buffer_.size() > 0) return readRequest();
-    stream_.expires_after(std::chrono::seconds(server_.options.idleTimeoutSeconds));
-    stream_.async_read_some(buffer_.prepare(4096), [self = shared_from_this()](beast::error_code ec, size_t n) {
+    if (buffer_.size() > 0) return readHeaders();
+    enter(Phase::kIdle);
+    lowest().expires_after(std::chrono::seconds(server_.options.idleTimeoutSeconds));
+    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec, size_t n) {
       if (ec) return self->close();
       self->buffer_.commit(n);
-      self->readRequest();
+      self->readHeaders();
     });
   }
 
-  void readRequest() {
+  void readHeaders() {
+    enter(Phase::kHeaders);
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.options.maxHeaderBytes));
     parser_->body_limit(server_.options.maxBodyBytes);
     bodyLimit_ = server_.options.maxBodyBytes;
-    stream_.expires_after(std::chrono::seconds(server_.options.headerTimeoutSeconds));
-    if (!server_.options.uploadLimit) {
-      bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
-      return;
-    }
-    bhttp::async_read_header(stream_, buffer_, *parser_,
-                             beast::bind_front_handler(&Session::onHeader, shared_from_this()));
+    lowest().expires_after(std::chrono::seconds(server_.options.headerTimeoutSeconds));
+    bhttp::async_read_header(
+        stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
+          if (ec || self->parser_->is_done()) return self->onRead(ec);
+          self->raiseBodyLimit();
+          self->enter(Phase::kBusy);
+          self->lowest().expires_after(std::chrono::seconds(self->server_.options.bodyTimeoutSeconds));
+          bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
+                            [self](beast::error_code ec2, size_t) { self->onRead(ec2); });
+        });
   }
 
   // Uploads may be larger than other bodies: the limit is raised before the body is read.
-  void onHeader(beast::error_code ec, size_t n) {
-    if (ec) return onRead(ec, n);
+  void raiseBodyLimit() {
+    bodyLimit_ = server_.options.maxBodyBytes;
+    if (!server_.options.uploadLimit) return;
     const auto& h = parser_->get();
     size_t limit = server_.options.uploadLimit(std::string_view(h.method_string().data(), h.method_string().size()),
                                                std::string_view(h.target().data(), h.target().size()));
-    if (limit > server_.options.maxBodyBytes) {
+    if (limit > bodyLimit_) {
       parser_->body_limit(limit);
       bodyLimit_ = limit;
-    } else {
-      bodyLimit_ = server_.options.maxBodyBytes;
     }
-    bhttp::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
   }
 
-  void onRead(beast::error_code ec, size_t) {
+  void onRead(beast::error_code ec) {
+    enter(Phase::kBusy);
     if (ec == bhttp::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
-        ec == asio::error::connection_reset || ec == asio::error::eof) {
+        ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::ssl::error::stream_truncated) {
       return close();
     }
     if (ec) {
-      Status st = ec == bhttp::error::body_limit
-                      ? Status(ErrorType::kPayloadTooLarge, "request body larger than " +
-                                                                std::to_string(bodyLimit_) + " bytes")
-                  : ec == bhttp::error::header_limit
-                      ? Status(ErrorType::kHeadersTooLarge, "request headers larger than " +
-                                                                std::to_string(server_.options.maxHeaderBytes) + " bytes")
-                      : Status(ErrorType::kInvalidRequest, "malformed HTTP request: " + ec.message());
+      Status st =
+          ec == bhttp::error::body_limit
+              ? Status(ErrorType::kPayloadTooLarge,
+                       "request body larger than " + std::to_string(bodyLimit_) + " bytes")
+          : ec == bhttp::error::header_limit
+              ? Status(ErrorType::kHeadersTooLarge,
+                       "request headers larger than " + std::to_string(server_.options.maxHeaderBytes) + " bytes")
+              : Status(ErrorType::kInvalidRequest, "malformed HTTP request: " + ec.message());
       // The connection is not reusable after a framing error.
       return send(server_.onError(st), 11, false);
     }
     auto req = parser_->release();
     Status error;
     Request request = toRequest(std::move(req), remote_, error);
-    Response response = error.isOk() ? server_.handler(request) : server_.onError(error);
-    send(response, req.version(), req.keep_alive(), req.method() == bhttp::verb::head);
+    Response response = answer(request, error);
+    addCorsHeaders(server_.cors, request, response);
+    send(std::move(response), req.version(), req.keep_alive(), req.method() == bhttp::verb::head);
+  }
+
+  Response answer(Request& request, const Status& error) {
+    if (!error.isOk()) return server_.onError(error);
+    if (auto preflight = corsPreflight(server_.cors, request)) {
+      return *preflight ? std::move(preflight->value()) : server_.onError(preflight->status());
+    }
+    return server_.handler(request);
   }
 
   // One buffer, one write: Beast's serializer cost more than the rest of a small request.
-  void send(const Response& r, unsigned version, bool keepAlive, bool headRequest = false) {
+  void send(Response r, unsigned version, bool keepAlive, bool headRequest = false) {
     const bool keep = keepAlive && !server_.stopped;
+    if (!server_.hsts.empty()) r.setHeader("Strict-Transport-Security", server_.hsts);
     out_ = serializeResponse(r, version, keep, headRequest);
-    stream_.expires_after(std::chrono::seconds(server_.options.headerTimeoutSeconds));
-    asio::async_write(stream_, asio::buffer(out_), [self = shared_from_this(), keep](beast::error_code ec, size_t) {
-      if (ec || !keep) return self->close();
-      self->read();
+    lowest().expires_after(std::chrono::seconds(server_.options.bodyTimeoutSeconds));
+    asio::async_write(stream_, asio::buffer(out_),
+                      [self = this->shared_from_this(), keep](beast::error_code ec, size_t) {
+                        if (ec) return self->close();
+                        if (!keep) return self->linger();
+                        self->read();
+                      });
+  }
+
+  // After the last answer: end our side, then read and discard what the client still sends for
+  // a moment before closing. Closing a socket with unread input resets the connection, and the
+  // reset can destroy the answer (say a 431) before the client has read it.
+  void linger() {
+    enter(Phase::kHeaders);  // may be evicted
+    beast::error_code ec;
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().expires_after(std::chrono::seconds(kLingerSeconds));
+    drain();
+  }
+
+  void drain() {
+    lowest().async_read_some(asio::buffer(scratch_), [self = this->shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      self->drain();
     });
   }
 
+  // No TLS close_notify: the peer learns of the end by the closed TCP connection.
   void close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    lowest().socket().shutdown(tcp::socket::shutdown_send, ec);
+    lowest().socket().close(ec);
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   Server::Impl& server_;
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
   size_t bodyLimit_ = 0;  // of the request being read
-  std::string out_;  // the response being written
+  std::string out_;                 // the response being written
+  std::array<char, 2048> scratch_;  // input discarded while lingering
 };
 
 }  // namespace
 
-void Server::Impl::accept() {
-  acceptor.async_accept(asio::make_strand(io), asio::bind_executor(acceptStrand, [this](beast::error_code ec,
-                                                                                            tcp::socket socket) {
-    if (ec) {
-      if (!acceptor.is_open()) return;
-    } else if (connections.load() >= options.maxConnections) {
-      beast::error_code ignored;
-      socket.close(ignored);
-    } else {
-      connections++;
-      std::make_shared<Session>(std::move(socket), *this)->run();
+bool Server::Impl::pickEvictable(std::shared_ptr<SessionBase>& victim) {
+  SessionBase* oldest = nullptr;
+  for (SessionBase* s : sessions) {
+    if (s->waiting() && (!oldest || s->phaseSince < oldest->phaseSince)) oldest = s;
+  }
+  if (!oldest) return false;
+  oldest->enter(Phase::kBusy);
+  victim = oldest->self();
+  return true;
+}
+
+void Server::Impl::start(tcp::socket socket) {
+  auto launch = [this](auto session) {
+    {
+      std::lock_guard<std::mutex> lock(sessionsMu);
+      session->slot = sessions.insert(sessions.end(), session.get());
     }
-    if (acceptor.is_open()) accept();
-  }));
+    session->enter(Phase::kIdle);
+    session->run();
+  };
+  if (tls) {
+    launch(std::make_shared<Session<TlsStream>>(*this, std::move(socket), *tls));
+  } else {
+    launch(std::make_shared<Session<PlainStream>>(*this, std::move(socket)));
+  }
+}
+
+void Server::Impl::accept() {
+  acceptor.async_accept(asio::make_strand(io),
+                        asio::bind_executor(acceptStrand, [this](beast::error_code ec, tcp::socket socket) {
+                          onAccept(ec, std::move(socket));
+                        }));
+}
+
+void Server::Impl::onAccept(beast::error_code ec, tcp::socket socket) {
+  if (!acceptor.is_open()) return;
+  if (ec) {
+    // Out of file descriptors (or similar): try again shortly instead of spinning.
+    spdlog::warn("http: accept failed: {}", ec.message());
+    acceptRetry.expires_after(std::chrono::milliseconds(100));
+    acceptRetry.async_wait([this](beast::error_code e) {
+      if (!e && acceptor.is_open()) accept();
+    });
+    return;
+  }
+  bool room = true;
+  std::shared_ptr<SessionBase> victim;
+  {
+    std::lock_guard<std::mutex> lock(sessionsMu);
+    if (sessions.size() >= options.maxConnections) room = pickEvictable(victim);
+  }
+  // Outside the lock: the victim's destructor takes it.
+  if (victim) victim->evict();
+  victim.reset();
+  if (room) {
+    start(std::move(socket));
+  } else {
+    beast::error_code ignored;
+    socket.close(ignored);
+  }
+  accept();
 }
 
 Server::Server(ServerOptions options, Handler handler, ErrorResponder onError) : impl_(std::make_unique<Impl>()) {
   impl_->options = std::move(options);
   impl_->handler = std::move(handler);
   impl_->onError = std::move(onError);
+  impl_->cors.origins = impl_->options.corsOrigins;
 }
 
 Server::~Server() { stop(); }
 
+Status Server::Impl::loadTls() {
+  if (options.tlsCertFile.empty() && options.tlsKeyFile.empty()) return Status::ok();
+  if (options.tlsCertFile.empty() || options.tlsKeyFile.empty()) {
+    return invalidRequest("TLS needs both a certificate file and a key file");
+  }
+  tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+  // TLS 1.2 and 1.3 only; in 1.2 only ECDHE with AEAD ciphers (forward secrecy, no CBC, no RSA
+  // key exchange); the server's order of preference.
+  tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                   asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1 |
+                   asio::ssl::context::single_dh_use | SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION |
+                   SSL_OP_NO_COMPRESSION);
+  SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+  SSL_CTX_set_cipher_list(tls->native_handle(),
+                          "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+                          "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305");
+  beast::error_code ec;
+  tls->use_certificate_chain_file(options.tlsCertFile, ec);
+  if (ec) return invalidRequest("cannot use the TLS certificate " + options.tlsCertFile + ": " + ec.message());
+  tls->use_private_key_file(options.tlsKeyFile, asio::ssl::context::pem, ec);
+  if (ec) return invalidRequest("cannot use the TLS key " + options.tlsKeyFile + ": " + ec.message());
+  if (SSL_CTX_check_private_key(tls->native_handle()) != 1) {
+    return invalidRequest("the TLS key " + options.tlsKeyFile + " does not belong to the certificate");
+  }
+  if (options.hstsMaxAgeSeconds > 0) hsts = "max-age=" + std::to_string(options.hstsMaxAgeSeconds);
+  return Status::ok();
+}
+
 Status Server::listen() {
+  ALLMENDE_RETURN_IF_ERROR(impl_->loadTls());
+  // Each connection takes a file descriptor; keep some for the store, notifications and logs.
+  constexpr size_t kReservedFiles = 256;
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;  // the soft limit is often 1024; the hard one is what counts
+    setrlimit(RLIMIT_NOFILE, &files);
+    getrlimit(RLIMIT_NOFILE, &files);
+  }
+  if (files.rlim_cur != 0 && files.rlim_cur != RLIM_INFINITY) {
+    size_t usable = files.rlim_cur > kReservedFiles * 2 ? files.rlim_cur - kReservedFiles : files.rlim_cur / 2;
+    if (impl_->options.maxConnections > usable) {
+      spdlog::warn("http: at most {} connections (open-file limit {}), not {}", usable, files.rlim_cur,
+                   impl_->options.maxConnections);
+      impl_->options.maxConnections = usable;
+    }
+  }
   beast::error_code ec;
   auto address = asio::ip::make_address(impl_->options.address, ec);
   if (ec) return invalidRequest("invalid listen address " + impl_->options.address);
@@ -197,9 +407,8 @@ Status Server::listen() {
   if (!ec) impl_->acceptor.bind(ep, ec);
   if (!ec) impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    return Status(ErrorType::kServiceUnavailable,
-                  "cannot listen on " + impl_->options.address + ":" + std::to_string(impl_->options.port) + ": " +
-                      ec.message());
+    return Status(ErrorType::kServiceUnavailable, "cannot listen on " + impl_->options.address + ":" +
+                                                      std::to_string(impl_->options.port) + ": " + ec.message());
   }
   return Status::ok();
 }
@@ -217,11 +426,14 @@ uint16_t Server::port() const {
   return ec ? 0 : ep.port();
 }
 
+bool Server::tls() const { return impl_->tls != nullptr; }
+
 void Server::stop() {
   if (impl_->stopped.exchange(true)) return;
   asio::post(impl_->acceptStrand, [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
+    impl_->acceptRetry.cancel();
   });
   impl_->io.stop();
   for (auto& t : impl_->threads) {

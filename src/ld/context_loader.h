@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "common/egress.h"
 #include "common/status.h"
 
 namespace allmende::ld {
@@ -24,7 +25,10 @@ struct HttpContextLoaderOptions {
   std::chrono::milliseconds timeout{5000};  // whole exchange per URL: resolve+connect+TLS+read
   size_t maxBodyBytes = 1 << 20;            // 1 MiB
   int maxRedirects = 3;
-  bool verifyTls = true;                    // verify the server certificate and host name
+  bool verifyTls = true;  // verify the server certificate and host name
+  // SSRF: every resolved address is checked and only those that pass are connected to (also
+  // after redirects). Null = no restriction. A refusal is BadRequestData (400), not 503.
+  std::shared_ptr<const EgressPolicy> egress;
 };
 
 // HTTP/1.1 and HTTPS (OpenSSL) client over Boost.Beast. Sends

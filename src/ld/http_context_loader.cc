@@ -26,6 +26,11 @@ Status notAvailable(const std::string& url, const std::string& why) {
   return {ErrorType::kLdContextNotAvailable, "cannot retrieve @context " + url + ": " + why};
 }
 
+// An @context URL the egress policy refuses is the client's fault (400), with the policy's reason.
+Status refused(const std::string& url, const Status& why) {
+  return badRequestData("@context " + url + ": " + why.detail());
+}
+
 struct Url {
   bool tls = false;
   std::string host;
@@ -83,6 +88,10 @@ class HttpContextLoader final : public ContextLoader {
   Result<std::string> fetchOnce(const std::string& url, std::string& location) {
     std::optional<Url> u = parseUrl(url);
     if (!u) return notAvailable(url, "unsupported URL");
+    if (options_.egress) {
+      Status st = options_.egress->checkHost(u->host);
+      if (!st.isOk()) return refused(url, st);
+    }
     asio::io_context ioc;
     asio::ssl::context tlsCtx(asio::ssl::context::tls_client);
     if (u->tls && options_.verifyTls) {
@@ -122,7 +131,22 @@ class HttpContextLoader final : public ContextLoader {
         return st;
       }
     }
-    tcpStream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
+    // Connect only to the addresses the egress policy lets through (checked here, after the
+    // resolution, so a rebinding name cannot slip past).
+    std::vector<tcp::endpoint> permitted;
+    Status refusal;
+    for (const auto& e : endpoints) {
+      Status st = options_.egress ? options_.egress->check(u->host, e.endpoint().address().to_string()) : Status::ok();
+      if (st.isOk()) {
+        permitted.push_back(e.endpoint());
+      } else if (refusal.isOk()) {
+        refusal = st;
+      }
+    }
+    if (permitted.empty()) {
+      return refusal.isOk() ? notAvailable(url, "the host name has no address") : refused(url, refusal);
+    }
+    tcpStream.async_connect(permitted, [&](beast::error_code e, const tcp::endpoint&) { ec = e; });
     ALLMENDE_RETURN_IF_ERROR(runStep("connect"));
     if (u->tls) {
       if (!SSL_set_tlsext_host_name(tlsStream.native_handle(), u->host.c_str())) {

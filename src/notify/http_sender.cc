@@ -62,8 +62,9 @@ bool parseHttpUrl(std::string_view uri, HttpUrl& out) {
 
 class HttpSender final : public Transport {
  public:
-  HttpSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome)
-      : retry_(retry), outcome_(std::move(outcome)), work_(asio::make_work_guard(ioc_)) {
+  HttpSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome,
+             std::shared_ptr<const EgressPolicy> egress)
+      : retry_(retry), outcome_(std::move(outcome)), egress_(std::move(egress)), work_(asio::make_work_guard(ioc_)) {
     // https: the system's trusted CAs (and those of caFile), peer and host name verified.
     beast::error_code ec;
     tls_.set_default_verify_paths(ec);
@@ -152,9 +153,20 @@ class HttpSender final : public Transport {
     lane->resolver.async_resolve(
         lane->url.host, lane->url.port, [this, lane](beast::error_code ec, tcp::resolver::results_type results) {
           if (ec) return fail(lane, "resolve: " + ec.message(), false);
+          std::vector<tcp::endpoint> permitted;
+          std::string refusal;
+          for (const auto& r : results) {
+            Status st = egress_ ? egress_->check(lane->url.host, r.endpoint().address().to_string()) : Status::ok();
+            if (st.isOk()) {
+              permitted.push_back(r.endpoint());
+            } else if (refusal.empty()) {
+              refusal = st.detail();
+            }
+          }
+          if (permitted.empty()) return fail(lane, refusal.empty() ? "resolve: no address" : refusal, false, true);
           if (lane->url.secure) lane->tls = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(ioc_, tls_);
           lane->transport().expires_after(std::chrono::microseconds(retry_.timeout));
-          lane->transport().async_connect(results, [this, lane](beast::error_code ec2, const auto&) {
+          lane->transport().async_connect(permitted, [this, lane](beast::error_code ec2, const auto&) {
             if (ec2) return fail(lane, "connect: " + ec2.message(), false);
             if (lane->tls) return handshake(lane);
             lane->connected = true;
@@ -234,7 +246,8 @@ class HttpSender final : public Transport {
     kick(lane);
   }
 
-  void fail(const LanePtr& lane, const std::string& error, bool reused) {
+  // `final`: no retry helps (the egress policy refused the endpoint).
+  void fail(const LanePtr& lane, const std::string& error, bool reused, bool final = false) {
     close(*lane);
     // A keep-alive connection the receiver closed while idle is not the receiver's failure: try
     // once more at once on a new connection.
@@ -245,7 +258,7 @@ class HttpSender final : public Transport {
     }
     lane->staleRetry = false;
     ++lane->attempts;
-    if (lane->down || lane->attempts >= retry_.maxAttempts) {
+    if (final || lane->down || lane->attempts >= retry_.maxAttempts) {
       outcome_(lane->queue.front(), Outcome::kFailed, error);
       lane->queue.pop_front();
       lane->attempts = 0;
@@ -274,6 +287,7 @@ class HttpSender final : public Transport {
 
   const RetryPolicy retry_;
   const OutcomeFn outcome_;
+  const std::shared_ptr<const EgressPolicy> egress_;
   asio::io_context ioc_;
   asio::ssl::context tls_{asio::ssl::context::tls_client};
   asio::executor_work_guard<asio::io_context::executor_type> work_;
@@ -283,8 +297,9 @@ class HttpSender final : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> makeHttpSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome) {
-  return std::make_unique<HttpSender>(retry, caFile, std::move(outcome));
+std::unique_ptr<Transport> makeHttpSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome,
+                                          std::shared_ptr<const EgressPolicy> egress) {
+  return std::make_unique<HttpSender>(retry, caFile, std::move(outcome), std::move(egress));
 }
 
 }  // namespace allmende::notify

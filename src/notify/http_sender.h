@@ -5,12 +5,16 @@
 
 #include <memory>
 
+#include "common/egress.h"
 #include "notify/transport.h"
 
 namespace allmende::notify {
 
 // http:// and https:// endpoints; https verifies the receiver's certificate and host name
 // against the system's CAs and, when `caFile` is not empty, the CAs in that PEM file.
-std::unique_ptr<Transport> makeHttpSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome);
+// Every address an endpoint's host resolves to is checked against `egress` (null = any) and only
+// those that pass are connected to; a refused endpoint's notification is given up at once.
+std::unique_ptr<Transport> makeHttpSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome,
+                                          std::shared_ptr<const EgressPolicy> egress = nullptr);
 
 }  // namespace allmende::notify

@@ -7,12 +7,16 @@
 
 #include <memory>
 
+#include "common/egress.h"
 #include "notify/transport.h"
 
 namespace allmende::notify {
 
 // mqtt:// and mqtts:// (TLS; the broker's certificate and host name verified against the
 // system's CAs, or only those of `caFile` when it is not empty).
-std::unique_ptr<Transport> makeMqttSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome);
+// Every address an endpoint's host resolves to is checked against `egress` (null = any) and only
+// those that pass are connected to; a refused endpoint's notification is given up at once.
+std::unique_ptr<Transport> makeMqttSender(const RetryPolicy& retry, const std::string& caFile, OutcomeFn outcome,
+                                          std::shared_ptr<const EgressPolicy> egress = nullptr);
 
 }  // namespace allmende::notify

@@ -28,8 +28,8 @@ Notifier::Notifier(store::NotificationStore& outbox, const SubscriptionIndex& in
   if (!factory_) {
     factory_ = [this](const std::string& scheme, OutcomeFn outcome) -> std::unique_ptr<Transport> {
       if (scheme == "http" || scheme == "https")
-        return makeHttpSender(options_.retry, options_.caFile, std::move(outcome));
-      if (scheme == "mqtt") return makeMqttSender(options_.retry, options_.caFile, std::move(outcome));
+        return makeHttpSender(options_.retry, options_.caFile, std::move(outcome), options_.egress);
+      if (scheme == "mqtt") return makeMqttSender(options_.retry, options_.caFile, std::move(outcome), options_.egress);
       return nullptr;
     };
   }

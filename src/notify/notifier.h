@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/egress.h"
 #include "notify/matcher.h"
 #include "notify/transport.h"
 #include "store/notification_store.h"
@@ -27,6 +28,8 @@ struct NotifierOptions {
   size_t lanesPerEndpoint = 4;   // parallel connections per endpoint (an entity always uses the same)
   RetryPolicy retry;
   std::string caFile;                 // extra trusted CAs for https endpoints (PEM), "" = system only
+  // SSRF: the addresses endpoints may resolve to (common/egress.h); null = any.
+  std::shared_ptr<const EgressPolicy> egress;
   Micros idleWake = 20'000;           // the drain loop also runs this often (completions, timeInterval)
   Micros completionPeriod = 100'000;  // delivered rows are removed from the outbox this often
 };

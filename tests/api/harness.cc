@@ -1,6 +1,7 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -9,10 +10,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 namespace allmende::testing {
 
@@ -59,10 +63,21 @@ std::string lower(std::string s) {
   return s;
 }
 
+// recv that is not cut short by a signal (a child process of the test ending, for instance):
+// an interrupted read must not look like a closed connection, or the request would be sent twice.
+ssize_t recvSome(int fd, char* buf, size_t size) {
+  ssize_t n;
+  do {
+    n = ::recv(fd, buf, size, 0);
+  } while (n < 0 && errno == EINTR);
+  return n;
+}
+
 bool sendAll(int fd, const std::string& data) {
   size_t sent = 0;
   while (sent < data.size()) {
     ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     sent += static_cast<size_t>(n);
   }
@@ -75,7 +90,7 @@ bool readResponse(int fd, HttpResult& out) {
   char chunk[65536];
   size_t headerEnd;
   while ((headerEnd = buf.find("\r\n\r\n")) == std::string::npos) {
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    ssize_t n = recvSome(fd, chunk, sizeof chunk);
     if (n <= 0) return false;
     buf.append(chunk, static_cast<size_t>(n));
   }
@@ -101,7 +116,7 @@ bool readResponse(int fd, HttpResult& out) {
   }
   out.body = buf.substr(headerEnd + 4);
   while (out.body.size() < contentLength) {
-    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    ssize_t n = recvSome(fd, chunk, sizeof chunk);
     if (n <= 0) return false;
     out.body.append(chunk, static_cast<size_t>(n));
   }
@@ -147,7 +162,7 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
 }
 
 ServerProcess::ServerProcess(const std::string& binary, const std::string& dataDir,
-                             const std::vector<std::string>& extraArgs) {
+                             const std::vector<std::string>& extraArgs, const std::string& logFile) {
   int pipefd[2];
   if (pipe(pipefd) != 0) return;
   pid_ = fork();
@@ -156,6 +171,10 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& dataD
     // would keep ctest waiting on the output pipe it inherited.
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(pipefd[1], STDOUT_FILENO);
+    if (!logFile.empty()) {
+      int log = ::open(logFile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (log >= 0) dup2(log, STDERR_FILENO);
+    }
     close(pipefd[0]);
     close(pipefd[1]);
     std::vector<std::string> args = {binary, "serve", "--port", "0", "--address", "127.0.0.1", "--data", dataDir};
@@ -192,12 +211,23 @@ void ServerProcess::stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGTERM);
   for (int i = 0; i < 100; ++i) {
-    if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      // A server that started shuts down with 0; anything else (a sanitizer report in the
+      // sanitizer builds, a crash) fails the test that ran it. (A server that refused to start
+      // is the test's own business: it checks ok().)
+      if (port_ <= 0) return;
+      if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+        ADD_FAILURE() << "the server exited with status " << WEXITSTATUS(status) << " (see its stderr)";
+      } else if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM) {
+        ADD_FAILURE() << "the server died of signal " << WTERMSIG(status);
+      }
       return;
     }
     usleep(50000);
   }
+  ADD_FAILURE() << "the server did not stop within 5 s of SIGTERM";
   kill9();
 }
 

@@ -11,7 +11,7 @@
 namespace allmende::testing {
 
 struct HttpResult {
-  int status = 0;  // 0 = transport failure
+  int status = 0;                                            // 0 = transport failure
   std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
   std::string body;
   std::string error;  // transport error text
@@ -26,7 +26,8 @@ class HttpClient {
   explicit HttpClient(int port) : port_(port) {}
   ~HttpClient();
   HttpResult request(const std::string& method, const std::string& target,
-                     const std::vector<std::pair<std::string, std::string>>& headers = {}, const std::string& body = "");
+                     const std::vector<std::pair<std::string, std::string>>& headers = {},
+                     const std::string& body = "");
 
  private:
   bool connect();
@@ -38,7 +39,9 @@ class HttpClient {
 class ServerProcess {
  public:
   // Starts `binary serve --port 0 --data <dataDir>` plus `extraArgs`; waits until it listens.
-  ServerProcess(const std::string& binary, const std::string& dataDir, const std::vector<std::string>& extraArgs = {});
+  // With `logFile`, the server's stderr (its log) goes to that file (appended).
+  ServerProcess(const std::string& binary, const std::string& dataDir, const std::vector<std::string>& extraArgs = {},
+                const std::string& logFile = "");
   ~ServerProcess();
   bool ok() const { return port_ > 0; }
   int port() const { return port_; }

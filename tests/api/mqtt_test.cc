@@ -15,6 +15,8 @@
 #include <fstream>
 #include <mutex>
 
+#include <thread>
+
 #include "harness.h"
 
 namespace allmende::testing {
@@ -207,6 +209,29 @@ TEST(Mqtt, MqttsVerifiesTheBroker) {
   rapidjson::Document d;
   d.Parse(subscriber.messages()[0].second.c_str());
   EXPECT_EQ(d["body"]["data"][0]["level"].GetInt(), 4);
+
+  // The certificate names localhost, not 127.0.0.1: the same broker by address is refused (the
+  // sender connects to the resolved address and checks the name itself) and nothing is published.
+  std::string byAddress = "mqtts://127.0.0.1:" + std::to_string(broker.tlsPort()) + "/tls/wrong-name";
+  HttpResult wrong = client.request("POST", "/ngsi-ld/v1/subscriptions", kJson,
+                                    R"({"type": "Subscription", "entities": [{"type": "Gauge2"}],
+        "notification": {"format": "keyValues", "endpoint": {"uri": ")" +
+                                        byAddress + R"("}}})");
+  ASSERT_EQ(wrong.status, 201) << wrong.body;
+  ASSERT_EQ(client
+                .request("POST", "/ngsi-ld/v1/entities", kJson,
+                         R"({"id": "urn:ngsi-ld:Gauge2:s", "type": "Gauge2", "level": 5})")
+                .status,
+            201);
+  bool failed = false;
+  for (int i = 0; i < 300 && !failed; ++i) {
+    rapidjson::Document s;
+    s.Parse(client.request("GET", wrong.header("location")).body.c_str());
+    failed = s.IsObject() && s["notification"].HasMember("timesFailed") && s["notification"]["timesFailed"].GetUint64() > 0;
+    if (!failed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(failed) << "the delivery to a broker whose certificate does not name the host did not fail";
+  EXPECT_EQ(subscriber.messages().size(), 1u) << "published to a broker whose certificate does not name the host";
 }
 
 TEST(Mqtt, InvalidMqttEndpointsAreRejected) {

@@ -20,6 +20,22 @@ thread_local SqliteStore::Reader* tlsReader = nullptr;
 // One entity's document by id (retrieval, and the snapshot read of prepared writes).
 const std::string kSelectDocById = "SELECT doc FROM entities WHERE tenant=?1 AND id=?2";
 
+// The candidate types of a query hold for every match, also when the spatial or the value index
+// drives the scan: the API leaves out the per-entity type check when the selection is an OR of
+// types (EntityQuery::selectionExact), so it is made here, on the parsed document.
+bool hasAnyType(const Json& entity, const std::vector<std::string>& typeIris) {
+  if (typeIris.empty()) return true;
+  const Json* types = findMember(entity, "type");
+  if (!types || !types->IsArray()) return false;
+  for (const auto& t : types->GetArray()) {
+    if (!t.IsString()) continue;
+    for (const auto& iri : typeIris) {
+      if (asView(t) == iri) return true;
+    }
+  }
+  return false;
+}
+
 bool hasAnyAttribute(const Json& entity, const std::vector<std::string>& attrs) {
   if (attrs.empty()) return true;
   const Json* a = findMember(entity, "attrs");
@@ -462,7 +478,7 @@ Result<QueryResult> filterAndPage(const std::function<Result<bool>(std::string_v
     scratch.SetNull();
     scratchMemory.Clear();
     ALLMENDE_RETURN_IF_ERROR(parseDoc(doc, scratch));
-    if (!hasAnyAttribute(scratch, q.attrs)) continue;
+    if (!hasAnyType(scratch, q.typeIris) || !hasAnyAttribute(scratch, q.attrs)) continue;
     if (q.match && !q.match(scratch)) continue;
     if (matched >= q.offset && matched < end) {
       result.entities.emplace_back();

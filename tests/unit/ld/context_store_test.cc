@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 
 #include "fake_loader.h"
 
@@ -109,16 +108,20 @@ TEST_F(ContextStoreTest, ReloadCached) {
   EXPECT_EQ((*store->resolveUrl("http://ctx/a"))->expandTerm("a"), "http://a.example/v2");
 }
 
-TEST_F(ContextStoreTest, CacheHitIsCheap) {
+// A repeated @context (the same URLs and inline terms) is answered from the cache: the same
+// processed context, without fetching again. (Its cost is measured by make bench, not here.)
+TEST_F(ContextStoreTest, RepeatedContextsComeFromTheCache) {
   JsonDocument v;
   ASSERT_TRUE(parseJson(R"(["http://ctx/a", {"sdm": "https://smartdatamodels.org/"}])", v).isOk());
-  ASSERT_TRUE(store->resolve(v).isOk());
-  constexpr int kN = 20000;
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kN; ++i) ASSERT_TRUE(store->resolve(v).isOk());
-  double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / kN;
-  std::printf("cache hit: %.2f us per resolve (sanitizer build)\n", us);
-  EXPECT_LT(us, 20.0);  // generous: Debug = ASan+UBSan on a shared machine
+  auto first = store->resolve(v);
+  ASSERT_TRUE(first.isOk());
+  const int calls = loader->calls;
+  for (int i = 0; i < 100; ++i) {
+    auto again = store->resolve(v);
+    ASSERT_TRUE(again.isOk());
+    EXPECT_EQ(again->get(), first->get());
+  }
+  EXPECT_EQ(loader->calls, calls);
 }
 
 }  // namespace

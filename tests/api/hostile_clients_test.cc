@@ -1,0 +1,244 @@
+// Slow and hostile clients (issue 7): slowloris, very many idle connections, huge headers and
+// pipelining floods must not keep the server from answering everyone else. Each test starts
+// the real server with small limits and checks that an ordinary client is still answered and
+// that the hostile connections are closed by the server.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "harness.h"
+
+namespace allmende::testing {
+namespace {
+
+// A raw TCP connection to the server (nothing sent yet); -1 on failure. `receiveBuffer` > 0
+// shrinks the socket's receive buffer (and so the window the server may fill).
+int connectRaw(int port, int receiveBuffer = 0) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (receiveBuffer > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  return fd;
+}
+
+bool sendText(int fd, const std::string& s) {
+  size_t done = 0;
+  while (done < s.size()) {
+    ssize_t n = ::send(fd, s.data() + done, s.size() - done, MSG_NOSIGNAL);
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+// Reads until the peer closes (true) or `waitMs` passes without it (false); what arrived is
+// appended to `got`.
+bool closedByPeer(int fd, int waitMs, std::string* got = nullptr) {
+  char buf[65536];
+  for (int waited = 0; waited < waitMs;) {
+    pollfd p{fd, POLLIN, 0};
+    int r = ::poll(&p, 1, 100);
+    if (r == 0) {
+      waited += 100;
+      continue;
+    }
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) return true;
+    if (got) got->append(buf, static_cast<size_t>(n));
+  }
+  return false;
+}
+
+// An ordinary client is answered `n` times in a row.
+void expectHealthy(int port, int n = 20) {
+  HttpClient client(port);
+  for (int i = 0; i < n; ++i) {
+    HttpResult r = client.request("GET", "/health");
+    ASSERT_EQ(r.status, 200) << "request " << i << ": " << r.error;
+  }
+}
+
+TEST(HostileClientsTest, SlowlorisConnectionsAreClosedAndOthersAnswered) {
+  TempDir dir;
+  ServerProcess server(ALLMENDE_BINARY, dir.path(), {"--header-timeout", "2"});
+  ASSERT_TRUE(server.ok());
+  constexpr int kSlow = 40;
+  std::vector<int> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    int fd = connectRaw(server.port());
+    ASSERT_GE(fd, 0);
+    slow.push_back(fd);
+  }
+  // Every slow connection trickles a request's headers one byte at a time and never ends them.
+  const std::string head = "GET /health HTTP/1.1\r\nHost: x\r\nX-Padding: ";
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    for (size_t i = 0; !stop; ++i) {
+      for (int fd : slow) {
+        char c = i < head.size() ? head[i] : 'a';
+        ::send(fd, &c, 1, MSG_NOSIGNAL);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  expectHealthy(server.port(), 50);
+  // The server closes each slow connection (header timeout), although bytes keep coming.
+  int closed = 0;
+  for (int fd : slow) closed += closedByPeer(fd, 30000);
+  stop = true;
+  trickle.join();
+  EXPECT_EQ(closed, kSlow);
+  for (int fd : slow) ::close(fd);
+  expectHealthy(server.port());
+}
+
+TEST(HostileClientsTest, SlowBodyIsClosed) {
+  TempDir dir;
+  ServerProcess server(ALLMENDE_BINARY, dir.path(), {"--body-timeout", "1"});
+  ASSERT_TRUE(server.ok());
+  int fd = connectRaw(server.port());
+  ASSERT_TRUE(sendText(fd,
+                       "POST /ngsi-ld/v1/entities HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                       "Content-Length: 1000\r\n\r\n{\"id\":"));
+  EXPECT_TRUE(closedByPeer(fd, 30000));
+  ::close(fd);
+  expectHealthy(server.port());
+}
+
+TEST(HostileClientsTest, ManyIdleConnectionsDoNotLockOthersOut) {
+  TempDir dir;
+  ServerProcess server(ALLMENDE_BINARY, dir.path(), {"--max-connections", "50"});
+  ASSERT_TRUE(server.ok());
+  // Four times the limit, all idle (connected, nothing sent).
+  std::vector<int> idle;
+  for (int i = 0; i < 200; ++i) {
+    int fd = connectRaw(server.port());
+    ASSERT_GE(fd, 0);
+    idle.push_back(fd);
+  }
+  // New clients are still answered: each new connection replaces the longest-idle one.
+  for (int i = 0; i < 10; ++i) expectHealthy(server.port(), 3);
+  // The oldest idle connections were closed by the server.
+  int closed = 0;
+  for (int i = 0; i < 100; ++i) closed += closedByPeer(idle[i], 5000);
+  EXPECT_EQ(closed, 100);
+  // A keep-alive client that is in the middle of nothing but was just answered keeps working
+  // after reconnecting (HttpClient reconnects once), also while the idle flood continues.
+  for (int i = 0; i < 100; ++i) {
+    int fd = connectRaw(server.port());
+    if (fd >= 0) idle.push_back(fd);
+  }
+  expectHealthy(server.port(), 20);
+  for (int fd : idle) ::close(fd);
+}
+
+TEST(HostileClientsTest, HugeHeadersAre431) {
+  TempDir dir;
+  ServerProcess server(ALLMENDE_BINARY, dir.path(), {"--max-header", "8192"});
+  ASSERT_TRUE(server.ok());
+  for (size_t size : {size_t{9000}, size_t{200000}, size_t{4} << 20}) {
+    int fd = connectRaw(server.port());
+    ASSERT_GE(fd, 0);
+    std::string req = "GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(size, 'a') + "\r\n\r\n";
+    std::thread writer([&] { sendText(fd, req); });  // may fail once the server closed
+    std::string got;
+    EXPECT_TRUE(closedByPeer(fd, 30000, &got)) << size;
+    writer.join();
+    ::close(fd);
+    EXPECT_NE(got.find("HTTP/1.1 431"), std::string::npos) << size << ": " << got.substr(0, 200);
+    EXPECT_NE(got.find("\"title\""), std::string::npos) << got.substr(0, 400);  // a ProblemDetails
+  }
+  // Many headers, each small, count too.
+  int fd = connectRaw(server.port());
+  std::string req = "GET /health HTTP/1.1\r\nHost: x\r\n";
+  for (int i = 0; i < 2000; ++i) req += "X-H" + std::to_string(i) + ": v\r\n";
+  req += "\r\n";
+  std::thread writer([&] { sendText(fd, req); });
+  std::string got;
+  EXPECT_TRUE(closedByPeer(fd, 30000, &got));
+  writer.join();
+  ::close(fd);
+  EXPECT_NE(got.find("HTTP/1.1 431"), std::string::npos) << got.substr(0, 200);
+  expectHealthy(server.port());
+}
+
+TEST(HostileClientsTest, PipeliningFloodIsAnsweredInOrderWhileOthersAreServed) {
+  TempDir dir;
+  ServerProcess server(ALLMENDE_BINARY, dir.path());
+  ASSERT_TRUE(server.ok());
+  constexpr int kRequests = 20000;
+  int fd = connectRaw(server.port());
+  ASSERT_GE(fd, 0);
+  std::string flood;
+  for (int i = 0; i < kRequests; ++i) flood += "GET /health?n=" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  std::thread writer([&] { sendText(fd, flood); });
+  // Meanwhile, others are answered.
+  expectHealthy(server.port(), 50);
+  // The flood is answered completely, one answer per request.
+  std::string got;
+  size_t answers = 0;
+  char buf[65536];
+  while (answers < kRequests) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 30000) <= 0) break;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+    size_t pos = 0;
+    while ((pos = got.find("HTTP/1.1 200", pos)) != std::string::npos) {
+      ++answers;
+      pos += 12;
+    }
+    got.erase(0, got.size() > 12 ? got.size() - 12 : 0);  // keep a possibly split status line
+  }
+  writer.join();
+  ::close(fd);
+  EXPECT_EQ(answers, static_cast<size_t>(kRequests));
+}
+
+TEST(HostileClientsTest, FloodThatNeverReadsDoesNotBlockOthers) {
+  TempDir dir;
+  ServerProcess server(ALLMENDE_BINARY, dir.path(), {"--body-timeout", "2"});
+  ASSERT_TRUE(server.ok());
+  std::vector<int> flooders;
+  std::vector<std::thread> writers;
+  std::string flood;
+  for (int i = 0; i < 40000; ++i) flood += "GET /health HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int c = 0; c < 16; ++c) {  // twice the handler threads
+    int fd = connectRaw(server.port(), 4096);
+    ASSERT_GE(fd, 0);
+    flooders.push_back(fd);
+    writers.emplace_back([fd, &flood] { sendText(fd, flood); });
+  }
+  expectHealthy(server.port(), 50);
+  // Nobody reads the answers, which are far more than the socket buffers hold: the server's
+  // writes stall, and it closes each connection after the body timeout.
+  for (auto& w : writers) w.join();
+  // Not reading (that would let the server go on): wait for the close or reset to be signalled.
+  int closed = 0;
+  for (int fd : flooders) {
+    pollfd p{fd, POLLRDHUP, 0};
+    closed += ::poll(&p, 1, 60000) == 1 && (p.revents & (POLLHUP | POLLERR | POLLRDHUP)) != 0;
+  }
+  for (int fd : flooders) ::close(fd);
+  EXPECT_EQ(closed, 16);
+  expectHealthy(server.port());
+}
+
+}  // namespace
+}  // namespace allmende::testing
