@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <vector>
 
@@ -30,8 +31,13 @@ std::string gdalError() {
 }
 
 // An in-memory dataset of `bands` Byte bands with the raster's shape and georeference.
+void registerDrivers() {
+  static std::once_flag once;
+  std::call_once(once, [] { GDALAllRegister(); });
+}
+
 Result<GDALDatasetH> memDataset(const Raster& r, int bands) {
-  GDALAllRegister();
+  registerDrivers();
   GDALDriverH mem = GDALGetDriverByName("MEM");
   if (!mem) return internalError("GDAL has no MEM driver");
   GDALDatasetH ds = GDALCreate(mem, "", r.nx, r.ny, bands, GDT_Byte, nullptr);
