@@ -9,6 +9,7 @@
 #include "api/handlers.h"
 #include "api/ingest.h"
 #include "api/open_data.h"
+#include "api/twin_http.h"
 #include "api/problem.h"
 #include "api/web_assets.h"
 
@@ -107,6 +108,22 @@ constexpr Route kRoutes[] = {
     {"GET", "/open/v1/{tenant}/catalog", openTenantCatalog, Access::kOpen},
     {"GET", "/open/v1/{tenant}/datasets/{datasetId}/{file}", openDistribution, Access::kOpen},
     {"GET", "/open/v1/{tenant}/datasets/{datasetId}/history/{file}", openHistory, Access::kOpen},
+    // Digital twin (issue 9, docs/twin.md): editors and tenant admins define and run, readers read.
+    {"POST", "/twin/v1/scenarios", twinCreateScenario, Access::kEdit},
+    {"GET", "/twin/v1/scenarios", twinListScenarios, Access::kRead},
+    {"GET", "/twin/v1/scenarios/{scenarioId}", twinShowScenario, Access::kRead},
+    {"PUT", "/twin/v1/scenarios/{scenarioId}", twinReplaceScenario, Access::kEdit},
+    {"DELETE", "/twin/v1/scenarios/{scenarioId}", twinDeleteScenario, Access::kEdit},
+    {"PUT", "/twin/v1/scenarios/{scenarioId}/inputs/{input}", twinPutInput, Access::kEdit},
+    {"GET", "/twin/v1/scenarios/{scenarioId}/inputs/{input}", twinGetInput, Access::kRead},
+    {"POST", "/twin/v1/runs", twinCreateRun, Access::kEdit},
+    {"GET", "/twin/v1/runs", twinListRuns, Access::kRead},
+    {"GET", "/twin/v1/runs/{runId}", twinShowRun, Access::kRead},
+    {"GET", "/twin/v1/runs/{runId}/progress", twinRunProgress, Access::kRead},
+    {"POST", "/twin/v1/runs/{runId}/start", twinStartRun, Access::kEdit},
+    {"POST", "/twin/v1/runs/{runId}/cancel", twinCancelRun, Access::kEdit},
+    {"GET", "/twin/v1/runs/{runId}/results", twinRunResults, Access::kRead},
+    {"GET", "/twin/v1/runs/{runId}/results/{file}", twinRunResultFile, Access::kRead},
     // The web app (issue 10, docs/web.md): citizen app at /, operator console at /console/.
     {"GET", "/", serveWebApp, Access::kOpen},
     {"GET", "/{file}", serveWebApp, Access::kOpen},

@@ -22,6 +22,9 @@ class DatasetStore;
 namespace allmende::ingest {
 class Ingestor;
 }  // namespace allmende::ingest
+namespace allmende::twin {
+class RunQueue;
+}  // namespace allmende::twin
 
 namespace allmende::api {
 
@@ -61,6 +64,8 @@ struct Services {
   // SSRF (common/egress.h): subscription endpoints are checked at creation too; null = any.
   std::shared_ptr<const EgressPolicy> egress;
   const WebAssets* web = nullptr;      // the web app at / (api/web_assets.h); null: 404
+  // Digital twin (api/twin_http.h, docs/twin.md); null: the /twin/v1 routes answer 501.
+  twin::RunQueue* twin = nullptr;
 };
 
 }  // namespace allmende::api

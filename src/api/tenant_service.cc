@@ -8,6 +8,7 @@
 #include "auth/roles.h"
 #include "geo/geometry.h"
 #include "store/dataset_store.h"
+#include "twin/run_queue.h"
 
 namespace allmende::api {
 
@@ -118,6 +119,8 @@ Status setTenantStatus(Services& services, const std::string& name, const std::s
 
 Status deleteTenant(Services& services, const std::string& name) {
   if (!services.tenants->findTenant(name)) return notFound("no tenant named '" + name + "'");
+  // Its flood scenarios and runs (docs/twin.md) first: refused while one of its runs is running.
+  if (services.twin) ALLMENDE_RETURN_IF_ERROR(services.twin->removeTenant(name));
   store::EntityQuery all;
   all.selectionExact = true;
   all.limit = 1000;

@@ -16,6 +16,7 @@
 #include "app/security_setup.h"
 #include "app/tenancy_setup.h"
 #include "app/tenant_cli.h"
+#include "app/twin_setup.h"
 #include "app/web_setup.h"
 #include "http/server.h"
 #include "ingest/ingestor.h"
@@ -58,6 +59,7 @@ struct ServeOptions {
   std::string notifyCaFile;        // extra trusted CAs for https notification endpoints
   TenancyOptions tenancy;
   OpenDataOptions openData;
+  TwinOptions twin;
   SecurityOptions security;  // HTTP limits, TLS, CORS, egress policy (app/security_setup.h)
   api::WebOptions web;  // the web app (docs/web.md)
 };
@@ -150,6 +152,7 @@ int serve(const ServeOptions& o) {
   ho.port = o.port;
   ho.threads = o.threads;
   ho.maxBodyBytes = o.maxBodyBytes;
+  ho.uploadLimit = [&o](std::string_view method, std::string_view target) { return twinUploadLimit(o.twin, method, target); };
   // The router is built once the port is bound (hosted @context URLs name it); the server
   // answers nothing before serve().
   std::unique_ptr<api::Router> router;
@@ -235,6 +238,19 @@ int serve(const ServeOptions& o) {
     spdlog::error("cannot open the open-data datasets: {}", openData.status().toString());
     return 1;
   }
+  // Digital twin (docs/twin.md): scenarios and runs under DATA/twin, runs on their own workers.
+  auto twinQueue = setupTwin(o.twin, o.dataDir, services);
+  if (!twinQueue) {
+    spdlog::error("cannot open the digital twin's runs: {}", twinQueue.status().toString());
+    return 1;
+  }
+  if (o.demo && *twinQueue) {
+    st = provisionDemoScenario(**twinQueue, o.dataDir);
+    if (!st.isOk()) {
+      spdlog::error("cannot provision the demo flood scenario: {}", st.toString());
+      return 1;
+    }
+  }
   auto web = setupWeb(o.web, o.demo, services);
   router = std::make_unique<api::Router>(services);
   server.serve();
@@ -248,6 +264,7 @@ int serve(const ServeOptions& o) {
   sigwait(&signals, &sig);
   spdlog::info("signal {} received, shutting down", sig);
   server.stop();
+  if (*twinQueue) (*twinQueue)->stop();
   ingestService.stop();
   notifier.stop();
   return 0;
@@ -303,6 +320,7 @@ int main(int argc, char** argv) {
   s->add_option("--mqtt-ingest-topic-prefix", serve.mqttIngest.topicPrefix, "topics are <prefix>/<tenant>/<device>")
       ->capture_default_str();
   allmende::app::addTenancyFlags(*s, serve.tenancy);
+  allmende::app::addTwinFlags(*s, serve.twin);
   allmende::app::addSecurityFlags(*s, serve.security);
   auto tenantCommand = allmende::app::addTenantCommands(app);
   auto twinCommand = allmende::twin::addTwinCommands(app);
