@@ -88,6 +88,18 @@ bool createsEntities(const http::Request& r) {
                                 r.path == "/ngsi-ld/v1/entityOperations/upsert");
 }
 
+// The operations that add data (entity state or history) to a tenant: every write of the entity,
+// batch, temporal and ingestion APIs but deletes (which free space; NGSI-LD 5.6.16 and 5.9.4).
+bool addsData(const http::Request& r) {
+  if (r.method == "GET" || r.method == "HEAD" || r.method == "DELETE") return false;
+  const std::string& p = r.path;
+  if (startsWith(p, "/ngsi-ld/v1/entityOperations/")) {
+    return p != "/ngsi-ld/v1/entityOperations/delete" && p != "/ngsi-ld/v1/entityOperations/query";
+  }
+  return startsWith(p, "/ngsi-ld/v1/entities") || startsWith(p, "/ngsi-ld/v1/temporal/entities") ||
+         startsWith(p, "/ingest/v1/");
+}
+
 }  // namespace
 
 std::string targetTenant(const Call& call) {
@@ -234,7 +246,53 @@ std::optional<http::Response> AccessControl::checkQuotas(Access a, Call& call) {
     return problemResponse(Status(
         ErrorType::kForbidden, "the tenant's entity quota (" + std::to_string(maxEntities) + " entities) is reached"));
   }
+  if ((options_.maxHistoryInstances > 0 || options_.maxStorageBytes > 0 || quotas.historyInstances > 0 ||
+       quotas.storageBytes > 0) &&
+      addsData(call.request())) {
+    Status st = storageQuotaAllows(tenant, quotas, call);
+    if (!st.isOk()) return problemResponse(st);
+  }
   return std::nullopt;
+}
+
+Status AccessControl::storageQuotaAllows(const std::string& tenant, const store::TenantQuotas& quotas, Call& call) {
+  const int64_t maxHistory = quotas.historyInstances > 0 ? quotas.historyInstances : options_.maxHistoryInstances;
+  const int64_t maxBytes = quotas.storageBytes > 0 ? quotas.storageBytes : options_.maxStorageBytes;
+  if (maxHistory <= 0 && maxBytes <= 0) return Status::ok();
+  Micros now = call.now();
+  store::TenantUsage u;
+  bool fresh = false;
+  {
+    std::lock_guard<std::mutex> lock(countsMutex_);
+    auto it = usage_.find(tenant);
+    // A recent count will do while the tenant is far from its limits (below half); nearer, every
+    // write counts again, so the limit is exact there.
+    auto far = [](int64_t used, int64_t max) { return max <= 0 || used * 2 < max; };
+    if (it != usage_.end() && now - it->second.at < kUsageMaxAgeMicros &&
+        far(it->second.usage.historyInstances, maxHistory) && far(it->second.usage.storageBytes(), maxBytes)) {
+      u = it->second.usage;
+      fresh = true;
+    }
+  }
+  if (!fresh) {
+    // A count of the tenant's rows: at most once per kUsageMaxAgeMicros and tenant.
+    auto counted = call.services().store.usage(tenant);
+    if (!counted) return Status::ok();  // a store that cannot count has no such quota
+    u = *counted;
+    std::lock_guard<std::mutex> lock(countsMutex_);
+    usage_[tenant] = Usage{u, now};
+  }
+  if (maxHistory > 0 && u.historyInstances >= maxHistory) {
+    return Status(ErrorType::kForbidden, "the tenant's history quota (" + std::to_string(maxHistory) +
+                                             " attribute instances) is reached: " + std::to_string(u.historyInstances) +
+                                             " are stored; delete history (temporal API) or ask for a larger quota");
+  }
+  if (maxBytes > 0 && u.storageBytes() >= maxBytes) {
+    return Status(ErrorType::kForbidden, "the tenant's storage quota (" + std::to_string(maxBytes) +
+                                             " bytes) is reached: " + std::to_string(u.storageBytes()) +
+                                             " bytes are stored; delete entities or history, or ask for a larger quota");
+  }
+  return Status::ok();
 }
 
 bool AccessControl::entityQuotaAllows(const std::string& tenant, int64_t maxEntities, Call& call) {

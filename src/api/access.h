@@ -41,6 +41,12 @@ struct AccessOptions {
   // limit: creates are refused once the count has reached it (exact near the limit and for
   // batches; concurrent creates may overshoot by their number).
   int64_t maxEntities = 0;
+  // History instances and storage bytes (store::TenantUsage) a tenant may hold unless its own
+  // quota says otherwise (0 = unlimited). Writes that add data are refused once the usage has
+  // reached them; it is counted at most kUsageMaxAgeMicros ago while below half a limit, and for
+  // every such write above (so a limit can be passed by one write, a batch, but not by a burst).
+  int64_t maxHistoryInstances = 0;
+  int64_t maxStorageBytes = 0;
 };
 
 class AccessControl {
@@ -55,6 +61,7 @@ class AccessControl {
   std::optional<http::Response> guard(Access access, Call& call);
 
   bool authRequired() const { return options_.authRequired; }
+  const AccessOptions& options() const { return options_; }
   RateLimiter* limiter() const { return limiter_; }
 
  private:
@@ -67,6 +74,8 @@ class AccessControl {
   std::optional<http::Response> checkQuotas(Access access, Call& call);
   // Whether one more create fits in the tenant's entity quota.
   bool entityQuotaAllows(const std::string& tenant, int64_t maxEntities, Call& call);
+  // The history and storage quotas: an error status naming the quota that is reached.
+  Status storageQuotaAllows(const std::string& tenant, const store::TenantQuotas& quotas, Call& call);
 
   AccessOptions options_;
   store::TenantRegistry& registry_;
@@ -79,6 +88,12 @@ class AccessControl {
   };
   std::mutex countsMutex_;
   std::unordered_map<std::string, Count> counts_;  // GUARDED_BY(countsMutex_)
+  static constexpr Micros kUsageMaxAgeMicros = 1000000;
+  struct Usage {
+    store::TenantUsage usage;
+    Micros at = 0;
+  };
+  std::unordered_map<std::string, Usage> usage_;  // GUARDED_BY(countsMutex_)
   static constexpr size_t kKeyHashesKept = 4096;   // then the cache starts over
   std::mutex keyHashesMutex_;
   std::unordered_map<std::string, std::string> keyHashes_;  // GUARDED_BY(keyHashesMutex_)

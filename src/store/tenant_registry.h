@@ -25,6 +25,8 @@ struct TenantQuotas {
   double requestsPerSecond = 0;
   double burst = 0;
   int64_t entities = 0;
+  int64_t historyInstances = 0;  // attribute instances of the temporal API
+  int64_t storageBytes = 0;      // entity documents and history (TenantUsage::storageBytes)
 };
 
 // What every request needs to know of its tenant, cheap to copy.
