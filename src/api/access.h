@@ -15,6 +15,7 @@
 #include "auth/jwt.h"
 #include "auth/roles.h"
 #include "http/message.h"
+#include "store/store.h"
 #include "store/tenant_registry.h"
 
 namespace allmende::api {

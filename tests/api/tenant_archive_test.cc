@@ -34,7 +34,8 @@ class Server {
     std::ofstream(dir.path() + "/admin.key") << kAdminKey << "\n";
     process_ = std::make_unique<ServerProcess>(
         ALLMENDE_BINARY, dir.path() + "/" + sub,
-        std::vector<std::string>{"--production", "--admin-key-file", dir.path() + "/admin.key", "--open-rps", "0"});
+        std::vector<std::string>{"--production", "--admin-key-file", dir.path() + "/admin.key", "--open-rps", "0",
+                                 "--base-url", "https://daten.example"});
     client_ = std::make_unique<HttpClient>(process_->port());
   }
   bool ok() const { return process_->ok(); }
@@ -115,13 +116,15 @@ std::vector<std::string> readAll(Server& s, const std::string& key, const std::s
   std::vector<std::string> out;
   auto add = [&](const std::string& target) {
     HttpResult r = s.as(key, t, "GET", target);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
     out.push_back(target + " -> " + std::to_string(r.status) + " " + r.body);
   };
   add("/ngsi-ld/v1/entities?type=WaterLevel&options=sysAttrs");
   for (const char* id : {"1", "2", "gone"}) {
     add(std::string("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevel:") + id + "?options=sysAttrs");
   }
-  add("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevel:1?aggrMethods=avg,max&aggrPeriodDuration=PT1H");
+  add("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevel:1?options=aggregatedValues&aggrMethods=avg,max&aggrPeriodDuration=PT1H");
+  add("/ngsi-ld/v1/temporal/entities?type=WaterLevel&timerel=after&timeAt=2026-11-24T00:00:00Z&lastN=5");
   add("/ngsi-ld/v1/subscriptions");
   add("/ngsi-ld/v1/jsonldContexts?kind=Hosted");
   add("/admin/v1/devices");
