@@ -134,45 +134,49 @@ Result<Principal> AccessControl::authenticate(const http::Request& request, Micr
     key = token;
   }
   if (key.empty()) return unauthorized("credentials required: an API key (X-API-Key) or a Bearer token");
-  std::string hash = keyHash(key);
+  return keyPrincipal(key, now);
+}
+
+Result<Principal> AccessControl::keyPrincipal(std::string_view key, Micros now) {
+  const uint64_t generation = registry_.generation();  // before the lookup: a later change invalidates
+  {
+    std::shared_lock<std::shared_mutex> lock(knownKeysMutex_);
+    auto it = knownKeys_.find(key);
+    if (it != knownKeys_.end() && it->second.generation == generation &&
+        (it->second.expires == 0 || it->second.expires > now)) {
+      return it->second.principal;
+    }
+  }
+  std::string hash = auth::hashApiKey(key);
   Principal p;
   p.method = "api-key";
+  Micros expires = 0;
   if (!options_.adminKeyHash.empty() && auth::constantTimeEquals(hash, options_.adminKeyHash)) {
     p.subject = "admin-key";
     p.roles.add(Role::kPlatformAdmin);
-    return p;
+  } else {
+    auto record = registry_.findKeyByHash(hash);
+    if (!record) return unauthorized("unknown API key");
+    if (record->revoked) return unauthorized("the API key has been revoked");
+    if (record->expires != 0 && record->expires <= now) return unauthorized("the API key has expired");
+    auto role = auth::roleFromName(record->role);
+    if (!role) return unauthorized("the API key has an unknown role");
+    p.subject = record->id;
+    p.tenant = record->tenant;
+    p.roles.add(*role);
+    p.entityPrefix = record->entityPrefix;
+    expires = record->expires;
   }
-  auto record = registry_.findKeyByHash(hash);
-  if (!record) return unauthorized("unknown API key");
-  if (record->revoked) return unauthorized("the API key has been revoked");
-  if (record->expires != 0 && record->expires <= now) return unauthorized("the API key has expired");
-  auto role = auth::roleFromName(record->role);
-  if (!role) return unauthorized("the API key has an unknown role");
-  p.subject = record->id;
-  p.tenant = record->tenant;
-  p.roles.add(*role);
-  p.entityPrefix = record->entityPrefix;
+  std::unique_lock<std::shared_mutex> lock(knownKeysMutex_);
+  if (knownKeys_.size() >= kKnownKeysKept) knownKeys_.clear();
+  knownKeys_.insert_or_assign(std::string(key), KnownKey{p, generation, expires});
   return p;
 }
 
-std::string AccessControl::keyHash(std::string_view key) {
-  {
-    std::lock_guard<std::mutex> lock(keyHashesMutex_);
-    auto it = keyHashes_.find(std::string(key));
-    if (it != keyHashes_.end()) return it->second;
-  }
-  std::string hash = auth::hashApiKey(key);
-  std::lock_guard<std::mutex> lock(keyHashesMutex_);
-  if (keyHashes_.size() >= kKeyHashesKept) keyHashes_.clear();
-  keyHashes_.emplace(std::string(key), hash);
-  return hash;
-}
-
-Status AccessControl::authorize(Access access, const Principal& p, Call& call) const {
+Status AccessControl::authorize(Access access, const Principal& p, const std::string& tenant, Call& call) const {
   Access a = effective(access, call.request().method);
   if (a == Access::kOpen || p.roles.has(Role::kPlatformAdmin)) return Status::ok();
   if (a == Access::kPlatformAdmin) return forbidden("this operation needs the platform-admin role");
-  std::string tenant = targetTenant(call);
   if (p.tenant.empty() || tenant != p.tenant) {
     return forbidden("the credentials are not valid for tenant '" + tenant.substr(0, 64) + "'");
   }
@@ -197,14 +201,14 @@ Status AccessControl::authorize(Access access, const Principal& p, Call& call) c
 std::optional<http::Response> AccessControl::guard(Access access, Call& call) {
   Access a = effective(access, call.request().method);
   if (a == Access::kOpen) return std::nullopt;
+  const std::string tenant = targetTenant(call);
   if (options_.authRequired && a == Access::kRead && !hasCredentials(call.request())) {
     // No credentials: the public data of the tenant, if the request is of the public form.
-    std::string tenant = targetTenant(call);
     auto record = tenant.empty() ? std::nullopt : registry_.findTenant(tenant);
     Status st = record ? admitPublicRead(call, *record) : Status(ErrorType::kForbidden, "no public data here");
     if (st.isOk()) {
       call.setPrincipal(auth::Principal{"anonymous", "none", tenant, {}, ""});
-      return checkQuotas(a, call);
+      return checkQuotas(a, tenant, call);
     }
     http::Response r =
         problemResponse(unauthorized("credentials required: an API key (X-API-Key) or a Bearer token; " + st.detail()));
@@ -219,15 +223,14 @@ std::optional<http::Response> AccessControl::guard(Access access, Call& call) {
       return r;
     }
     call.setPrincipal(std::move(p).value());  // also for the audit record of a refusal
-    Status st = authorize(access, call.principal(), call);
+    Status st = authorize(access, call.principal(), tenant, call);
     if (!st.isOk()) return problemResponse(st);
   }
-  return checkQuotas(a, call);
+  return checkQuotas(a, tenant, call);
 }
 
-std::optional<http::Response> AccessControl::checkQuotas(Access a, Call& call) {
+std::optional<http::Response> AccessControl::checkQuotas(Access a, const std::string& tenant, Call& call) {
   if (a != Access::kRead && a != Access::kWrite && a != Access::kEdit) return std::nullopt;
-  std::string tenant = targetTenant(call);
   auto state = tenant.empty() ? std::nullopt : registry_.tenantState(tenant);
   store::TenantQuotas quotas = state ? state->quotas : store::TenantQuotas{};
   // Only tenants that exist get a bucket: a header naming a new tenant at every request must not

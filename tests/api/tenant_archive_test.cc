@@ -4,7 +4,7 @@
 // one; every read of the NGSI-LD, temporal, subscription, @context, device and dataset APIs
 // answers the same before and after. Deleting the tenant removes all of it, and a tenant
 // created again under the same name finds nothing of the old one. Hosted @contexts belong to
-// the tenant that added them.
+// the tenant that added them. Bulk exports (open data, the archive) hold only their tenant.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -233,6 +233,43 @@ TEST(TenantArchive, HostedContextsBelongToTheirTenant) {
   EXPECT_NE(s.as(a, "a", "GET", "/ngsi-ld/v1/jsonldContexts").body.find(id), std::string::npos);
   EXPECT_EQ(s.as(a, "a", "GET", "/ngsi-ld/v1/jsonldContexts/" + id).status, 200);
   EXPECT_EQ(s.as(a, "a", "DELETE", "/ngsi-ld/v1/jsonldContexts/" + id).status, 204);
+}
+
+// What leaves a tenant in bulk -- its open-data downloads and catalogue, its archive -- holds
+// only its own data, even when a neighbour has entities of the same public type and ids.
+TEST(TenantArchive, ExportsHoldOnlyTheirTenant) {
+  TempDir dir;
+  Server s(dir, "x");
+  ASSERT_TRUE(s.ok());
+  std::string a = fillTenant(s, "a", "09162000");
+  std::string b = fillTenant(s, "b", "09162001");
+  auto spot = [](const std::string& id, const std::string& status) {
+    return R"({"id": "urn:ngsi-ld:ParkingSpot:)" + id + R"(", "type": "ParkingSpot", "status": {"type": "Property", "value": ")" +
+           status + R"("}})";
+  };
+  ASSERT_EQ(s.as(a, "a", "POST", "/ngsi-ld/v1/entities", spot("1", "free-in-a")).status, 201);
+  ASSERT_EQ(s.as(b, "b", "POST", "/ngsi-ld/v1/entities", spot("1", "occupied-in-b")).status, 201);
+  ASSERT_EQ(s.as(b, "b", "POST", "/ngsi-ld/v1/entities", spot("only-b", "free")).status, 201);
+  const std::string dataset = R"({"title": {"de": "Parken"}, "description": {"de": "Parken"}, "types": ["ParkingSpot"],
+      "license": "dl-by-de/2.0", "accrualPeriodicity": "CONT", "themes": ["TRAN"],
+      "contactPoint": {"name": "IT", "email": "it@example.org"}})";
+  ASSERT_EQ(s.as(a, "a", "PUT", "/admin/v1/tenants/a/datasets/parking", dataset).status, 201);
+  ASSERT_EQ(s.as(b, "b", "PUT", "/admin/v1/tenants/b/datasets/parking", dataset).status, 201);
+  for (const char* f : {"current.json", "current.csv", "current.geojson"}) {
+    HttpResult r = s.admin("GET", std::string("/open/v1/a/datasets/parking/") + f);
+    ASSERT_EQ(r.status, 200) << f;
+    EXPECT_NE(r.body.find("free-in-a"), std::string::npos) << f;
+    EXPECT_EQ(r.body.find("occupied-in-b"), std::string::npos) << f << ": " << r.body;
+    EXPECT_EQ(r.body.find("only-b"), std::string::npos) << f << ": " << r.body;
+  }
+  HttpResult catalog = s.admin("GET", "/open/v1/a/catalog?format=ttl");
+  EXPECT_EQ(catalog.status, 200);
+  EXPECT_EQ(catalog.body.find("/open/v1/b/"), std::string::npos) << catalog.body;
+  HttpResult archive = s.admin("GET", "/admin/v1/tenants/a/export");
+  ASSERT_EQ(archive.status, 200);
+  for (const char* foreign : {"occupied-in-b", "only-b", "09162001"}) {
+    EXPECT_EQ(archive.body.find(foreign), std::string::npos) << foreign;
+  }
 }
 
 }  // namespace

@@ -203,6 +203,11 @@ class SqliteTenantRegistry final : public TenantRegistry {
     return reloadLocked();
   }
 
+  uint64_t generation() override {
+    refreshIfChanged();
+    return generation_.load(std::memory_order_acquire);
+  }
+
   std::optional<ApiKeyRecord> findKeyByHash(const std::string& hash) override {
     refreshIfChanged();
     std::shared_lock<std::shared_mutex> lock(cacheMutex_);
@@ -293,6 +298,7 @@ class SqliteTenantRegistry final : public TenantRegistry {
     tenants_ = std::move(tenants);
     states_ = std::move(states);
     keysByHash_ = std::move(keys);
+    generation_.fetch_add(1, std::memory_order_release);
     return Status::ok();
   }
 
@@ -300,6 +306,7 @@ class SqliteTenantRegistry final : public TenantRegistry {
   Connection conn_;          // GUARDED_BY(dbMutex_)
   int64_t dataVersion_ = 0;  // GUARDED_BY(dbMutex_)
   std::atomic<int64_t> lastCheck_{0};
+  std::atomic<uint64_t> generation_{0};  // incremented by every reload
   std::shared_mutex cacheMutex_;
   std::map<std::string, TenantRecord> tenants_;               // GUARDED_BY(cacheMutex_)
   std::unordered_map<std::string, TenantState> states_;       // GUARDED_BY(cacheMutex_)
