@@ -291,9 +291,10 @@ Status AccessControl::storageQuotaAllows(const std::string& tenant, const store:
                                              " are stored; delete history (temporal API) or ask for a larger quota");
   }
   if (maxBytes > 0 && u.storageBytes() >= maxBytes) {
-    return Status(ErrorType::kForbidden, "the tenant's storage quota (" + std::to_string(maxBytes) +
-                                             " bytes) is reached: " + std::to_string(u.storageBytes()) +
-                                             " bytes are stored; delete entities or history, or ask for a larger quota");
+    return Status(ErrorType::kForbidden,
+                  "the tenant's storage quota (" + std::to_string(maxBytes) +
+                      " bytes) is reached: " + std::to_string(u.storageBytes()) +
+                      " bytes are stored; delete entities or history, or ask for a larger quota");
   }
   return Status::ok();
 }

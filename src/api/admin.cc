@@ -242,19 +242,20 @@ http::Response adminTenantUsage(Call& call) {
   if (!t) return problemResponse(t.status());
   auto u = call.services().store.usage(t->name);
   if (!u) return problemResponse(u.status());
-  std::string out = "{\"tenant\":" + toJsonString(Json(rapidjson::StringRef(t->name.data(), t->name.size()))) +
-                    ",\"entities\":" + std::to_string(u->entities) +
-                    ",\"historyInstances\":" + std::to_string(u->historyInstances) +
-                    ",\"storageBytes\":" + std::to_string(u->storageBytes()) +
-                    ",\"entityBytes\":" + std::to_string(u->entityBytes) +
-                    ",\"historyBytes\":" + std::to_string(u->historyBytes);
+  std::string out =
+      "{\"tenant\":" + toJsonString(Json(rapidjson::StringRef(t->name.data(), t->name.size()))) +
+      ",\"entities\":" + std::to_string(u->entities) + ",\"historyInstances\":" + std::to_string(u->historyInstances) +
+      ",\"storageBytes\":" + std::to_string(u->storageBytes()) + ",\"entityBytes\":" + std::to_string(u->entityBytes) +
+      ",\"historyBytes\":" + std::to_string(u->historyBytes);
   RateLimiter* limiter = call.services().access ? call.services().access->limiter() : nullptr;
   if (limiter) {
     out += ",\"requests\":{\"admitted\":" + std::to_string(limiter->admitted(t->name)) +
            ",\"rejected\":" + std::to_string(limiter->rejected(t->name)) + "}";
   }
-  return plainJsonResponse(200, out + ",\"quotas\":" + quotasJson(t->quotas, limiter ? &limiter->defaults() : nullptr,
-                                                       call.services().access ? &call.services().access->options() : nullptr) + "}");
+  return plainJsonResponse(200, out + ",\"quotas\":" +
+                                    quotasJson(t->quotas, limiter ? &limiter->defaults() : nullptr,
+                                               call.services().access ? &call.services().access->options() : nullptr) +
+                                    "}");
 }
 
 http::Response adminExportTenant(Call& call) {

@@ -20,8 +20,8 @@ bool audited(const Call& call, int status) { return status != 401 && status != 4
 // Calls whose writes all go through the store's transactions (Store::write and the temporal
 // writes), which carry the journal row; every other audited call journals an intent first.
 bool writesThroughStore(const http::Request& r) {
-  for (std::string_view p : {"/ngsi-ld/v1/entities", "/ngsi-ld/v1/entityOperations/", "/ngsi-ld/v1/temporal/",
-                             "/ingest/v1/"}) {
+  for (std::string_view p :
+       {"/ngsi-ld/v1/entities", "/ngsi-ld/v1/entityOperations/", "/ngsi-ld/v1/temporal/", "/ingest/v1/"}) {
     if (r.path.compare(0, p.size(), p) == 0) return true;
   }
   return false;
@@ -67,7 +67,6 @@ std::string recordTenant(const Call& call, const http::Response& response) {
   }
   return targetTenant(call);
 }
-
 
 store::AuditRecord recordOf(Call& call) {
   const auth::Principal& p = call.principal();
@@ -128,7 +127,6 @@ void AuditScope::finish(const http::Response& response) {
   scope_.reset();
   record(call_, response, entry_.get());
 }
-
 
 // GET /admin/v1/tenants/{t}/audit: filters subject, action, target (a path prefix), status,
 // since / until (ISO 8601, [since, until)); paging by after=<seq of the last record seen> and

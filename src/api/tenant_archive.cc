@@ -24,7 +24,9 @@ Status bad(const std::string& kind, const std::string& why) {
   return badRequestData("archive " + kind + " line: " + why);
 }
 
-void addStr(Json& o, const char* name, std::string_view v, JsonAllocator& a) { o.AddMember(Json(name, a), jsonString(v, a), a); }
+void addStr(Json& o, const char* name, std::string_view v, JsonAllocator& a) {
+  o.AddMember(Json(name, a), jsonString(v, a), a);
+}
 void addInt(Json& o, const char* name, int64_t v, JsonAllocator& a) { o.AddMember(Json(name, a), Json(v), a); }
 
 std::string line(const char* kind, const char* member, Json& value, JsonDocument& d) {
@@ -260,12 +262,14 @@ Status restoreParts(Services& services, const std::string& tenant, const Archive
     }
   }
   for (auto d : parts.devices) {
-    if (!services.devices) return Status(ErrorType::kOperationNotSupported, "the archive has devices: ingestion is off");
+    if (!services.devices)
+      return Status(ErrorType::kOperationNotSupported, "the archive has devices: ingestion is off");
     d.tenant = tenant;
     ALLMENDE_RETURN_IF_ERROR(services.devices->createDevice(d));
   }
   for (auto r : parts.datasets) {
-    if (!services.datasets) return Status(ErrorType::kOperationNotSupported, "the archive has datasets: open data is off");
+    if (!services.datasets)
+      return Status(ErrorType::kOperationNotSupported, "the archive has datasets: open data is off");
     r.tenant = tenant;
     ALLMENDE_RETURN_IF_ERROR(services.datasets->put(r));
   }

@@ -198,8 +198,9 @@ Result<Archive> readArchive(std::istream& in) {
         const Json* v = findMember(*counts, name);
         return v ? num(*counts, name) != static_cast<int64_t>(n) : n != 0;  // version 1 archives lack some
       };
-      if (!counts || !counts->IsObject() || !findMember(*counts, "entities") || differs("entities", a.entities.size()) ||
-          differs("apiKeys", a.keys.size()) || differs("historyInstances", a.parts.historyInstances) ||
+      if (!counts || !counts->IsObject() || !findMember(*counts, "entities") ||
+          differs("entities", a.entities.size()) || differs("apiKeys", a.keys.size()) ||
+          differs("historyInstances", a.parts.historyInstances) ||
           differs("subscriptions", a.parts.subscriptions.size()) || differs("devices", a.parts.devices.size()) ||
           differs("datasets", a.parts.datasets.size()) || differs("contexts", a.parts.contexts.size())) {
         return badRequestData("archive: the end line's counts do not match its content");

@@ -120,8 +120,7 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
     // writer's for SQLite's one write lock (measured: single creates at a third of the rate).
     // The journal in the store's file keeps the record of a committed change through a crash
     // between the two commits (store/audit_journal.h).
-    auto audit =
-        store::openSqliteAuditLog((std::filesystem::path(dbPath).parent_path() / "audit.db").string(), dbPath);
+    auto audit = store::openSqliteAuditLog((std::filesystem::path(dbPath).parent_path() / "audit.db").string(), dbPath);
     if (!audit) return audit.status();
     t->audit = std::move(audit).value();
     services.audit = t->audit.get();

@@ -71,7 +71,8 @@ class JwtVerifier {
     using is_transparent = void;
     size_t operator()(std::string_view token) const {
       constexpr size_t kTail = 32;
-      return std::hash<std::string_view>{}(token.substr(token.size() > kTail ? token.size() - kTail : 0)) ^ token.size();
+      return std::hash<std::string_view>{}(token.substr(token.size() > kTail ? token.size() - kTail : 0)) ^
+             token.size();
     }
   };
   std::mutex cacheMu_;

@@ -29,9 +29,9 @@ constexpr int kWriters = 4;
 
 std::unique_ptr<ServerProcess> start(const TempDir& dir) {
   std::ofstream(dir.path() + "/admin.key") << kAdminKey << "\n";
-  return std::make_unique<ServerProcess>(ALLMENDE_BINARY, dir.path() + "/data",
-                                         std::vector<std::string>{"--production", "--admin-key-file",
-                                                                  dir.path() + "/admin.key"});
+  return std::make_unique<ServerProcess>(
+      ALLMENDE_BINARY, dir.path() + "/data",
+      std::vector<std::string>{"--production", "--admin-key-file", dir.path() + "/admin.key"});
 }
 
 const Headers kHeaders = {{"X-API-Key", kAdminKey}, {"NGSILD-Tenant", "t"}, {"Content-Type", "application/json"}};
@@ -41,8 +41,8 @@ std::vector<std::string> auditTargets(HttpClient& c, const std::string& filter =
   std::vector<std::string> out;
   std::string after = "0";
   for (;;) {
-    HttpResult r = c.request("GET", "/admin/v1/tenants/t/audit?limit=1000&after=" + after + filter,
-                             {{"X-API-Key", kAdminKey}});
+    HttpResult r =
+        c.request("GET", "/admin/v1/tenants/t/audit?limit=1000&after=" + after + filter, {{"X-API-Key", kAdminKey}});
     EXPECT_EQ(r.status, 200) << r.body;
     if (r.status != 200) return out;
     size_t n = 0;

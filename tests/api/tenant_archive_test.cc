@@ -85,16 +85,18 @@ std::string fillTenant(Server& s, const std::string& t, const std::string& ags) 
                 .status,
             204);
   // An entity deleted: its history stays (reached by id).
-  EXPECT_EQ(s.as(key, t, "POST", "/ngsi-ld/v1/entities",
-                 R"({"id": "urn:ngsi-ld:WaterLevel:gone", "type": "WaterLevel", "level": {"type": "Property", "value": 9}})")
-                .status,
-            201);
+  EXPECT_EQ(
+      s.as(key, t, "POST", "/ngsi-ld/v1/entities",
+           R"({"id": "urn:ngsi-ld:WaterLevel:gone", "type": "WaterLevel", "level": {"type": "Property", "value": 9}})")
+          .status,
+      201);
   EXPECT_EQ(s.as(key, t, "DELETE", "/ngsi-ld/v1/entities/urn:ngsi-ld:WaterLevel:gone").status, 204);
-  EXPECT_EQ(s.as(key, t, "POST", "/ngsi-ld/v1/subscriptions",
-                 R"({"id": "urn:ngsi-ld:Subscription:high", "type": "Subscription", "entities": [{"type": "WaterLevel"}],
+  EXPECT_EQ(
+      s.as(key, t, "POST", "/ngsi-ld/v1/subscriptions",
+           R"({"id": "urn:ngsi-ld:Subscription:high", "type": "Subscription", "entities": [{"type": "WaterLevel"}],
                      "q": "level>3", "notification": {"endpoint": {"uri": "http://127.0.0.1:9/none"}}})")
-                .status,
-            201);
+          .status,
+      201);
   r = s.as(key, t, "POST", "/ngsi-ld/v1/jsonldContexts", R"({"@context": {"pegel": "https://example.org/pegel"}})");
   EXPECT_EQ(r.status, 201);
   EXPECT_EQ(s.as(key, t, "POST", "/admin/v1/devices",
@@ -123,7 +125,8 @@ std::vector<std::string> readAll(Server& s, const std::string& key, const std::s
   for (const char* id : {"1", "2", "gone"}) {
     add(std::string("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevel:") + id + "?options=sysAttrs");
   }
-  add("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevel:1?options=aggregatedValues&aggrMethods=avg,max&aggrPeriodDuration=PT1H");
+  add("/ngsi-ld/v1/temporal/entities/"
+      "urn:ngsi-ld:WaterLevel:1?options=aggregatedValues&aggrMethods=avg,max&aggrPeriodDuration=PT1H");
   add("/ngsi-ld/v1/temporal/entities?type=WaterLevel&timerel=after&timeAt=2026-11-24T00:00:00Z&lastN=5");
   add("/ngsi-ld/v1/subscriptions");
   add("/ngsi-ld/v1/jsonldContexts?kind=Hosted");
@@ -197,7 +200,8 @@ TEST(TenantArchive, DeleteRemovesEverythingOfTheTenant) {
   std::vector<std::string> otherBefore = readAll(s, other, "bleibt");
   ASSERT_EQ(s.admin("DELETE", "/admin/v1/tenants/weg?confirm=weg").status, 204);
   // Created again under the same name: nothing of the old tenant is there.
-  HttpResult r = s.admin("POST", "/admin/v1/tenants", R"({"name": "weg", "ags": "09162000", "template": "small-town"})");
+  HttpResult r =
+      s.admin("POST", "/admin/v1/tenants", R"({"name": "weg", "ags": "09162000", "template": "small-town"})");
   ASSERT_EQ(r.status, 201) << r.body;
   std::string fresh = member(r.body, "key");
   auto get = [&](const std::string& target) { return s.as(fresh, "weg", "GET", target); };
@@ -244,8 +248,8 @@ TEST(TenantArchive, ExportsHoldOnlyTheirTenant) {
   std::string a = fillTenant(s, "a", "09162000");
   std::string b = fillTenant(s, "b", "09162001");
   auto spot = [](const std::string& id, const std::string& status) {
-    return R"({"id": "urn:ngsi-ld:ParkingSpot:)" + id + R"(", "type": "ParkingSpot", "status": {"type": "Property", "value": ")" +
-           status + R"("}})";
+    return R"({"id": "urn:ngsi-ld:ParkingSpot:)" + id +
+           R"(", "type": "ParkingSpot", "status": {"type": "Property", "value": ")" + status + R"("}})";
   };
   ASSERT_EQ(s.as(a, "a", "POST", "/ngsi-ld/v1/entities", spot("1", "free-in-a")).status, 201);
   ASSERT_EQ(s.as(b, "b", "POST", "/ngsi-ld/v1/entities", spot("1", "occupied-in-b")).status, 201);

@@ -2,11 +2,11 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <optional>
-#include <vector>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
+#include <vector>
 
 #include "common/json.h"
 #include "store/audit_journal.h"
@@ -51,7 +51,9 @@ class SqliteAuditLog final : public AuditLog {
   SqliteAuditLog(Connection writer, Connection reader, std::optional<Connection> journal)
       : writer_(std::move(writer)), reader_(std::move(reader)), journal_(std::move(journal)) {}
 
-  void start() { committer_ = std::thread([this] { commitLoop(); }); }
+  void start() {
+    committer_ = std::thread([this] { commitLoop(); });
+  }
 
   // Journal rows left by a crash (their change committed, their record did not): each becomes a
   // record with status 0 unless the log has it already; then the rows go. Before start().
@@ -250,8 +252,8 @@ class SqliteAuditLog final : public AuditLog {
 
   Status commit(const std::deque<AuditRecord>& batch) {
     ALLMENDE_RETURN_IF_ERROR(writer_.exec("BEGIN IMMEDIATE"));
-    auto st = Statement::prepare(writer_.get(), "INSERT INTO audit_log (" + std::string(kColumns) +
-                                                    ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+    auto st = Statement::prepare(
+        writer_.get(), "INSERT INTO audit_log (" + std::string(kColumns) + ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
     if (!st) {
       writer_.exec("ROLLBACK");
       return st.status();

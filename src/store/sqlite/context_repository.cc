@@ -72,9 +72,9 @@ class SqliteContextRepository final : public ld::HostedContextRepository {
 Result<std::unique_ptr<ld::HostedContextRepository>> openSqliteContextRepository(const std::string& path) {
   auto conn = Connection::open(path, false);
   if (!conn) return conn.status();
-  ALLMENDE_RETURN_IF_ERROR(conn->exec(
-      "CREATE TABLE IF NOT EXISTS hosted_contexts (local_id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
-      "created INTEGER NOT NULL, body TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '')"));
+  ALLMENDE_RETURN_IF_ERROR(
+      conn->exec("CREATE TABLE IF NOT EXISTS hosted_contexts (local_id TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+                 "created INTEGER NOT NULL, body TEXT NOT NULL, tenant TEXT NOT NULL DEFAULT '')"));
   // Files from before contexts had owners: their contexts belong to the default tenant.
   if (!Statement::prepare(conn->get(), "SELECT tenant FROM hosted_contexts LIMIT 0")) {
     ALLMENDE_RETURN_IF_ERROR(conn->exec("ALTER TABLE hosted_contexts ADD COLUMN tenant TEXT NOT NULL DEFAULT ''"));

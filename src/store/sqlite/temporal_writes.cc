@@ -300,11 +300,26 @@ Status SqliteStore::restoreHistory(const TenantId& tenant, const std::string& id
       ins->bind(4, ds);
       ins->bind(5, t);
       ins->bind(6, i.instanceId);
-      if (h.observedAt) ins->bind(7, h.recordedAt - t); else ins->bindNull(7);
-      if (h.number) ins->bind(8, *h.number); else ins->bindNull(8);
-      if (h.doc.empty()) ins->bindNull(9); else ins->bindStatic(9, h.doc);
-      if (i.modifiedAt != h.recordedAt) ins->bind(10, i.modifiedAt); else ins->bindNull(10);
-      if (h.deleted) ins->bind(11, int64_t{1}); else ins->bindNull(11);
+      if (h.observedAt)
+        ins->bind(7, h.recordedAt - t);
+      else
+        ins->bindNull(7);
+      if (h.number)
+        ins->bind(8, *h.number);
+      else
+        ins->bindNull(8);
+      if (h.doc.empty())
+        ins->bindNull(9);
+      else
+        ins->bindStatic(9, h.doc);
+      if (i.modifiedAt != h.recordedAt)
+        ins->bind(10, i.modifiedAt);
+      else
+        ins->bindNull(10);
+      if (h.deleted)
+        ins->bind(11, int64_t{1});
+      else
+        ins->bindNull(11);
       ALLMENDE_RETURN_IF_ERROR(stepDone(db, *ins, "restore attribute instance"));
     }
     return rebuildRollups(db, tid, *hid, -1, -1, INT64_MIN / kRollupMicros, INT64_MAX / kRollupMicros);
