@@ -2,6 +2,8 @@
 
 #include <limits>
 
+#include "api/open_dataset.h"
+#include "ingest/mapping.h"
 #include "notify/matcher.h"
 #include "notify/subscription.h"
 
@@ -229,10 +231,19 @@ Result<bool> readPartLine(const std::string& kind, const Json& l, ArchiveParts& 
     r.expectedIntervalSeconds = num(*o, "expectedIntervalSeconds");
     r.created = num(*o, "created");
     if (r.id.empty() || r.entityId.empty()) return bad(kind, "needs id and entityId");
+    // The same checks as the device API's, so that an archive stores no mapping it would refuse.
+    JsonDocument mapping;
+    if (!parseJson(r.mapping.empty() ? "{}" : r.mapping, mapping).isOk()) return bad(kind, "mapping is not JSON");
+    auto m = ingest::parseMapping(mapping);
+    if (!m) return bad(kind, "device " + r.id.substr(0, 64) + ": " + m.status().detail());
     parts.devices.push_back(std::move(r));
   } else if (kind == "dataset") {
     store::DatasetRecord r{"", str(*o, "id"), str(*o, "definition"), num(*o, "created"), num(*o, "modified")};
     if (r.id.empty() || r.definition.empty()) return bad(kind, "needs id and definition");
+    JsonDocument definition;
+    if (!validDatasetId(r.id) || !parseJson(r.definition, definition).isOk()) return bad(kind, "bad dataset");
+    auto d = parseDataset(r.id, definition);
+    if (!d) return bad(kind, "dataset " + r.id.substr(0, 64) + ": " + d.status().detail());
     parts.datasets.push_back(std::move(r));
   } else {
     ld::ContextInfo c;

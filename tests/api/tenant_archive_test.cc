@@ -168,6 +168,21 @@ TEST(TenantArchive, RoundTripIntoAFreshServerLosesNothing) {
   }
   Server b(dir, "b");
   ASSERT_TRUE(b.ok());
+  // A damaged archive changes nothing: a device mapping the device API would refuse, a history
+  // line missing (the end line's counts differ), no end line.
+  auto without = [&archive](const std::string& kind) {
+    size_t p = archive.find("{\"kind\":\"" + kind + "\"");
+    return archive.substr(0, p) + archive.substr(archive.find('\n', p) + 1);
+  };
+  std::string badMapping = archive;
+  size_t flat = badMapping.find("\\\"format\\\":\\\"flat\\\"");
+  ASSERT_NE(flat, std::string::npos) << "the device's mapping is in the archive";
+  badMapping.replace(flat, 19, "\\\"format\\\":\\\"nope\\\"");
+  for (const std::string& bad : {badMapping, without("history"), without("end")}) {
+    HttpResult r = b.admin("POST", "/admin/v1/tenant-imports", bad, "application/x-ndjson");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(b.admin("GET", "/admin/v1/tenants/pegelstadt").status, 404) << "nothing of it was created";
+  }
   HttpResult imp = b.admin("POST", "/admin/v1/tenant-imports", archive, "application/x-ndjson");
   ASSERT_EQ(imp.status, 201) << imp.body;
   // The tenant-admin key came along (its hash): the same reads, with the same key.
