@@ -190,8 +190,11 @@ http::Response Router::handle(http::Request& request) {
           return std::move(*denied);
         }
       }
+      // The audit record travels with the handler's writes (api/audit.h).
+      AuditScope audit(call);
+      if (auto refused = audit.begin()) return std::move(*refused);
       http::Response response = route.handler(call);
-      auditCall(call, response);
+      audit.finish(response);
       return response;
     }
     allow += (allow.empty() ? "" : ", ") + std::string(route.method);

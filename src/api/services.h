@@ -18,6 +18,7 @@ class Notifier;
 namespace allmende::store {
 class NotificationStore;
 class DatasetStore;
+class DeviceRegistry;
 }  // namespace allmende::store
 namespace allmende::ingest {
 class Ingestor;
@@ -57,6 +58,7 @@ struct Services {
   store::AuditLog* audit = nullptr;  // null: no audit log (api/audit.h)
   std::string exportDir;             // a tenant's archive is written here before it is deleted
   ingest::Ingestor* ingestor = nullptr;  // IoT ingestion (docs/ingestion.md); null: 501
+  store::DeviceRegistry* devices = nullptr;  // the ingestor's registry (tenant archive and delete)
   // Open data (api/open_data.h, docs/opendata.md); null datasets: the routes answer 501.
   store::DatasetStore* datasets = nullptr;
   RateLimiter* openLimiter = nullptr;  // per client address on /open/v1; null = unlimited

@@ -4,6 +4,7 @@
 
 #include "api/call.h"
 #include "api/templates.h"
+#include "api/tenant_archive.h"
 #include "auth/api_key.h"
 #include "auth/roles.h"
 #include "geo/geometry.h"
@@ -121,12 +122,14 @@ Status deleteTenant(Services& services, const std::string& name) {
   if (!services.tenants->findTenant(name)) return notFound("no tenant named '" + name + "'");
   // Its flood scenarios and runs (docs/twin.md) first: refused while one of its runs is running.
   if (services.twin) ALLMENDE_RETURN_IF_ERROR(services.twin->removeTenant(name));
+  // Subscriptions first (deleting the entities then notifies nobody), devices, open-data
+  // definitions, hosted @contexts; then the entities, their history, the registry record.
+  ALLMENDE_RETURN_IF_ERROR(deleteTenantParts(services, name));
   store::EntityQuery all;
   all.selectionExact = true;
   all.limit = 1000;
   ALLMENDE_RETURN_IF_ERROR(store::deleteMatching(services.store, name, std::move(all)));
-  // Its open-data definitions (docs/opendata.md) go with it.
-  if (services.datasets) ALLMENDE_RETURN_IF_ERROR(services.datasets->removeTenant(name));
+  ALLMENDE_RETURN_IF_ERROR(deleteTenantHistory(services, name));
   return services.tenants->deleteTenant(name);
 }
 
@@ -173,6 +176,8 @@ std::string tenantJson(const store::TenantRecord& t, bool withDetails) {
   q.AddMember("requestsPerSecond", t.quotas.requestsPerSecond, q.GetAllocator());
   q.AddMember("burst", t.quotas.burst, q.GetAllocator());
   q.AddMember("entities", static_cast<int64_t>(t.quotas.entities), q.GetAllocator());
+  q.AddMember("historyInstances", static_cast<int64_t>(t.quotas.historyInstances), q.GetAllocator());
+  q.AddMember("storageBytes", static_cast<int64_t>(t.quotas.storageBytes), q.GetAllocator());
   addRaw(out, "quotas", toJsonString(q));
   if (withDetails) {
     addRaw(out, "settings", t.settings);

@@ -225,6 +225,7 @@ int serve(const ServeOptions& o) {
   }
   ingest::Ingestor ingestor(**store, **devices, contexts, systemClock());
   services.ingestor = &ingestor;
+  services.devices = devices->get();
   ingest::MqttIngestOptions mo = o.mqttIngest;
   if (const char* pw = std::getenv(o.mqttIngestPasswordEnv.c_str())) mo.password = pw;
   ingest::IngestService ingestService(ingestor, mo);

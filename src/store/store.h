@@ -89,6 +89,17 @@ struct AttributeStat {
   size_t entities = 0;    // number of entities of `type` having the attribute
 };
 
+// What a tenant occupies (quotas and the admin API's usage report, docs/tenancy.md). Bytes are
+// those of the stored JSON text (entity documents; history instances, 8 for a plain number),
+// without indexes.
+struct TenantUsage {
+  int64_t entities = 0;
+  int64_t entityBytes = 0;
+  int64_t historyInstances = 0;
+  int64_t historyBytes = 0;
+  int64_t storageBytes() const { return entityBytes + historyBytes; }
+};
+
 struct StoreStats {
   size_t writeBatches = 0;   // group commits
   size_t writeOps = 0;
@@ -120,6 +131,12 @@ class Store {
   virtual Result<std::vector<AttributeStat>> attributeStats(const TenantId& tenant) = 0;
 
   virtual StoreStats stats() = 0;
+
+  // The tenant's usage, counted now (a scan of its rows: not for every request).
+  virtual Result<TenantUsage> usage(const TenantId& tenant) {
+    (void)tenant;
+    return Status(ErrorType::kOperationNotSupported, "this store does not report usage");
+  }
 
   // The history of the entities (store/temporal.h), or nullptr when this store keeps none.
   virtual TemporalStore* temporal() { return nullptr; }

@@ -115,6 +115,7 @@ Status SqliteStore::init() {
   ALLMENDE_RETURN_IF_ERROR(migrate());
   ALLMENDE_RETURN_IF_ERROR(tenants_.open(writer_.get()));
   ALLMENDE_RETURN_IF_ERROR(terms_.open(writer_.get()));
+  ALLMENDE_RETURN_IF_ERROR(writer_.exec(kAuditJournalSchema));
   ALLMENDE_RETURN_IF_ERROR(prepareWriter());
   ALLMENDE_RETURN_IF_ERROR(writer_.exec(kHistorySchema));
   ALLMENDE_RETURN_IF_ERROR(history_.open(writer_.get()));
