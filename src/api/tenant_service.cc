@@ -122,7 +122,7 @@ Status deleteTenant(Services& services, const std::string& name) {
   if (!services.tenants->findTenant(name)) return notFound("no tenant named '" + name + "'");
   // Its flood scenarios and runs (docs/twin.md) first: refused while one of its runs is running.
   if (services.twin) ALLMENDE_RETURN_IF_ERROR(services.twin->removeTenant(name));
-  // Subscriptions first (deleting the entities then notifies nobody), devices, open-data
+  // Then subscriptions (deleting the entities then notifies nobody), devices, open-data
   // definitions, hosted @contexts; then the entities, their history, the registry record.
   ALLMENDE_RETURN_IF_ERROR(deleteTenantParts(services, name));
   store::EntityQuery all;
