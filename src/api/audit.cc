@@ -27,18 +27,27 @@ bool writesThroughStore(const http::Request& r) {
   return false;
 }
 
-std::string journalText(const store::AuditRecord& r) {
-  JsonDocument d(rapidjson::kObjectType);
-  auto& a = d.GetAllocator();
-  d.AddMember("at", static_cast<int64_t>(r.at), a);
-  d.AddMember("tenant", jsonString(r.tenant, a), a);
-  d.AddMember("subject", jsonString(r.subject, a), a);
-  d.AddMember("auth", jsonString(r.auth, a), a);
-  d.AddMember("roles", jsonString(r.roles, a), a);
-  d.AddMember("action", jsonString(r.action, a), a);
-  d.AddMember("target", jsonString(r.target, a), a);
-  d.AddMember("remote", jsonString(r.remote, a), a);
-  return toJsonString(d);
+// The journal row's text: the record without its status (written straight, on every audited call).
+std::string journalText(Call& call) {
+  const auth::Principal& p = call.principal();
+  JsonBuffer buf;
+  JsonWriter w(buf);
+  auto member = [&w](const char* name, std::string_view v) {
+    w.Key(name);
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  w.StartObject();
+  w.Key("at");
+  w.Int64(call.now());
+  member("tenant", targetTenant(call));
+  member("subject", p.subject);
+  member("auth", p.method);
+  member("roles", p.roles.toString());
+  member("action", call.request().method);
+  member("target", std::string_view(call.request().path).substr(0, 1024));
+  member("remote", call.request().remoteAddress);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 std::string recordJson(const store::AuditRecord& r) {
@@ -108,7 +117,7 @@ AuditScope::AuditScope(Call& call) : call_(call) {
   if (!call.services().audit || !auditedCall(call)) return;
   entry_ = std::make_unique<store::JournalEntry>();
   entry_->id = store::JournalEntry::nextId();
-  entry_->text = journalText(recordOf(call));
+  entry_->text = journalText(call);
 }
 
 AuditScope::~AuditScope() = default;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -25,9 +26,12 @@ constexpr std::string_view kColumns = "at, tenant, subject, auth, roles, action,
 constexpr auto kPruneInterval = std::chrono::seconds(1);
 constexpr size_t kPruneBatch = 1000;
 
+// seq is the rowid: records are never deleted (triggers), so it is never reused without
+// AUTOINCREMENT, whose sqlite_sequence row cost a page write in every commit (logs made before
+// keep it). No index on `journal`: only recovery after a crash looks records up by it, by a scan.
 constexpr std::string_view kAuditSchema = R"sql(
 CREATE TABLE IF NOT EXISTS audit_log (
-  seq     INTEGER PRIMARY KEY AUTOINCREMENT,
+  seq     INTEGER PRIMARY KEY,
   at      INTEGER NOT NULL,
   tenant  TEXT NOT NULL,
   subject TEXT NOT NULL,
@@ -51,8 +55,29 @@ class SqliteAuditLog final : public AuditLog {
   SqliteAuditLog(Connection writer, Connection reader, std::optional<Connection> journal)
       : writer_(std::move(writer)), reader_(std::move(reader)), journal_(std::move(journal)) {}
 
-  void start() {
+  // Prepares the statements every commit and prune runs (preparing them each time cost more
+  // than the rest of a commit), then starts the committer.
+  Status start() {
+    auto prep = [](sqlite3* db, Statement& s, std::string_view sql) -> Status {
+      auto r = Statement::prepare(db, sql);
+      if (!r) return r.status();
+      s = std::move(r).value();
+      return Status::ok();
+    };
+    ALLMENDE_RETURN_IF_ERROR(prep(writer_.get(), begin_, "BEGIN IMMEDIATE"));
+    ALLMENDE_RETURN_IF_ERROR(prep(writer_.get(), commit_, "COMMIT"));
+    ALLMENDE_RETURN_IF_ERROR(prep(writer_.get(), insert_,
+                                  "INSERT INTO audit_log (" + std::string(kColumns) +
+                                      ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"));
+    if (journal_) {
+      ALLMENDE_RETURN_IF_ERROR(prep(journal_->get(), journalBegin_, "BEGIN IMMEDIATE"));
+      ALLMENDE_RETURN_IF_ERROR(prep(journal_->get(), journalCommit_, "COMMIT"));
+      ALLMENDE_RETURN_IF_ERROR(prep(journal_->get(), journalDelete_, "DELETE FROM audit_journal WHERE id=?1"));
+      ALLMENDE_RETURN_IF_ERROR(
+          prep(journal_->get(), journalInsert_, "INSERT OR IGNORE INTO audit_journal (id, rec) VALUES (?1, ?2)"));
+    }
     committer_ = std::thread([this] { commitLoop(); });
+    return Status::ok();
   }
 
   // Journal rows left by a crash (their change committed, their record did not): each becomes a
@@ -61,19 +86,21 @@ class SqliteAuditLog final : public AuditLog {
     if (!journal_) return Status::ok();
     auto rows = Statement::prepare(journal_->get(), "SELECT id, rec FROM audit_journal ORDER BY id");
     if (!rows) return rows.status();
-    std::deque<AuditRecord> missing;
-    std::vector<int64_t> ids;
-    auto known = Statement::prepare(writer_.get(), "SELECT 1 FROM audit_log WHERE journal=?1");
-    if (!known) return known.status();
+    std::map<int64_t, std::string> left;  // journal rows: id -> record text
     int rc;
-    while ((rc = rows->step()) == SQLITE_ROW) {
-      ids.push_back(rows->int64(0));
-      known->bind(1, ids.back());
-      bool have = known->step() == SQLITE_ROW;
-      known->reset();
-      if (!have) missing.push_back(recordFromJournal(ids.back(), rows->text(1)));
-    }
+    while ((rc = rows->step()) == SQLITE_ROW) left.emplace(rows->int64(0), std::string(rows->text(1)));
     if (rc != SQLITE_DONE) return sqlite::sqliteError(journal_->get(), rc, "read the audit journal");
+    if (left.empty()) return Status::ok();
+    std::vector<int64_t> ids;
+    for (const auto& [id, _] : left) ids.push_back(id);
+    // Which of them the log has (committed before the crash): one scan, after crashes only.
+    auto known = Statement::prepare(writer_.get(), "SELECT journal FROM audit_log WHERE journal >= ?1");
+    if (!known) return known.status();
+    known->bind(1, left.begin()->first);
+    while ((rc = known->step()) == SQLITE_ROW) left.erase(known->int64(0));
+    if (rc != SQLITE_DONE) return sqlite::sqliteError(writer_.get(), rc, "look up journaled records");
+    std::deque<AuditRecord> missing;
+    for (const auto& [id, text] : left) missing.push_back(recordFromJournal(id, text));
     if (!missing.empty()) ALLMENDE_RETURN_IF_ERROR(commit(missing));
     return prune(ids);
   }
@@ -97,11 +124,10 @@ class SqliteAuditLog final : public AuditLog {
   Status journal(JournalEntry& entry) override {
     if (!journal_) return Status::ok();
     std::lock_guard<std::mutex> lock(journalMu_);
-    auto st = Statement::prepare(journal_->get(), "INSERT OR IGNORE INTO audit_journal (id, rec) VALUES (?1, ?2)");
-    if (!st) return st.status();
-    st->bind(1, entry.id);
-    st->bindStatic(2, entry.text);
-    int rc = st->step();
+    journalInsert_.bind(1, entry.id);
+    journalInsert_.bindStatic(2, entry.text);
+    int rc = journalInsert_.step();
+    journalInsert_.reset();
     if (rc != SQLITE_DONE) return sqlite::sqliteError(journal_->get(), rc, "journal the audit record");
     entry.written = true;
     return Status::ok();
@@ -228,62 +254,77 @@ class SqliteAuditLog final : public AuditLog {
     done_.notify_all();
   }
 
+  // Runs a prepared statement without results (BEGIN, COMMIT, ...).
+  static Status run(sqlite3* db, Statement& s, const char* what) {
+    int rc = s.step();
+    s.reset();
+    return rc == SQLITE_DONE ? Status::ok() : sqlite::sqliteError(db, rc, what);
+  }
+
+  // Before start() (recovery) the statements are not prepared yet: plain SQL then.
   Status prune(const std::vector<int64_t>& ids) {
     if (!journal_ || ids.empty()) return Status::ok();
     std::lock_guard<std::mutex> lock(journalMu_);
-    ALLMENDE_RETURN_IF_ERROR(journal_->exec("BEGIN IMMEDIATE"));
-    auto st = Statement::prepare(journal_->get(), "DELETE FROM audit_journal WHERE id=?1");
-    if (!st) {
-      journal_->exec("ROLLBACK");
-      return st.status();
+    sqlite3* db = journal_->get();
+    if (!journalDelete_.get()) {
+      for (int64_t id : ids) {
+        ALLMENDE_RETURN_IF_ERROR(journal_->exec("DELETE FROM audit_journal WHERE id=" + std::to_string(id)));
+      }
+      return Status::ok();
     }
+    ALLMENDE_RETURN_IF_ERROR(run(db, journalBegin_, "begin pruning the audit journal"));
     for (int64_t id : ids) {
-      st->bind(1, id);
-      int rc = st->step();
-      st->reset();
-      if (rc != SQLITE_DONE) {
-        Status err = sqlite::sqliteError(journal_->get(), rc, "prune the audit journal");
+      journalDelete_.bind(1, id);
+      Status st = run(db, journalDelete_, "prune the audit journal");
+      if (!st.isOk()) {
         journal_->exec("ROLLBACK");
-        return err;
+        return st;
       }
     }
-    return journal_->exec("COMMIT");
+    Status st = run(db, journalCommit_, "commit pruning the audit journal");
+    if (!st.isOk()) journal_->exec("ROLLBACK");
+    return st;
   }
 
   Status commit(const std::deque<AuditRecord>& batch) {
-    ALLMENDE_RETURN_IF_ERROR(writer_.exec("BEGIN IMMEDIATE"));
-    auto st = Statement::prepare(
-        writer_.get(), "INSERT INTO audit_log (" + std::string(kColumns) + ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
-    if (!st) {
-      writer_.exec("ROLLBACK");
-      return st.status();
+    sqlite3* db = writer_.get();
+    const bool prepared = insert_.get() != nullptr;  // false only during recovery
+    std::optional<Statement> once;
+    if (!prepared) {
+      auto st = Statement::prepare(db, "INSERT INTO audit_log (" + std::string(kColumns) +
+                                           ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+      if (!st) return st.status();
+      once = std::move(st).value();
     }
+    Statement& insert = prepared ? insert_ : *once;
+    ALLMENDE_RETURN_IF_ERROR(prepared ? run(db, begin_, "begin audit commit") : writer_.exec("BEGIN IMMEDIATE"));
     for (const auto& r : batch) {
-      st->reset();
-      st->bind(1, static_cast<int64_t>(r.at));
-      st->bind(2, r.tenant);
-      st->bind(3, r.subject);
-      st->bind(4, r.auth);
-      st->bind(5, r.roles);
-      st->bind(6, r.action);
-      st->bind(7, r.target);
-      st->bind(8, static_cast<int64_t>(r.status));
-      st->bind(9, r.remote);
+      insert.bind(1, static_cast<int64_t>(r.at));
+      insert.bind(2, r.tenant);
+      insert.bind(3, r.subject);
+      insert.bind(4, r.auth);
+      insert.bind(5, r.roles);
+      insert.bind(6, r.action);
+      insert.bind(7, r.target);
+      insert.bind(8, static_cast<int64_t>(r.status));
+      insert.bind(9, r.remote);
       if (r.journal != 0)
-        st->bind(10, r.journal);
+        insert.bind(10, r.journal);
       else
-        st->bindNull(10);
-      int rc = st->step();
-      if (rc != SQLITE_DONE) {
-        Status err = sqlite::sqliteError(writer_.get(), rc, "append audit record");
+        insert.bindNull(10);
+      Status st = run(db, insert, "append audit record");
+      if (!st.isOk()) {
         writer_.exec("ROLLBACK");
-        return err;
+        return st;
       }
     }
-    return writer_.exec("COMMIT");
+    Status st = prepared ? run(db, commit_, "commit audit records") : writer_.exec("COMMIT");
+    if (!st.isOk()) writer_.exec("ROLLBACK");
+    return st;
   }
 
-  Connection writer_;  // committer thread only
+  Connection writer_;  // committer thread only (and recovery, before it starts)
+  Statement begin_, commit_, insert_;  // on writer_, committer thread only
   std::mutex readMu_;
   Connection reader_;  // GUARDED_BY(readMu_)
   std::mutex mu_;
@@ -297,6 +338,8 @@ class SqliteAuditLog final : public AuditLog {
   std::thread committer_;
   std::mutex journalMu_;
   std::optional<Connection> journal_;  // GUARDED_BY(journalMu_): the store's file, nullopt = no journal
+  // On journal_. GUARDED_BY(journalMu_)
+  Statement journalBegin_, journalCommit_, journalDelete_, journalInsert_;
   std::vector<int64_t> pruneIds_;      // GUARDED_BY(mu_): journal rows whose records committed
 };
 
@@ -311,8 +354,6 @@ Result<std::unique_ptr<AuditLog>> openSqliteAuditLog(const std::string& path, co
   if (!Statement::prepare(writer->get(), "SELECT journal FROM audit_log LIMIT 0")) {
     ALLMENDE_RETURN_IF_ERROR(writer->exec("ALTER TABLE audit_log ADD COLUMN journal INTEGER"));
   }
-  ALLMENDE_RETURN_IF_ERROR(
-      writer->exec("CREATE INDEX IF NOT EXISTS audit_by_journal ON audit_log (journal) WHERE journal IS NOT NULL"));
   auto reader = Connection::open(path, false);
   if (!reader) return reader.status();
   std::optional<Connection> journal;
@@ -324,7 +365,7 @@ Result<std::unique_ptr<AuditLog>> openSqliteAuditLog(const std::string& path, co
   }
   auto log = std::make_unique<SqliteAuditLog>(std::move(writer).value(), std::move(reader).value(), std::move(journal));
   ALLMENDE_RETURN_IF_ERROR(log->recover());
-  log->start();
+  ALLMENDE_RETURN_IF_ERROR(log->start());
   return std::unique_ptr<AuditLog>(std::move(log));
 }
 
