@@ -72,7 +72,7 @@ TEST_F(Cli, ARunningServerSeesCliChangesAndRefusesCliImport) {
   CliRun key = cli("key create " + data() + " --role platform-admin --name ops");
   ASSERT_EQ(key.code, 0) << key.out;
   std::string admin = keyOf(key.out);
-  ServerProcess server(ALLMENDE_BINARY, dir_.path(), {"--production"});
+  ServerProcess server(ALLMENDE_BINARY, dir_.path(), {"--production", "--egress-private", "allow"});
   ASSERT_TRUE(server.ok());
   HttpClient client(server.port());
   auto list = [&] { return client.request("GET", "/admin/v1/tenants", {{"X-API-Key", admin}}); };
@@ -141,7 +141,7 @@ TEST_F(Cli, DeleteRemovesEverythingOfTheTenant) {
               201);
   };
   {
-    ServerProcess server(ALLMENDE_BINARY, dir_.path(), {"--production"});
+    ServerProcess server(ALLMENDE_BINARY, dir_.path(), {"--production", "--egress-private", "allow"});
     ASSERT_TRUE(server.ok());
     HttpClient c(server.port());
     fill(c);
@@ -151,7 +151,7 @@ TEST_F(Cli, DeleteRemovesEverythingOfTheTenant) {
   ASSERT_EQ(del.code, 0) << del.out;
   EXPECT_NE(del.out.find("/exports/m-"), std::string::npos) << "the archive is written first: " << del.out;
   ASSERT_EQ(cli("tenant create " + data() + " --ags 09162000 --name m").code, 0);
-  ServerProcess server(ALLMENDE_BINARY, dir_.path(), {"--production"});
+  ServerProcess server(ALLMENDE_BINARY, dir_.path(), {"--production", "--egress-private", "allow"});
   ASSERT_TRUE(server.ok());
   HttpClient c(server.port());
   for (const char* target : {"/ngsi-ld/v1/entities?type=Gauge", "/admin/v1/tenants/m/datasets", "/admin/v1/devices",

@@ -34,8 +34,8 @@ class Server {
     std::ofstream(dir.path() + "/admin.key") << kAdminKey << "\n";
     process_ = std::make_unique<ServerProcess>(
         ALLMENDE_BINARY, dir.path() + "/" + sub,
-        std::vector<std::string>{"--production", "--admin-key-file", dir.path() + "/admin.key", "--open-rps", "0",
-                                 "--base-url", "https://daten.example"});
+        std::vector<std::string>{"--production", "--egress-private", "allow", "--admin-key-file",
+                                 dir.path() + "/admin.key", "--open-rps", "0", "--base-url", "https://daten.example"});
     client_ = std::make_unique<HttpClient>(process_->port());
   }
   bool ok() const { return process_->ok(); }
