@@ -88,6 +88,18 @@ bool createsEntities(const http::Request& r) {
                                 r.path == "/ngsi-ld/v1/entityOperations/upsert");
 }
 
+// The operations that add data (entity state or history) to a tenant: every write of the entity,
+// batch, temporal and ingestion APIs but deletes (which free space; NGSI-LD 5.6.16 and 5.9.4).
+bool addsData(const http::Request& r) {
+  if (r.method == "GET" || r.method == "HEAD" || r.method == "DELETE") return false;
+  const std::string& p = r.path;
+  if (startsWith(p, "/ngsi-ld/v1/entityOperations/")) {
+    return p != "/ngsi-ld/v1/entityOperations/delete" && p != "/ngsi-ld/v1/entityOperations/query";
+  }
+  return startsWith(p, "/ngsi-ld/v1/entities") || startsWith(p, "/ngsi-ld/v1/temporal/entities") ||
+         startsWith(p, "/ingest/v1/");
+}
+
 }  // namespace
 
 std::string targetTenant(const Call& call) {
@@ -122,45 +134,49 @@ Result<Principal> AccessControl::authenticate(const http::Request& request, Micr
     key = token;
   }
   if (key.empty()) return unauthorized("credentials required: an API key (X-API-Key) or a Bearer token");
-  std::string hash = keyHash(key);
+  return keyPrincipal(key, now);
+}
+
+Result<Principal> AccessControl::keyPrincipal(std::string_view key, Micros now) {
+  const uint64_t generation = registry_.generation();  // before the lookup: a later change invalidates
+  {
+    std::shared_lock<std::shared_mutex> lock(knownKeysMutex_);
+    auto it = knownKeys_.find(key);
+    if (it != knownKeys_.end() && it->second.generation == generation &&
+        (it->second.expires == 0 || it->second.expires > now)) {
+      return it->second.principal;
+    }
+  }
+  std::string hash = auth::hashApiKey(key);
   Principal p;
   p.method = "api-key";
+  Micros expires = 0;
   if (!options_.adminKeyHash.empty() && auth::constantTimeEquals(hash, options_.adminKeyHash)) {
     p.subject = "admin-key";
     p.roles.add(Role::kPlatformAdmin);
-    return p;
+  } else {
+    auto record = registry_.findKeyByHash(hash);
+    if (!record) return unauthorized("unknown API key");
+    if (record->revoked) return unauthorized("the API key has been revoked");
+    if (record->expires != 0 && record->expires <= now) return unauthorized("the API key has expired");
+    auto role = auth::roleFromName(record->role);
+    if (!role) return unauthorized("the API key has an unknown role");
+    p.subject = record->id;
+    p.tenant = record->tenant;
+    p.roles.add(*role);
+    p.entityPrefix = record->entityPrefix;
+    expires = record->expires;
   }
-  auto record = registry_.findKeyByHash(hash);
-  if (!record) return unauthorized("unknown API key");
-  if (record->revoked) return unauthorized("the API key has been revoked");
-  if (record->expires != 0 && record->expires <= now) return unauthorized("the API key has expired");
-  auto role = auth::roleFromName(record->role);
-  if (!role) return unauthorized("the API key has an unknown role");
-  p.subject = record->id;
-  p.tenant = record->tenant;
-  p.roles.add(*role);
-  p.entityPrefix = record->entityPrefix;
+  std::unique_lock<std::shared_mutex> lock(knownKeysMutex_);
+  if (knownKeys_.size() >= kKnownKeysKept) knownKeys_.clear();
+  knownKeys_.insert_or_assign(std::string(key), KnownKey{p, generation, expires});
   return p;
 }
 
-std::string AccessControl::keyHash(std::string_view key) {
-  {
-    std::lock_guard<std::mutex> lock(keyHashesMutex_);
-    auto it = keyHashes_.find(std::string(key));
-    if (it != keyHashes_.end()) return it->second;
-  }
-  std::string hash = auth::hashApiKey(key);
-  std::lock_guard<std::mutex> lock(keyHashesMutex_);
-  if (keyHashes_.size() >= kKeyHashesKept) keyHashes_.clear();
-  keyHashes_.emplace(std::string(key), hash);
-  return hash;
-}
-
-Status AccessControl::authorize(Access access, const Principal& p, Call& call) const {
+Status AccessControl::authorize(Access access, const Principal& p, const std::string& tenant, Call& call) const {
   Access a = effective(access, call.request().method);
   if (a == Access::kOpen || p.roles.has(Role::kPlatformAdmin)) return Status::ok();
   if (a == Access::kPlatformAdmin) return forbidden("this operation needs the platform-admin role");
-  std::string tenant = targetTenant(call);
   if (p.tenant.empty() || tenant != p.tenant) {
     return forbidden("the credentials are not valid for tenant '" + tenant.substr(0, 64) + "'");
   }
@@ -185,14 +201,14 @@ Status AccessControl::authorize(Access access, const Principal& p, Call& call) c
 std::optional<http::Response> AccessControl::guard(Access access, Call& call) {
   Access a = effective(access, call.request().method);
   if (a == Access::kOpen) return std::nullopt;
+  const std::string tenant = targetTenant(call);
   if (options_.authRequired && a == Access::kRead && !hasCredentials(call.request())) {
     // No credentials: the public data of the tenant, if the request is of the public form.
-    std::string tenant = targetTenant(call);
     auto record = tenant.empty() ? std::nullopt : registry_.findTenant(tenant);
     Status st = record ? admitPublicRead(call, *record) : Status(ErrorType::kForbidden, "no public data here");
     if (st.isOk()) {
       call.setPrincipal(auth::Principal{"anonymous", "none", tenant, {}, ""});
-      return checkQuotas(a, call);
+      return checkQuotas(a, tenant, call);
     }
     http::Response r =
         problemResponse(unauthorized("credentials required: an API key (X-API-Key) or a Bearer token; " + st.detail()));
@@ -207,15 +223,14 @@ std::optional<http::Response> AccessControl::guard(Access access, Call& call) {
       return r;
     }
     call.setPrincipal(std::move(p).value());  // also for the audit record of a refusal
-    Status st = authorize(access, call.principal(), call);
+    Status st = authorize(access, call.principal(), tenant, call);
     if (!st.isOk()) return problemResponse(st);
   }
-  return checkQuotas(a, call);
+  return checkQuotas(a, tenant, call);
 }
 
-std::optional<http::Response> AccessControl::checkQuotas(Access a, Call& call) {
+std::optional<http::Response> AccessControl::checkQuotas(Access a, const std::string& tenant, Call& call) {
   if (a != Access::kRead && a != Access::kWrite && a != Access::kEdit) return std::nullopt;
-  std::string tenant = targetTenant(call);
   auto state = tenant.empty() ? std::nullopt : registry_.tenantState(tenant);
   store::TenantQuotas quotas = state ? state->quotas : store::TenantQuotas{};
   // Only tenants that exist get a bucket: a header naming a new tenant at every request must not
@@ -234,7 +249,54 @@ std::optional<http::Response> AccessControl::checkQuotas(Access a, Call& call) {
     return problemResponse(Status(
         ErrorType::kForbidden, "the tenant's entity quota (" + std::to_string(maxEntities) + " entities) is reached"));
   }
+  if ((options_.maxHistoryInstances > 0 || options_.maxStorageBytes > 0 || quotas.historyInstances > 0 ||
+       quotas.storageBytes > 0) &&
+      addsData(call.request())) {
+    Status st = storageQuotaAllows(tenant, quotas, call);
+    if (!st.isOk()) return problemResponse(st);
+  }
   return std::nullopt;
+}
+
+Status AccessControl::storageQuotaAllows(const std::string& tenant, const store::TenantQuotas& quotas, Call& call) {
+  const int64_t maxHistory = quotas.historyInstances > 0 ? quotas.historyInstances : options_.maxHistoryInstances;
+  const int64_t maxBytes = quotas.storageBytes > 0 ? quotas.storageBytes : options_.maxStorageBytes;
+  if (maxHistory <= 0 && maxBytes <= 0) return Status::ok();
+  Micros now = call.now();
+  store::TenantUsage u;
+  bool fresh = false;
+  {
+    std::lock_guard<std::mutex> lock(countsMutex_);
+    auto it = usage_.find(tenant);
+    // A recent count will do while the tenant is far from its limits (below half); nearer, every
+    // write counts again, so the limit is exact there.
+    auto far = [](int64_t used, int64_t max) { return max <= 0 || used * 2 < max; };
+    if (it != usage_.end() && now - it->second.at < kUsageMaxAgeMicros &&
+        far(it->second.usage.historyInstances, maxHistory) && far(it->second.usage.storageBytes(), maxBytes)) {
+      u = it->second.usage;
+      fresh = true;
+    }
+  }
+  if (!fresh) {
+    // A count of the tenant's rows: at most once per kUsageMaxAgeMicros and tenant.
+    auto counted = call.services().store.usage(tenant);
+    if (!counted) return Status::ok();  // a store that cannot count has no such quota
+    u = *counted;
+    std::lock_guard<std::mutex> lock(countsMutex_);
+    usage_[tenant] = Usage{u, now};
+  }
+  if (maxHistory > 0 && u.historyInstances >= maxHistory) {
+    return Status(ErrorType::kForbidden, "the tenant's history quota (" + std::to_string(maxHistory) +
+                                             " attribute instances) is reached: " + std::to_string(u.historyInstances) +
+                                             " are stored; delete history (temporal API) or ask for a larger quota");
+  }
+  if (maxBytes > 0 && u.storageBytes() >= maxBytes) {
+    return Status(ErrorType::kForbidden,
+                  "the tenant's storage quota (" + std::to_string(maxBytes) +
+                      " bytes) is reached: " + std::to_string(u.storageBytes()) +
+                      " bytes are stored; delete entities or history, or ask for a larger quota");
+  }
+  return Status::ok();
 }
 
 bool AccessControl::entityQuotaAllows(const std::string& tenant, int64_t maxEntities, Call& call) {

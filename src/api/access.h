@@ -9,12 +9,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 
 #include "auth/jwt.h"
 #include "auth/roles.h"
 #include "http/message.h"
+#include "store/store.h"
 #include "store/tenant_registry.h"
 
 namespace allmende::api {
@@ -41,6 +43,12 @@ struct AccessOptions {
   // limit: creates are refused once the count has reached it (exact near the limit and for
   // batches; concurrent creates may overshoot by their number).
   int64_t maxEntities = 0;
+  // History instances and storage bytes (store::TenantUsage) a tenant may hold unless its own
+  // quota says otherwise (0 = unlimited). Writes that add data are refused once the usage has
+  // reached them; it is counted at most kUsageMaxAgeMicros ago while below half a limit, and for
+  // every such write above (so a limit can be passed by one write, a batch, but not by a burst).
+  int64_t maxHistoryInstances = 0;
+  int64_t maxStorageBytes = 0;
 };
 
 class AccessControl {
@@ -55,18 +63,21 @@ class AccessControl {
   std::optional<http::Response> guard(Access access, Call& call);
 
   bool authRequired() const { return options_.authRequired; }
+  const AccessOptions& options() const { return options_; }
   RateLimiter* limiter() const { return limiter_; }
 
  private:
   Result<auth::Principal> authenticate(const http::Request& request, Micros now);
-  // auth::hashApiKey, remembered for keys seen recently: SHA-256 through OpenSSL's EVP cost more
-  // than the rest of authenticating a request. Only the hash is remembered per key; whether the
-  // key is valid (revoked, expired) is looked up every time.
-  std::string keyHash(std::string_view key);
-  Status authorize(Access access, const auth::Principal& p, Call& call) const;
-  std::optional<http::Response> checkQuotas(Access access, Call& call);
+  // The principal of an API key: from the cache of keys seen recently while the registry is
+  // unchanged (its generation) and the key has not expired, else worked out (SHA-256, registry)
+  // and remembered. Hashing and looking up cost more than the rest of a cached request.
+  Result<auth::Principal> keyPrincipal(std::string_view key, Micros now);
+  Status authorize(Access access, const auth::Principal& p, const std::string& tenant, Call& call) const;
+  std::optional<http::Response> checkQuotas(Access access, const std::string& tenant, Call& call);
   // Whether one more create fits in the tenant's entity quota.
   bool entityQuotaAllows(const std::string& tenant, int64_t maxEntities, Call& call);
+  // The history and storage quotas: an error status naming the quota that is reached.
+  Status storageQuotaAllows(const std::string& tenant, const store::TenantQuotas& quotas, Call& call);
 
   AccessOptions options_;
   store::TenantRegistry& registry_;
@@ -79,9 +90,25 @@ class AccessControl {
   };
   std::mutex countsMutex_;
   std::unordered_map<std::string, Count> counts_;  // GUARDED_BY(countsMutex_)
-  static constexpr size_t kKeyHashesKept = 4096;   // then the cache starts over
-  std::mutex keyHashesMutex_;
-  std::unordered_map<std::string, std::string> keyHashes_;  // GUARDED_BY(keyHashesMutex_)
+  static constexpr Micros kUsageMaxAgeMicros = 1000000;
+  struct Usage {
+    store::TenantUsage usage;
+    Micros at = 0;
+  };
+  std::unordered_map<std::string, Usage> usage_;  // GUARDED_BY(countsMutex_)
+  struct KnownKey {
+    auth::Principal principal;
+    uint64_t generation = 0;  // of the registry when it was looked up
+    Micros expires = 0;       // 0 = never
+  };
+  struct KeyTextHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  static constexpr size_t kKnownKeysKept = 4096;  // then the cache starts over
+  std::shared_mutex knownKeysMutex_;
+  // By the key's text. GUARDED_BY(knownKeysMutex_)
+  std::unordered_map<std::string, KnownKey, KeyTextHash, std::equal_to<>> knownKeys_;
 };
 
 // The tenant a request addresses: the {tenant} path segment of admin routes, else the

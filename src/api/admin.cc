@@ -36,30 +36,18 @@ Status optionalString(const Json& body, std::string_view name, std::string& out)
   return Status::ok();
 }
 
-// The size of the tenant's entity documents (the internal form as stored, without indexes): a
-// scan of the tenant, so for the usage report only.
-Result<uint64_t> storageBytes(store::Store& store, const std::string& tenant) {
-  store::EntityQuery all;
-  all.selectionExact = true;
-  all.limit = 1000;
-  uint64_t bytes = 0;
-  for (;; all.offset += all.limit) {
-    auto page = store.queryEntities(tenant, all);
-    if (!page) return page.status();
-    for (const auto& e : page->entities) bytes += toJsonString(e).size();
-    if (page->entities.size() < all.limit) return bytes;
-  }
-}
-
 // The quotas in force: the tenant's own where set, else the platform's defaults.
-std::string quotasJson(const store::TenantQuotas& q, const RateLimit* defaults) {
+std::string quotasJson(const store::TenantQuotas& q, const RateLimit* defaults, const AccessOptions* platform) {
   double rps = q.requestsPerSecond > 0 ? q.requestsPerSecond : defaults ? defaults->perSecond : 0;
   double burst = q.burst > 0 ? q.burst : q.requestsPerSecond > 0 ? 2 * rps : defaults ? defaults->burst : 0;
   JsonDocument d(rapidjson::kObjectType);
   auto& a = d.GetAllocator();
   d.AddMember("requestsPerSecond", rps, a);
   d.AddMember("burst", burst, a);
-  d.AddMember("entities", static_cast<int64_t>(q.entities), a);
+  auto own = [](int64_t v, int64_t platformValue) { return v > 0 ? v : platformValue; };
+  d.AddMember("entities", own(q.entities, platform ? platform->maxEntities : 0), a);
+  d.AddMember("historyInstances", own(q.historyInstances, platform ? platform->maxHistoryInstances : 0), a);
+  d.AddMember("storageBytes", own(q.storageBytes, platform ? platform->maxStorageBytes : 0), a);
   return toJsonString(d);
 }
 
@@ -252,23 +240,22 @@ http::Response adminTenantUsage(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(needRegistry(call));
   auto t = existingTenant(call);
   if (!t) return problemResponse(t.status());
-  store::EntityQuery all;
-  all.selectionExact = true;
-  all.limit = 0;
-  all.count = true;
-  auto counted = call.services().store.queryEntities(t->name, all);
-  if (!counted) return problemResponse(counted.status());
-  auto bytes = storageBytes(call.services().store, t->name);
-  if (!bytes) return problemResponse(bytes.status());
-  std::string out = "{\"tenant\":" + toJsonString(Json(rapidjson::StringRef(t->name.data(), t->name.size()))) +
-                    ",\"entities\":" + std::to_string(counted->total.value_or(0)) +
-                    ",\"storageBytes\":" + std::to_string(*bytes);
+  auto u = call.services().store.usage(t->name);
+  if (!u) return problemResponse(u.status());
+  std::string out =
+      "{\"tenant\":" + toJsonString(Json(rapidjson::StringRef(t->name.data(), t->name.size()))) +
+      ",\"entities\":" + std::to_string(u->entities) + ",\"historyInstances\":" + std::to_string(u->historyInstances) +
+      ",\"storageBytes\":" + std::to_string(u->storageBytes()) + ",\"entityBytes\":" + std::to_string(u->entityBytes) +
+      ",\"historyBytes\":" + std::to_string(u->historyBytes);
   RateLimiter* limiter = call.services().access ? call.services().access->limiter() : nullptr;
   if (limiter) {
     out += ",\"requests\":{\"admitted\":" + std::to_string(limiter->admitted(t->name)) +
            ",\"rejected\":" + std::to_string(limiter->rejected(t->name)) + "}";
   }
-  return plainJsonResponse(200, out + ",\"quotas\":" + quotasJson(t->quotas, limiter ? &limiter->defaults() : nullptr) + "}");
+  return plainJsonResponse(200, out + ",\"quotas\":" +
+                                    quotasJson(t->quotas, limiter ? &limiter->defaults() : nullptr,
+                                               call.services().access ? &call.services().access->options() : nullptr) +
+                                    "}");
 }
 
 http::Response adminExportTenant(Call& call) {

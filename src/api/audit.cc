@@ -1,5 +1,8 @@
 #include "api/audit.h"
 
+#include <cstdint>
+#include <cstdlib>
+
 #include "api/access.h"
 #include "api/problem.h"
 
@@ -7,10 +10,44 @@ namespace allmende::api {
 
 namespace {
 
-bool audited(const Call& call, int status) {
+bool auditedCall(const Call& call) {
   const http::Request& r = call.request();
-  if (status == 401 || status == 429) return false;
   return r.path.rfind("/admin/", 0) == 0 || (r.method != "GET" && r.method != "HEAD");
+}
+
+bool audited(const Call& call, int status) { return status != 401 && status != 429 && auditedCall(call); }
+
+// Calls whose writes all go through the store's transactions (Store::write and the temporal
+// writes), which carry the journal row; every other audited call journals an intent first.
+bool writesThroughStore(const http::Request& r) {
+  for (std::string_view p :
+       {"/ngsi-ld/v1/entities", "/ngsi-ld/v1/entityOperations/", "/ngsi-ld/v1/temporal/", "/ingest/v1/"}) {
+    if (r.path.compare(0, p.size(), p) == 0) return true;
+  }
+  return false;
+}
+
+// The journal row's text: the record without its status (written straight, on every audited call).
+std::string journalText(Call& call) {
+  const auth::Principal& p = call.principal();
+  JsonBuffer buf;
+  JsonWriter w(buf);
+  auto member = [&w](const char* name, std::string_view v) {
+    w.Key(name);
+    w.String(v.data(), static_cast<rapidjson::SizeType>(v.size()));
+  };
+  w.StartObject();
+  w.Key("at");
+  w.Int64(call.now());
+  member("tenant", targetTenant(call));
+  member("subject", p.subject);
+  member("auth", p.method);
+  member("roles", p.roles.toString());
+  member("action", call.request().method);
+  member("target", std::string_view(call.request().path).substr(0, 1024));
+  member("remote", call.request().remoteAddress);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
 }
 
 std::string recordJson(const store::AuditRecord& r) {
@@ -40,40 +77,103 @@ std::string recordTenant(const Call& call, const http::Response& response) {
   return targetTenant(call);
 }
 
-}  // namespace
-
-void auditCall(Call& call, const http::Response& response) {
-  store::AuditLog* log = call.services().audit;
-  int status = response.status;
-  if (!log || !audited(call, status)) return;
+store::AuditRecord recordOf(Call& call) {
   const auth::Principal& p = call.principal();
   store::AuditRecord r;
   r.at = call.now();
-  r.tenant = recordTenant(call, response);
+  r.tenant = targetTenant(call);
   r.subject = p.subject;
   r.auth = p.method;
   r.roles = p.roles.toString();
   r.action = call.request().method;
   r.target = call.request().path.substr(0, 1024);
-  r.status = status;
   r.remote = call.request().remoteAddress;
-  // The change it records is committed already; a failed append (disk full) does not turn the
-  // answer into an error. It is rare, and the store fails the next write the same way.
+  return r;
+}
+
+void record(Call& call, const http::Response& response, const store::JournalEntry* entry) {
+  store::AuditLog* log = call.services().audit;
+  const bool journaled = entry && entry->written;
+  if (!log || (!journaled && !audited(call, response.status))) return;
+  store::AuditRecord r = recordOf(call);
+  r.tenant = recordTenant(call, response);
+  r.status = response.status;
+  if (journaled) {
+    // Its journal row committed (with the change, or as the intent): the record is safe.
+    r.journal = entry->id;
+    log->post(std::move(r));
+    return;
+  }
+  // Nothing of the call was committed: a failed append (disk full) does not turn the answer
+  // into an error.
   (void)log->append(std::move(r));
 }
 
+}  // namespace
+
+void auditCall(Call& call, const http::Response& response) { record(call, response, nullptr); }
+
+AuditScope::AuditScope(Call& call) : call_(call) {
+  if (!call.services().audit || !auditedCall(call)) return;
+  entry_ = std::make_unique<store::JournalEntry>();
+  entry_->id = store::JournalEntry::nextId();
+  entry_->text = journalText(call);
+}
+
+AuditScope::~AuditScope() = default;
+
+std::optional<http::Response> AuditScope::begin() {
+  if (!entry_) return std::nullopt;
+  if (!writesThroughStore(call_.request()) && call_.request().method != "GET" && call_.request().method != "HEAD") {
+    Status st = call_.services().audit->journal(*entry_);
+    if (!st.isOk()) return problemResponse(Status(ErrorType::kServiceUnavailable, "the audit log: " + st.detail()));
+  }
+  scope_.emplace(entry_.get());
+  return std::nullopt;
+}
+
+void AuditScope::finish(const http::Response& response) {
+  scope_.reset();
+  record(call_, response, entry_.get());
+}
+
+// GET /admin/v1/tenants/{t}/audit: filters subject, action, target (a path prefix), status,
+// since / until (ISO 8601, [since, until)); paging by after=<seq of the last record seen> and
+// limit (1-1000, default 100).
 http::Response adminTenantAudit(Call& call) {
   store::AuditLog* log = call.services().audit;
   if (!log) return problemResponse(Status(ErrorType::kServiceUnavailable, "the audit log is off (--audit)"));
-  int64_t after = 0;
-  size_t limit = 100;
-  if (const std::string* a = call.param("after")) after = std::atoll(a->c_str());
-  if (const std::string* l = call.param("limit")) {
-    long long n = std::atoll(l->c_str());
-    if (n < 1 || n > 1000) return problemResponse(badRequestData("limit is 1 to 1000"));
-    limit = static_cast<size_t>(n);
+  store::AuditQuery q;
+  auto integer = [&call](const char* name, long long lo, long long hi, long long& out) -> Status {
+    const std::string* v = call.param(name);
+    if (!v) return Status::ok();
+    char* end = nullptr;
+    long long n = std::strtoll(v->c_str(), &end, 10);
+    if (v->empty() || *end != '\0' || n < lo || n > hi) {
+      return badRequestData(std::string(name) + " must be an integer from " + std::to_string(lo) + " to " +
+                            std::to_string(hi));
+    }
+    out = n;
+    return Status::ok();
+  };
+  long long after = 0, limit = 100, status = -1;
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(integer("after", 0, INT64_MAX, after));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(integer("limit", 1, 1000, limit));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(integer("status", 0, 599, status));
+  q.afterSeq = after;
+  q.limit = static_cast<size_t>(limit);
+  q.status = static_cast<int>(status);
+  if (const std::string* v = call.param("subject")) q.subject = *v;
+  if (const std::string* v = call.param("action")) q.action = *v;
+  if (const std::string* v = call.param("target")) q.targetPrefix = *v;
+  for (auto [name, out] : {std::pair{"since", &q.since}, std::pair{"until", &q.until}}) {
+    if (const std::string* v = call.param(name)) {
+      auto t = parseDateTime(*v);
+      if (!t) return problemResponse(badRequestData(std::string(name) + " must be an ISO 8601 date-time"));
+      *out = *t;
+    }
   }
-  auto records = log->query(call.pathParam("tenant"), after, limit);
+  auto records = log->query(call.pathParam("tenant"), q);
   if (!records) return problemResponse(records.status());
   std::string out = "[";
   for (size_t i = 0; i < records->size(); ++i) out += (i ? "," : "") + recordJson((*records)[i]);

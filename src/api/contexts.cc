@@ -37,9 +37,25 @@ http::Response json(int status, std::string body, const char* type = "applicatio
   return r;
 }
 
+// NGSI-LD 5.13 does not place @contexts in a tenant (4.14 scopes entities, subscriptions and
+// registrations). Here a hosted @context belongs to the tenant that added it: only that tenant
+// lists and deletes it, so one municipality cannot remove or replace another's terms. Cached
+// copies of remote documents are public documents and shared. Serving (5.13.4) by URL works for
+// the owner and for requests without NGSILD-Tenant (a JSON-LD processor dereferencing the URL
+// from a Link header); the local id is random (128 bits), so the URL is not guessable.
+bool ownedBy(const ld::ContextInfo& info, const std::string& tenant) {
+  return info.kind == ld::ContextKind::kCached || info.owner == tenant;
+}
+
+bool namesTenant(const Call& call) {
+  return !call.request().header("ngsild-tenant").empty() || !call.request().header("ngsi-ld-tenant").empty();
+}
+
 }  // namespace
 
 http::Response listContexts(Call& call) {
+  // Contexts are not entities: a tenant's first context does not need its first entity.
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(true));
   std::optional<ld::ContextKind> kind;
   if (const std::string* k = call.param("kind")) {
     if (*k == "Hosted") kind = ld::ContextKind::kHosted;
@@ -53,6 +69,7 @@ http::Response listContexts(Call& call) {
   JsonWriter w(buf);
   w.StartArray();
   for (const auto& info : call.services().contexts.list(kind)) {
+    if (!ownedBy(info, call.tenant())) continue;
     if (withDetails) infoObject(w, info);
     else w.String(info.url);
   }
@@ -61,10 +78,11 @@ http::Response listContexts(Call& call) {
 }
 
 http::Response addContext(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(true));
   http::Request& r = call.request();
   JsonDocument body;
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(parseJson(r.body, body, call.services().options.json));
-  auto info = call.services().contexts.add(body);
+  auto info = call.services().contexts.add(body, ld::ContextKind::kHosted, call.tenant());
   if (!info) return problemResponse(info.status());
   http::Response res;
   res.status = 201;
@@ -73,8 +91,12 @@ http::Response addContext(Call& call) {
 }
 
 http::Response retrieveContext(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(true));
   auto info = call.services().contexts.get(call.pathParam("contextId"));
   if (!info) return problemResponse(info.status());
+  if (namesTenant(call) && !ownedBy(*info, call.tenant())) {
+    return problemResponse(notFound("no @context with id " + call.pathParam("contextId")));
+  }
   const std::string* details = call.param("details");
   if (details && *details == "true") {
     JsonBuffer buf;
@@ -86,7 +108,12 @@ http::Response retrieveContext(Call& call) {
 }
 
 http::Response deleteContext(Call& call) {
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveTenant(true));
   const std::string* reload = call.param("reload");
+  auto info = call.services().contexts.get(call.pathParam("contextId"));
+  if (!info || !ownedBy(*info, call.tenant())) {
+    return problemResponse(notFound("no @context with id " + call.pathParam("contextId")));
+  }
   Status st = call.services().contexts.remove(call.pathParam("contextId"), reload && *reload == "true");
   return st.isOk() ? emptyResponse(204) : problemResponse(st);
 }

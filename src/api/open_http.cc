@@ -27,14 +27,14 @@ bool noneMatchHits(std::string_view header, const std::string& tag, const std::s
   return false;
 }
 
+}  // namespace
+
 bool acceptsGzip(std::string_view acceptEncoding) {
   size_t at = acceptEncoding.find("gzip");
   if (at == std::string_view::npos) return false;
   std::string_view rest = acceptEncoding.substr(at + 4, acceptEncoding.find(',', at) - at - 4);
   return rest.find("q=0") == std::string_view::npos || rest.find("q=0.") != std::string_view::npos;
 }
-
-}  // namespace
 
 std::string formatHttpDate(Micros t) {
   std::time_t secs = static_cast<std::time_t>(t / 1000000);

@@ -26,6 +26,9 @@ std::string entityTag(std::string_view body, std::string_view mediaType);
 http::Response conditionalResponse(const http::Request& request, std::string body, std::string_view mediaType,
                                    Micros lastModified);
 
+// Whether an Accept-Encoding value accepts gzip (not with q=0).
+bool acceptsGzip(std::string_view acceptEncoding);
+
 // gzip of `in` (RFC 1952) at the default level.
 std::string gzip(std::string_view in);
 

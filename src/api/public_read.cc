@@ -55,6 +55,10 @@ constexpr std::string_view kQueryParams[] = {
     "type",   "id",   "attrs",  "limit",    "offset",      "count",       "options",
     "format", "lang", "georel", "geometry", "coordinates", "geoproperty", "geometryProperty"};
 constexpr std::string_view kRetrieveParams[] = {"type", "attrs", "options", "format", "lang", "geometryProperty"};
+// The history of one public entity (the citizen app's charts): time and aggregation only.
+constexpr std::string_view kTemporalParams[] = {
+    "type",      "attrs",        "options", "timerel",     "timeAt",
+    "endTimeAt", "timeproperty", "lastN",   "aggrMethods", "aggrPeriodDuration"};
 
 template <size_t N>
 bool allowed(std::string_view name, const std::string_view (&list)[N]) {
@@ -65,12 +69,19 @@ bool allowed(std::string_view name, const std::string_view (&list)[N]) {
 
 Status admitPublicRead(Call& call, const store::TenantRecord& tenant) {
   http::Request& r = call.request();
-  bool retrieval = call.pathParamIf("entityId") != nullptr;
+  bool temporal = r.path.rfind("/ngsi-ld/v1/temporal/entities/", 0) == 0;
+  bool retrieval = call.pathParamIf("entityId") != nullptr && !temporal;
   bool query = r.path == "/ngsi-ld/v1/entities";
-  if (r.method != "GET" || (!retrieval && !query)) return refuse("only entity queries and retrievals are public");
+  if (temporal && (call.pathParamIf("entityId") == nullptr || call.pathParamIf("attrId") != nullptr)) temporal = false;
+  if (r.method != "GET" || (!retrieval && !query && !temporal)) {
+    return refuse("only entity queries, retrievals and the history of one entity are public");
+  }
   if (r.hasHeader("link")) return refuse("public data is read with the core @context (no Link header)");
   for (const auto& [name, value] : r.query) {
-    if (!(retrieval ? allowed(name, kRetrieveParams) : allowed(name, kQueryParams))) {
+    bool ok = temporal    ? allowed(name, kTemporalParams)
+              : retrieval ? allowed(name, kRetrieveParams)
+                          : allowed(name, kQueryParams);
+    if (!ok) {
       return refuse("parameter '" + name.substr(0, 40) + "' is not available");
     }
   }

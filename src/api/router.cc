@@ -9,7 +9,9 @@
 #include "api/handlers.h"
 #include "api/ingest.h"
 #include "api/open_data.h"
+#include "api/twin_http.h"
 #include "api/problem.h"
+#include "api/web_assets.h"
 
 namespace allmende::api {
 
@@ -106,6 +108,27 @@ constexpr Route kRoutes[] = {
     {"GET", "/open/v1/{tenant}/catalog", openTenantCatalog, Access::kOpen},
     {"GET", "/open/v1/{tenant}/datasets/{datasetId}/{file}", openDistribution, Access::kOpen},
     {"GET", "/open/v1/{tenant}/datasets/{datasetId}/history/{file}", openHistory, Access::kOpen},
+    // Digital twin (issue 9, docs/twin.md): editors and tenant admins define and run, readers read.
+    {"POST", "/twin/v1/scenarios", twinCreateScenario, Access::kEdit},
+    {"GET", "/twin/v1/scenarios", twinListScenarios, Access::kRead},
+    {"GET", "/twin/v1/scenarios/{scenarioId}", twinShowScenario, Access::kRead},
+    {"PUT", "/twin/v1/scenarios/{scenarioId}", twinReplaceScenario, Access::kEdit},
+    {"DELETE", "/twin/v1/scenarios/{scenarioId}", twinDeleteScenario, Access::kEdit},
+    {"PUT", "/twin/v1/scenarios/{scenarioId}/inputs/{input}", twinPutInput, Access::kEdit},
+    {"GET", "/twin/v1/scenarios/{scenarioId}/inputs/{input}", twinGetInput, Access::kRead},
+    {"POST", "/twin/v1/runs", twinCreateRun, Access::kEdit},
+    {"GET", "/twin/v1/runs", twinListRuns, Access::kRead},
+    {"GET", "/twin/v1/runs/{runId}", twinShowRun, Access::kRead},
+    {"GET", "/twin/v1/runs/{runId}/progress", twinRunProgress, Access::kRead},
+    {"POST", "/twin/v1/runs/{runId}/start", twinStartRun, Access::kEdit},
+    {"POST", "/twin/v1/runs/{runId}/cancel", twinCancelRun, Access::kEdit},
+    {"GET", "/twin/v1/runs/{runId}/results", twinRunResults, Access::kRead},
+    {"GET", "/twin/v1/runs/{runId}/results/{file}", twinRunResultFile, Access::kRead},
+    // The web app (issue 10, docs/web.md): citizen app at /, operator console at /console/.
+    {"GET", "/", serveWebApp, Access::kOpen},
+    {"GET", "/{file}", serveWebApp, Access::kOpen},
+    {"GET", "/assets/{file}", serveWebApp, Access::kOpen},
+    {"GET", "/console", serveWebApp, Access::kOpen},
 };
 
 // The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an
@@ -167,8 +190,11 @@ http::Response Router::handle(http::Request& request) {
           return std::move(*denied);
         }
       }
+      // The audit record travels with the handler's writes (api/audit.h).
+      AuditScope audit(call);
+      if (auto refused = audit.begin()) return std::move(*refused);
       http::Response response = route.handler(call);
-      auditCall(call, response);
+      audit.finish(response);
       return response;
     }
     allow += (allow.empty() ? "" : ", ") + std::string(route.method);

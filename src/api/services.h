@@ -18,10 +18,14 @@ class Notifier;
 namespace allmende::store {
 class NotificationStore;
 class DatasetStore;
+class DeviceRegistry;
 }  // namespace allmende::store
 namespace allmende::ingest {
 class Ingestor;
 }  // namespace allmende::ingest
+namespace allmende::twin {
+class RunQueue;
+}  // namespace allmende::twin
 
 namespace allmende::api {
 
@@ -34,6 +38,7 @@ struct ApiOptions {
 };
 
 class AccessControl;  // api/access.h
+class WebAssets;      // api/web_assets.h
 class RateLimiter;    // api/rate_limiter.h
 
 struct Services {
@@ -53,12 +58,16 @@ struct Services {
   store::AuditLog* audit = nullptr;  // null: no audit log (api/audit.h)
   std::string exportDir;             // a tenant's archive is written here before it is deleted
   ingest::Ingestor* ingestor = nullptr;  // IoT ingestion (docs/ingestion.md); null: 501
+  store::DeviceRegistry* devices = nullptr;  // the ingestor's registry (tenant archive and delete)
   // Open data (api/open_data.h, docs/opendata.md); null datasets: the routes answer 501.
   store::DatasetStore* datasets = nullptr;
   RateLimiter* openLimiter = nullptr;  // per client address on /open/v1; null = unlimited
   std::string openBaseUrl;             // IRIs of the catalogue; "" = http://{Host}
   // SSRF (common/egress.h): subscription endpoints are checked at creation too; null = any.
   std::shared_ptr<const EgressPolicy> egress;
+  const WebAssets* web = nullptr;      // the web app at / (api/web_assets.h); null: 404
+  // Digital twin (api/twin_http.h, docs/twin.md); null: the /twin/v1 routes answer 501.
+  twin::RunQueue* twin = nullptr;
 };
 
 }  // namespace allmende::api

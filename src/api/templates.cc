@@ -107,8 +107,13 @@ Status readQuotas(const Json& q, store::TenantQuotas& out) {
       out.burst = v;
     else if (n == "entities")
       out.entities = static_cast<int64_t>(v);
+    else if (n == "historyInstances")
+      out.historyInstances = static_cast<int64_t>(v);
+    else if (n == "storageBytes")
+      out.storageBytes = static_cast<int64_t>(v);
     else
-      return badRequestData("unknown quota '" + std::string(n) + "': requestsPerSecond, burst, entities");
+      return badRequestData("unknown quota '" + std::string(n) +
+                            "': requestsPerSecond, burst, entities, historyInstances, storageBytes");
   }
   return Status::ok();
 }

@@ -151,6 +151,17 @@ http::Response retrieveTemporal(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(call.resolveContextFromLink());
   const std::string& id = call.pathParam("entityId");
   if (!model::isUri(id)) return problemResponse(badRequestData("entity id '" + id + "' is not a URI"));
+  // As the retrieval of an entity: `type` names what the entity must be now (404 otherwise). The
+  // anonymous public read relies on it (api/public_read.cc).
+  if (const std::string* type = call.param("type")) {
+    auto e = call.services().store.getEntity(call.tenant(), id);
+    if (!e) return problemResponse(e.status());
+    auto iri = model::expandTypeName(*type, call.context());
+    if (!iri) return problemResponse(iri.status());
+    bool has = false;
+    for (const auto& t : (*e)["type"].GetArray()) has = has || asView(t) == *iri;
+    if (!has) return problemResponse(notFound("entity " + id + " is not of type " + *type));
+  }
   auto p = temporalParamsFromUrl(call);
   if (!p) return problemResponse(p.status());
   auto t = temporalStore(call);

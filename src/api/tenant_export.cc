@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "api/call.h"
+#include "api/tenant_archive.h"
 #include "api/tenant_service.h"
 #include "geo/geometry.h"
 
@@ -49,6 +50,8 @@ std::string tenantLine(const store::TenantRecord& t) {
   rec.AddMember("quotaRequestsPerSecond", t.quotas.requestsPerSecond, a);
   rec.AddMember("quotaBurst", t.quotas.burst, a);
   rec.AddMember("quotaEntities", static_cast<int64_t>(t.quotas.entities), a);
+  rec.AddMember("quotaHistoryInstances", static_cast<int64_t>(t.quotas.historyInstances), a);
+  rec.AddMember("quotaStorageBytes", static_cast<int64_t>(t.quotas.storageBytes), a);
   d.AddMember("tenant", rec, a);
   return toJsonString(d) + "\n";
 }
@@ -68,6 +71,8 @@ store::TenantRecord tenantFrom(const Json& rec) {
   t.quotas.requestsPerSecond = dbl(rec, "quotaRequestsPerSecond");
   t.quotas.burst = dbl(rec, "quotaBurst");
   t.quotas.entities = num(rec, "quotaEntities");
+  t.quotas.historyInstances = num(rec, "quotaHistoryInstances");
+  t.quotas.storageBytes = num(rec, "quotaStorageBytes");
   if (t.checklist.empty()) t.checklist = "[]";
   if (t.settings.empty()) t.settings = "{}";
   return t;
@@ -141,6 +146,7 @@ struct Archive {
   std::vector<std::shared_ptr<JsonDocument>> entities;
   std::vector<store::ApiKeyRecord> keys;
   std::vector<store::AuditRecord> audit;
+  ArchiveParts parts;  // history, subscriptions, devices, datasets, @contexts
 };
 
 Result<Archive> readArchive(std::istream& in) {
@@ -188,11 +194,20 @@ Result<Archive> readArchive(std::istream& in) {
       a.audit.push_back(std::move(rec));
     } else if (kind == "end") {
       const Json* counts = findMember(*doc, "counts");
-      if (!counts || num(*counts, "entities") != static_cast<int64_t>(a.entities.size()) ||
-          num(*counts, "apiKeys") != static_cast<int64_t>(a.keys.size())) {
+      auto differs = [&](std::string_view name, size_t n) {
+        const Json* v = findMember(*counts, name);
+        return v ? num(*counts, name) != static_cast<int64_t>(n) : n != 0;  // version 1 archives lack some
+      };
+      if (!counts || !counts->IsObject() || !findMember(*counts, "entities") ||
+          differs("entities", a.entities.size()) || differs("apiKeys", a.keys.size()) ||
+          differs("historyInstances", a.parts.historyInstances) ||
+          differs("subscriptions", a.parts.subscriptions.size()) || differs("devices", a.parts.devices.size()) ||
+          differs("datasets", a.parts.datasets.size()) || differs("contexts", a.parts.contexts.size())) {
         return badRequestData("archive: the end line's counts do not match its content");
       }
       end = true;
+    } else if (auto part = readPartLine(kind, *doc, a.parts); !part || *part) {
+      if (!part) return part.status();
     } else {
       return badRequestData("archive line " + std::to_string(lineNo) + ": unknown kind '" + kind.substr(0, 40) + "'");
     }
@@ -254,10 +269,21 @@ Status exportTenant(Services& services, const std::string& tenant, const std::fu
       after = records->back().seq;
     }
   }
-  // History and subscriptions join the archive as kinds "history" and "subscription" once those
-  // stores exist (issues 3 and 4).
+  auto history = exportHistory(services, tenant, out);
+  if (!history) return history.status();
+  auto subscriptions = exportSubscriptions(services, tenant, out);
+  if (!subscriptions) return subscriptions.status();
+  auto devices = exportDevices(services, tenant, out);
+  if (!devices) return devices.status();
+  auto datasets = exportDatasets(services, tenant, out);
+  if (!datasets) return datasets.status();
+  auto contexts = exportContexts(services, tenant, out);
+  if (!contexts) return contexts.status();
   out("{\"kind\":\"end\",\"counts\":{\"entities\":" + std::to_string(entities) +
-      ",\"apiKeys\":" + std::to_string(keys->size()) + ",\"audit\":" + std::to_string(audit) + "}}\n");
+      ",\"apiKeys\":" + std::to_string(keys->size()) + ",\"audit\":" + std::to_string(audit) +
+      ",\"historyInstances\":" + std::to_string(*history) + ",\"subscriptions\":" + std::to_string(*subscriptions) +
+      ",\"devices\":" + std::to_string(*devices) + ",\"datasets\":" + std::to_string(*datasets) +
+      ",\"contexts\":" + std::to_string(*contexts) + "}}\n");
   return Status::ok();
 }
 
@@ -274,12 +300,18 @@ Result<ImportReport> importTenant(Services& services, std::istream& in, const st
   ImportReport report;
   report.tenant = t.name;
   Status st = writeEntities(services, t.name, *archive);
+  if (st.isOk()) st = restoreParts(services, t.name, archive->parts);
   if (!st.isOk()) {
     // Leave nothing half imported: the tenant and whatever entities made it go again.
     (void)deleteTenant(services, t.name);
     return st;
   }
   report.entities = archive->entities.size();
+  report.historyInstances = archive->parts.historyInstances;
+  report.subscriptions = archive->parts.subscriptions.size();
+  report.devices = archive->parts.devices.size();
+  report.datasets = archive->parts.datasets.size();
+  report.contexts = archive->parts.contexts.size();
   for (auto k : archive->keys) {
     k.tenant = t.name;
     // A key's hash identifies it platform-wide: a key still held by another tenant (the archive
@@ -307,6 +339,11 @@ std::string importReportJson(const ImportReport& r) {
   d.AddMember("apiKeys", static_cast<uint64_t>(r.keys), a);
   d.AddMember("apiKeysSkipped", static_cast<uint64_t>(r.keysSkipped), a);
   d.AddMember("auditRecords", static_cast<uint64_t>(r.auditRecords), a);
+  d.AddMember("historyInstances", static_cast<uint64_t>(r.historyInstances), a);
+  d.AddMember("subscriptions", static_cast<uint64_t>(r.subscriptions), a);
+  d.AddMember("devices", static_cast<uint64_t>(r.devices), a);
+  d.AddMember("datasets", static_cast<uint64_t>(r.datasets), a);
+  d.AddMember("contexts", static_cast<uint64_t>(r.contexts), a);
   return toJsonString(d);
 }
 

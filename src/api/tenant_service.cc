@@ -4,10 +4,12 @@
 
 #include "api/call.h"
 #include "api/templates.h"
+#include "api/tenant_archive.h"
 #include "auth/api_key.h"
 #include "auth/roles.h"
 #include "geo/geometry.h"
 #include "store/dataset_store.h"
+#include "twin/run_queue.h"
 
 namespace allmende::api {
 
@@ -118,12 +120,16 @@ Status setTenantStatus(Services& services, const std::string& name, const std::s
 
 Status deleteTenant(Services& services, const std::string& name) {
   if (!services.tenants->findTenant(name)) return notFound("no tenant named '" + name + "'");
+  // Its flood scenarios and runs (docs/twin.md) first: refused while one of its runs is running.
+  if (services.twin) ALLMENDE_RETURN_IF_ERROR(services.twin->removeTenant(name));
+  // Then subscriptions (deleting the entities then notifies nobody), devices, open-data
+  // definitions, hosted @contexts; then the entities, their history, the registry record.
+  ALLMENDE_RETURN_IF_ERROR(deleteTenantParts(services, name));
   store::EntityQuery all;
   all.selectionExact = true;
   all.limit = 1000;
   ALLMENDE_RETURN_IF_ERROR(store::deleteMatching(services.store, name, std::move(all)));
-  // Its open-data definitions (docs/opendata.md) go with it.
-  if (services.datasets) ALLMENDE_RETURN_IF_ERROR(services.datasets->removeTenant(name));
+  ALLMENDE_RETURN_IF_ERROR(deleteTenantHistory(services, name));
   return services.tenants->deleteTenant(name);
 }
 
@@ -170,6 +176,8 @@ std::string tenantJson(const store::TenantRecord& t, bool withDetails) {
   q.AddMember("requestsPerSecond", t.quotas.requestsPerSecond, q.GetAllocator());
   q.AddMember("burst", t.quotas.burst, q.GetAllocator());
   q.AddMember("entities", static_cast<int64_t>(t.quotas.entities), q.GetAllocator());
+  q.AddMember("historyInstances", static_cast<int64_t>(t.quotas.historyInstances), q.GetAllocator());
+  q.AddMember("storageBytes", static_cast<int64_t>(t.quotas.storageBytes), q.GetAllocator());
   addRaw(out, "quotas", toJsonString(q));
   if (withDetails) {
     addRaw(out, "settings", t.settings);

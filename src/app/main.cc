@@ -16,6 +16,8 @@
 #include "app/security_setup.h"
 #include "app/tenancy_setup.h"
 #include "app/tenant_cli.h"
+#include "app/twin_setup.h"
+#include "app/web_setup.h"
 #include "http/server.h"
 #include "ingest/ingestor.h"
 #include "ingest/mqtt_agent.h"
@@ -59,7 +61,9 @@ struct ServeOptions {
   std::string notifyCaFile;        // extra trusted CAs for https notification endpoints
   TenancyOptions tenancy;
   OpenDataOptions openData;
+  TwinOptions twin;
   SecurityOptions security;  // HTTP limits, TLS, CORS, egress policy (app/security_setup.h)
+  api::WebOptions web;  // the web app (docs/web.md)
 };
 
 // The retention job's options from the flags; fails on a malformed "tenant=days".
@@ -158,6 +162,7 @@ int serve(const ServeOptions& o) {
   ho.port = o.port;
   ho.threads = o.threads;
   ho.maxBodyBytes = o.maxBodyBytes;
+  ho.uploadLimit = [&o](std::string_view method, std::string_view target) { return twinUploadLimit(o.twin, method, target); };
   // The router is built once the port is bound (hosted @context URLs name it); the server
   // answers nothing before serve().
   std::unique_ptr<api::Router> router;
@@ -244,6 +249,7 @@ int serve(const ServeOptions& o) {
   }
   ingest::Ingestor ingestor(**store, **devices, contexts, systemClock());
   services.ingestor = &ingestor;
+  services.devices = devices->get();
   ingest::MqttIngestOptions mo = o.mqttIngest;
   if (const char* pw = std::getenv(o.mqttIngestPasswordEnv.c_str())) mo.password = pw;
   ingest::IngestService ingestService(ingestor, mo);
@@ -257,6 +263,20 @@ int serve(const ServeOptions& o) {
     spdlog::error("cannot open the open-data datasets: {}", openData.status().toString());
     return 1;
   }
+  // Digital twin (docs/twin.md): scenarios and runs under DATA/twin, runs on their own workers.
+  auto twinQueue = setupTwin(o.twin, o.dataDir, services);
+  if (!twinQueue) {
+    spdlog::error("cannot open the digital twin's runs: {}", twinQueue.status().toString());
+    return 1;
+  }
+  if (o.demo && *twinQueue) {
+    st = provisionDemoScenario(**twinQueue, o.dataDir);
+    if (!st.isOk()) {
+      spdlog::error("cannot provision the demo flood scenario: {}", st.toString());
+      return 1;
+    }
+  }
+  auto web = setupWeb(o.web, o.demo, services);
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.
@@ -269,6 +289,7 @@ int serve(const ServeOptions& o) {
   sigwait(&signals, &sig);
   spdlog::info("signal {} received, shutting down", sig);
   server.stop();
+  if (*twinQueue) (*twinQueue)->stop();
   ingestService.stop();
   (*notifications)->setChangeListener(nullptr);
   notifier.stop();
@@ -303,6 +324,7 @@ int main(int argc, char** argv) {
   s->add_option("--max-json-depth", serve.maxJsonDepth, "maximum nesting of a JSON body")->capture_default_str();
   s->add_option("--base-url", serve.baseUrl, "public base URL of this server");
   addOpenDataFlags(*s, serve.openData);
+  allmende::app::addWebFlags(*s, serve.web);
   s->add_option("--history-retention-days", serve.historyRetentionDays,
                 "keep attribute history this many days (0 = forever)")
       ->capture_default_str();
@@ -328,6 +350,7 @@ int main(int argc, char** argv) {
   s->add_option("--mqtt-ingest-topic-prefix", serve.mqttIngest.topicPrefix, "topics are <prefix>/<tenant>/<device>")
       ->capture_default_str();
   allmende::app::addTenancyFlags(*s, serve.tenancy);
+  allmende::app::addTwinFlags(*s, serve.twin);
   allmende::app::addSecurityFlags(*s, serve.security);
   auto tenantCommand = allmende::app::addTenantCommands(app);
   auto twinCommand = allmende::twin::addTwinCommands(app);

@@ -92,6 +92,10 @@ void addTenancyFlags(CLI::App& s, TenancyOptions& o) {
   s.add_option("--quota-rps", o.quotaRps, "requests per second per tenant (0 = unlimited)")->capture_default_str();
   s.add_option("--quota-burst", o.quotaBurst, "request burst per tenant (0 = 2 x --quota-rps)")->capture_default_str();
   s.add_option("--quota-entities", o.quotaEntities, "entities per tenant (0 = unlimited)")->capture_default_str();
+  s.add_option("--quota-history", o.quotaHistory, "history instances per tenant (0 = unlimited)")
+      ->capture_default_str();
+  s.add_option("--quota-storage-bytes", o.quotaStorage, "bytes of entities and history per tenant (0 = unlimited)")
+      ->capture_default_str();
   s.add_option("--templates", o.templatesDir, "directory of roll-in templates");
   s.add_flag("--audit", o.audit, "keep the audit log of writes and admin calls (on with --production)");
 }
@@ -116,15 +120,19 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
   if (o.production || o.audit) {
     // A file of its own: in the store's file its commits would take turns with the entity
     // writer's for SQLite's one write lock (measured: single creates at a third of the rate).
+    // The journal in the store's file keeps the record of a committed change through a crash
+    // between the two commits (store/audit_journal.h).
     auto audit = postgres ? store::openPostgresAuditLog(o.store)
-                          : store::openSqliteAuditLog((std::filesystem::path(dbPath).parent_path() / "audit.db").string());
+                          : store::openSqliteAuditLog((std::filesystem::path(dbPath).parent_path() / "audit.db").string(), dbPath);
     if (!audit) return audit.status();
     t->audit = std::move(audit).value();
     services.audit = t->audit.get();
   }
   bool strict = services.strictTenants;
   // Without any of these the API stays as open and as fast as without tenancy (zero config).
-  if (!auth && !strict && o.quotaRps <= 0 && o.quotaEntities <= 0) return t;
+  if (!auth && !strict && o.quotaRps <= 0 && o.quotaEntities <= 0 && o.quotaHistory <= 0 && o.quotaStorage <= 0) {
+    return t;
+  }
   // Per-tenant request quotas (templates, admin API) apply even when the platform has none.
   t->limiter = std::make_unique<api::RateLimiter>(
       services.clock, api::RateLimit{o.quotaRps, o.quotaBurst > 0 ? o.quotaBurst : 2 * o.quotaRps});
@@ -136,6 +144,8 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
   ao.authRequired = auth;
   if (!key->empty()) ao.adminKeyHash = auth::hashApiKey(*key);
   ao.maxEntities = o.quotaEntities;
+  ao.maxHistoryInstances = o.quotaHistory;
+  ao.maxStorageBytes = o.quotaStorage;
   if (auth && key->empty()) {
     spdlog::warn(
         "authentication is on but no bootstrap platform-admin key is given (--admin-key-file or "

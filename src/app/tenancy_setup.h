@@ -25,6 +25,8 @@ struct TenancyOptions {
   double quotaRps = 0;        // requests per second per tenant, 0 = unlimited
   double quotaBurst = 0;      // bucket size, 0 = 2 x quotaRps
   int64_t quotaEntities = 0;  // entities per tenant, 0 = unlimited
+  int64_t quotaHistory = 0;   // history instances per tenant, 0 = unlimited
+  int64_t quotaStorage = 0;   // storage bytes per tenant, 0 = unlimited
   std::string templatesDir;   // "" = the built-in default (ALLMENDE_TEMPLATES_DIR)
   bool audit = false;         // audit log of writes and admin calls (on with --production)
   std::string store;          // `serve --store`: with postgres://..., registry and audit log live there

@@ -15,7 +15,11 @@
 #include "app/tenancy_setup.h"
 #include "ld/context_loader.h"
 #include "ld/context_store.h"
+#include "store/dataset_store.h"
+#include "store/notification_store.h"
 #include "store/postgres/pg_store.h"
+#include "store/sqlite/context_repository.h"
+#include "store/sqlite/device_registry.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/tenant_registry.h"
 
@@ -37,11 +41,17 @@ struct CliOptions {
   std::string file;  // export: output ("" = stdout); import: input
 };
 
-// What a command needs: the store, the registry and the Services the shared rules take.
+// What a command needs: the store, the registry, everything else a tenant owns (subscriptions,
+// devices, datasets, hosted @contexts: the archive and delete cover them) and the Services the
+// shared rules take.
 struct Env {
   std::unique_ptr<store::Store> store;
   std::unique_ptr<store::TenantRegistry> registry;
+  std::unique_ptr<ld::HostedContextRepository> hosted;
   std::unique_ptr<ld::ContextStore> contexts;
+  std::unique_ptr<store::NotificationStore> notifications;
+  std::unique_ptr<store::DeviceRegistry> devices;
+  std::unique_ptr<store::DatasetStore> datasets;
   std::unique_ptr<api::Services> services;
 };
 
@@ -63,8 +73,25 @@ Result<Env> openEnv(const CliOptions& o) {
   if (!reg) return reg.status();
   env.registry = std::move(reg).value();
   env.contexts = std::make_unique<ld::ContextStore>(ld::ContextStore::Options{}, ld::makeHttpContextLoader());
+  auto hosted = postgres ? store::openPostgresContextRepository(o.store) : store::openSqliteContextRepository(so.path);
+  if (!hosted) return hosted.status();
+  env.hosted = std::move(hosted).value();
+  ALLMENDE_RETURN_IF_ERROR(env.contexts->restoreHosted(*env.hosted));
+  auto notifications =
+      postgres ? store::openPostgresNotificationStore(po) : store::openSqliteNotificationStore(so.path);
+  if (!notifications) return notifications.status();
+  env.notifications = std::move(notifications).value();
+  auto devices = postgres ? store::openPostgresDeviceRegistry(o.store) : store::openSqliteDeviceRegistry(so.path);
+  if (!devices) return devices.status();
+  env.devices = std::move(devices).value();
+  auto datasets = postgres ? store::openPostgresDatasetStore(o.store) : store::openSqliteDatasetStore(so.path);
+  if (!datasets) return datasets.status();
+  env.datasets = std::move(datasets).value();
   env.services = std::make_unique<api::Services>(api::Services{*env.store, *env.contexts, systemClock(), {}});
   env.services->tenants = env.registry.get();
+  env.services->notifications = env.notifications.get();
+  env.services->devices = env.devices.get();
+  env.services->datasets = env.datasets.get();
   env.services->templatesDir = o.templatesDir.empty() ? defaultTemplatesDir() : o.templatesDir;
   env.services->exportDir = (std::filesystem::path(o.dataDir) / "exports").string();
   return env;
@@ -128,6 +155,17 @@ int runDelete(const CliOptions& o) {
     std::getline(std::cin, answer);
     if (answer != o.name) return fail(invalidRequest("not confirmed; nothing deleted"));
   }
+  // A running server keeps subscriptions, devices and @contexts in memory: it would go on
+  // serving what a second process deleted. Delete through its admin API instead.
+  int lock = lockDataDirectory(o.dataDir);
+  if (lock < 0) {
+    return fail(invalidRequest("a server is running on " + o.dataDir +
+                               ": delete through it (DELETE /admin/v1/tenants/NAME?confirm=NAME) or stop it first"));
+  }
+  struct Unlock {
+    int fd;
+    ~Unlock() { ::close(fd); }
+  } unlock{lock};
   auto env = openEnv(o);
   if (!env) return fail(env.status());
   if (!env->registry->findTenant(o.name)) return fail(notFound("no tenant named '" + o.name + "'"));

@@ -166,11 +166,10 @@ std::vector<PublicKey> JwtVerifier::candidates(const std::string& alg, const std
 
 Result<Principal> JwtVerifier::verify(std::string_view token) {
   if (token.size() > options_.maxTokenBytes) return unauthorized("the token is too long");
-  std::string digest(token);  // the token itself is the key: hashing it cost more than the lookup
   Micros now = clock_.now();
   {
     std::lock_guard<std::mutex> lock(cacheMu_);
-    auto it = cache_.find(digest);
+    auto it = cache_.find(token);
     if (it != cache_.end()) {
       if (it->second.expires > now) return it->second.principal;
       cache_.erase(it);
@@ -182,7 +181,7 @@ Result<Principal> JwtVerifier::verify(std::string_view token) {
   if (!p) return p;
   std::lock_guard<std::mutex> lock(cacheMu_);
   if (cache_.size() >= options_.cacheEntries) cache_.clear();  // simple bound; refills from use
-  cache_.emplace(std::move(digest), Verified{*p, expires});
+  cache_.emplace(std::string(token), Verified{*p, expires});
   return p;
 }
 

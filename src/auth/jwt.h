@@ -65,8 +65,19 @@ class JwtVerifier {
     Principal principal;
     Micros expires;
   };
+  // Hashes a token by its last bytes (its signature: distinct for every token the cache holds,
+  // which are all verified), so that a lookup neither copies nor hashes the whole token.
+  struct TokenHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view token) const {
+      constexpr size_t kTail = 32;
+      return std::hash<std::string_view>{}(token.substr(token.size() > kTail ? token.size() - kTail : 0)) ^
+             token.size();
+    }
+  };
   std::mutex cacheMu_;
-  std::unordered_map<std::string, Verified> cache_;  // GUARDED_BY(cacheMu_), by token
+  // By token. GUARDED_BY(cacheMu_)
+  std::unordered_map<std::string, Verified, TokenHash, std::equal_to<>> cache_;
 };
 
 }  // namespace allmende::auth

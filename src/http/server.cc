@@ -169,15 +169,30 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     parser_.emplace();
     parser_->header_limit(static_cast<uint32_t>(server_.options.maxHeaderBytes));
     parser_->body_limit(server_.options.maxBodyBytes);
+    bodyLimit_ = server_.options.maxBodyBytes;
     lowest().expires_after(std::chrono::seconds(server_.options.headerTimeoutSeconds));
     bhttp::async_read_header(
         stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, size_t) {
           if (ec || self->parser_->is_done()) return self->onRead(ec);
+          self->raiseBodyLimit();
           self->enter(Phase::kBusy);
           self->lowest().expires_after(std::chrono::seconds(self->server_.options.bodyTimeoutSeconds));
           bhttp::async_read(self->stream_, self->buffer_, *self->parser_,
                             [self](beast::error_code ec2, size_t) { self->onRead(ec2); });
         });
+  }
+
+  // Uploads may be larger than other bodies: the limit is raised before the body is read.
+  void raiseBodyLimit() {
+    bodyLimit_ = server_.options.maxBodyBytes;
+    if (!server_.options.uploadLimit) return;
+    const auto& h = parser_->get();
+    size_t limit = server_.options.uploadLimit(std::string_view(h.method_string().data(), h.method_string().size()),
+                                               std::string_view(h.target().data(), h.target().size()));
+    if (limit > bodyLimit_) {
+      parser_->body_limit(limit);
+      bodyLimit_ = limit;
+    }
   }
 
   void onRead(beast::error_code ec) {
@@ -190,7 +205,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
       Status st =
           ec == bhttp::error::body_limit
               ? Status(ErrorType::kPayloadTooLarge,
-                       "request body larger than " + std::to_string(server_.options.maxBodyBytes) + " bytes")
+                       "request body larger than " + std::to_string(bodyLimit_) + " bytes")
           : ec == bhttp::error::header_limit
               ? Status(ErrorType::kHeadersTooLarge,
                        "request headers larger than " + std::to_string(server_.options.maxHeaderBytes) + " bytes")
@@ -258,6 +273,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  size_t bodyLimit_ = 0;  // of the request being read
   std::string out_;                 // the response being written
   std::array<char, 2048> scratch_;  // input discarded while lingering
 };

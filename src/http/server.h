@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -33,6 +34,9 @@ struct ServerOptions {
   int hstsMaxAgeSeconds = 31536000;  // Strict-Transport-Security on every answer over TLS; 0 = none
   // Origins allowed to call the API from a browser (CORS); "*" allows any; empty = no CORS headers.
   std::vector<std::string> corsOrigins;
+  // A larger body limit for some requests (uploads), decided from the method and the raw target
+  // once the headers are read; 0 or unset = maxBodyBytes.
+  std::function<size_t(std::string_view method, std::string_view target)> uploadLimit;
 };
 
 using Handler = std::function<Response(Request&)>;

@@ -139,7 +139,7 @@ Result<std::string> ContextStore::fetchDocument(const std::string& url) {
   return body;
 }
 
-Result<ContextInfo> ContextStore::add(const Json& body, ContextKind kind) {
+Result<ContextInfo> ContextStore::add(const Json& body, ContextKind kind, std::string owner) {
   const Json* ctx = body.IsObject() ? findMember(body, "@context") : nullptr;
   if (ctx == nullptr) return badRequestData("the body must be a JSON object with an @context member");
   DocumentSource fetch = [this](const std::string& url) { return fetchDocument(url); };
@@ -151,11 +151,27 @@ Result<ContextInfo> ContextStore::add(const Json& body, ContextKind kind) {
   e.info.kind = kind;
   e.info.createdAt = now();
   e.info.body = toJsonString(body);
+  e.info.owner = std::move(owner);
   if (repository_) ALLMENDE_RETURN_IF_ERROR(repository_->save(e.info));
   std::lock_guard lock(mu_);
   ContextInfo info = e.info;
   documents_.emplace(info.url, std::move(e));
   return info;
+}
+
+Status ContextStore::restore(ContextInfo info) {
+  if (info.kind == ContextKind::kCached) return badRequestData("only Hosted @contexts are restored");
+  info.url = hostedUrl(info.localId);
+  {
+    std::lock_guard lock(mu_);
+    if (findById(info.localId) != nullptr) return alreadyExists("an @context with id " + info.localId + " exists");
+  }
+  if (repository_) ALLMENDE_RETURN_IF_ERROR(repository_->save(info));
+  std::lock_guard lock(mu_);
+  Entry e;
+  e.info = std::move(info);
+  documents_[e.info.url] = std::move(e);
+  return Status::ok();
 }
 
 Status ContextStore::restoreHosted(HostedContextRepository& repository) {

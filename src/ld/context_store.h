@@ -41,6 +41,9 @@ struct ContextInfo {
   uint64_t numberOfHits = 0;
   std::string extraInfo;  // free text, e.g. the expiry of a cached document
   std::string body;       // the document text {"@context": ...}
+  // The tenant that added a Hosted / ImplicitlyCreated context ("" = the default tenant); its
+  // own to list and delete (docs/security.md). Cached documents belong to no tenant.
+  std::string owner;
 };
 
 // Where hosted contexts outlive the process (a table of the entity store). Implementations are
@@ -80,7 +83,10 @@ class ContextStore {
   // POST: `body` must be an object {"@context": ...} (else BadRequestData); the @context is
   // processed to validate it (its errors are returned). Stores it as Hosted (or ImplicitlyCreated,
   // for a broker-internal inline @context to be given back by URL) and returns its details.
-  Result<ContextInfo> add(const Json& body, ContextKind kind = ContextKind::kHosted);
+  Result<ContextInfo> add(const Json& body, ContextKind kind = ContextKind::kHosted, std::string owner = "");
+  // Adds a hosted context exactly as described (local id, owner, creation time, body), e.g. from
+  // a tenant archive. AlreadyExists when the local id is taken.
+  Status restore(ContextInfo info);
   // GET (list): all Hosted, Cached and ImplicitlyCreated contexts, optionally of one kind.
   std::vector<ContextInfo> list(std::optional<ContextKind> kind = std::nullopt) const;
   // GET /{id}: ResourceNotFound when unknown. The body is ContextInfo::body.

@@ -133,6 +133,17 @@ class TemporalStore {
 
   // The tenants that have history.
   virtual Result<std::vector<TenantId>> historyTenants() = 0;
+
+  // The entity ids with history in the tenant (also of deleted entities), oldest history first
+  // (the tenant archive, api/tenant_export.h).
+  virtual Result<std::vector<std::string>> historyIds(const TenantId& tenant) = 0;
+  // Writes instances exactly as stored elsewhere (tenant import): their instance ids, recording
+  // and modification times are kept. `replace`: the history of `id` held so far is dropped first
+  // (the history that importing the entity itself left). Rollups are recomputed.
+  virtual Status restoreHistory(const TenantId& tenant, const std::string& id, const std::string& types,
+                                const std::vector<StoredInstance>& instances, bool replace) = 0;
+  // Removes the whole history of the tenant (the tenant is deleted).
+  virtual Status deleteTenantHistory(const TenantId& tenant) = 0;
 };
 
 }  // namespace allmende::store

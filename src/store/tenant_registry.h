@@ -25,6 +25,8 @@ struct TenantQuotas {
   double requestsPerSecond = 0;
   double burst = 0;
   int64_t entities = 0;
+  int64_t historyInstances = 0;  // attribute instances of the temporal API
+  int64_t storageBytes = 0;      // entity documents and history (TenantUsage::storageBytes)
 };
 
 // What every request needs to know of its tenant, cheap to copy.
@@ -84,6 +86,10 @@ class TenantRegistry {
   virtual Result<std::vector<ApiKeyRecord>> listKeysWithHashes(const std::string& tenant) = 0;
   // Marks the key revoked (ResourceNotFound when `id` is not a key of `tenant`).
   virtual Status revokeKey(const std::string& tenant, const std::string& id) = 0;
+  // A number that changes whenever what the registry answers may have changed (own writes, and
+  // another process's within kRegistryRefreshMillis): what was derived from it while it had
+  // the same value is still valid. Thread-safe, cheap.
+  virtual uint64_t generation() = 0;
 };
 
 }  // namespace allmende::store

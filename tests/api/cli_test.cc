@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "harness.h"
 
@@ -74,7 +76,7 @@ TEST_F(Cli, ARunningServerSeesCliChangesAndRefusesCliImport) {
   CliRun key = cli("key create " + data() + " --role platform-admin --name ops");
   ASSERT_EQ(key.code, 0) << key.out;
   std::string admin = keyOf(key.out);
-  ServerProcess server(ALLMENDE_BINARY, dir_.path(), {"--production"});
+  ServerProcess server(ALLMENDE_BINARY, dir_.path(), {"--production", "--egress-private", "allow"});
   ASSERT_TRUE(server.ok());
   HttpClient client(server.port());
   auto list = [&] { return client.request("GET", "/admin/v1/tenants", {{"X-API-Key", admin}}); };
@@ -109,6 +111,60 @@ TEST_F(Cli, KeysAreRevocable) {
   EXPECT_EQ(cli("key list " + data() + " --tenant t").out.find("\"key\":"), std::string::npos) << "no secrets in lists";
   EXPECT_EQ(cli("key revoke " + keyId + " --tenant t " + data()).code, 0);
   EXPECT_NE(cli("key list " + data() + " --tenant t").out.find("\"revoked\":true"), std::string::npos);
+}
+
+// `tenant delete` removes everything of the tenant (it once left the open-data datasets behind),
+// after writing the archive; refused next to a running server, which holds subscriptions,
+// devices and @contexts in memory.
+TEST_F(Cli, DeleteRemovesEverythingOfTheTenant) {
+  CliRun key = cli("key create " + data() + " --role platform-admin --name ops");
+  ASSERT_EQ(key.code, 0) << key.out;
+  std::string admin = keyOf(key.out);
+  ASSERT_EQ(cli("tenant create " + data() + " --ags 09162000 --name m").code, 0);
+  using Headers = std::vector<std::pair<std::string, std::string>>;
+  const Headers h = {{"X-API-Key", admin}, {"NGSILD-Tenant", "m"}, {"Content-Type", "application/json"}};
+  auto fill = [&](HttpClient& c) {
+    EXPECT_EQ(c.request("POST", "/ngsi-ld/v1/entities", h,
+                        R"({"id": "urn:ngsi-ld:Gauge:1", "type": "Gauge", "level": {"type": "Property", "value": 1}})")
+                  .status,
+              201);
+    EXPECT_EQ(c.request("PUT", "/admin/v1/tenants/m/datasets/levels", h,
+                        R"({"title": {"de": "Pegel"}, "description": {"de": "Pegel"}, "types": ["Gauge"],
+                            "license": "dl-by-de/2.0", "accrualPeriodicity": "CONT", "themes": ["ENVI"],
+                            "contactPoint": {"name": "IT", "email": "it@example.org"}})")
+                  .status,
+              201);
+    EXPECT_EQ(c.request("POST", "/admin/v1/devices", h,
+                        R"({"id": "d1", "entity": {"id": "urn:ngsi-ld:Gauge:1", "type": "Gauge"}, "mapping": {}})")
+                  .status,
+              201);
+    EXPECT_EQ(c.request("POST", "/ngsi-ld/v1/subscriptions", h,
+                        R"({"type": "Subscription", "entities": [{"type": "Gauge"}],
+                            "notification": {"endpoint": {"uri": "http://127.0.0.1:9/x"}}})")
+                  .status,
+              201);
+  };
+  {
+    ServerProcess server(ALLMENDE_BINARY, dir_.path(), {"--production", "--egress-private", "allow"});
+    ASSERT_TRUE(server.ok());
+    HttpClient c(server.port());
+    fill(c);
+    EXPECT_NE(cli("tenant delete m --yes " + data()).code, 0) << "the server holds the directory";
+  }
+  CliRun del = cli("tenant delete m --yes " + data());
+  ASSERT_EQ(del.code, 0) << del.out;
+  EXPECT_NE(del.out.find("/exports/m-"), std::string::npos) << "the archive is written first: " << del.out;
+  ASSERT_EQ(cli("tenant create " + data() + " --ags 09162000 --name m").code, 0);
+  ServerProcess server(ALLMENDE_BINARY, dir_.path(), {"--production", "--egress-private", "allow"});
+  ASSERT_TRUE(server.ok());
+  HttpClient c(server.port());
+  for (const char* target : {"/ngsi-ld/v1/entities?type=Gauge", "/admin/v1/tenants/m/datasets", "/admin/v1/devices",
+                             "/ngsi-ld/v1/subscriptions"}) {
+    HttpResult r = c.request("GET", target, h);
+    EXPECT_EQ(r.status, 200) << target;
+    EXPECT_EQ(r.body, "[]") << target;
+  }
+  EXPECT_EQ(c.request("GET", "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Gauge:1", h).status, 404);
 }
 
 }  // namespace

@@ -13,16 +13,6 @@ namespace allmende::store::postgres {
 
 namespace {
 
-bool hasAnyAttribute(const Json& entity, const std::vector<std::string>& attrs) {
-  if (attrs.empty()) return true;
-  const Json* a = findMember(entity, "attrs");
-  if (!a) return false;
-  for (const auto& name : attrs) {
-    if (findMember(*a, name)) return true;
-  }
-  return false;
-}
-
 // The value hint as a condition on `attr_values v`, or "" when its bounds mix numbers and
 // strings (q compares values of one data type only, 4.9; such a term matches nothing, and the
 // hint is then simply not used).
@@ -127,7 +117,7 @@ class Pager {
   Status add(const char* text) {
     scratch_.SetNull();
     ALLMENDE_RETURN_IF_ERROR(parseDoc(text, scratch_));
-    if (!hasAnyAttribute(scratch_, q_.attrs)) return Status::ok();
+    if (!hasAnyType(scratch_, q_.typeIris) || !hasAnyAttribute(scratch_, q_.attrs)) return Status::ok();
     if (q_.match && !q_.match(scratch_)) return Status::ok();
     if (matched_ >= q_.offset && matched_ < q_.offset + q_.limit) {
       result_.entities.emplace_back();

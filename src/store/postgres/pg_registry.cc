@@ -25,7 +25,7 @@ using postgres::PgResult;
 
 constexpr const char* kTenantColumns =
     "name, ags, display, area, contact, status, template, checklist, settings, created, quota_rps, quota_burst, "
-    "quota_entities";
+    "quota_entities, quota_history, quota_bytes";
 constexpr const char* kKeyColumns = "id, hash, tenant, role, name, prefix, created, expires, revoked";
 constexpr const char* kUniqueViolation = "23505";
 
@@ -49,6 +49,8 @@ TenantRecord tenantFromRow(const PgResult& r, int i) {
   t.quotas.requestsPerSecond = r.dbl(i, 10);
   t.quotas.burst = r.dbl(i, 11);
   t.quotas.entities = r.int64(i, 12);
+  t.quotas.historyInstances = r.int64(i, 13);
+  t.quotas.storageBytes = r.int64(i, 14);
   return t;
 }
 
@@ -66,6 +68,8 @@ void addTenant(Params& p, const TenantRecord& t) {
   p.add(t.quotas.requestsPerSecond);
   p.add(t.quotas.burst);
   p.add(static_cast<int64_t>(t.quotas.entities));
+  p.add(static_cast<int64_t>(t.quotas.historyInstances));
+  p.add(static_cast<int64_t>(t.quotas.storageBytes));
 }
 
 ApiKeyRecord keyFromRow(const PgResult& r, int i) {
@@ -116,7 +120,7 @@ class PgTenantRegistry final : public TenantRegistry {
     Params p;
     addTenant(p, t);
     return change("INSERT INTO tenant_registry (" + std::string(kTenantColumns) +
-                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
                   p, alreadyExists("a tenant named '" + t.name + "' or with AGS " + t.ags + " exists already"),
                   Status::ok());
   }
@@ -126,8 +130,8 @@ class PgTenantRegistry final : public TenantRegistry {
     addTenant(p, t);
     return change(
         "UPDATE tenant_registry SET ags = $2, display = $3, area = $4, contact = $5, status = $6, template = $7, "
-        "checklist = $8, settings = $9, created = $10, quota_rps = $11, quota_burst = $12, quota_entities = $13 "
-        "WHERE name = $1",
+        "checklist = $8, settings = $9, created = $10, quota_rps = $11, quota_burst = $12, quota_entities = $13, "
+        "quota_history = $14, quota_bytes = $15 WHERE name = $1",
         p, alreadyExists("AGS " + t.ags + " belongs to another tenant"), notFound("no tenant named '" + t.name + "'"));
   }
 
@@ -178,6 +182,11 @@ class PgTenantRegistry final : public TenantRegistry {
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.created < b.created; });
     return out;
+  }
+
+  uint64_t generation() override {
+    refreshIfChanged();
+    return generation_.load(std::memory_order_acquire);
   }
 
   Status revokeKey(const std::string& tenant, const std::string& id) override {
@@ -255,12 +264,14 @@ class PgTenantRegistry final : public TenantRegistry {
     states_ = std::move(states);
     keysByHash_ = std::move(keys);
     version_ = v->rows() ? v->int64(0, 0) : 0;
+    generation_.fetch_add(1, std::memory_order_release);
     return Status::ok();
   }
 
   ConnectionPool pool_;
   std::atomic<int64_t> lastCheck_{0};
   std::atomic<int64_t> version_{-1};
+  std::atomic<uint64_t> generation_{0};  // counts reloads (generation())
   std::shared_mutex cacheMutex_;
   std::map<std::string, TenantRecord> tenants_;               // GUARDED_BY(cacheMutex_)
   std::unordered_map<std::string, TenantState> states_;       // GUARDED_BY(cacheMutex_)
@@ -292,17 +303,29 @@ class PgAuditLog final : public AuditLog {
     return r ? Status::ok() : r.status();
   }
 
-  Result<std::vector<AuditRecord>> query(const std::string& tenant, int64_t afterSeq, size_t limit) override {
+  // On PostgreSQL the record is not journaled with the change (docs/postgres.md): the journal
+  // has no rows, and a record posted is appended like any other.
+  void post(AuditRecord record) override { (void)append(std::move(record)); }
+  Status journal(JournalEntry& entry) override {
+    (void)entry;
+    return Status::ok();
+  }
+
+  Result<std::vector<AuditRecord>> query(const std::string& tenant, const AuditQuery& q) override {
     auto lease = pool_.lease();
     if (!lease) return lease.status();
     Params p;
-    p.add(tenant);
-    p.add(afterSeq);
-    p.add(static_cast<int64_t>(limit));
-    auto r = (*lease)->run(
+    std::string sql =
         "SELECT seq, at, tenant, subject, auth, roles, action, target, status, remote FROM audit_log "
-        "WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-        p);
+        "WHERE tenant = " +
+        p.add(tenant) + " AND seq > " + p.add(q.afterSeq);
+    if (!q.subject.empty()) sql += " AND subject = " + p.add(q.subject);
+    if (!q.action.empty()) sql += " AND action = " + p.add(q.action);
+    if (!q.targetPrefix.empty()) sql += " AND starts_with(target, " + p.add(q.targetPrefix) + ")";
+    if (q.status >= 0) sql += " AND status = " + p.add(static_cast<int64_t>(q.status));
+    if (q.since != 0) sql += " AND at >= " + p.add(static_cast<int64_t>(q.since));
+    if (q.until != 0) sql += " AND at < " + p.add(static_cast<int64_t>(q.until));
+    auto r = (*lease)->run(sql + " ORDER BY seq LIMIT " + p.add(static_cast<int64_t>(q.limit)), p);
     if (!r) return r.status();
     std::vector<AuditRecord> out;
     for (int i = 0; i < r->rows(); ++i) {

@@ -192,7 +192,15 @@ CREATE TABLE hosted_contexts (
 );
 )sql";
 
-constexpr std::string_view kMigrations[] = {kEntities, kNotifications, kHistory, kRegistry, kConfiguration};
+// The quotas on history instances and stored bytes (docs/tenancy.md).
+constexpr std::string_view kStorageQuotas = R"sql(
+ALTER TABLE tenant_registry ADD COLUMN quota_history bigint NOT NULL DEFAULT 0;
+ALTER TABLE tenant_registry ADD COLUMN quota_bytes bigint NOT NULL DEFAULT 0;
+)sql";
+
+// Applied in order, each once (schema_migrations); a released migration is never edited.
+constexpr std::string_view kMigrations[] = {kEntities, kNotifications, kHistory,
+                                            kRegistry, kConfiguration, kStorageQuotas};
 
 }  // namespace
 

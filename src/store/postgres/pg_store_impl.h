@@ -59,6 +59,11 @@ class PgStore final : public Store, public TemporalStore {
                         const model::HistoryInstance& replacement, Micros now) override;
   Result<size_t> purgeHistoryBefore(const TenantId& tenant, Micros cutoff) override;
   Result<std::vector<TenantId>> historyTenants() override;
+  Result<std::vector<std::string>> historyIds(const TenantId& tenant) override;
+  Status restoreHistory(const TenantId& tenant, const std::string& id, const std::string& types,
+                        const std::vector<StoredInstance>& instances, bool replace) override;
+  Status deleteTenantHistory(const TenantId& tenant) override;
+  Result<TenantUsage> usage(const TenantId& tenant) override;
 
  private:
   // pg_writer.cc

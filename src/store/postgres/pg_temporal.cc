@@ -445,4 +445,111 @@ Result<std::vector<TenantId>> PgStore::historyTenants() {
   return out;
 }
 
+Result<std::vector<std::string>> PgStore::historyIds(const TenantId& tenant) {
+  auto lease = pool_.lease();
+  if (!lease) return lease.status();
+  Params p;
+  p.add(tenant);
+  auto r = (*lease)->run("SELECT id FROM temporal_entities WHERE tenant = $1 ORDER BY hid", p);
+  if (!r) return r.status();
+  std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(r->rows()));
+  for (int i = 0; i < r->rows(); ++i) out.emplace_back(r->text(i, 0));
+  return out;
+}
+
+Status PgStore::restoreHistory(const TenantId& tenant, const std::string& id, const std::string& types,
+                               const std::vector<StoredInstance>& instances, bool replace) {
+  return inTransaction(tenant, [&](Connection& c) -> Status {
+    Params p;
+    const std::string t = p.add(tenant), i = p.add(id), ty = p.add(types);
+    auto h = c.run("INSERT INTO temporal_entities (tenant, id, types) VALUES (" + t + ", " + i + ", CASE WHEN " + ty +
+                       " = '' THEN '[]' ELSE " + ty + " END) ON CONFLICT (tenant, id) DO UPDATE SET types = " +
+                       "CASE WHEN " + ty + " = '' THEN temporal_entities.types ELSE " + ty + " END RETURNING hid",
+                   p);
+    if (!h) return h.status();
+    const int64_t hid = h->int64(0, 0);
+    if (replace) {
+      Params d;
+      d.add(hid);
+      auto r = c.run("DELETE FROM attr_instances WHERE hid = $1", d);
+      if (!r) return r.status();
+    }
+    if (instances.empty()) return Status::ok();
+    // The instances as arrays, unnested in one statement; their ids and times are kept.
+    std::vector<std::string> attrs, dss;
+    std::vector<int64_t> ts, iids;
+    std::vector<std::optional<double>> recs, nums, mods;
+    std::vector<std::optional<std::string>> docs, dels;
+    for (const auto& s : instances) {
+      const model::HistoryInstance& x = s.h;
+      const Micros tk = x.observedAt.value_or(x.recordedAt);
+      attrs.push_back(x.attr);
+      dss.push_back(x.datasetId);
+      ts.push_back(tk);
+      iids.push_back(s.instanceId);
+      recs.push_back(x.observedAt ? std::optional<double>(static_cast<double>(x.recordedAt - tk)) : std::nullopt);
+      nums.push_back(x.number);
+      mods.push_back(s.modifiedAt != x.recordedAt ? std::optional<double>(static_cast<double>(s.modifiedAt))
+                                                  : std::nullopt);
+      docs.push_back(x.doc.empty() ? std::nullopt : std::optional<std::string>(x.doc));
+      dels.push_back(x.deleted ? std::optional<std::string>("true") : std::nullopt);
+    }
+    Params q;
+    const std::string sql =
+        "INSERT INTO attr_instances (hid, attr, ds, t, iid, rec, num, doc, mod, del) SELECT " + q.add(hid) +
+        // Instance ids are unique in the database: one another tenant holds (a copy of a
+        // tenant under another name) is drawn anew.
+        ", x.a, x.ds, x.t, CASE WHEN EXISTS (SELECT 1 FROM attr_instances o WHERE o.iid = x.iid) "
+        "THEN nextval('instance_seq') ELSE x.iid END, x.rec::bigint, x.num, x.doc, x.mod::bigint, x.del FROM unnest(" +
+        q.addArray(attrs) + "::text[], " + q.addArray(dss) + "::text[], " + q.addArray(ts) + "::bigint[], " +
+        q.addArray(iids) + "::bigint[], " + q.addArray(recs) + "::float8[], " + q.addArray(nums) + "::float8[], " +
+        q.addArray(docs) + "::text[], " + q.addArray(mods) + "::float8[], " + q.addArray(dels) +
+        "::bool[]) AS x(a, ds, t, iid, rec, num, doc, mod, del)";
+    auto r = c.run(sql, q);
+    if (!r) return r.status();
+    // Instance ids of later writes come after the restored ones.
+    auto s = c.run("SELECT setval('instance_seq', greatest((SELECT last_value FROM instance_seq), " +
+                   std::to_string(*std::max_element(iids.begin(), iids.end())) + "))");
+    return s ? Status::ok() : s.status();
+  });
+}
+
+Status PgStore::deleteTenantHistory(const TenantId& tenant) {
+  return inTransaction("", [&](Connection& c) -> Status {
+    Params p;
+    p.add(tenant);
+    auto r = c.run(
+        "WITH h AS (DELETE FROM temporal_entities WHERE tenant = $1 RETURNING hid) "
+        "DELETE FROM attr_instances a USING h WHERE a.hid = h.hid",
+        p);
+    return r ? Status::ok() : r.status();
+  });
+}
+
+Result<TenantUsage> PgStore::usage(const TenantId& tenant) {
+  auto lease = pool_.lease();
+  if (!lease) return lease.status();
+  Connection& c = **lease;
+  Params p;
+  p.add(tenant);
+  // One snapshot for both counts; bytes of the JSON text as the SQLite store counts them.
+  ALLMENDE_RETURN_IF_ERROR(c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+  auto r = c.run(
+      "SELECT (SELECT count(*) FROM entities WHERE tenant = $1), "
+      "(SELECT coalesce(sum(octet_length(doc::text)), 0) FROM entities WHERE tenant = $1), "
+      "(SELECT count(*) FROM attr_instances a JOIN temporal_entities h ON a.hid = h.hid WHERE h.tenant = $1), "
+      "(SELECT coalesce(sum(coalesce(octet_length(a.doc), 8)), 0) FROM attr_instances a "
+      "JOIN temporal_entities h ON a.hid = h.hid WHERE h.tenant = $1)",
+      p);
+  c.exec("COMMIT");
+  if (!r) return r.status();
+  TenantUsage u;
+  u.entities = r->int64(0, 0);
+  u.entityBytes = r->int64(0, 1);
+  u.historyInstances = r->int64(0, 2);
+  u.historyBytes = r->int64(0, 3);
+  return u;
+}
+
 }  // namespace allmende::store::postgres

@@ -9,6 +9,9 @@
 
 namespace allmende::store {
 
-Result<std::unique_ptr<AuditLog>> openSqliteAuditLog(const std::string& path);
+// `journalPath`: the store's database file, whose table audit_journal (store/audit_journal.h) is
+// read at open (rows a crash left become records) and pruned as records are committed; "" =
+// no journal.
+Result<std::unique_ptr<AuditLog>> openSqliteAuditLog(const std::string& path, const std::string& journalPath = "");
 
 }  // namespace allmende::store

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "store/audit_journal.h"
 #include "store/sqlite/dictionary.h"
 #include "store/sqlite/history.h"
 #include "store/sqlite/index_entries.h"
@@ -78,6 +79,7 @@ struct WriterStatements {
   Statement geoInsert, geoRemove, pointInsert, pointRemove;
   Statement valueInsert, valueRemove;
   Statement savepoint, release, rollbackTo;
+  Statement journalInsert;  // store/audit_journal.h
 };
 
 // An op worked out on the caller's thread against a snapshot (optimistic): the writer only
@@ -102,6 +104,10 @@ struct PendingWrite {
   // A store-internal write (temporal API) run on the writer thread in its own savepoint instead
   // of `ops` (then one placeholder op); its status is the op's result.
   std::function<Status(int64_t tenant)> task;
+  // The audit journal entry of the request that makes this write (store/audit_journal.h), or
+  // null; `journaled` when this run of the group stored its row.
+  JournalEntry* journal = nullptr;
+  bool journaled = false;
 };
 
 class SqliteStore final : public Store, public TemporalStore {
@@ -117,6 +123,7 @@ class SqliteStore final : public Store, public TemporalStore {
   Result<std::vector<AttributeStat>> attributeStats(const TenantId& tenant) override;
   bool tenantExists(const TenantId& tenant) override;
   StoreStats stats() override;
+  Result<TenantUsage> usage(const TenantId& tenant) override;
   TemporalStore* temporal() override { return this; }
 
   // temporal_store.cc, temporal_writes.cc (store/temporal.h)
@@ -128,6 +135,10 @@ class SqliteStore final : public Store, public TemporalStore {
                        std::optional<std::string> datasetId, int64_t instanceId) override;
   Status modifyInstance(const TenantId& tenant, const std::string& id, const std::string& attr, int64_t instanceId,
                         const model::HistoryInstance& replacement, Micros now) override;
+  Result<std::vector<std::string>> historyIds(const TenantId& tenant) override;
+  Status restoreHistory(const TenantId& tenant, const std::string& id, const std::string& types,
+                        const std::vector<StoredInstance>& instances, bool replace) override;
+  Status deleteTenantHistory(const TenantId& tenant) override;
   Result<size_t> purgeHistoryBefore(const TenantId& tenant, Micros cutoff) override;
   Result<std::vector<TenantId>> historyTenants() override;
   void setSubscriptionMatcher(const SubscriptionMatcher* matcher) override { matcher_ = matcher; }

@@ -29,6 +29,7 @@ Status SqliteStore::prepareWriter() {
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointRemove, "DELETE FROM geo_points WHERE tenant=?1 AND attr=?2 AND z=?3 AND seq=?4"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.valueInsert, "INSERT OR IGNORE INTO attr_values (tenant, attr, v, seq) VALUES (?1, ?2, ?3, ?4)"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.valueRemove, "DELETE FROM attr_values WHERE tenant=?1 AND attr=?2 AND v=?3 AND seq=?4"));
+  ALLMENDE_RETURN_IF_ERROR(prep(ws_.journalInsert, "INSERT OR IGNORE INTO audit_journal (id, rec) VALUES (?1, ?2)"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.savepoint, "SAVEPOINT op"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.release, "RELEASE op"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.rollbackTo, "ROLLBACK TO op"));
@@ -40,6 +41,7 @@ Status SqliteStore::prepareWriter() {
 
 std::vector<Status> SqliteStore::write(const TenantId& tenant, std::vector<WriteOp> ops) {
   PendingWrite pending{&tenant, &ops, {}, {}, {}};
+  pending.journal = JournalScope::current();
   // Large writes (batches) are worked out here, in parallel with the writer thread, which then
   // mostly stores results. For a few ops the extra snapshot read costs more than it saves.
   if (ops.size() >= options_.prepareMinOps) {
@@ -120,6 +122,9 @@ SqliteStore::GroupRun SqliteStore::runGroup(std::vector<PendingWrite*>& group, b
   if (!st.isOk()) return abandon(GroupRun::kFailed, st);
   tenants_.publish();
   terms_.publish();
+  for (auto* p : group) {
+    if (p->journaled) p->journal->written = true;
+  }
   out.outcome = GroupRun::kCommitted;
   return out;
 }
@@ -161,6 +166,14 @@ Status SqliteStore::applyPending(PendingWrite& p, bool savepoints, size_t& opCou
     anyApplied = anyApplied || st.isOk();
     p.results.push_back(std::move(st));
     ++opCount;
+  }
+  p.journaled = false;
+  if (p.journal && anyApplied) {
+    // The request's audit record commits with its change (store/audit_journal.h).
+    ws_.journalInsert.bind(1, p.journal->id);
+    ws_.journalInsert.bindStatic(2, p.journal->text);
+    ALLMENDE_RETURN_IF_ERROR(run(ws_.journalInsert, "journal the audit record"));
+    p.journaled = true;
   }
   if (newTenant && !anyApplied && tenants_.mark() > tenantMark) {
     // The tenant row was interned for nothing: remove it again.

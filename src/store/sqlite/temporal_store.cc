@@ -177,4 +177,31 @@ Result<TemporalEntity> SqliteStore::history(const TenantId& tenant, const std::s
   return out;
 }
 
+Result<TenantUsage> SqliteStore::usage(const TenantId& tenant) {
+  TenantUsage u;
+  auto tid = tenants_.find(tenant);
+  if (!tid) return u;
+  TemporalReader lease(this);  // one snapshot for both counts
+  if (!lease.status().isOk()) return lease.status();
+  // length() of TEXT counts characters: the bytes of the (mostly ASCII) JSON text.
+  const char* sqls[] = {"SELECT count(*), total(length(doc)) FROM entities WHERE tenant=?1",
+                        "SELECT count(*), total(coalesce(length(doc), 8)) FROM attr_instances WHERE tenant=?1"};
+  int64_t* counts[] = {&u.entities, &u.historyInstances};
+  int64_t* bytes[] = {&u.entityBytes, &u.historyBytes};
+  for (int i = 0; i < 2; ++i) {
+    auto s = lease->statement(sqls[i]);
+    if (!s) return s.status();
+    (*s)->bind(1, *tid);
+    int rc = (*s)->step();
+    if (rc != SQLITE_ROW) {
+      (*s)->reset();
+      return sqliteError(lease->conn.get(), rc, "count usage");
+    }
+    *counts[i] = (*s)->int64(0);
+    *bytes[i] = static_cast<int64_t>(sqlite3_column_double((*s)->get(), 1));
+    (*s)->reset();
+  }
+  return u;
+}
+
 }  // namespace allmende::store::sqlite

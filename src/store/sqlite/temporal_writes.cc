@@ -47,6 +47,7 @@ Result<std::pair<int64_t, int64_t>> locateInstance(sqlite3* db, int64_t tenant, 
 Status SqliteStore::runOnWriter(const TenantId& tenant, std::function<Status(int64_t)> task) {
   std::vector<WriteOp> placeholder(1);
   PendingWrite pending{&tenant, &placeholder, {}, {}, {}, std::move(task)};
+  pending.journal = JournalScope::current();
   pending.prepared.resize(1);
   auto done = pending.done.get_future();
   {
@@ -244,6 +245,100 @@ Result<std::vector<TenantId>> SqliteStore::historyTenants() {
   (*s)->reset();
   if (rc != SQLITE_DONE) return sqliteError(lease->conn.get(), rc, "list tenants with history");
   return out;
+}
+
+Result<std::vector<std::string>> SqliteStore::historyIds(const TenantId& tenant) {
+  std::vector<std::string> out;
+  auto tid = tenants_.find(tenant);
+  if (!tid) return out;
+  TemporalReader lease(this);
+  if (!lease.status().isOk()) return lease.status();
+  auto s = lease->statement("SELECT id FROM temporal_entities WHERE tenant=?1 ORDER BY hid");
+  if (!s) return s.status();
+  (*s)->bind(1, *tid);
+  int rc;
+  while ((rc = (*s)->step()) == SQLITE_ROW) out.emplace_back((*s)->text(0));
+  (*s)->reset();
+  if (rc != SQLITE_DONE) return sqliteError(lease->conn.get(), rc, "list history ids");
+  return out;
+}
+
+Status SqliteStore::restoreHistory(const TenantId& tenant, const std::string& id, const std::string& types,
+                                   const std::vector<StoredInstance>& instances, bool replace) {
+  return runOnWriter(tenant, [&](int64_t tid) -> Status {
+    sqlite3* db = writer_.get();
+    auto hid = history_.historyId(tid, id, types, false, 0);
+    if (!hid) return hid.status();
+    if (replace) {
+      for (const char* sql : {"DELETE FROM attr_instances WHERE tenant=?1 AND hid=?2",
+                              "DELETE FROM attr_rollups WHERE tenant=?1 AND hid=?2"}) {
+        auto s = prepared(db, sql);
+        if (!s) return s.status();
+        s->bind(1, tid);
+        s->bind(2, *hid);
+        ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "clear history"));
+      }
+    }
+    auto ins = prepared(db,
+                        "INSERT INTO attr_instances (tenant, hid, attr, ds, t, iid, rec, num, doc, mod, del) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+    if (!ins) return ins.status();
+    for (const auto& i : instances) {
+      const model::HistoryInstance& h = i.h;
+      auto attr = terms_.intern(h.attr);
+      if (!attr) return attr.status();
+      int64_t ds = 0;
+      if (!h.datasetId.empty()) {
+        auto d = terms_.intern(h.datasetId);
+        if (!d) return d.status();
+        ds = *d;
+      }
+      const Micros t = h.observedAt.value_or(h.recordedAt);
+      ins->bind(1, tid);
+      ins->bind(2, *hid);
+      ins->bind(3, *attr);
+      ins->bind(4, ds);
+      ins->bind(5, t);
+      ins->bind(6, i.instanceId);
+      if (h.observedAt)
+        ins->bind(7, h.recordedAt - t);
+      else
+        ins->bindNull(7);
+      if (h.number)
+        ins->bind(8, *h.number);
+      else
+        ins->bindNull(8);
+      if (h.doc.empty())
+        ins->bindNull(9);
+      else
+        ins->bindStatic(9, h.doc);
+      if (i.modifiedAt != h.recordedAt)
+        ins->bind(10, i.modifiedAt);
+      else
+        ins->bindNull(10);
+      if (h.deleted)
+        ins->bind(11, int64_t{1});
+      else
+        ins->bindNull(11);
+      ALLMENDE_RETURN_IF_ERROR(stepDone(db, *ins, "restore attribute instance"));
+    }
+    return rebuildRollups(db, tid, *hid, -1, -1, INT64_MIN / kRollupMicros, INT64_MAX / kRollupMicros);
+  });
+}
+
+Status SqliteStore::deleteTenantHistory(const TenantId& tenant) {
+  if (!tenants_.contains(tenant)) return Status::ok();
+  return runOnWriter(tenant, [&](int64_t tid) -> Status {
+    sqlite3* db = writer_.get();
+    for (const char* sql : {"DELETE FROM attr_instances WHERE tenant=?1", "DELETE FROM attr_rollups WHERE tenant=?1",
+                            "DELETE FROM temporal_entities WHERE tenant=?1"}) {
+      auto s = prepared(db, sql);
+      if (!s) return s.status();
+      s->bind(1, tid);
+      ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "delete tenant history"));
+    }
+    return Status::ok();
+  });
 }
 
 }  // namespace allmende::store::sqlite

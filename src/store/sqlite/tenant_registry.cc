@@ -31,7 +31,9 @@ CREATE TABLE IF NOT EXISTS tenant_registry (
   created   INTEGER NOT NULL,
   quota_rps REAL NOT NULL,
   quota_burst REAL NOT NULL,
-  quota_entities INTEGER NOT NULL
+  quota_entities INTEGER NOT NULL,
+  quota_history INTEGER NOT NULL DEFAULT 0,
+  quota_bytes INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS api_keys (
   id       TEXT PRIMARY KEY,
@@ -48,7 +50,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 
 constexpr std::string_view kTenantColumns =
     "name, ags, display, area, contact, status, template, checklist, settings, created, quota_rps, quota_burst, "
-    "quota_entities";
+    "quota_entities, quota_history, quota_bytes";
 constexpr std::string_view kKeyColumns = "id, hash, tenant, role, name, prefix, created, expires, revoked";
 
 int64_t nowMillis() {
@@ -71,6 +73,8 @@ TenantRecord tenantFromRow(const Statement& s) {
   t.quotas.requestsPerSecond = sqlite3_column_double(s.get(), 10);
   t.quotas.burst = sqlite3_column_double(s.get(), 11);
   t.quotas.entities = s.int64(12);
+  t.quotas.historyInstances = s.int64(13);
+  t.quotas.storageBytes = s.int64(14);
   return t;
 }
 
@@ -88,6 +92,8 @@ void bindTenant(Statement& s, const TenantRecord& t) {
   s.bind(11, t.quotas.requestsPerSecond);
   s.bind(12, t.quotas.burst);
   s.bind(13, static_cast<int64_t>(t.quotas.entities));
+  s.bind(14, static_cast<int64_t>(t.quotas.historyInstances));
+  s.bind(15, static_cast<int64_t>(t.quotas.storageBytes));
 }
 
 ApiKeyRecord keyFromRow(const Statement& s) {
@@ -140,7 +146,7 @@ class SqliteTenantRegistry final : public TenantRegistry {
   Status createTenant(const TenantRecord& t) override {
     std::lock_guard<std::mutex> lock(dbMutex_);
     auto st = Statement::prepare(conn_.get(), "INSERT INTO tenant_registry (" + std::string(kTenantColumns) +
-                                                  ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)");
+                                                  ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
     if (!st) return st.status();
     bindTenant(*st, t);
     int rc = st->step();
@@ -156,7 +162,7 @@ class SqliteTenantRegistry final : public TenantRegistry {
     auto st = Statement::prepare(conn_.get(),
                                  "UPDATE tenant_registry SET ags=?2, display=?3, area=?4, contact=?5, status=?6, "
                                  "template=?7, checklist=?8, settings=?9, created=?10, quota_rps=?11, quota_burst=?12, "
-                                 "quota_entities=?13 WHERE name=?1");
+                                 "quota_entities=?13, quota_history=?14, quota_bytes=?15 WHERE name=?1");
     if (!st) return st.status();
     bindTenant(*st, t);
     int rc = st->step();
@@ -195,6 +201,11 @@ class SqliteTenantRegistry final : public TenantRegistry {
     if ((rc & 0xff) == SQLITE_CONSTRAINT) return alreadyExists("API key id " + k.id + " exists already");
     if (rc != SQLITE_DONE) return sqlite::sqliteError(conn_.get(), rc, "add API key");
     return reloadLocked();
+  }
+
+  uint64_t generation() override {
+    refreshIfChanged();
+    return generation_.load(std::memory_order_acquire);
   }
 
   std::optional<ApiKeyRecord> findKeyByHash(const std::string& hash) override {
@@ -287,6 +298,7 @@ class SqliteTenantRegistry final : public TenantRegistry {
     tenants_ = std::move(tenants);
     states_ = std::move(states);
     keysByHash_ = std::move(keys);
+    generation_.fetch_add(1, std::memory_order_release);
     return Status::ok();
   }
 
@@ -294,6 +306,7 @@ class SqliteTenantRegistry final : public TenantRegistry {
   Connection conn_;          // GUARDED_BY(dbMutex_)
   int64_t dataVersion_ = 0;  // GUARDED_BY(dbMutex_)
   std::atomic<int64_t> lastCheck_{0};
+  std::atomic<uint64_t> generation_{0};  // incremented by every reload
   std::shared_mutex cacheMutex_;
   std::map<std::string, TenantRecord> tenants_;               // GUARDED_BY(cacheMutex_)
   std::unordered_map<std::string, TenantState> states_;       // GUARDED_BY(cacheMutex_)
@@ -307,6 +320,12 @@ Result<std::unique_ptr<TenantRegistry>> openSqliteTenantRegistry(const std::stri
   if (!conn) return conn.status();
   ALLMENDE_RETURN_IF_ERROR(conn->exec("PRAGMA journal_mode=WAL"));
   ALLMENDE_RETURN_IF_ERROR(conn->exec(kRegistrySchema));
+  // Files from before the history and storage quotas: add their columns (0 = platform default).
+  if (!Statement::prepare(conn->get(), "SELECT quota_history FROM tenant_registry LIMIT 0")) {
+    ALLMENDE_RETURN_IF_ERROR(
+        conn->exec("ALTER TABLE tenant_registry ADD COLUMN quota_history INTEGER NOT NULL DEFAULT 0; "
+                   "ALTER TABLE tenant_registry ADD COLUMN quota_bytes INTEGER NOT NULL DEFAULT 0"));
+  }
   auto registry = std::make_unique<SqliteTenantRegistry>(std::move(conn).value());
   ALLMENDE_RETURN_IF_ERROR(registry->load());
   return std::unique_ptr<TenantRegistry>(std::move(registry));

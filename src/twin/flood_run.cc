@@ -1,0 +1,325 @@
+#include "twin/flood_run.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/json.h"
+#include "twin/features.h"
+#include "twin/hazard.h"
+#include "twin/raster_io.h"
+
+namespace allmende::twin {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Result<std::string> readOptional(const fs::path& p) {
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return std::string();
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  if (!in && !in.eof()) return internalError("cannot read " + p.string());
+  return ss.str();
+}
+
+struct Footprints {
+  std::vector<Feature> features;
+  std::vector<std::vector<size_t>> cells;  // per feature, ascending
+};
+
+Result<Footprints> footprints(const fs::path& file, const Raster& dem) {
+  auto text = readOptional(file);
+  if (!text) return text.status();
+  Footprints out;
+  if (text->empty()) return out;
+  auto features = parseFeatures(*text, dem, false);
+  if (!features) return badRequestData(file.filename().string() + ": " + features.status().detail());
+  out.features = std::move(*features);
+  for (const auto& f : out.features) out.cells.push_back(cellsInside(f, dem));
+  return out;
+}
+
+Status applyLandUse(const ScenarioSpec& spec, const Footprints& areas, Domain& d) {
+  size_t n = d.dem.cells();
+  d.manning.assign(n, spec.manning);
+  d.infiltration.assign(n, spec.infiltrationMmPerHour / 3.6e6);
+  for (size_t k = 0; k < areas.features.size(); ++k) {
+    const auto& f = areas.features[k];
+    auto c = spec.landUseClasses.find(f.landUse);
+    if (c == spec.landUseClasses.end()) {
+      return badRequestData("landuse.geojson: feature '" + f.id.substr(0, 80) + "' has no known landUse class ('" +
+                            f.landUse.substr(0, 40) + "')");
+    }
+    for (size_t cell : areas.cells[k]) {
+      d.manning[cell] = c->second.manning;
+      d.infiltration[cell] = c->second.infiltrationMmPerHour / 3.6e6;
+    }
+  }
+  return Status::ok();
+}
+
+void applyBuildings(const ScenarioSpec& spec, const Footprints& b, Domain& d) {
+  if (spec.buildingsBlock) d.blocked.assign(d.dem.cells(), 0);
+  for (size_t k = 0; k < b.features.size(); ++k) {
+    double height = std::isnan(b.features[k].height) ? spec.buildingHeight : b.features[k].height;
+    for (size_t cell : b.cells[k]) {
+      if (spec.buildingsBlock)
+        d.blocked[cell] = 1;
+      else if (!d.dem.isNoData(cell))
+        d.dem.v[cell] += height;
+    }
+  }
+}
+
+void setBoundaries(const ScenarioSpec& spec, Domain& d) {
+  if (spec.boundary != "free") return;
+  for (Boundary* b : {&d.west, &d.east, &d.north, &d.south}) {
+    b->kind = Boundary::Kind::kFreeOutflow;
+    b->slope = spec.outflowSlope;
+  }
+}
+
+// The cells touching a footprint from outside; for a footprint smaller than a cell, the cell
+// under its first vertex and its neighbours.
+std::vector<size_t> surroundings(const std::vector<size_t>& cells, const Feature& f, const Raster& g) {
+  std::vector<size_t> inner = cells;
+  if (inner.empty() && !f.polygons.empty() && !f.polygons[0].empty() && !f.polygons[0][0].empty()) {
+    int i, j;
+    if (cellAt(g, f.polygons[0][0][0].x, f.polygons[0][0][0].y, i, j)) inner.push_back(g.index(i, j));
+  }
+  std::vector<size_t> ring;
+  for (size_t c : inner) {
+    int i = int(c % g.nx), j = int(c / g.nx);
+    for (int dj = -1; dj <= 1; ++dj) {
+      for (int di = -1; di <= 1; ++di) {
+        int a = i + di, b = j + dj;
+        if (a < 0 || b < 0 || a >= g.nx || b >= g.ny) continue;
+        size_t k = g.index(a, b);
+        if (!std::binary_search(cells.begin(), cells.end(), k)) ring.push_back(k);
+      }
+    }
+  }
+  std::sort(ring.begin(), ring.end());
+  ring.erase(std::unique(ring.begin(), ring.end()), ring.end());
+  return ring;
+}
+
+struct Gauge {
+  Feature feature;
+  size_t cell = 0;
+};
+
+Result<std::vector<Gauge>> placeGauges(const ScenarioSpec& spec, const Raster& dem) {
+  std::vector<Gauge> out;
+  if (spec.gauges.empty()) return out;
+  auto features = parseFeatures(spec.gauges, dem, true);
+  if (!features) return badRequestData("gauges: " + features.status().detail());
+  for (auto& f : *features) {
+    int i, j;
+    if (!cellAt(dem, f.point.x, f.point.y, i, j))
+      return badRequestData("gauge '" + f.id.substr(0, 80) + "' lies outside the DEM");
+    out.push_back(Gauge{std::move(f), dem.index(i, j)});
+  }
+  return out;
+}
+
+std::string escape(const std::string& s) {
+  JsonBuffer buf;
+  JsonWriter w(buf);
+  w.String(s.c_str(), static_cast<rapidjson::SizeType>(s.size()));
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Status writeText(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return internalError("cannot write " + p.string());
+  return Status::ok();
+}
+
+std::string buildingsGeoJson(const std::vector<BuildingResult>& buildings) {
+  std::string s = "{\"type\":\"FeatureCollection\",\"features\":[";
+  bool first = true;
+  for (const auto& b : buildings) {
+    if (b.geometryWgs84.empty()) continue;
+    if (!first) s += ",";
+    first = false;
+    char num[64];
+    std::snprintf(num, sizeof num, "%.4f", b.maxDepth);
+    s += "{\"type\":\"Feature\",\"id\":" + escape(b.id) + ",\"geometry\":" + b.geometryWgs84 +
+         ",\"properties\":{\"name\":" + escape(b.name) + ",\"maxDepth\":" + num +
+         ",\"depthClass\":" + std::to_string(b.depthClass) + "}}";
+  }
+  return s + "]}";
+}
+
+std::string gaugesCsv(const std::vector<GaugeSeries>& gauges) {
+  std::string s = "gauge,seconds,depth_m\n";
+  char line[256];
+  for (const auto& g : gauges) {
+    for (const auto& [t, d] : g.samples) {
+      std::snprintf(line, sizeof line, ",%.1f,%.4f\n", t, d);
+      s += g.id + line;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string outcomeJson(const RunOutcome& o) {
+  JsonBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  w.Key("completed");
+  w.Bool(o.completed);
+  w.Key("cells");
+  w.Int64(o.summary.cells);
+  w.Key("steps");
+  w.Int64(o.summary.steps);
+  w.Key("simulatedSeconds");
+  w.Double(o.summary.simulatedSeconds);
+  w.Key("wallSeconds");
+  w.Double(o.summary.wallSeconds);
+  w.Key("rainDepthMm");
+  w.Double(o.rainDepthMm);
+  w.Key("maxDepth");
+  w.Double(o.summary.maxDepth);
+  w.Key("floodedCells");
+  w.Int64(o.summary.floodedCells);
+  w.Key("floodedAreaM2");
+  w.Double(o.floodedAreaM2);
+  w.Key("massError");
+  w.Double(o.summary.balance.relativeError());
+  long affected = 0;
+  for (const auto& b : o.buildings) affected += b.depthClass > 0;
+  w.Key("buildings");
+  w.Int64(long(o.buildings.size()));
+  w.Key("affectedBuildings");
+  w.Int64(affected);
+  if (o.hasBounds) {
+    w.Key("bounds");
+    w.StartObject();
+    w.Key("west");
+    w.Double(o.bounds.west);
+    w.Key("south");
+    w.Double(o.bounds.south);
+    w.Key("east");
+    w.Double(o.bounds.east);
+    w.Key("north");
+    w.Double(o.bounds.north);
+    w.EndObject();
+  }
+  w.Key("gauges");
+  w.StartArray();
+  for (const auto& g : o.gauges) {
+    w.StartObject();
+    w.Key("id");
+    w.String(g.id.c_str());
+    w.Key("name");
+    w.String(g.name.c_str());
+    w.Key("maxDepth");
+    w.Double(g.maxDepth);
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Result<RunOutcome> runFlood(const ScenarioSpec& spec, const std::string& inputDir, const std::string& outDir,
+                            const FloodRunOptions& options) {
+  auto rain = parseRain(spec.rain);
+  if (!rain) return rain.status();
+  auto dem = readRaster((fs::path(inputDir) / "dem.tif").string());
+  if (!dem) return badRequestData("dem.tif: " + dem.status().detail());
+  Domain d;
+  d.dem = *dem;
+  auto areas = footprints(fs::path(inputDir) / "landuse.geojson", *dem);
+  if (!areas) return areas.status();
+  ALLMENDE_RETURN_IF_ERROR(applyLandUse(spec, *areas, d));
+  auto buildings = footprints(fs::path(inputDir) / "buildings.geojson", *dem);
+  if (!buildings) return buildings.status();
+  applyBuildings(spec, *buildings, d);
+  d.initialLoss = spec.initialLossMm / 1000.0;
+  setBoundaries(spec, d);
+  auto gauges = placeGauges(spec, *dem);
+  if (!gauges) return gauges.status();
+  SolverOptions so;
+  so.threads = std::max(1, options.solverThreads);
+  auto solver = makeSolver(std::move(d), so, spec.precision);
+  if (!solver) return solver.status();
+
+  RunOutcome o;
+  o.rainDepthMm = rain->depthBetween(0, rain->end()) * 1000;
+  for (const auto& g : *gauges)
+    o.gauges.push_back(GaugeSeries{g.feature.id, g.feature.name, g.feature.geometryWgs84, {}, 0});
+  auto sample = [&] {
+    for (size_t k = 0; k < gauges->size(); ++k) {
+      size_t c = (*gauges)[k].cell;
+      o.gauges[k].samples.emplace_back((*solver)->time(), (*solver)->depth(int(c % dem->nx), int(c / dem->nx)));
+    }
+  };
+  const double end = spec.durationSeconds > 0 ? spec.durationSeconds : rain->end() + 3600;
+  auto progress = [&](const Progress& p) {
+    if (!options.progress) return;
+    Progress whole = p;
+    whole.endTime = end;
+    options.progress(whole);
+  };
+  auto start = std::chrono::steady_clock::now();
+  sample();
+  // In segments of the gauge interval, so the series are sampled at exact simulated times.
+  for (double t = 0; t < end - 1e-9;) {
+    t = std::min(end, t + spec.gaugeIntervalSeconds);
+    if (!(*solver)->run(t, *rain, progress, options.cancel)) return o;  // cancelled
+    sample();
+  }
+  o.completed = true;
+  const Peaks& peaks = (*solver)->peaks();
+  o.summary.cells = long(dem->cells());
+  o.summary.steps = (*solver)->steps();
+  o.summary.simulatedSeconds = (*solver)->time();
+  o.summary.wallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  o.summary.balance = (*solver)->balance();
+  for (double v : peaks.maxDepth) {
+    o.summary.maxDepth = std::max(o.summary.maxDepth, v);
+    if (v >= 0.1) ++o.summary.floodedCells;
+  }
+  o.floodedAreaM2 = double(o.summary.floodedCells) * dem->dx * dem->dx;
+  for (size_t k = 0; k < gauges->size(); ++k) o.gauges[k].maxDepth = peaks.maxDepth[(*gauges)[k].cell];
+  for (size_t k = 0; k < buildings->features.size(); ++k) {
+    const Feature& f = buildings->features[k];
+    BuildingResult b{f.id, f.name, f.geometryWgs84, 0, 0, long(buildings->cells[k].size())};
+    for (size_t c : surroundings(buildings->cells[k], f, *dem)) b.maxDepth = std::max(b.maxDepth, peaks.maxDepth[c]);
+    b.depthClass = depthClass(b.maxDepth);
+    o.buildings.push_back(std::move(b));
+  }
+
+  std::error_code ec;
+  fs::create_directories(outDir, ec);
+  if (ec) return internalError("cannot create " + outDir + ": " + ec.message());
+  ALLMENDE_RETURN_IF_ERROR(writeResults(outDir, *dem, peaks, o.summary));
+  if (!dem->crsWkt.empty()) {
+    Raster classes = dem->like(0);
+    classes.hasNoData = false;
+    for (size_t k = 0; k < classes.cells(); ++k) classes.v[k] = depthClass(peaks.maxDepth[k]);
+    auto bounds = writeClassPng((fs::path(outDir) / "hazard_depth.png").string(), classes);
+    if (!bounds) return bounds.status();
+    o.bounds = *bounds;
+    o.hasBounds = true;
+    ALLMENDE_RETURN_IF_ERROR(writeClassPolygons((fs::path(outDir) / "hazard_depth.geojson").string(), classes));
+  }
+  ALLMENDE_RETURN_IF_ERROR(writeText(fs::path(outDir) / "buildings.geojson", buildingsGeoJson(o.buildings)));
+  ALLMENDE_RETURN_IF_ERROR(writeText(fs::path(outDir) / "gauges.csv", gaugesCsv(o.gauges)));
+  ALLMENDE_RETURN_IF_ERROR(writeText(fs::path(outDir) / "outcome.json", outcomeJson(o)));
+  return o;
+}
+
+}  // namespace allmende::twin

@@ -1,0 +1,620 @@
+#include "twin/run_queue.h"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "common/json.h"
+#include "twin/features.h"
+#include "twin/raster_io.h"
+
+namespace allmende::twin {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kStateNames[] = {"created", "queued", "running", "succeeded", "failed", "cancelled"};
+constexpr const char* kInputs[][2] = {
+    {"dem", "dem.tif"}, {"buildings", "buildings.geojson"}, {"landuse", "landuse.geojson"}};
+// What a succeeded run serves (flood_run.h).
+constexpr const char* kResultFiles[] = {"max_depth.tif",        "max_velocity.tif",  "time_to_10cm.tif",
+                                        "hazard_depth.tif",     "hazard_rating.tif", "hazard_depth.png",
+                                        "hazard_depth.geojson", "buildings.geojson", "gauges.csv",
+                                        "summary.json",         "outcome.json"};
+
+const char* inputFileName(const std::string& name) {
+  for (const auto& in : kInputs) {
+    if (name == in[0]) return in[1];
+  }
+  return nullptr;
+}
+
+std::optional<RunState> stateOf(std::string_view name) {
+  for (int k = 0; k < 6; ++k) {
+    if (name == kStateNames[k]) return RunState(k);
+  }
+  return std::nullopt;
+}
+
+// Temporary file, fsync, rename: a reader (or the next start) sees the old or the new content.
+Status writeAtomically(const fs::path& path, const std::string& bytes) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return internalError("cannot write " + tmp.string());
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n <= 0) {
+      ::close(fd);
+      return internalError("cannot write " + tmp.string());
+    }
+    done += size_t(n);
+  }
+  bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  std::error_code ec;
+  if (synced) fs::rename(tmp, path, ec);
+  if (!synced || ec) return internalError("cannot store " + path.string());
+  return Status::ok();
+}
+
+std::string readFile(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string randomId(const char* prefix) {
+  static std::mutex mu;
+  static std::mt19937_64 rng(std::random_device{}());
+  std::lock_guard<std::mutex> lock(mu);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%s%012llx", prefix, static_cast<unsigned long long>(rng() & 0xffffffffffffULL));
+  return buf;
+}
+
+std::string stringOf(const Json& doc, const char* name) {
+  const Json* v = findMember(doc, name);
+  return v && v->IsString() ? std::string(asView(*v)) : std::string();
+}
+int64_t intOf(const Json& doc, const char* name) {
+  const Json* v = findMember(doc, name);
+  return v && v->IsInt64() ? v->GetInt64() : 0;
+}
+double doubleOf(const Json& doc, const char* name) {
+  const Json* v = findMember(doc, name);
+  return v && v->IsNumber() ? v->GetDouble() : 0;
+}
+
+void writeString(JsonWriter& w, const char* key, const std::string& v) {
+  w.Key(key);
+  w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
+}
+
+// Raw JSON text (already validated) as a member.
+void writeRaw(JsonWriter& w, const char* key, const std::string& json) {
+  w.Key(key);
+  w.RawValue(json.c_str(), json.size(), rapidjson::kObjectType);
+}
+
+std::string scenarioFileJson(const ScenarioRecord& s) {
+  JsonBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  writeString(w, "id", s.id);
+  writeString(w, "createdBy", s.createdBy);
+  w.Key("created");
+  w.Int64(s.created);
+  w.Key("modified");
+  w.Int64(s.modified);
+  writeRaw(w, "definition", s.definition);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+std::string runFileJson(const RunRecord& r) {
+  JsonBuffer buf;
+  JsonWriter w(buf);
+  w.StartObject();
+  writeString(w, "id", r.id);
+  writeString(w, "scenario", r.scenario);
+  writeString(w, "state", runStateName(r.state));
+  writeString(w, "createdBy", r.createdBy);
+  w.Key("created");
+  w.Int64(r.created);
+  w.Key("started");
+  w.Int64(r.started);
+  w.Key("ended");
+  w.Int64(r.ended);
+  w.Key("simulatedSeconds");
+  w.Double(r.progress.simulatedSeconds);
+  w.Key("endSeconds");
+  w.Double(r.progress.endSeconds);
+  w.Key("steps");
+  w.Int64(r.progress.steps);
+  w.Key("wallSeconds");
+  w.Double(r.progress.wallSeconds);
+  w.Key("massError");
+  w.Double(r.progress.massError);
+  writeString(w, "error", r.error);
+  writeString(w, "publishError", r.publishError);
+  writeRaw(w, "definition", r.definition);
+  if (!r.outcome.empty()) writeRaw(w, "outcome", r.outcome);
+  w.EndObject();
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+// Lowers the calling thread's CPU priority (Linux schedules threads, so nice is per thread;
+// the OpenMP threads this thread starts inherit it).
+void lowerPriority(int niceness) {
+  if (niceness <= 0) return;
+  pid_t tid = static_cast<pid_t>(::syscall(SYS_gettid));
+  int current = ::getpriority(PRIO_PROCESS, static_cast<id_t>(tid));
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(tid), std::min(19, current + niceness));
+}
+
+// Hard links (the inputs are replaced by rename, never rewritten), or a copy.
+Status snapshotInputs(const fs::path& from, const fs::path& to) {
+  std::error_code ec;
+  fs::create_directories(to, ec);
+  if (ec) return internalError("cannot create " + to.string());
+  for (const auto& in : kInputs) {
+    fs::path src = from / in[1];
+    if (!fs::exists(src, ec)) continue;
+    fs::create_hard_link(src, to / in[1], ec);
+    if (ec) fs::copy_file(src, to / in[1], fs::copy_options::overwrite_existing, ec);
+    if (ec) return internalError("cannot copy " + src.string() + ": " + ec.message());
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
+const char* runStateName(RunState s) { return kStateNames[int(s)]; }
+
+bool isValidTwinId(const std::string& id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; });
+}
+
+RunQueue::RunQueue(RunQueueOptions options, const Clock& clock) : options_(std::move(options)), clock_(clock) {
+  int cores = int(std::thread::hardware_concurrency());
+  solverThreads_ = options_.solverThreads > 0 ? options_.solverThreads : std::max(1, cores - 1);
+}
+
+RunQueue::~RunQueue() { stop(); }
+
+Result<std::unique_ptr<RunQueue>> RunQueue::open(RunQueueOptions options, const Clock& clock) {
+  std::unique_ptr<RunQueue> q(new RunQueue(std::move(options), clock));
+  ALLMENDE_RETURN_IF_ERROR(q->load());
+  return q;
+}
+
+std::string RunQueue::tenantDir(const std::string& tenant) const {
+  // Tenant names are letters, digits and - _ . : (api/call.h); "." and ".." would leave the
+  // directory, so names of dots only get a '@', which no tenant name contains.
+  std::string name = tenant.empty() ? "@default" : tenant;
+  if (name.find_first_not_of('.') == std::string::npos) name = "@" + name;
+  return (fs::path(options_.dir) / name).string();
+}
+std::string RunQueue::scenarioDir(const std::string& tenant, const std::string& id) const {
+  return (fs::path(tenantDir(tenant)) / "scenarios" / id).string();
+}
+std::string RunQueue::runDir(const std::string& tenant, const std::string& id) const {
+  return (fs::path(tenantDir(tenant)) / "runs" / id).string();
+}
+
+Status RunQueue::load() {
+  std::error_code ec;
+  fs::create_directories(options_.dir, ec);
+  if (ec) return internalError("cannot create " + options_.dir + ": " + ec.message());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& t : fs::directory_iterator(options_.dir, ec)) {
+    if (!t.is_directory()) continue;
+    std::string tenant = t.path().filename().string();
+    if (tenant == "@default")
+      tenant.clear();
+    else if (tenant[0] == '@')
+      tenant = tenant.substr(1);
+    for (const auto& s : fs::directory_iterator(t.path() / "scenarios", ec)) {
+      JsonDocument doc;
+      if (!parseJson(readFile(s.path() / "scenario.json"), doc).isOk() || !doc.IsObject()) continue;
+      ScenarioRecord r{tenant,
+                       stringOf(doc, "id"),
+                       "",
+                       {},
+                       stringOf(doc, "createdBy"),
+                       intOf(doc, "created"),
+                       intOf(doc, "modified")};
+      if (const Json* d = findMember(doc, "definition")) r.definition = toJsonString(*d);
+      for (const auto& in : kInputs) {
+        if (fs::exists(s.path() / in[1])) r.inputs.push_back(in[0]);
+      }
+      scenarios_[{tenant, r.id}] = std::move(r);
+    }
+    for (const auto& d : fs::directory_iterator(t.path() / "runs", ec)) {
+      JsonDocument doc;
+      if (!parseJson(readFile(d.path() / "run.json"), doc).isOk() || !doc.IsObject()) continue;
+      RunRecord r;
+      r.tenant = tenant;
+      r.id = stringOf(doc, "id");
+      r.scenario = stringOf(doc, "scenario");
+      r.state = stateOf(stringOf(doc, "state")).value_or(RunState::kFailed);
+      r.createdBy = stringOf(doc, "createdBy");
+      r.created = intOf(doc, "created");
+      r.started = intOf(doc, "started");
+      r.ended = intOf(doc, "ended");
+      r.progress = RunProgress{doubleOf(doc, "simulatedSeconds"), doubleOf(doc, "endSeconds"),
+                               long(intOf(doc, "steps")), doubleOf(doc, "wallSeconds"), doubleOf(doc, "massError")};
+      r.error = stringOf(doc, "error");
+      r.publishError = stringOf(doc, "publishError");
+      if (const Json* v = findMember(doc, "definition")) r.definition = toJsonString(*v);
+      if (const Json* v = findMember(doc, "outcome")) r.outcome = toJsonString(*v);
+      Key key{tenant, r.id};
+      if (r.state == RunState::kRunning) {
+        // No checkpoints: an interrupted run cannot resume; it is failed and may be run again.
+        r.state = RunState::kFailed;
+        r.error = "interrupted by a restart of the server; start a new run";
+        r.ended = clock_.now();
+        ALLMENDE_RETURN_IF_ERROR(saveRun(r));
+      }
+      runs_[key] = std::move(r);
+    }
+  }
+  // Queued runs, oldest first.
+  std::vector<const RunRecord*> queued;
+  for (const auto& [k, r] : runs_) {
+    if (r.state == RunState::kQueued) queued.push_back(&r);
+  }
+  std::sort(queued.begin(), queued.end(),
+            [](const RunRecord* a, const RunRecord* b) { return a->created < b->created; });
+  for (const RunRecord* r : queued) queue_.emplace_back(r->tenant, r->id);
+  return Status::ok();
+}
+
+void RunQueue::setPublisher(RunPublisher publisher) { publisher_ = std::move(publisher); }
+
+void RunQueue::start() {
+  for (int k = 0; k < std::max(1, options_.workers); ++k) workers_.emplace_back([this] { work(); });
+}
+
+void RunQueue::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    for (auto& [k, flag] : cancels_) flag->store(true);
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+  workers_.clear();
+}
+
+Status RunQueue::saveScenario(const ScenarioRecord& s) {
+  fs::path dir = scenarioDir(s.tenant, s.id);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return internalError("cannot create " + dir.string());
+  return writeAtomically(dir / "scenario.json", scenarioFileJson(s));
+}
+
+Status RunQueue::saveRun(const RunRecord& r) {
+  fs::path dir = runDir(r.tenant, r.id);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return internalError("cannot create " + dir.string());
+  return writeAtomically(dir / "run.json", runFileJson(r));
+}
+
+Result<ScenarioRecord> RunQueue::putScenario(const std::string& tenant, const std::string& id,
+                                             const std::string& definition, const std::string& by, bool create) {
+  if (!isValidTwinId(id)) return badRequestData("a scenario id is 1-64 letters, digits, '-' or '_'");
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = scenarios_.find({tenant, id});
+  if (create && it != scenarios_.end()) return alreadyExists("scenario '" + id + "' exists");
+  if (!create && it == scenarios_.end()) return notFound("no scenario '" + id + "'");
+  Micros now = clock_.now();
+  ScenarioRecord r = create ? ScenarioRecord{tenant, id, definition, {}, by, now, now} : it->second;
+  r.definition = definition;
+  r.modified = now;
+  ALLMENDE_RETURN_IF_ERROR(saveScenario(r));
+  scenarios_[{tenant, id}] = r;
+  return r;
+}
+
+Result<ScenarioRecord> RunQueue::scenario(const std::string& tenant, const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = scenarios_.find({tenant, id});
+  if (it == scenarios_.end()) return notFound("no scenario '" + id.substr(0, 64) + "'");
+  return it->second;
+}
+
+std::vector<ScenarioRecord> RunQueue::scenarios(const std::string& tenant) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ScenarioRecord> out;
+  for (auto it = scenarios_.lower_bound({tenant, ""}); it != scenarios_.end() && it->first.first == tenant; ++it) {
+    out.push_back(it->second);
+  }
+  return out;
+}
+
+Status RunQueue::deleteScenario(const std::string& tenant, const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = scenarios_.find({tenant, id});
+  if (it == scenarios_.end()) return notFound("no scenario '" + id.substr(0, 64) + "'");
+  for (const auto& [k, r] : runs_) {
+    if (k.first == tenant && r.scenario == id && (r.state == RunState::kQueued || r.state == RunState::kRunning)) {
+      return Status(ErrorType::kConflict, "scenario '" + id + "' has a queued or running run (" + r.id + ")");
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(scenarioDir(tenant, id), ec);
+  if (ec) return internalError("cannot delete scenario '" + id + "': " + ec.message());
+  scenarios_.erase(it);
+  return Status::ok();
+}
+
+Status RunQueue::putInput(const std::string& tenant, const std::string& id, const std::string& name,
+                          const std::string& bytes) {
+  const char* file = inputFileName(name);
+  if (!file) return notFound("no input '" + name.substr(0, 40) + "' (dem, buildings, landuse)");
+  fs::path dir = scenarioDir(tenant, id);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!scenarios_.count({tenant, id})) return notFound("no scenario '" + id.substr(0, 64) + "'");
+  }
+  // Checked before it replaces the stored one: a raster GDAL reads, features that fit the DEM.
+  fs::path staged = dir / (std::string(file) + ".upload");
+  ALLMENDE_RETURN_IF_ERROR(writeAtomically(staged, bytes));
+  Status check = Status::ok();
+  if (name == "dem") {
+    auto r = readRaster(staged.string());
+    check = r ? Status::ok() : r.status();
+  } else {
+    auto dem = readRaster((dir / "dem.tif").string());
+    if (!dem)
+      check = Status(ErrorType::kConflict, "upload the DEM (inputs/dem) before " + name);
+    else if (auto f = parseFeatures(bytes, *dem, false); !f)
+      check = f.status();
+  }
+  std::error_code ec;
+  if (!check.isOk()) {
+    fs::remove(staged, ec);
+    return check;
+  }
+  fs::rename(staged, dir / file, ec);
+  if (ec) return internalError("cannot store input '" + name + "': " + ec.message());
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = scenarios_.find({tenant, id});
+  if (it == scenarios_.end()) return notFound("no scenario '" + id.substr(0, 64) + "'");
+  auto& inputs = it->second.inputs;
+  if (std::find(inputs.begin(), inputs.end(), name) == inputs.end()) inputs.push_back(name);
+  it->second.modified = clock_.now();
+  return saveScenario(it->second);
+}
+
+Result<std::string> RunQueue::inputFile(const std::string& tenant, const std::string& id, const std::string& name) {
+  const char* file = inputFileName(name);
+  if (!file) return notFound("no input '" + name.substr(0, 40) + "' (dem, buildings, landuse)");
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = scenarios_.find({tenant, id});
+  if (it == scenarios_.end()) return notFound("no scenario '" + id.substr(0, 64) + "'");
+  const auto& in = it->second.inputs;
+  if (std::find(in.begin(), in.end(), name) == in.end()) return notFound("scenario '" + id + "' has no " + name);
+  return (fs::path(scenarioDir(tenant, id)) / file).string();
+}
+
+Status RunQueue::removeTenant(const std::string& tenant) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [k, r] : runs_) {
+    if (k.first == tenant && r.state == RunState::kRunning) {
+      return Status(ErrorType::kConflict, "run '" + r.id + "' of the tenant is running; cancel it first");
+    }
+  }
+  std::erase_if(runs_, [&](const auto& e) { return e.first.first == tenant; });
+  std::erase_if(scenarios_, [&](const auto& e) { return e.first.first == tenant; });
+  std::erase_if(queue_, [&](const Key& k) { return k.first == tenant; });
+  std::error_code ec;
+  fs::remove_all(tenantDir(tenant), ec);
+  if (ec) return internalError("cannot delete the tenant's flood scenarios: " + ec.message());
+  return Status::ok();
+}
+
+Result<RunRecord> RunQueue::createRun(const std::string& tenant, const std::string& scenario, const std::string& by,
+                                      bool start) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto s = scenarios_.find({tenant, scenario});
+  if (s == scenarios_.end()) return notFound("no scenario '" + scenario.substr(0, 64) + "'");
+  const auto& in = s->second.inputs;
+  if (std::find(in.begin(), in.end(), "dem") == in.end()) {
+    return Status(ErrorType::kConflict, "scenario '" + scenario + "' has no DEM yet (PUT .../inputs/dem)");
+  }
+  RunRecord r;
+  r.tenant = tenant;
+  r.id = randomId("r-");
+  r.scenario = scenario;
+  r.definition = s->second.definition;
+  r.createdBy = by;
+  r.created = clock_.now();
+  r.state = start ? RunState::kQueued : RunState::kCreated;
+  ALLMENDE_RETURN_IF_ERROR(snapshotInputs(scenarioDir(tenant, scenario), fs::path(runDir(tenant, r.id)) / "inputs"));
+  ALLMENDE_RETURN_IF_ERROR(saveRun(r));
+  runs_[{tenant, r.id}] = r;
+  if (start) queue_.emplace_back(tenant, r.id);
+  wake_.notify_one();
+  return r;
+}
+
+Result<RunRecord> RunQueue::startRun(const std::string& tenant, const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = runs_.find({tenant, id});
+  if (it == runs_.end()) return notFound("no run '" + id.substr(0, 64) + "'");
+  if (it->second.state != RunState::kCreated) {
+    return Status(ErrorType::kConflict, "run '" + id + "' is " + runStateName(it->second.state) + ", not created");
+  }
+  RunRecord next = it->second;
+  next.state = RunState::kQueued;
+  ALLMENDE_RETURN_IF_ERROR(saveRun(next));
+  it->second = next;
+  queue_.emplace_back(tenant, id);
+  wake_.notify_one();
+  return next;
+}
+
+Result<RunRecord> RunQueue::cancelRun(const std::string& tenant, const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = runs_.find({tenant, id});
+  if (it == runs_.end()) return notFound("no run '" + id.substr(0, 64) + "'");
+  RunRecord& r = it->second;
+  switch (r.state) {
+    case RunState::kCreated:
+    case RunState::kQueued: {
+      RunRecord next = r;
+      next.state = RunState::kCancelled;
+      next.ended = clock_.now();
+      ALLMENDE_RETURN_IF_ERROR(saveRun(next));
+      r = next;  // the worker skips it when it comes out of the queue
+      return r;
+    }
+    case RunState::kRunning:
+      r.cancelRequested = true;
+      if (auto c = cancels_.find({tenant, id}); c != cancels_.end()) c->second->store(true);
+      return r;
+    default:
+      return Status(ErrorType::kConflict, "run '" + id + "' has ended (" + runStateName(r.state) + ")");
+  }
+}
+
+Result<RunRecord> RunQueue::run(const std::string& tenant, const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = runs_.find({tenant, id});
+  if (it == runs_.end()) return notFound("no run '" + id.substr(0, 64) + "'");
+  return it->second;
+}
+
+std::vector<RunRecord> RunQueue::runs(const std::string& tenant, const std::optional<std::string>& scenario) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<RunRecord> out;
+  for (auto it = runs_.lower_bound({tenant, ""}); it != runs_.end() && it->first.first == tenant; ++it) {
+    if (!scenario || it->second.scenario == *scenario) out.push_back(it->second);
+  }
+  std::sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) { return a.created > b.created; });
+  return out;
+}
+
+Result<std::string> RunQueue::resultFile(const std::string& tenant, const std::string& id, const std::string& file) {
+  if (std::find_if(std::begin(kResultFiles), std::end(kResultFiles), [&](const char* f) { return file == f; }) ==
+      std::end(kResultFiles)) {
+    return notFound("no result '" + file.substr(0, 64) + "'");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = runs_.find({tenant, id});
+  if (it == runs_.end()) return notFound("no run '" + id.substr(0, 64) + "'");
+  if (it->second.state != RunState::kSucceeded) {
+    return Status(ErrorType::kConflict, "run '" + id + "' is " + runStateName(it->second.state) + ": no results");
+  }
+  fs::path p = fs::path(runDir(tenant, id)) / "results" / file;
+  std::error_code ec;
+  if (!fs::exists(p, ec)) return notFound("run '" + id + "' has no " + file + " (overlays need a DEM with a CRS)");
+  return p.string();
+}
+
+void RunQueue::work() {
+  lowerPriority(options_.niceness);
+  for (;;) {
+    Key key;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      key = queue_.front();
+      queue_.pop_front();
+      auto it = runs_.find(key);
+      if (it == runs_.end() || it->second.state != RunState::kQueued) continue;  // cancelled meanwhile
+      RunRecord next = it->second;
+      next.state = RunState::kRunning;
+      next.started = clock_.now();
+      if (!saveRun(next).isOk()) continue;  // stays queued on disk: retried after a restart
+      it->second = next;
+      cancels_[key] = std::make_shared<std::atomic<bool>>(false);
+    }
+    execute(key);
+  }
+}
+
+void RunQueue::execute(const Key& key) {
+  std::shared_ptr<std::atomic<bool>> cancel;
+  std::string definition;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancel = cancels_[key];
+    definition = runs_[key].definition;
+  }
+  JsonDocument doc;
+  Status st = parseJson(definition, doc);
+  auto spec = st.isOk() ? parseScenarioSpec(doc) : Result<ScenarioSpec>(st);
+  if (!spec) return finish(key, RunState::kFailed, spec.status().detail(), "", "");
+  auto wallStart = std::chrono::steady_clock::now();
+  FloodRunOptions fo;
+  fo.solverThreads = solverThreads_;
+  fo.cancel = cancel.get();
+  fo.progress = [this, &key, wallStart](const Progress& p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    RunProgress& rp = runs_[key].progress;
+    rp.simulatedSeconds = p.time;
+    rp.endSeconds = p.endTime;
+    rp.steps = p.steps;
+    rp.wallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
+    rp.massError = p.balance.relativeError();
+  };
+  fs::path dir = runDir(key.first, key.second);
+  auto outcome = runFlood(*spec, (dir / "inputs").string(), (dir / "results").string(), fo);
+  if (!outcome) return finish(key, RunState::kFailed, outcome.status().detail(), "", "");
+  if (!outcome->completed) {
+    bool stopping;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping = stopping_ && !runs_[key].cancelRequested;
+    }
+    if (stopping)
+      return finish(key, RunState::kFailed, "interrupted by a shutdown of the server; start a new run", "", "");
+    return finish(key, RunState::kCancelled, "", "", "");
+  }
+  std::string publishError;
+  if (publisher_) {
+    RunRecord snapshot;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      snapshot = runs_[key];
+    }
+    Status pub = publisher_(snapshot, *spec, *outcome);
+    if (!pub.isOk()) publishError = pub.detail();
+  }
+  finish(key, RunState::kSucceeded, "", outcomeJson(*outcome), publishError);
+}
+
+void RunQueue::finish(const Key& key, RunState state, std::string error, std::string outcome,
+                      std::string publishError) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cancels_.erase(key);
+  RunRecord& r = runs_[key];
+  r.state = state;
+  r.ended = clock_.now();
+  r.error = std::move(error);
+  r.outcome = std::move(outcome);
+  r.publishError = std::move(publishError);
+  r.cancelRequested = false;
+  (void)saveRun(r);  // on failure the state on disk stays "running": failed at the next start
+}
+
+}  // namespace allmende::twin

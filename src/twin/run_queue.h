@@ -1,0 +1,151 @@
+// Scenarios and runs of the digital twin's API, per tenant, and the worker pool that executes
+// queued runs (docs/twin.md, "API"; docs/architecture.md, "The digital twin").
+//
+// Everything is kept as files under one directory, written atomically (temporary file, fsync,
+// rename), so definitions, run states and results survive a restart:
+//   <dir>/<tenant>/scenarios/<id>/scenario.json, dem.tif, buildings.geojson, landuse.geojson
+//   <dir>/<tenant>/runs/<id>/run.json, inputs/ (the scenario's files when the run started),
+//                            results/ (flood_run.h)
+// (<tenant> is the tenant name, "@default" for the default tenant.) A run that was running when
+// the process stopped is marked failed on the next start (the solver keeps no checkpoints);
+// queued runs are queued again.
+//
+// Runs execute on `workers` threads (default 1) at a lower CPU priority (nice), each with
+// `solverThreads` OpenMP threads (default: all cores but one), so a run never takes the CPU the
+// API needs. Thread-safe.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "twin/flood_run.h"
+#include "twin/scenario_spec.h"
+
+namespace allmende::twin {
+
+struct ScenarioRecord {
+  std::string tenant, id;
+  std::string definition;           // the JSON object as given (validated by parseScenarioSpec)
+  std::vector<std::string> inputs;  // the input files present: "dem", "buildings", "landuse"
+  std::string createdBy;
+  Micros created = 0, modified = 0;
+};
+
+enum class RunState { kCreated, kQueued, kRunning, kSucceeded, kFailed, kCancelled };
+const char* runStateName(RunState s);
+
+struct RunProgress {
+  double simulatedSeconds = 0, endSeconds = 0;
+  long steps = 0;
+  double wallSeconds = 0;  // since the run started
+  double massError = 0;
+};
+
+struct RunRecord {
+  std::string tenant, id, scenario;
+  std::string definition;  // the scenario's definition when the run was created
+  RunState state = RunState::kCreated;
+  bool cancelRequested = false;
+  std::string createdBy;
+  Micros created = 0, started = 0, ended = 0;
+  RunProgress progress;
+  std::string error;         // why it failed
+  std::string outcome;       // outcome.json text once it succeeded
+  std::string publishError;  // "" when the results were written to the tenant as entities
+};
+
+struct RunQueueOptions {
+  std::string dir;        // created if missing
+  int workers = 1;        // runs at a time
+  int solverThreads = 0;  // OpenMP threads per run; 0 = all cores but one (at least 1)
+  int niceness = 10;      // added to the workers' CPU priority (Linux: per thread)
+};
+
+// Writes a finished run's results to the tenant (api/twin_entities.cc); runs on the worker.
+using RunPublisher = std::function<Status(const RunRecord&, const ScenarioSpec&, const RunOutcome&)>;
+
+class RunQueue {
+ public:
+  // Loads the stored scenarios and runs; fails interrupted runs and queues the queued ones again.
+  static Result<std::unique_ptr<RunQueue>> open(RunQueueOptions options, const Clock& clock);
+  ~RunQueue();  // stop()
+
+  void setPublisher(RunPublisher publisher);  // before start()
+  void start();                               // starts the workers
+  void stop();                                // cancels the running runs (they fail: interrupted) and joins
+  int solverThreads() const { return solverThreads_; }
+
+  // Scenarios. `definition` must be a JSON object text that parseScenarioSpec accepts.
+  // create: AlreadyExists when the id is taken; replace (create = false): ResourceNotFound when not.
+  Result<ScenarioRecord> putScenario(const std::string& tenant, const std::string& id, const std::string& definition,
+                                     const std::string& by, bool create);
+  Result<ScenarioRecord> scenario(const std::string& tenant, const std::string& id);
+  std::vector<ScenarioRecord> scenarios(const std::string& tenant);
+  // Conflict while one of its runs is queued or running.
+  Status deleteScenario(const std::string& tenant, const std::string& id);
+  // Input `name` ("dem": a raster GDAL reads, "buildings"/"landuse": GeoJSON, checked against the
+  // DEM, which must come first). BadRequestData when the content does not fit.
+  Status putInput(const std::string& tenant, const std::string& id, const std::string& name, const std::string& bytes);
+  // The file of an input, ResourceNotFound when it was not uploaded.
+  Result<std::string> inputFile(const std::string& tenant, const std::string& id, const std::string& name);
+
+  // Removes every scenario and run of the tenant with their files (the tenant is deleted);
+  // Conflict while one of its runs is running (cancel it first). Queued runs are dropped.
+  Status removeTenant(const std::string& tenant);
+
+  // Runs. createRun: the scenario needs a DEM; queued unless `start` is false.
+  Result<RunRecord> createRun(const std::string& tenant, const std::string& scenario, const std::string& by,
+                              bool start);
+  // Queues a created run (Conflict in any other state).
+  Result<RunRecord> startRun(const std::string& tenant, const std::string& id);
+  // A created or queued run is cancelled at once; a running one stops at its next step
+  // (cancelRequested until then). Conflict when it has ended.
+  Result<RunRecord> cancelRun(const std::string& tenant, const std::string& id);
+  Result<RunRecord> run(const std::string& tenant, const std::string& id);
+  // Newest first; only of `scenario` when given.
+  std::vector<RunRecord> runs(const std::string& tenant, const std::optional<std::string>& scenario);
+  // The file of a succeeded run's result (flood_run.h names); ResourceNotFound otherwise.
+  Result<std::string> resultFile(const std::string& tenant, const std::string& id, const std::string& file);
+
+ private:
+  RunQueue(RunQueueOptions options, const Clock& clock);
+  using Key = std::pair<std::string, std::string>;  // tenant, id
+  Status load();
+  void work();
+  void execute(const Key& key);
+  void finish(const Key& key, RunState state, std::string error, std::string outcome, std::string publishError);
+  Status saveScenario(const ScenarioRecord& s);
+  Status saveRun(const RunRecord& r);  // with mu_ held
+  std::string tenantDir(const std::string& tenant) const;
+  std::string scenarioDir(const std::string& tenant, const std::string& id) const;
+  std::string runDir(const std::string& tenant, const std::string& id) const;
+
+  RunQueueOptions options_;
+  const Clock& clock_;
+  int solverThreads_ = 1;
+  RunPublisher publisher_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::map<Key, ScenarioRecord> scenarios_;                    // GUARDED_BY(mu_)
+  std::map<Key, RunRecord> runs_;                              // GUARDED_BY(mu_)
+  std::deque<Key> queue_;                                      // GUARDED_BY(mu_)
+  std::map<Key, std::shared_ptr<std::atomic<bool>>> cancels_;  // GUARDED_BY(mu_), running runs
+  bool stopping_ = false;                                      // GUARDED_BY(mu_)
+  std::vector<std::thread> workers_;
+};
+
+// Whether `id` may name a scenario or run: 1-64 letters, digits, '-' or '_'.
+bool isValidTwinId(const std::string& id);
+
+}  // namespace allmende::twin

@@ -1,0 +1,295 @@
+// The tenant archive end to end (issue 5, docs/tenancy.md "Export and import"): a tenant with
+// entities, history (also written through the temporal API), a subscription, a hosted @context,
+// a device, an open-data dataset and keys is exported from one server and imported into a fresh
+// one; every read of the NGSI-LD, temporal, subscription, @context, device and dataset APIs
+// answers the same before and after. Deleting the tenant removes all of it, and a tenant
+// created again under the same name finds nothing of the old one. Hosted @contexts belong to
+// the tenant that added them. Bulk exports (open data, the archive) hold only their tenant.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+
+namespace allmende::testing {
+namespace {
+
+const char* kAdminKey = "alm_archive-test-platform-admin-key-01234";
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+std::string member(const std::string& body, const std::string& name) {
+  std::string key = "\"" + name + "\":\"";
+  size_t k = body.find(key);
+  if (k == std::string::npos) return "";
+  k += key.size();
+  return body.substr(k, body.find('"', k) - k);
+}
+
+class Server {
+ public:
+  explicit Server(const TempDir& dir, const std::string& sub) {
+    std::ofstream(dir.path() + "/admin.key") << kAdminKey << "\n";
+    process_ = std::make_unique<ServerProcess>(
+        ALLMENDE_BINARY, dir.path() + "/" + sub,
+        std::vector<std::string>{"--production", "--egress-private", "allow", "--admin-key-file",
+                                 dir.path() + "/admin.key", "--open-rps", "0", "--base-url", "https://daten.example"});
+    client_ = std::make_unique<HttpClient>(process_->port());
+  }
+  bool ok() const { return process_->ok(); }
+  HttpResult admin(const std::string& method, const std::string& target, const std::string& body = "",
+                   const std::string& type = "application/json") {
+    Headers h{{"X-API-Key", kAdminKey}};
+    if (!body.empty()) h.push_back({"Content-Type", type});
+    return client_->request(method, target, h, body);
+  }
+  // A call in tenant `t` with `key`.
+  HttpResult as(const std::string& key, const std::string& t, const std::string& method, const std::string& target,
+                const std::string& body = "") {
+    Headers h{{"X-API-Key", key}, {"NGSILD-Tenant", t}};
+    if (!body.empty()) h.push_back({"Content-Type", "application/json"});
+    return client_->request(method, target, h, body);
+  }
+
+ private:
+  std::unique_ptr<ServerProcess> process_;
+  std::unique_ptr<HttpClient> client_;
+};
+
+// Fills tenant `t` with one thing of every kind; returns the tenant-admin key.
+std::string fillTenant(Server& s, const std::string& t, const std::string& ags) {
+  HttpResult r = s.admin("POST", "/admin/v1/tenants",
+                         R"({"name": ")" + t + R"(", "ags": ")" + ags + R"(", "template": "small-town"})");
+  EXPECT_EQ(r.status, 201) << r.body;
+  std::string key = member(r.body, "key");
+  EXPECT_EQ(s.as(key, t, "POST", "/ngsi-ld/v1/entityOperations/create", R"([
+    {"id": "urn:ngsi-ld:WaterLevel:1", "type": "WaterLevel",
+     "level": {"type": "Property", "value": 1.5, "unitCode": "MTR", "observedAt": "2026-11-25T07:00:00Z"},
+     "location": {"type": "GeoProperty", "value": {"type": "Point", "coordinates": [11.5, 48.1]}}},
+    {"id": "urn:ngsi-ld:WaterLevel:2", "type": "WaterLevel",
+     "level": {"type": "Property", "value": 0.4, "observedAt": "2026-11-25T07:00:00Z"}}])")
+                .status,
+            201);
+  for (const char* v : {"1.6", "1.7"}) {
+    EXPECT_EQ(s.as(key, t, "PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:WaterLevel:1/attrs",
+                   std::string(R"({"level": {"type": "Property", "value": )") + v +
+                       R"(, "observedAt": "2026-11-25T08:00:00Z"}})")
+                  .status,
+              204);
+  }
+  EXPECT_EQ(s.as(key, t, "POST", "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevel:2/attrs",
+                 R"({"level": [{"type": "Property", "value": 0.1, "observedAt": "2026-11-24T07:00:00Z"},
+                               {"type": "Property", "value": 0.2, "observedAt": "2026-11-24T08:00:00Z"}]})")
+                .status,
+            204);
+  // An entity deleted: its history stays (reached by id).
+  EXPECT_EQ(
+      s.as(key, t, "POST", "/ngsi-ld/v1/entities",
+           R"({"id": "urn:ngsi-ld:WaterLevel:gone", "type": "WaterLevel", "level": {"type": "Property", "value": 9}})")
+          .status,
+      201);
+  EXPECT_EQ(s.as(key, t, "DELETE", "/ngsi-ld/v1/entities/urn:ngsi-ld:WaterLevel:gone").status, 204);
+  EXPECT_EQ(
+      s.as(key, t, "POST", "/ngsi-ld/v1/subscriptions",
+           R"({"id": "urn:ngsi-ld:Subscription:high", "type": "Subscription", "entities": [{"type": "WaterLevel"}],
+                     "q": "level>3", "notification": {"endpoint": {"uri": "http://127.0.0.1:9/none"}}})")
+          .status,
+      201);
+  r = s.as(key, t, "POST", "/ngsi-ld/v1/jsonldContexts", R"({"@context": {"pegel": "https://example.org/pegel"}})");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(s.as(key, t, "POST", "/admin/v1/devices",
+                 R"({"id": "p1", "entity": {"id": "urn:ngsi-ld:WaterLevel:1", "type": "WaterLevel"},
+                     "mapping": {"format": "flat", "fields": [{"source": "l", "attribute": "level"}]}})")
+                .status,
+            201);
+  EXPECT_EQ(s.as(key, t, "PUT", "/admin/v1/tenants/" + t + "/datasets/levels",
+                 R"({"title": {"de": "Pegel"}, "description": {"de": "Pegelstände"}, "types": ["WaterLevel"],
+                     "license": "dl-by-de/2.0", "accrualPeriodicity": "CONT", "themes": ["ENVI"],
+                     "contactPoint": {"name": "IT", "email": "it@example.org"}})")
+                .status,
+            201);
+  return key;
+}
+
+// Everything a client can read of tenant `t`, one answer per line.
+std::vector<std::string> readAll(Server& s, const std::string& key, const std::string& t) {
+  std::vector<std::string> out;
+  auto add = [&](const std::string& target) {
+    HttpResult r = s.as(key, t, "GET", target);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    out.push_back(target + " -> " + std::to_string(r.status) + " " + r.body);
+  };
+  add("/ngsi-ld/v1/entities?type=WaterLevel&options=sysAttrs");
+  for (const char* id : {"1", "2", "gone"}) {
+    add(std::string("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevel:") + id + "?options=sysAttrs");
+  }
+  add("/ngsi-ld/v1/temporal/entities/"
+      "urn:ngsi-ld:WaterLevel:1?options=aggregatedValues&aggrMethods=avg,max&aggrPeriodDuration=PT1H");
+  add("/ngsi-ld/v1/temporal/entities?type=WaterLevel&timerel=after&timeAt=2026-11-24T00:00:00Z&lastN=5");
+  add("/ngsi-ld/v1/subscriptions");
+  add("/ngsi-ld/v1/jsonldContexts?kind=Hosted");
+  add("/admin/v1/devices");
+  add("/admin/v1/tenants/" + t + "/datasets");
+  add("/admin/v1/tenants/" + t + "/keys");
+  return out;
+}
+
+// Devices report their health (last seen, counters), which is not part of the archive; and
+// subscriptions their notification status, which restarts.
+std::string withoutVolatile(std::string s) {
+  for (const char* m : {"\"lastSeen\"", "\"timesSent\"", "\"lastNotification\""}) {
+    for (size_t p = s.find(m); p != std::string::npos; p = s.find(m, p + 1)) {
+      size_t end = s.find_first_of(",}", p);
+      s.erase(p, end - p);
+    }
+  }
+  return s;
+}
+
+TEST(TenantArchive, RoundTripIntoAFreshServerLosesNothing) {
+  TempDir dir;
+  std::string archive;
+  std::vector<std::string> before;
+  std::string key;
+  {
+    Server a(dir, "a");
+    ASSERT_TRUE(a.ok());
+    key = fillTenant(a, "pegelstadt", "09162000");
+    before = readAll(a, key, "pegelstadt");
+    HttpResult e = a.admin("GET", "/admin/v1/tenants/pegelstadt/export");
+    ASSERT_EQ(e.status, 200);
+    archive = e.body;
+  }
+  for (const char* kind : {"\"kind\":\"history\"", "\"kind\":\"subscription\"", "\"kind\":\"device\"",
+                           "\"kind\":\"dataset\"", "\"kind\":\"context\"", "\"kind\":\"apiKey\""}) {
+    EXPECT_NE(archive.find(kind), std::string::npos) << kind;
+  }
+  Server b(dir, "b");
+  ASSERT_TRUE(b.ok());
+  // A damaged archive changes nothing: a device mapping the device API would refuse, a history
+  // line missing (the end line's counts differ), no end line.
+  auto without = [&archive](const std::string& kind) {
+    size_t p = archive.find("{\"kind\":\"" + kind + "\"");
+    return archive.substr(0, p) + archive.substr(archive.find('\n', p) + 1);
+  };
+  std::string badMapping = archive;
+  size_t flat = badMapping.find("\\\"format\\\":\\\"flat\\\"");
+  ASSERT_NE(flat, std::string::npos) << "the device's mapping is in the archive";
+  badMapping.replace(flat, 19, "\\\"format\\\":\\\"nope\\\"");
+  for (const std::string& bad : {badMapping, without("history"), without("end")}) {
+    HttpResult r = b.admin("POST", "/admin/v1/tenant-imports", bad, "application/x-ndjson");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_EQ(b.admin("GET", "/admin/v1/tenants/pegelstadt").status, 404) << "nothing of it was created";
+  }
+  HttpResult imp = b.admin("POST", "/admin/v1/tenant-imports", archive, "application/x-ndjson");
+  ASSERT_EQ(imp.status, 201) << imp.body;
+  // The tenant-admin key came along (its hash): the same reads, with the same key.
+  std::vector<std::string> after = readAll(b, key, "pegelstadt");
+  ASSERT_EQ(before.size(), after.size());
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(withoutVolatile(before[i]), withoutVolatile(after[i]));
+  // A second export of the import is the same archive (apart from the audit records it adds).
+  HttpResult again = b.admin("GET", "/admin/v1/tenants/pegelstadt/export");
+  auto noAudit = [](const std::string& text) {
+    std::string out;
+    size_t p = 0;
+    while (p < text.size()) {
+      size_t e = text.find('\n', p);
+      std::string line = text.substr(p, e - p);
+      if (line.find("\"kind\":\"audit\"") == std::string::npos && line.find("\"kind\":\"end\"") == std::string::npos)
+        out += line + "\n";
+      p = e == std::string::npos ? text.size() : e + 1;
+    }
+    return out;
+  };
+  EXPECT_EQ(noAudit(again.body), noAudit(archive));
+}
+
+TEST(TenantArchive, DeleteRemovesEverythingOfTheTenant) {
+  TempDir dir;
+  Server s(dir, "d");
+  ASSERT_TRUE(s.ok());
+  std::string key = fillTenant(s, "weg", "09162000");
+  std::string other = fillTenant(s, "bleibt", "09162001");
+  std::vector<std::string> otherBefore = readAll(s, other, "bleibt");
+  ASSERT_EQ(s.admin("DELETE", "/admin/v1/tenants/weg?confirm=weg").status, 204);
+  // Created again under the same name: nothing of the old tenant is there.
+  HttpResult r =
+      s.admin("POST", "/admin/v1/tenants", R"({"name": "weg", "ags": "09162000", "template": "small-town"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  std::string fresh = member(r.body, "key");
+  auto get = [&](const std::string& target) { return s.as(fresh, "weg", "GET", target); };
+  EXPECT_EQ(get("/ngsi-ld/v1/entities?type=WaterLevel").body, "[]");
+  for (const char* id : {"1", "2", "gone"}) {
+    EXPECT_EQ(get(std::string("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevel:") + id).status, 404) << id;
+  }
+  EXPECT_EQ(get("/ngsi-ld/v1/subscriptions").body, "[]");
+  EXPECT_EQ(get("/ngsi-ld/v1/jsonldContexts?kind=Hosted").body, "[]");
+  EXPECT_EQ(get("/admin/v1/devices").body, "[]");
+  EXPECT_EQ(get("/admin/v1/tenants/weg/datasets").body, "[]");
+  EXPECT_EQ(s.as(key, "weg", "GET", "/ngsi-ld/v1/entities?type=WaterLevel").status, 401) << "old keys are gone";
+  // The neighbour lost nothing.
+  std::vector<std::string> otherAfter = readAll(s, other, "bleibt");
+  for (size_t i = 0; i < otherBefore.size(); ++i) EXPECT_EQ(otherBefore[i], otherAfter[i]);
+}
+
+TEST(TenantArchive, HostedContextsBelongToTheirTenant) {
+  TempDir dir;
+  Server s(dir, "c");
+  ASSERT_TRUE(s.ok());
+  std::string a = fillTenant(s, "a", "09162000");
+  std::string b = fillTenant(s, "b", "09162001");
+  HttpResult mine = s.as(a, "a", "POST", "/ngsi-ld/v1/jsonldContexts", R"({"@context": {"x": "https://a.example/x"}})");
+  ASSERT_EQ(mine.status, 201);
+  std::string url = mine.header("location");
+  std::string id = url.substr(url.rfind('/') + 1);
+  // b neither lists, reads nor deletes a's context.
+  EXPECT_EQ(s.as(b, "b", "GET", "/ngsi-ld/v1/jsonldContexts").body.find(id), std::string::npos);
+  EXPECT_EQ(s.as(b, "b", "GET", "/ngsi-ld/v1/jsonldContexts/" + id).status, 404);
+  EXPECT_EQ(s.as(b, "b", "DELETE", "/ngsi-ld/v1/jsonldContexts/" + id).status, 404);
+  // a still has it.
+  EXPECT_NE(s.as(a, "a", "GET", "/ngsi-ld/v1/jsonldContexts").body.find(id), std::string::npos);
+  EXPECT_EQ(s.as(a, "a", "GET", "/ngsi-ld/v1/jsonldContexts/" + id).status, 200);
+  EXPECT_EQ(s.as(a, "a", "DELETE", "/ngsi-ld/v1/jsonldContexts/" + id).status, 204);
+}
+
+// What leaves a tenant in bulk -- its open-data downloads and catalogue, its archive -- holds
+// only its own data, even when a neighbour has entities of the same public type and ids.
+TEST(TenantArchive, ExportsHoldOnlyTheirTenant) {
+  TempDir dir;
+  Server s(dir, "x");
+  ASSERT_TRUE(s.ok());
+  std::string a = fillTenant(s, "a", "09162000");
+  std::string b = fillTenant(s, "b", "09162001");
+  auto spot = [](const std::string& id, const std::string& status) {
+    return R"({"id": "urn:ngsi-ld:ParkingSpot:)" + id +
+           R"(", "type": "ParkingSpot", "status": {"type": "Property", "value": ")" + status + R"("}})";
+  };
+  ASSERT_EQ(s.as(a, "a", "POST", "/ngsi-ld/v1/entities", spot("1", "free-in-a")).status, 201);
+  ASSERT_EQ(s.as(b, "b", "POST", "/ngsi-ld/v1/entities", spot("1", "occupied-in-b")).status, 201);
+  ASSERT_EQ(s.as(b, "b", "POST", "/ngsi-ld/v1/entities", spot("only-b", "free")).status, 201);
+  const std::string dataset = R"({"title": {"de": "Parken"}, "description": {"de": "Parken"}, "types": ["ParkingSpot"],
+      "license": "dl-by-de/2.0", "accrualPeriodicity": "CONT", "themes": ["TRAN"],
+      "contactPoint": {"name": "IT", "email": "it@example.org"}})";
+  ASSERT_EQ(s.as(a, "a", "PUT", "/admin/v1/tenants/a/datasets/parking", dataset).status, 201);
+  ASSERT_EQ(s.as(b, "b", "PUT", "/admin/v1/tenants/b/datasets/parking", dataset).status, 201);
+  for (const char* f : {"current.json", "current.csv", "current.geojson"}) {
+    HttpResult r = s.admin("GET", std::string("/open/v1/a/datasets/parking/") + f);
+    ASSERT_EQ(r.status, 200) << f;
+    EXPECT_NE(r.body.find("free-in-a"), std::string::npos) << f;
+    EXPECT_EQ(r.body.find("occupied-in-b"), std::string::npos) << f << ": " << r.body;
+    EXPECT_EQ(r.body.find("only-b"), std::string::npos) << f << ": " << r.body;
+  }
+  HttpResult catalog = s.admin("GET", "/open/v1/a/catalog?format=ttl");
+  EXPECT_EQ(catalog.status, 200);
+  EXPECT_EQ(catalog.body.find("/open/v1/b/"), std::string::npos) << catalog.body;
+  HttpResult archive = s.admin("GET", "/admin/v1/tenants/a/export");
+  ASSERT_EQ(archive.status, 200);
+  for (const char* foreign : {"occupied-in-b", "only-b", "09162001"}) {
+    EXPECT_EQ(archive.body.find(foreign), std::string::npos) << foreign;
+  }
+}
+
+}  // namespace
+}  // namespace allmende::testing

@@ -1,0 +1,73 @@
+// The HTTP client of both apps: NGSI-LD and admin calls against the same origin, with the
+// tenant header and (console) the API key. Errors arrive as ProblemDetails (RFC 7807).
+
+export interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+}
+
+export class ApiError extends Error {
+  constructor(public status: number, public problem: Problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+  }
+}
+
+export interface Session {
+  tenant: string; // "" = the default tenant
+  key?: string; // API key (console); none for anonymous reads
+}
+
+export type Params = Record<string, string | number | boolean | undefined>;
+
+export function query(params: Params = {}): string {
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== '') parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+  }
+  return parts.length ? '?' + parts.join('&') : '';
+}
+
+export class Api {
+  constructor(public session: Session) {}
+
+  private headers(body: boolean, extra: Record<string, string> = {}): Record<string, string> {
+    const h: Record<string, string> = { Accept: 'application/json', ...extra };
+    if (this.session.tenant) h['NGSILD-Tenant'] = this.session.tenant;
+    if (this.session.key) h['X-API-Key'] = this.session.key;
+    if (body) h['Content-Type'] = 'application/json';
+    return h;
+  }
+
+  // One call; resolves with the parsed JSON body (null for 204) and the response headers.
+  async call<T = unknown>(method: string, path: string, params?: Params, body?: unknown,
+                          extra?: Record<string, string>): Promise<{ data: T; headers: Headers }> {
+    const res = await fetch(path + query(params), {
+      method,
+      headers: this.headers(body !== undefined, extra),
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let data: unknown = null;
+    if (text) {
+      try {
+        data = JSON.parse(text);
+      } catch {
+        data = text;
+      }
+    }
+    if (!res.ok) throw new ApiError(res.status, (data && typeof data === 'object' ? data : { detail: String(data) }) as Problem);
+    return { data: data as T, headers: res.headers };
+  }
+
+  async get<T = unknown>(path: string, params?: Params): Promise<T> {
+    return (await this.call<T>('GET', path, params)).data;
+  }
+}
+
+export const NGSI = '/ngsi-ld/v1';
+
+export function entityPath(id: string): string {
+  return `${NGSI}/entities/${encodeURIComponent(id)}`;
+}

@@ -1,0 +1,324 @@
+// The operator console on a desktop (1280 x 800) against the real server in production mode
+// (API keys, audit log) with the demo municipality in the default tenant and a second
+// municipality rolled in from the small-town template.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startServer, launchBrowser, watch, screenshot, seriousViolations, api } from './harness.mjs';
+
+const adminKey = 'alm_consoletestadminkey0123456789abcdefghijkl';
+let server, browser, context, tenantKey;
+const desktop = { viewport: { width: 1280, height: 800 }, locale: 'de-DE' };
+
+before(async () => {
+  const keyFile = join(process.env.TMPDIR || '/tmp', `allmende-console-admin-${process.pid}.key`);
+  writeFileSync(keyFile, adminKey + '\n', { mode: 0o600 });
+  server = await startServer(['--production', '--admin-key-file', keyFile]);
+  const created = await api(server, 'POST', '/admin/v1/tenants', {
+    headers: { 'X-API-Key': adminKey },
+    body: { name: 'nordheim', ags: '09999002', displayName: 'Nordheim', template: 'small-town', contact: 'it@nordheim.example',
+      area: { type: 'Polygon', coordinates: [[[11.28, 48.94], [11.32, 48.94], [11.32, 48.96], [11.28, 48.96], [11.28, 48.94]]] } },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  tenantKey = created.json.apiKeys.find((k) => k.role === 'tenant-admin').key;
+  browser = await launchBrowser();
+  context = await browser.newContext(desktop);
+});
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function signIn(page, key, tenant = '') {
+  await page.goto(server.url + '/console/');
+  await page.getByLabel('API-Schlüssel').fill(key);
+  await page.getByLabel('Gemeinde (Mandant)').fill(tenant);
+  await page.getByRole('button', { name: 'Anmelden' }).click();
+}
+
+test('a wrong key is refused with the reason shown at the form', async () => {
+  const page = await context.newPage();
+  await signIn(page, 'alm_wrong');
+  await page.waitForSelector('#signin-error:not(:empty)');
+  assert.match(await page.locator('#signin-error').textContent(), /401/);
+  assert.equal(await page.getByLabel('API-Schlüssel').getAttribute('aria-invalid'), 'true');
+  await screenshot(page, 'console-signin');
+  assert.deepEqual(await seriousViolations(page, 'console-signin'), []);
+  await page.close();
+});
+
+test('the platform admin sees the overview of the demo municipality', async () => {
+  const ctx = await browser.newContext(desktop);
+  const page = await ctx.newPage();
+  const seen = watch(page, server.url);
+  // The citizen app's service worker is installed first: it must not keep what the console reads.
+  await page.goto(server.url + '/');
+  await page.waitForFunction(async () => !!(await navigator.serviceWorker.getRegistration())?.active); // installed (all of the shell cached)
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  const entitiesCard = page.locator('section.card', { hasText: 'Entitäten' });
+  await entitiesCard.locator('table').waitFor();
+  const row = entitiesCard.locator('tr', { hasText: 'FloodMonitoring' });
+  assert.equal(await row.locator('td').nth(1).textContent(), '6');
+  await page.locator('section.card', { hasText: 'Abonnements' }).locator('p:not(.loading)').first().waitFor();
+  await screenshot(page, 'console-overview');
+  assert.deepEqual(await seriousViolations(page, 'console-overview'), []);
+  assert.deepEqual(seen.foreign, []);
+  assert.deepEqual(seen.problems, []);
+  const stored = await page.evaluate(async () => (await (await caches.open('allmende-data')).keys()).map((r) => r.url));
+  assert.deepEqual(stored.filter((u) => u.includes('/ngsi-ld/v1/types') || u.includes('count=true')), []);
+  await ctx.close();
+});
+
+test('entity browser and editor: filter, edit, validation errors inline', async () => {
+  const page = await context.newPage();
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Entitäten', exact: true }).click();
+  await page.getByLabel('Typ').selectOption('FloodMonitoring');
+  await page.getByLabel('Abfrage (q)').fill('currentLevel>2.5');
+  await page.getByRole('button', { name: 'Filtern' }).click();
+  await page.waitForSelector('table tbody tr');
+  const expected = (await api(server, 'GET', '/ngsi-ld/v1/entities?type=FloodMonitoring&q=currentLevel>2.5&limit=100',
+    { headers: { 'X-API-Key': adminKey } })).json;
+  assert.equal(await page.locator('table tbody tr').count(), expected.length);
+  await screenshot(page, 'console-entities');
+  // The map area as a filter: the visible box becomes a geoQ `within`.
+  await page.goto(`${server.url}/console/#/entities/ParkingSpot?q=&bbox=11.2505,48.899,11.2555,48.9015`);
+  await page.waitForSelector('.areamap.leaflet-container');
+  await page.waitForSelector('table tbody tr');
+  const box = [[[11.2505, 48.899], [11.2555, 48.899], [11.2555, 48.9015], [11.2505, 48.9015], [11.2505, 48.899]]];
+  const inBox = (await api(server, 'GET', `/ngsi-ld/v1/entities?type=ParkingSpot&georel=within&geometry=Polygon&coordinates=${encodeURIComponent(JSON.stringify(box))}&limit=100`,
+    { headers: { 'X-API-Key': adminKey } })).json;
+  assert.ok(inBox.length > 0 && inBox.length < 12);
+  assert.equal(await page.locator('table tbody tr').count(), inBox.length);
+  assert.equal(await page.locator('#f-area').isChecked(), true);
+  // Submitting keeps an area filter (the box the map now shows).
+  await page.getByRole('button', { name: 'Filtern' }).click();
+  await page.waitForFunction(() => /bbox=/.test(location.hash));
+  await page.waitForSelector('table tbody tr');
+  await screenshot(page, 'console-entities-area');
+  // A bad q is answered with the server's ProblemDetails next to the field.
+  await page.getByLabel('Abfrage (q)').fill('currentLevel>>');
+  await page.getByRole('button', { name: 'Filtern' }).click();
+  await page.waitForSelector('#f-error:not(:empty)');
+  assert.match(await page.locator('#f-error').textContent(), /400/);
+  // Edit gauge 1.
+  const id = 'urn:ngsi-ld:FloodMonitoring:09999001:1';
+  await page.goto(`${server.url}/console/#/entity/${encodeURIComponent(id)}`);
+  const area = page.getByLabel('JSON (NGSI-LD, normalisiert)');
+  await area.waitFor();
+  const doc = JSON.parse(await area.inputValue());
+  doc.name.value = 'Pegel Mühlbach Nord';
+  await area.fill(JSON.stringify(doc, null, 2));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('[role=status]:text("Gespeichert")');
+  const stored = await api(server, 'GET', `/ngsi-ld/v1/entities/${encodeURIComponent(id)}?options=keyValues`, { headers: { 'X-API-Key': adminKey } });
+  assert.equal(stored.json.name, 'Pegel Mühlbach Nord');
+  // Invalid: a Property without a value; the entity stays as it was.
+  doc.name = { type: 'Property' };
+  await area.fill(JSON.stringify(doc, null, 2));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('#entity-json-error:not(:empty)');
+  assert.match(await page.locator('#entity-json-error').textContent(), /400/);
+  assert.equal(await area.getAttribute('aria-invalid'), 'true');
+  await screenshot(page, 'console-entity-error');
+  // Not JSON at all.
+  await area.fill('{"id": ');
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForFunction(() => /JSON/.test(document.querySelector('#entity-json-error').textContent));
+  const again = await api(server, 'GET', `/ngsi-ld/v1/entities/${encodeURIComponent(id)}?options=keyValues`, { headers: { 'X-API-Key': adminKey } });
+  assert.equal(again.json.name, 'Pegel Mühlbach Nord');
+  await page.close();
+});
+
+test('subscriptions: create one and see it listed', async () => {
+  const page = await context.newPage();
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Abonnements' }).click();
+  await page.waitForSelector('h1:text("Abonnements")');
+  const before = (await api(server, 'GET', '/ngsi-ld/v1/subscriptions', { headers: { 'X-API-Key': adminKey } })).json.length;
+  await page.getByRole('button', { name: 'Anlegen' }).click();
+  await page.waitForFunction((n) => document.querySelectorAll('table tbody tr').length === n + 1, before);
+  const after = (await api(server, 'GET', '/ngsi-ld/v1/subscriptions', { headers: { 'X-API-Key': adminKey } })).json;
+  assert.equal(after.length, before + 1);
+  assert.match(await page.locator('table').textContent(), new RegExp(after[after.length - 1].id));
+  await screenshot(page, 'console-subscriptions');
+  await page.close();
+});
+
+test('devices with their health', async () => {
+  const r = await api(server, 'POST', '/admin/v1/devices', {
+    headers: { 'X-API-Key': adminKey },
+    body: { id: 'pegel-7', entity: { id: 'urn:ngsi-ld:FloodMonitoring:09999001:7', type: 'FloodMonitoring' },
+      mapping: { format: 'flat', fields: [{ source: 'lvl', attribute: 'currentLevel', unitCode: 'MTR' }] } },
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.json));
+  const page = await context.newPage();
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Geräte' }).click();
+  await page.waitForSelector('table tbody tr');
+  assert.match(await page.locator('table tbody tr', { hasText: 'pegel-7' }).textContent(), /in Ordnung/);
+  await screenshot(page, 'console-devices');
+  // Edit its registration: a new interval is stored, a bad mapping is refused at the field.
+  await page.getByRole('link', { name: 'pegel-7' }).click();
+  const area = page.getByLabel('JSON (NGSI-LD, normalisiert)');
+  await area.waitFor();
+  const doc = JSON.parse(await area.inputValue());
+  doc.expectedInterval = 900;
+  await area.fill(JSON.stringify(doc));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('[role=status]:text("Gespeichert")');
+  const stored = await api(server, 'GET', '/admin/v1/devices/pegel-7', { headers: { 'X-API-Key': adminKey } });
+  assert.equal(stored.json.expectedInterval, 900);
+  doc.mapping.format = 'nonsense';
+  await area.fill(JSON.stringify(doc));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('#device-json-error:not(:empty)');
+  assert.match(await page.locator('#device-json-error').textContent(), /^400/);
+  await page.close();
+});
+
+test('a tenant admin manages keys and reads the audit log', async () => {
+  const page = await context.newPage();
+  await signIn(page, tenantKey, 'nordheim');
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Schlüssel' }).click();
+  await page.waitForSelector('h1:text("Schlüssel")');
+  const rows = await page.locator('table tbody tr').count();
+  await page.getByLabel('Rolle').selectOption('reader');
+  await page.getByLabel('Name').fill('Dashboard Rathaus');
+  await page.getByRole('button', { name: 'Anlegen' }).click();
+  await page.waitForSelector('code.secret');
+  const secret = await page.locator('code.secret').textContent();
+  assert.match(secret, /^alm_/);
+  assert.equal(await page.locator('table tbody tr').count(), rows + 1);
+  // The new key works for reads of its tenant.
+  const read = await api(server, 'GET', '/ngsi-ld/v1/types', { headers: { 'X-API-Key': secret, 'NGSILD-Tenant': 'nordheim' } });
+  assert.equal(read.status, 200);
+  await screenshot(page, 'console-keys');
+  await page.getByRole('link', { name: 'Prüfprotokoll' }).click();
+  await page.waitForSelector('h1:text("Prüfprotokoll")');
+  await page.waitForSelector('table tbody tr');
+  assert.match(await page.locator('table').textContent(), /\/admin\/v1\/tenants\/nordheim\/keys/);
+  await screenshot(page, 'console-audit');
+  assert.deepEqual(await seriousViolations(page, 'console-audit'), []);
+  await page.close();
+});
+
+test('the citizen app of a registered municipality reads its public data anonymously', async () => {
+  const headers = { 'X-API-Key': tenantKey, 'NGSILD-Tenant': 'nordheim' };
+  const now = Date.now();
+  const gauge = (level, at) => ({ id: 'urn:ngsi-ld:FloodMonitoring:09999002:1', type: 'FloodMonitoring',
+    name: { type: 'Property', value: 'Pegel Nordbach' },
+    currentLevel: { type: 'Property', value: level, unitCode: 'MTR', observedAt: new Date(at).toISOString() },
+    alertLevel: { type: 'Property', value: 1.5, unitCode: 'MTR' },
+    operatorNote: { type: 'Property', value: 'Schlüssel beim Bauhof' },
+    location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [11.3, 48.95] } } });
+  for (const [i, level] of [1.1, 1.3, 1.7].entries()) {
+    const r = await api(server, 'POST', '/ngsi-ld/v1/entityOperations/upsert', { headers, body: [gauge(level, now - (3 - i) * 3600e3)] });
+    assert.ok(r.status === 201 || r.status === 204, JSON.stringify(r.json));
+  }
+  const bin = await api(server, 'POST', '/ngsi-ld/v1/entities', { headers, body: { id: 'urn:ngsi-ld:WasteContainer:09999002:1',
+    type: 'WasteContainer', fillingLevel: { type: 'Property', value: 0.5 },
+    location: { type: 'GeoProperty', value: { type: 'Point', coordinates: [11.3, 48.95] } } } });
+  assert.equal(bin.status, 201);
+
+  const ctx = await browser.newContext({ viewport: { width: 390, height: 844 }, locale: 'de-DE' });
+  const page = await ctx.newPage();
+  const seen = watch(page, server.url);
+  await page.goto(server.url + '/?t=nordheim');
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.equal(await page.locator('#town').textContent(), 'Nordheim');
+  // No base map configured: the municipality's outline (its registered area) and the data.
+  assert.equal(await page.locator('.leaflet-overlay-pane path.outline').count(), 1);
+  assert.equal(await page.locator('.leaflet-tile').count(), 0);
+  // The layers are the catalogue's public types; the private waste container is nowhere.
+  assert.equal(await page.locator('#layer-FloodMonitoring').count(), 1);
+  assert.equal(await page.locator('#layer-WasteContainer').count(), 0);
+  assert.equal(await page.locator('.places .list li').count(), 1);
+  assert.match(await page.locator('.warnings').textContent(), /Pegel Nordbach/);
+  await page.locator('.places .list a').first().click();
+  await page.waitForSelector('svg.chart');
+  const text = await page.locator('main').textContent();
+  assert.match(text, /1,7 m/);
+  assert.doesNotMatch(text, /Bauhof/, 'a private attribute is not shown');
+  await screenshot(page, 'citizen-public-tenant');
+  assert.deepEqual(seen.foreign, []);
+  assert.deepEqual(seen.problems, []);
+  await ctx.close();
+});
+
+test('the platform admin lists the tenants; a tenant admin works through the roll-in checklist', async () => {
+  const page = await context.newPage();
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Mandanten' }).click();
+  await page.waitForSelector('table tbody tr');
+  assert.match(await page.locator('table tbody').textContent(), /nordheim.*active/);
+  await screenshot(page, 'console-tenants');
+  // Suspend and activate again: the registry follows.
+  await page.getByRole('button', { name: 'Sperren nordheim' }).click();
+  await page.getByRole('button', { name: 'Aktivieren nordheim' }).waitFor();
+  assert.equal((await api(server, 'GET', '/admin/v1/tenants/nordheim', { headers: { 'X-API-Key': adminKey } })).json.status, 'suspended');
+  await page.getByRole('button', { name: 'Aktivieren nordheim' }).click();
+  await page.getByRole('button', { name: 'Sperren nordheim' }).waitFor();
+  assert.equal((await api(server, 'GET', '/admin/v1/tenants/nordheim', { headers: { 'X-API-Key': adminKey } })).json.status, 'active');
+  await page.getByRole('button', { name: 'Abmelden' }).click();
+  await signIn(page, tenantKey, 'nordheim');
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Checkliste' }).click();
+  await page.waitForSelector('ul.checklist li');
+  const before = (await api(server, 'GET', '/admin/v1/tenants/nordheim/checklist', { headers: { 'X-API-Key': tenantKey } })).json;
+  const manual = before.items.find((i) => !i.check && !i.done);
+  assert.ok(manual, 'small-town has a manual item');
+  await page.locator(`#check-${manual.id}`).check();
+  await page.waitForFunction(async (id) => {
+    const r = await fetch('/admin/v1/tenants/nordheim/checklist', { headers: { 'X-API-Key': JSON.parse(sessionStorage.getItem('allmende.console')).key } });
+    return (await r.json()).items.find((i) => i.id === id).done === true;
+  }, manual.id);
+  await screenshot(page, 'console-checklist');
+  assert.deepEqual(await seriousViolations(page, 'console-checklist'), []);
+  await page.close();
+});
+
+test('open data: a tenant admin publishes a dataset', async () => {
+  const page = await context.newPage();
+  await signIn(page, tenantKey, 'nordheim');
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Open Data' }).click();
+  await page.getByRole('link', { name: 'Neuer Datensatz' }).click();
+  const area = page.getByLabel('JSON (DCAT-AP.de)');
+  await area.waitFor();
+  const doc = JSON.parse(await area.inputValue());
+  doc.license = 'no-such-licence';
+  await area.fill(JSON.stringify(doc));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('#dataset-json-error:not(:empty)');
+  assert.match(await page.locator('#dataset-json-error').textContent(), /^400/);
+  doc.license = 'dl-by-de/2.0';
+  await area.fill(JSON.stringify(doc));
+  await page.getByRole('button', { name: 'Speichern' }).click();
+  await page.waitForSelector('[role=status]:text("Gespeichert")');
+  const catalog = await fetch(`${server.url}/open/v1/nordheim/catalog`, { headers: { Accept: 'text/turtle' } });
+  assert.equal(catalog.status, 200);
+  assert.match(await catalog.text(), /Parkplatzbelegung/);
+  await page.getByRole('link', { name: '← Open Data' }).click();
+  await page.waitForSelector('table tbody tr');
+  assert.match(await page.locator('table tbody').textContent(), /parking/);
+  await screenshot(page, 'console-opendata');
+  await page.close();
+});
+
+test('the citizen app says so when a municipality has no public data', async () => {
+  // Production: the default tenant has no catalogue, so nothing may be read anonymously.
+  const page = await context.newPage();
+  await page.goto(server.url + '/');
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.match(await page.locator('main [role=alert]').textContent(), /keine öffentlichen Daten/);
+  assert.equal(await page.locator('.places .list li').count(), 0);
+  await page.close();
+});
