@@ -1,5 +1,7 @@
 #include "api/open_export.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <map>
 #include <set>
@@ -18,6 +20,8 @@ struct TypePlan {
   std::string type;
   std::vector<std::pair<std::string, std::string>> attrs;
   store::EntityQuery query;
+  model::RenderOptions render;  // keyValues, projected on id, type and the published attributes
+  std::string geometry;         // the expanded `location` when it is published, else ""
 };
 
 Result<QueryFilters> filtersFor(const Dataset& d, const std::string& type) {
@@ -52,6 +56,14 @@ Result<std::vector<TypePlan>> planTypes(Services& s, const store::TenantRecord& 
       if (wanted) plan.attrs.emplace_back(a, ctx.expandTerm(a));
     }
     if (plan.attrs.empty()) continue;
+    plan.render.format = model::Format::kKeyValues;
+    plan.render.projection.pick.emplace();
+    plan.render.projection.pick->insert("id");
+    plan.render.projection.pick->insert("type");
+    for (const auto& [term, iri] : plan.attrs) {
+      plan.render.projection.pick->insert(iri);
+      if (term == "location") plan.geometry = iri;
+    }
     auto filters = filtersFor(d, type);
     if (!filters) return filters.status();
     auto q = planEntityQuery(*filters, ctx, s.store, t.name);
@@ -112,24 +124,14 @@ class Exporter {
 
   void entity(const TypePlan& plan, const Json& e, std::string& out) {
     if (format_ == ExportFormat::kCsv) return csvRow(plan, e, out);
-    model::RenderOptions o;
-    o.format = model::Format::kKeyValues;
-    o.projection.pick.emplace();
-    o.projection.pick->insert("id");
-    o.projection.pick->insert("type");
-    std::string geometry;
-    for (const auto& [term, iri] : plan.attrs) {
-      o.projection.pick->insert(iri);
-      if (term == "location") geometry = iri;
-    }
-    JsonBuffer buf;
-    JsonWriter w(buf);
+    buf_.Clear();
+    JsonWriter w(buf_);
     if (format_ == ExportFormat::kGeoJson)
-      model::renderFeature(e, ctx_, o, geometry, w);
+      model::renderFeature(e, ctx_, plan.render, plan.geometry, w);
     else
-      model::renderEntity(e, ctx_, o, w);
+      model::renderEntity(e, ctx_, plan.render, w);
     if (count_++) out += ',';
-    out.append(buf.GetString(), buf.GetSize());
+    out.append(buf_.GetString(), buf_.GetSize());
   }
 
   void end(std::string& out) {
@@ -157,7 +159,119 @@ class Exporter {
   ExportFormat format_;
   std::vector<std::string> columns_;
   size_t count_ = 0;
+  JsonBuffer buf_;  // one entity's JSON, reused
 };
+
+// The published entities of a dataset, one page at a time: each type's query in turn, paged by
+// the store's keyset cursor (so every page costs the same, whatever its position).
+class PublishedScan {
+ public:
+  using Visitor = std::function<Status(const TypePlan&, const Json&)>;
+
+  static Result<std::unique_ptr<PublishedScan>> open(Services& s, const store::TenantRecord& t, const Dataset& d) {
+    auto plans = planTypes(s, t, d);
+    if (!plans) return plans.status();
+    auto scan = std::unique_ptr<PublishedScan>(new PublishedScan(s.store, t.name, std::move(*plans)));
+    if (!s.store.tenantExists(t.name)) scan->plan_ = scan->plans_.size();  // registered, no data yet
+    return scan;
+  }
+
+  const std::vector<TypePlan>& plans() const { return plans_; }
+
+  // Visits the next page; false when every type is done.
+  Result<bool> next(const Visitor& visit) {
+    while (plan_ < plans_.size()) {
+      TypePlan& plan = plans_[plan_];
+      plan.query.after = after_;
+      auto page = store_.queryEntities(tenant_, plan.query);
+      if (!page) return page.status();
+      for (const auto& e : page->entities) ALLMENDE_RETURN_IF_ERROR(visit(plan, e));
+      if (page->entities.size() < plan.query.limit || page->cursor == 0) {
+        ++plan_;
+        after_ = 0;
+      } else {
+        after_ = page->cursor;
+      }
+      if (!page->entities.empty()) return true;
+    }
+    return false;
+  }
+
+ private:
+  PublishedScan(store::Store& store, std::string tenant, std::vector<TypePlan> plans)
+      : store_(store), tenant_(std::move(tenant)), plans_(std::move(plans)) {}
+  store::Store& store_;
+  std::string tenant_;
+  std::vector<TypePlan> plans_;
+  size_t plan_ = 0;
+  int64_t after_ = 0;
+};
+
+std::vector<std::string> csvColumns(const std::vector<TypePlan>& plans) {
+  std::set<std::string> columns;
+  for (const auto& p : plans) {
+    for (const auto& a : p.attrs) columns.insert(a.first);
+  }
+  return {columns.begin(), columns.end()};
+}
+
+Micros modifiedAt(const Json& e) {
+  const Json* m = findMember(e, "modifiedAt");
+  if (!m || !m->IsString()) return 0;
+  auto t = parseDateTime(asView(*m));
+  return t ? *t : 0;
+}
+
+class Fnv {
+ public:
+  void mix(std::string_view s) {
+    for (unsigned char c : s) {
+      h_ ^= c;
+      h_ *= 1099511628211ULL;
+    }
+    h_ ^= 0xff;  // a separator no UTF-8 text contains
+    h_ *= 1099511628211ULL;
+  }
+  uint64_t value() const { return h_; }
+
+ private:
+  uint64_t h_ = 1469598103934665603ULL;
+};
+
+// A download being sent: one page rendered per call.
+class ExportSource : public http::BodySource {
+ public:
+  ExportSource(std::unique_ptr<PublishedScan> scan, std::shared_ptr<const ld::Context> ctx, ExportFormat f)
+      : scan_(std::move(scan)), context_(std::move(ctx)), exporter_(*context_, f, csvColumns(scan_->plans())) {}
+
+  Step next(std::string& out) override {
+    if (!begun_) {
+      exporter_.begin(out);
+      begun_ = true;
+    }
+    auto more = scan_->next([&](const TypePlan& plan, const Json& e) {
+      exporter_.entity(plan, e, out);
+      return Status::ok();
+    });
+    if (!more) {
+      spdlog::warn("open data: export broken off: {}", more.status().toString());
+      return Step::kFailed;
+    }
+    if (*more) return Step::kMore;
+    exporter_.end(out);
+    return Step::kEnd;
+  }
+
+ private:
+  std::unique_ptr<PublishedScan> scan_;
+  std::shared_ptr<const ld::Context> context_;  // held while the download is sent
+  Exporter exporter_;
+  bool begun_ = false;
+};
+
+const char* formatName(ExportFormat f) {
+  return f == ExportFormat::kCsv ? "csv" : f == ExportFormat::kGeoJson ? "geojson" : "keyValues";
+}
 
 }  // namespace
 
@@ -168,105 +282,179 @@ Status checkDatasetFilters(Services& services, const store::TenantRecord& tenant
 
 Status forEachPublished(Services& services, const store::TenantRecord& tenant, const Dataset& d,
                         const PublishedVisitor& visit) {
-  auto plans = planTypes(services, tenant, d);
-  if (!plans) return plans.status();
-  if (!services.store.tenantExists(tenant.name)) return Status::ok();  // registered, no data yet
-  for (auto& plan : *plans) {
-    for (size_t offset = 0;; offset += kExportPage) {
-      plan.query.offset = offset;
-      auto page = services.store.queryEntities(tenant.name, plan.query);
-      if (!page) return page.status();
-      for (const auto& e : page->entities) {
-        Status st = visit(plan.type, plan.attrs, e);
-        if (!st.isOk()) return st;
-      }
-      if (page->entities.size() < kExportPage) break;
-    }
+  auto scan = PublishedScan::open(services, tenant, d);
+  if (!scan) return scan.status();
+  for (;;) {
+    auto more = (*scan)->next([&](const TypePlan& plan, const Json& e) { return visit(plan.type, plan.attrs, e); });
+    if (!more) return more.status();
+    if (!*more) return Status::ok();
   }
-  return Status::ok();
+}
+
+Result<ExportValidators> exportValidators(Services& services, const store::TenantRecord& tenant, const Dataset& d,
+                                          ExportFormat format) {
+  auto scan = PublishedScan::open(services, tenant, d);
+  if (!scan) return scan.status();
+  Fnv h;
+  h.mix("allmende open-data export 2");  // changes when the rendering does
+  h.mix(formatName(format));
+  h.mix(datasetJson(d));
+  for (const auto& plan : (*scan)->plans()) {
+    h.mix(plan.type);
+    for (const auto& [term, iri] : plan.attrs) h.mix(iri);
+  }
+  ExportValidators v;
+  for (;;) {
+    auto more = (*scan)->next([&](const TypePlan&, const Json& e) {
+      h.mix(asView(e["id"]));
+      const Json* m = findMember(e, "modifiedAt");
+      h.mix(m && m->IsString() ? asView(*m) : std::string_view());
+      v.lastModified = std::max(v.lastModified, modifiedAt(e));
+      ++v.entities;
+      return Status::ok();
+    });
+    if (!more) return more.status();
+    if (!*more) break;
+  }
+  v.fingerprint = h.value();
+  return v;
+}
+
+Result<std::shared_ptr<http::BodySource>> openExport(Services& services, const store::TenantRecord& tenant,
+                                                     const Dataset& d, ExportFormat format) {
+  auto scan = PublishedScan::open(services, tenant, d);
+  if (!scan) return scan.status();
+  return std::shared_ptr<http::BodySource>(
+      std::make_shared<ExportSource>(std::move(*scan), services.contexts.core(), format));
 }
 
 Result<ExportResult> exportDataset(Services& services, const store::TenantRecord& tenant, const Dataset& d,
                                    ExportFormat format) {
-  auto plans = planTypes(services, tenant, d);
-  if (!plans) return plans.status();
-  std::set<std::string> columns;
-  for (const auto& p : *plans) {
-    for (const auto& a : p.attrs) columns.insert(a.first);
-  }
-  Exporter ex(*services.contexts.core(), format, {columns.begin(), columns.end()});
+  auto scan = PublishedScan::open(services, tenant, d);
+  if (!scan) return scan.status();
+  Exporter ex(*services.contexts.core(), format, csvColumns((*scan)->plans()));
   ExportResult result;
   ex.begin(result.body);
-  TypePlan current;
-  Status st = forEachPublished(services, tenant, d, [&](const std::string& type, const auto& attrs, const Json& e) {
-    if (current.type != type) {
-      current.type = type;
-      current.attrs = attrs;
-    }
-    ex.entity(current, e, result.body);
-    if (const Json* m = findMember(e, "modifiedAt"); m && m->IsString()) {
-      if (auto t = parseDateTime(asView(*m))) result.lastModified = std::max(result.lastModified, *t);
-    }
-    ++result.entities;
-    return Status::ok();
-  });
-  if (!st.isOk()) return st;
+  for (;;) {
+    auto more = (*scan)->next([&](const TypePlan& plan, const Json& e) {
+      ex.entity(plan, e, result.body);
+      result.lastModified = std::max(result.lastModified, modifiedAt(e));
+      ++result.entities;
+      return Status::ok();
+    });
+    if (!more) return more.status();
+    if (!*more) break;
+  }
   ex.end(result.body);
   return result;
 }
+
+namespace {
+
+// The CSV rows of one entity's history (published attributes of its type only).
+void appendHistoryRows(const std::string& id, const TypePlan& plan, const store::TemporalEntity& h,
+                       ExportResult& result) {
+  for (const auto& a : h.attrs) {
+    auto term = std::find_if(plan.attrs.begin(), plan.attrs.end(), [&](const auto& p) { return p.second == a.attr; });
+    if (term == plan.attrs.end()) continue;  // only published attributes
+    for (const auto& i : a.instances) {
+      if (i.h.deleted) continue;
+      std::string value;
+      if (i.h.doc.empty() && i.h.number) {
+        JsonBuffer buf;
+        JsonWriter w(buf);
+        w.Double(*i.h.number);
+        value.assign(buf.GetString(), buf.GetSize());
+      } else {
+        JsonDocument doc;
+        if (parseJson(i.h.doc, doc).isOk() && doc.IsObject()) {
+          Json arr(rapidjson::kArrayType);
+          arr.PushBack(doc, doc.GetAllocator());
+          value = csvValue(arr);
+        }
+      }
+      csvField(result.body, id);
+      result.body += ',';
+      csvField(result.body, plan.type);
+      result.body += ',' + term->first + ',' + (i.h.observedAt ? formatDateTime(*i.h.observedAt) : "") + ',' +
+                     formatDateTime(i.h.recordedAt) + ',';
+      csvField(result.body, value);
+      result.body += "\r\n";
+      result.lastModified = std::max(result.lastModified, i.modifiedAt);
+      ++result.entities;
+    }
+  }
+}
+
+store::InstanceQuery periodQuery(Micros from, Micros to) {
+  store::InstanceQuery q;
+  q.time = {store::TimeFilter::Rel::kBetween, store::TimeFilter::Property::kModifiedAt, from, to};
+  q.datasetId = "";  // default instances
+  q.limit = kHistoryInstances;
+  return q;
+}
+
+// The entity's first type that the dataset publishes (types: JSON array of IRIs).
+const TypePlan* publishedPlan(const std::vector<TypePlan>& plans, const std::vector<std::string>& planIris,
+                              const std::string& types) {
+  JsonDocument doc;
+  if (!parseJson(types, doc).isOk() || !doc.IsArray()) return nullptr;
+  for (const auto& t : doc.GetArray()) {
+    if (!t.IsString()) continue;
+    for (size_t k = 0; k < plans.size(); ++k) {
+      if (planIris[k] == asView(t)) return &plans[k];
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
 
 Result<ExportResult> exportHistory(Services& services, const store::TenantRecord& tenant, const Dataset& d, Micros from,
                                    Micros to) {
   store::TemporalStore* temporal = services.store.temporal();
   if (!temporal) return Status(ErrorType::kOperationNotSupported, "this store keeps no history");
+  auto scan = PublishedScan::open(services, tenant, d);
+  if (!scan) return scan.status();
   ExportResult result;
   result.body = "entityId,type,attribute,observedAt,recordedAt,value\r\n";
-  Status st = forEachPublished(services, tenant, d, [&](const std::string& type, const auto& attrs, const Json& e) {
-    store::InstanceQuery q;
-    q.time = {store::TimeFilter::Rel::kBetween, store::TimeFilter::Property::kModifiedAt, from, to};
-    q.datasetId = "";  // default instances
-    q.limit = kHistoryInstances;
-    std::map<std::string, std::string> termOf;
-    for (const auto& [term, iri] : attrs) {
-      q.attrs.push_back(iri);
-      termOf[iri] = term;
-    }
-    std::string id(asView(e["id"]));
+  // The entities there are now, in the store's order, each with its type's published attributes.
+  for (;;) {
+    auto more = (*scan)->next([&](const TypePlan& plan, const Json& e) -> Status {
+      store::InstanceQuery q = periodQuery(from, to);
+      for (const auto& [term, iri] : plan.attrs) q.attrs.push_back(iri);
+      std::string id(asView(e["id"]));
+      auto h = temporal->history(tenant.name, id, q);
+      if (!h) return h.status().type() == ErrorType::kResourceNotFound ? Status::ok() : h.status();
+      appendHistoryRows(id, plan, *h, result);
+      return Status::ok();
+    });
+    if (!more) return more.status();
+    if (!*more) break;
+  }
+  // Then the deleted ones (their history outlives them), by the types their history recorded.
+  // A dataset's q or area needs an entity's current state: with one, deleted entities are left out.
+  if (!d.q.empty() || !d.area.empty() || (*scan)->plans().empty()) return result;
+  const auto& plans = (*scan)->plans();
+  std::vector<std::string> planIris;
+  store::InstanceQuery q = periodQuery(from, to);
+  for (const auto& plan : plans) {
+    planIris.push_back(services.contexts.core()->expandTerm(plan.type));
+    for (const auto& [term, iri] : plan.attrs) q.attrs.push_back(iri);
+  }
+  auto ids = temporal->historyIds(tenant.name);
+  if (!ids) return ids.status();
+  for (const auto& id : *ids) {
+    auto current = services.store.getEntity(tenant.name, id);
+    if (current) continue;  // exported above if published
+    if (current.status().type() != ErrorType::kResourceNotFound) return current.status();
     auto h = temporal->history(tenant.name, id, q);
-    if (!h) return h.status().type() == ErrorType::kResourceNotFound ? Status::ok() : h.status();
-    for (const auto& a : h->attrs) {
-      auto term = termOf.find(a.attr);
-      if (term == termOf.end()) continue;  // only published attributes
-      for (const auto& i : a.instances) {
-        if (i.h.deleted) continue;
-        std::string value;
-        if (i.h.doc.empty() && i.h.number) {
-          JsonBuffer buf;
-          JsonWriter w(buf);
-          w.Double(*i.h.number);
-          value.assign(buf.GetString(), buf.GetSize());
-        } else {
-          JsonDocument doc;
-          if (parseJson(i.h.doc, doc).isOk() && doc.IsObject()) {
-            Json arr(rapidjson::kArrayType);
-            arr.PushBack(doc, doc.GetAllocator());
-            value = csvValue(arr);
-          }
-        }
-        csvField(result.body, id);
-        result.body += ',';
-        csvField(result.body, type);
-        result.body += ',' + term->second + ',' + (i.h.observedAt ? formatDateTime(*i.h.observedAt) : "") + ',' +
-                       formatDateTime(i.h.recordedAt) + ',';
-        csvField(result.body, value);
-        result.body += "\r\n";
-        result.lastModified = std::max(result.lastModified, i.modifiedAt);
-        ++result.entities;
-      }
+    if (!h) {
+      if (h.status().type() == ErrorType::kResourceNotFound) continue;
+      return h.status();
     }
-    return Status::ok();
-  });
-  if (!st.isOk()) return st;
+    if (const TypePlan* plan = publishedPlan(plans, planIris, h->types)) appendHistoryRows(id, *plan, *h, result);
+  }
   return result;
 }
 

@@ -4,20 +4,22 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "api/open_dataset.h"
 #include "api/services.h"
+#include "http/message.h"
 #include "store/tenant_registry.h"
 
 namespace allmende::api {
 
 enum class ExportFormat { kGeoJson, kCsv, kKeyValues };
 
-// Entities per store query while exporting.
-inline constexpr size_t kExportPage = 10000;
+// Entities per store query while exporting (keyset paging: EntityQuery::after).
+inline constexpr size_t kExportPage = 1000;
 
 struct ExportResult {
   std::string body;
@@ -25,10 +27,29 @@ struct ExportResult {
   size_t entities = 0;
 };
 
-// Pages through Store::queryEntities (kExportPage at a time, never the whole tenant at once);
-// the answer body is built in memory, so memory grows with the export's size (the HTTP server
-// sends one buffered body; docs/opendata.md). BadRequestData when the dataset's q or area does
-// not parse.
+// What a download's validators (ETag, Last-Modified) are made of, known before its body is sent.
+struct ExportValidators {
+  // FNV-1a 64 over the format, the definition, the published attributes of each type, and the id
+  // and modifiedAt of every exported entity in order: any change of what the download holds
+  // changes it (the store sets modifiedAt, to the microsecond, on every change of an entity).
+  uint64_t fingerprint = 0;
+  Micros lastModified = 0;  // newest modifiedAt of an exported entity (0 = none)
+  size_t entities = 0;
+};
+
+// One pass over the dataset's published entities without rendering them (a page of kExportPage
+// entities in memory at a time). BadRequestData when the dataset's q or area does not parse.
+Result<ExportValidators> exportValidators(Services& services, const store::TenantRecord& tenant, const Dataset& d,
+                                          ExportFormat format);
+
+// The download itself, made page by page while the server sends it (constant memory: one page
+// of entities and its rendering at a time). The server calls it after the handler returned:
+// `services` must outlive the server. An entity changed between exportValidators and the
+// download shows its new state (each page is read when it is sent).
+Result<std::shared_ptr<http::BodySource>> openExport(Services& services, const store::TenantRecord& tenant,
+                                                     const Dataset& d, ExportFormat format);
+
+// The whole download in memory (tests, small datasets).
 Result<ExportResult> exportDataset(Services& services, const store::TenantRecord& tenant, const Dataset& d,
                                    ExportFormat format);
 
