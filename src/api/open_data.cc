@@ -280,10 +280,14 @@ http::Response openHistory(Call& call) {
   if (!pd) return problemResponse(pd.status());
   auto period = historyPeriod(call.pathParam("file"));
   if (!period) return problemResponse(notFound("history files are named YYYY-MM-DD.csv or YYYY-MM.csv"));
-  auto ex = exportHistory(s, pd->first, pd->second.dataset, period->first, period->second);
-  if (!ex) return problemResponse(ex.status());
-  return conditionalResponse(call.request(), std::move(ex->body), "text/csv; charset=utf-8",
-                             std::max(ex->lastModified, pd->second.modified));
+  // Streamed like the current state (openDistribution).
+  const std::string media = "text/csv; charset=utf-8";
+  auto v = historyValidators(s, pd->first, pd->second.dataset, period->first, period->second);
+  if (!v) return problemResponse(v.status());
+  auto body = openHistoryExport(s, pd->first, pd->second.dataset, period->first, period->second);
+  if (!body) return problemResponse(body.status());
+  return streamedResponse(call.request(), std::move(*body), media, entityTag(v->fingerprint, media),
+                          std::max(v->lastModified, pd->second.modified));
 }
 
 http::Response openDistribution(Call& call) {

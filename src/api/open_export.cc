@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "api/entity_query.h"
@@ -351,40 +352,13 @@ Result<ExportResult> exportDataset(Services& services, const store::TenantRecord
 
 namespace {
 
-// The CSV rows of one entity's history (published attributes of its type only).
-void appendHistoryRows(const std::string& id, const TypePlan& plan, const store::TemporalEntity& h,
-                       ExportResult& result) {
-  for (const auto& a : h.attrs) {
-    auto term = std::find_if(plan.attrs.begin(), plan.attrs.end(), [&](const auto& p) { return p.second == a.attr; });
-    if (term == plan.attrs.end()) continue;  // only published attributes
-    for (const auto& i : a.instances) {
-      if (i.h.deleted) continue;
-      std::string value;
-      if (i.h.doc.empty() && i.h.number) {
-        JsonBuffer buf;
-        JsonWriter w(buf);
-        w.Double(*i.h.number);
-        value.assign(buf.GetString(), buf.GetSize());
-      } else {
-        JsonDocument doc;
-        if (parseJson(i.h.doc, doc).isOk() && doc.IsObject()) {
-          Json arr(rapidjson::kArrayType);
-          arr.PushBack(doc, doc.GetAllocator());
-          value = csvValue(arr);
-        }
-      }
-      csvField(result.body, id);
-      result.body += ',';
-      csvField(result.body, plan.type);
-      result.body += ',' + term->first + ',' + (i.h.observedAt ? formatDateTime(*i.h.observedAt) : "") + ',' +
-                     formatDateTime(i.h.recordedAt) + ',';
-      csvField(result.body, value);
-      result.body += "\r\n";
-      result.lastModified = std::max(result.lastModified, i.modifiedAt);
-      ++result.entities;
-    }
-  }
-}
+// One row of a history file: an instance of a published attribute of an entity.
+struct HistoryRow {
+  const std::string& id;
+  const TypePlan& plan;
+  const std::string& term;
+  const store::StoredInstance& instance;
+};
 
 store::InstanceQuery periodQuery(Micros from, Micros to) {
   store::InstanceQuery q;
@@ -408,52 +382,193 @@ const TypePlan* publishedPlan(const std::vector<TypePlan>& plans, const std::vec
   return nullptr;
 }
 
+// The rows of a history file, a step at a time: first the entities there are now (a page of the
+// store each step), each with its type's published attributes; then the deleted ones (their
+// history outlives them: ids of TemporalStore::historyIds without an entity, kDeletedStep a
+// step), by the types their history recorded. A dataset's q or area needs an entity's current
+// state: with one, deleted entities are left out.
+class HistoryWalk {
+ public:
+  using Visitor = std::function<void(const HistoryRow&)>;
+  static constexpr size_t kDeletedStep = 200;
+
+  static Result<std::unique_ptr<HistoryWalk>> open(Services& s, const store::TenantRecord& t, const Dataset& d,
+                                                   Micros from, Micros to) {
+    store::TemporalStore* temporal = s.store.temporal();
+    if (!temporal) return Status(ErrorType::kOperationNotSupported, "this store keeps no history");
+    auto scan = PublishedScan::open(s, t, d);
+    if (!scan) return scan.status();
+    auto walk = std::unique_ptr<HistoryWalk>(new HistoryWalk(s.store, *temporal, t.name, std::move(*scan), from, to));
+    walk->deleted_ = d.q.empty() && d.area.empty() && !walk->scan_->plans().empty();
+    walk->deletedQuery_ = periodQuery(from, to);
+    for (const auto& plan : walk->scan_->plans()) {
+      walk->planIris_.push_back(s.contexts.core()->expandTerm(plan.type));
+      for (const auto& [term, iri] : plan.attrs) walk->deletedQuery_.attrs.push_back(iri);
+    }
+    return walk;
+  }
+
+  // Visits the rows of the next step; false when done.
+  Result<bool> next(const Visitor& visit) {
+    if (!currentDone_) {
+      auto more = scan_->next([&](const TypePlan& plan, const Json& e) -> Status {
+        store::InstanceQuery q = periodQuery(from_, to_);
+        for (const auto& [term, iri] : plan.attrs) q.attrs.push_back(iri);
+        std::string id(asView(e["id"]));
+        auto h = temporal_.history(tenant_, id, q);
+        if (!h) return h.status().type() == ErrorType::kResourceNotFound ? Status::ok() : h.status();
+        rows(id, plan, *h, visit);
+        return Status::ok();
+      });
+      if (!more) return more.status();
+      if (*more) return true;
+      currentDone_ = true;
+    }
+    if (!deleted_) return false;
+    if (!ids_) {
+      auto ids = temporal_.historyIds(tenant_);
+      if (!ids) return ids.status();
+      ids_ = std::move(*ids);
+    }
+    for (size_t end = std::min(ids_->size(), nextId_ + kDeletedStep); nextId_ < end; ++nextId_) {
+      const std::string& id = (*ids_)[nextId_];
+      auto current = store_.getEntity(tenant_, id);
+      if (current) continue;  // visited above if published
+      if (current.status().type() != ErrorType::kResourceNotFound) return current.status();
+      auto h = temporal_.history(tenant_, id, deletedQuery_);
+      if (!h) {
+        if (h.status().type() == ErrorType::kResourceNotFound) continue;
+        return h.status();
+      }
+      if (const TypePlan* plan = publishedPlan(scan_->plans(), planIris_, h->types)) rows(id, *plan, *h, visit);
+    }
+    return nextId_ < ids_->size();
+  }
+
+ private:
+  HistoryWalk(store::Store& store, store::TemporalStore& temporal, std::string tenant,
+              std::unique_ptr<PublishedScan> scan, Micros from, Micros to)
+      : store_(store), temporal_(temporal), tenant_(std::move(tenant)), scan_(std::move(scan)), from_(from), to_(to) {}
+
+  static void rows(const std::string& id, const TypePlan& plan, const store::TemporalEntity& h, const Visitor& visit) {
+    for (const auto& a : h.attrs) {
+      auto term = std::find_if(plan.attrs.begin(), plan.attrs.end(), [&](const auto& p) { return p.second == a.attr; });
+      if (term == plan.attrs.end()) continue;  // only published attributes
+      for (const auto& i : a.instances) {
+        if (!i.h.deleted) visit(HistoryRow{id, plan, term->first, i});
+      }
+    }
+  }
+
+  store::Store& store_;
+  store::TemporalStore& temporal_;
+  std::string tenant_;
+  std::unique_ptr<PublishedScan> scan_;
+  Micros from_, to_;
+  bool currentDone_ = false;
+  bool deleted_ = false;
+  std::vector<std::string> planIris_;
+  store::InstanceQuery deletedQuery_;
+  std::optional<std::vector<std::string>> ids_;
+  size_t nextId_ = 0;
+};
+
+constexpr const char* kHistoryHead = "entityId,type,attribute,observedAt,recordedAt,value\r\n";
+
+void appendHistoryRow(const HistoryRow& r, std::string& out) {
+  const auto& i = r.instance;
+  std::string value;
+  if (i.h.doc.empty() && i.h.number) {
+    JsonBuffer buf;
+    JsonWriter w(buf);
+    w.Double(*i.h.number);
+    value.assign(buf.GetString(), buf.GetSize());
+  } else {
+    JsonDocument doc;
+    if (parseJson(i.h.doc, doc).isOk() && doc.IsObject()) {
+      Json arr(rapidjson::kArrayType);
+      arr.PushBack(doc, doc.GetAllocator());
+      value = csvValue(arr);
+    }
+  }
+  csvField(out, r.id);
+  out += ',';
+  csvField(out, r.plan.type);
+  out += ',' + r.term + ',' + (i.h.observedAt ? formatDateTime(*i.h.observedAt) : "") + ',' +
+         formatDateTime(i.h.recordedAt) + ',';
+  csvField(out, value);
+  out += "\r\n";
+}
+
+class HistorySource : public http::BodySource {
+ public:
+  explicit HistorySource(std::unique_ptr<HistoryWalk> walk) : walk_(std::move(walk)) {}
+  Step next(std::string& out) override {
+    if (!begun_) {
+      out += kHistoryHead;
+      begun_ = true;
+    }
+    auto more = walk_->next([&](const HistoryRow& r) { appendHistoryRow(r, out); });
+    if (!more) {
+      spdlog::warn("open data: history export broken off: {}", more.status().toString());
+      return Step::kFailed;
+    }
+    return *more ? Step::kMore : Step::kEnd;
+  }
+
+ private:
+  std::unique_ptr<HistoryWalk> walk_;
+  bool begun_ = false;
+};
+
 }  // namespace
 
-Result<ExportResult> exportHistory(Services& services, const store::TenantRecord& tenant, const Dataset& d, Micros from,
-                                   Micros to) {
-  store::TemporalStore* temporal = services.store.temporal();
-  if (!temporal) return Status(ErrorType::kOperationNotSupported, "this store keeps no history");
-  auto scan = PublishedScan::open(services, tenant, d);
-  if (!scan) return scan.status();
-  ExportResult result;
-  result.body = "entityId,type,attribute,observedAt,recordedAt,value\r\n";
-  // The entities there are now, in the store's order, each with its type's published attributes.
+Result<ExportValidators> historyValidators(Services& services, const store::TenantRecord& tenant, const Dataset& d,
+                                           Micros from, Micros to) {
+  auto walk = HistoryWalk::open(services, tenant, d, from, to);
+  if (!walk) return walk.status();
+  Fnv h;
+  h.mix("allmende open-data history 1");
+  h.mix(datasetJson(d));
+  h.mix(std::to_string(from) + "/" + std::to_string(to));
+  ExportValidators v;
   for (;;) {
-    auto more = (*scan)->next([&](const TypePlan& plan, const Json& e) -> Status {
-      store::InstanceQuery q = periodQuery(from, to);
-      for (const auto& [term, iri] : plan.attrs) q.attrs.push_back(iri);
-      std::string id(asView(e["id"]));
-      auto h = temporal->history(tenant.name, id, q);
-      if (!h) return h.status().type() == ErrorType::kResourceNotFound ? Status::ok() : h.status();
-      appendHistoryRows(id, plan, *h, result);
-      return Status::ok();
+    auto more = (*walk)->next([&](const HistoryRow& r) {
+      h.mix(r.id);
+      h.mix(r.plan.type);
+      h.mix(r.term);
+      h.mix(std::to_string(r.instance.instanceId) + "@" + std::to_string(r.instance.modifiedAt));
+      v.lastModified = std::max(v.lastModified, r.instance.modifiedAt);
+      ++v.entities;
     });
     if (!more) return more.status();
     if (!*more) break;
   }
-  // Then the deleted ones (their history outlives them), by the types their history recorded.
-  // A dataset's q or area needs an entity's current state: with one, deleted entities are left out.
-  if (!d.q.empty() || !d.area.empty() || (*scan)->plans().empty()) return result;
-  const auto& plans = (*scan)->plans();
-  std::vector<std::string> planIris;
-  store::InstanceQuery q = periodQuery(from, to);
-  for (const auto& plan : plans) {
-    planIris.push_back(services.contexts.core()->expandTerm(plan.type));
-    for (const auto& [term, iri] : plan.attrs) q.attrs.push_back(iri);
-  }
-  auto ids = temporal->historyIds(tenant.name);
-  if (!ids) return ids.status();
-  for (const auto& id : *ids) {
-    auto current = services.store.getEntity(tenant.name, id);
-    if (current) continue;  // exported above if published
-    if (current.status().type() != ErrorType::kResourceNotFound) return current.status();
-    auto h = temporal->history(tenant.name, id, q);
-    if (!h) {
-      if (h.status().type() == ErrorType::kResourceNotFound) continue;
-      return h.status();
-    }
-    if (const TypePlan* plan = publishedPlan(plans, planIris, h->types)) appendHistoryRows(id, *plan, *h, result);
+  v.fingerprint = h.value();
+  return v;
+}
+
+Result<std::shared_ptr<http::BodySource>> openHistoryExport(Services& services, const store::TenantRecord& tenant,
+                                                            const Dataset& d, Micros from, Micros to) {
+  auto walk = HistoryWalk::open(services, tenant, d, from, to);
+  if (!walk) return walk.status();
+  return std::shared_ptr<http::BodySource>(std::make_shared<HistorySource>(std::move(*walk)));
+}
+
+Result<ExportResult> exportHistory(Services& services, const store::TenantRecord& tenant, const Dataset& d, Micros from,
+                                   Micros to) {
+  auto walk = HistoryWalk::open(services, tenant, d, from, to);
+  if (!walk) return walk.status();
+  ExportResult result;
+  result.body = kHistoryHead;
+  for (;;) {
+    auto more = (*walk)->next([&](const HistoryRow& r) {
+      appendHistoryRow(r, result.body);
+      result.lastModified = std::max(result.lastModified, r.instance.modifiedAt);
+      ++result.entities;
+    });
+    if (!more) return more.status();
+    if (!*more) break;
   }
   return result;
 }

@@ -61,9 +61,16 @@ Status forEachPublished(Services& services, const store::TenantRecord& tenant, c
                         const PublishedVisitor& visit);
 
 // The history of the dataset's published attributes recorded in [from, to) as CSV (entityId,
-// type, attribute, observedAt, recordedAt, value), through the temporal store; one history query
-// per entity (at most kHistoryInstances instances per attribute).
+// type, attribute, observedAt, recordedAt, value), through the temporal store: one history query
+// per entity (at most kHistoryInstances instances per attribute), first of the entities there
+// are now, then of deleted ones (not for a dataset with q or area). Validators, stream and
+// whole body as for the current state above; the validators hash each row's entity,
+// attribute, instance id and modification time.
 inline constexpr size_t kHistoryInstances = 100000;
+Result<ExportValidators> historyValidators(Services& services, const store::TenantRecord& tenant, const Dataset& d,
+                                           Micros from, Micros to);
+Result<std::shared_ptr<http::BodySource>> openHistoryExport(Services& services, const store::TenantRecord& tenant,
+                                                            const Dataset& d, Micros from, Micros to);
 Result<ExportResult> exportHistory(Services& services, const store::TenantRecord& tenant, const Dataset& d, Micros from,
                                    Micros to);
 
