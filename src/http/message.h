@@ -36,8 +36,8 @@ class BodySource {
   virtual ~BodySource() = default;
   // Appends the next piece to `out` (it may append nothing). kMore: call again; kEnd: that was
   // the last piece; kFailed: the body cannot be completed -- the server then closes the
-  // connection without the final chunk, so the client sees a truncated body, never a short one
-  // that looks complete.
+  // connection without the final chunk, so an HTTP/1.1 client sees a truncated body, never a
+  // short one that looks complete (an HTTP/1.0 client cannot tell).
   virtual Step next(std::string& out) = 0;
 };
 

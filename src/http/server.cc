@@ -276,13 +276,15 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     } else {
       out_ += piece;
     }
+    if (failed || end) {
+      body_.reset();
+      std::string().swap(piece_);  // a page's worth of memory, not kept by an idle connection
+    }
     if (failed) {
       // What was made is sent, then the connection ends without the last chunk.
       spdlog::warn("http: a streamed answer failed midway; its connection is closed");
-      body_.reset();
       return write(false, false);
     }
-    if (end) body_.reset();
     write(keep, !end);
   }
 
