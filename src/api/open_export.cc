@@ -187,11 +187,13 @@ class PublishedScan {
       auto page = store_.queryEntities(tenant_, plan.query);
       if (!page) return page.status();
       for (const auto& e : page->entities) ALLMENDE_RETURN_IF_ERROR(visit(plan, e));
-      if (page->entities.size() < plan.query.limit || page->cursor == 0) {
+      if (page->entities.size() < plan.query.limit) {
         ++plan_;
         after_ = 0;
-      } else {
+      } else if (page->cursor > 0) {
         after_ = page->cursor;
+      } else {
+        plan.query.offset += plan.query.limit;  // a store without keyset paging: slower, still right
       }
       if (!page->entities.empty()) return true;
     }
