@@ -241,7 +241,8 @@ TEST_F(SqliteStoreTest, KeysetPagingVisitsEveryMatchOnceOnEveryScan) {
   auto first = store_->queryEntities("", q);
   ASSERT_TRUE(first.isOk());
   for (const auto& id : ids(*first)) {
-    ASSERT_TRUE(write1("", {id, [](const Json*) -> Result<WriteEffect> {
+    ASSERT_TRUE(write1("", {id,
+                            [](const Json*) -> Result<WriteEffect> {
                               WriteEffect e;
                               e.kind = WriteEffect::Kind::kDelete;
                               return e;
