@@ -74,11 +74,19 @@ struct EntityQuery {
   size_t offset = 0;
   size_t limit = 20;
   bool count = false;  // compute the total number of matches
+  // Keyset paging: only entities after this position in the store's order (the `cursor` of the
+  // previous page's QueryResult); 0 = from the first. Skipping costs nothing, unlike `offset`,
+  // and a page neither repeats nor misses an entity when earlier ones are deleted meanwhile.
+  // `offset` and `count` then apply to the entities after it.
+  int64_t after = 0;
 };
 
 struct QueryResult {
   std::vector<JsonDocument> entities;  // in the store's stable order (creation order)
   std::optional<size_t> total;         // when EntityQuery::count
+  // The position of the last entity in `entities` (0 when there is none), for EntityQuery::after.
+  // Positions are > 0, grow in the store's order and stay with an entity while it is updated.
+  int64_t cursor = 0;
 };
 
 // Per (type, attribute name, attribute kind) statistics for discovery (/types, /attributes).

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -17,8 +18,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 namespace allmende::testing {
 
@@ -86,7 +85,37 @@ bool sendAll(int fd, const std::string& data) {
   return true;
 }
 
-// Reads one response (Content-Length framing; the server always sends it).
+// Decodes a chunked body (RFC 9112 7.1) from `buf`, reading more from fd as needed; false when
+// the connection ends before the last chunk (a streamed answer the server broke off).
+bool readChunked(int fd, std::string buf, std::string& body) {
+  char chunk[65536];
+  auto need = [&](size_t n) {
+    while (buf.size() < n) {
+      ssize_t got = recvSome(fd, chunk, sizeof chunk);
+      if (got <= 0) return false;
+      buf.append(chunk, static_cast<size_t>(got));
+    }
+    return true;
+  };
+  size_t pos = 0;
+  for (;;) {
+    size_t eol;
+    while ((eol = buf.find("\r\n", pos)) == std::string::npos) {
+      if (!need(buf.size() + 1)) return false;
+    }
+    size_t size = std::stoul(buf.substr(pos, eol - pos), nullptr, 16);
+    if (size == 0) return need(eol + 4);  // no trailers from our server: CRLF after the last chunk
+    if (!need(eol + 2 + size + 2)) return false;
+    body.append(buf, eol + 2, size);
+    pos = eol + 2 + size + 2;
+    if (pos > (1 << 20)) {  // keep the buffer small on long bodies
+      buf.erase(0, pos);
+      pos = 0;
+    }
+  }
+}
+
+// Reads one response (Content-Length framing, or chunked for streamed answers).
 bool readResponse(int fd, HttpResult& out) {
   std::string buf;
   char chunk[65536];
@@ -101,6 +130,7 @@ bool readResponse(int fd, HttpResult& out) {
   std::string statusLine = head.substr(0, lineEnd);
   out.status = std::atoi(statusLine.c_str() + statusLine.find(' ') + 1);
   size_t contentLength = 0;
+  bool chunked = false;
   size_t pos = lineEnd == std::string::npos ? head.size() : lineEnd + 2;
   while (pos < head.size()) {
     size_t e = head.find("\r\n", pos);
@@ -112,10 +142,12 @@ bool readResponse(int fd, HttpResult& out) {
       std::string value = line.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') value.erase(0, 1);
       if (name == "content-length") contentLength = std::stoul(value);
+      if (name == "transfer-encoding" && lower(value) == "chunked") chunked = true;
       out.headers.emplace_back(name, value);
     }
     pos = e + 2;
   }
+  if (chunked) return readChunked(fd, buf.substr(headerEnd + 4), out.body);
   out.body = buf.substr(headerEnd + 4);
   while (out.body.size() < contentLength) {
     ssize_t n = recvSome(fd, chunk, sizeof chunk);

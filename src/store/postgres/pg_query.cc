@@ -97,6 +97,8 @@ Plan plan(const TenantId& tenant, const EntityQuery& q) {
     pl.filters += " AND EXISTS (SELECT 1 FROM entity_types y WHERE y.tenant = e.tenant AND y.type = ANY(" + types +
                   ") AND y.seq = e.seq)";
   }
+  // Keyset paging (EntityQuery::after): positions are seqs.
+  if (q.after > 0) pl.filters += " AND e.seq > " + p.add(q.after);
   if (!q.attrs.empty()) pl.filters += " AND e.attrs && " + p.addArray(q.attrs) + "::text[]";
   if (!box.empty() && !boxDrives)
     pl.filters += " AND EXISTS (SELECT 1 FROM geo_index g WHERE g.seq = e.seq AND " + box + ")";
@@ -114,7 +116,7 @@ class Pager {
   explicit Pager(const EntityQuery& q) : q_(q) {}
   // Whether the page is complete and no count is wanted (the caller may stop reading).
   bool done() const { return !q_.count && matched_ >= q_.offset + q_.limit; }
-  Status add(const char* text) {
+  Status add(const char* text, int64_t seq) {
     scratch_.SetNull();
     ALLMENDE_RETURN_IF_ERROR(parseDoc(text, scratch_));
     if (!hasAnyType(scratch_, q_.typeIris) || !hasAnyAttribute(scratch_, q_.attrs)) return Status::ok();
@@ -122,6 +124,7 @@ class Pager {
     if (matched_ >= q_.offset && matched_ < q_.offset + q_.limit) {
       result_.entities.emplace_back();
       result_.entities.back().CopyFrom(scratch_, result_.entities.back().GetAllocator());
+      result_.cursor = seq;
     }
     ++matched_;
     return Status::ok();
@@ -174,6 +177,7 @@ Result<QueryResult> PgStore::queryEntities(const TenantId& tenant, const EntityQ
       for (int i = 0; i < passing->rows(); ++i) seqs.push_back(passing->int64(i, 0));
     }
     std::sort(seqs.begin(), seqs.end());
+    seqs.erase(seqs.begin(), std::upper_bound(seqs.begin(), seqs.end(), q.after));
     size_t from = 0;
     std::optional<size_t> total;
     if (pl.exact) {  // every seq is a match: only the page's documents are read
@@ -188,13 +192,14 @@ Result<QueryResult> PgStore::queryEntities(const TenantId& tenant, const EntityQ
       const size_t n = std::min<size_t>(seqs.size() - i, i == from ? 64 : 1024);
       Params p;
       const std::string t = p.add(tenant);
-      auto docs = c.run("SELECT e.doc FROM entities e WHERE e.tenant = " + t + " AND e.seq = ANY(" +
+      auto docs = c.run("SELECT e.seq, e.doc FROM entities e WHERE e.tenant = " + t + " AND e.seq = ANY(" +
                             p.addArray(std::vector<int64_t>(seqs.begin() + static_cast<std::ptrdiff_t>(i),
                                                             seqs.begin() + static_cast<std::ptrdiff_t>(i + n))) +
                             "::bigint[]) ORDER BY e.seq",
                         p);
       if (!docs) return docs.status();
-      for (int r = 0; r < docs->rows() && !pager.done(); ++r) ALLMENDE_RETURN_IF_ERROR(pager.add(docs->cstr(r, 0)));
+      for (int r = 0; r < docs->rows() && !pager.done(); ++r)
+        ALLMENDE_RETURN_IF_ERROR(pager.add(docs->cstr(r, 1), docs->int64(r, 0)));
       i += n;
     }
     QueryResult out = pager.finish();
@@ -210,13 +215,14 @@ Result<QueryResult> PgStore::queryEntities(const TenantId& tenant, const EntityQ
       result.total = static_cast<size_t>(n->int64(0, 0));
     }
     Params p = pl.params;
-    auto r = c.run("SELECT e.doc" + streamFrom(pl) + " ORDER BY " + order + " LIMIT " +
+    auto r = c.run("SELECT e.seq, e.doc" + streamFrom(pl) + " ORDER BY " + order + " LIMIT " +
                        p.add(static_cast<int64_t>(q.limit)) + " OFFSET " + p.add(static_cast<int64_t>(q.offset)),
                    p);
     if (!r) return r.status();
     for (int i = 0; i < r->rows(); ++i) {
       result.entities.emplace_back();
-      ALLMENDE_RETURN_IF_ERROR(parseDoc(r->cstr(i, 0), result.entities.back()));
+      ALLMENDE_RETURN_IF_ERROR(parseDoc(r->cstr(i, 1), result.entities.back()));
+      result.cursor = r->int64(i, 0);
     }
     return result;
   }
@@ -233,7 +239,7 @@ Result<QueryResult> PgStore::queryEntities(const TenantId& tenant, const EntityQ
     if (!r) return r.status();
     for (int i = 0; i < r->rows() && !pager.done(); ++i) {
       last = r->int64(i, 0);
-      ALLMENDE_RETURN_IF_ERROR(pager.add(r->cstr(i, 1)));
+      ALLMENDE_RETURN_IF_ERROR(pager.add(r->cstr(i, 1), last));
     }
     if (pager.done() || r->rows() < chunk) break;
     chunk = std::min<int64_t>(chunk * 4, 4096);

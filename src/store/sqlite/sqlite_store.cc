@@ -292,7 +292,9 @@ bool usesValueIndex(const ValueHint& h, const EntityQuery& q) {
 static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* hint, const Dictionary& terms) {
   ScanPlan p;
   const std::string t = p.next(tenant);
-  const std::string select = "SELECT doc FROM entities WHERE tenant=" + t;
+  // Rows are (doc, seq); EntityQuery::after becomes a seq range of the driving index.
+  const std::string after = q.after > 0 ? " AND seq > " + p.next(q.after) : "";
+  const std::string select = "SELECT doc, seq FROM entities WHERE tenant=" + t + after;
   if (!q.ids.empty()) {
     std::vector<Param> ids(q.ids.begin(), q.ids.end());
     p.sql = select + " AND id IN (" + p.list(ids) + ") ORDER BY seq";
@@ -328,10 +330,9 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     if (!attr) return {"", {}, true};
     const std::string a = p.next(*attr);
     if (hint->anyOf.size() == 1) {  // the index yields this value's entities in seq order
-      p.sql =
-          "SELECT e.doc FROM attr_values x CROSS JOIN entities e ON e.tenant=x.tenant AND e.seq=x.seq "
-          "WHERE x.tenant=" +
-          t + " AND x.attr=" + a + " AND x.v=" + p.next(paramOf(hint->anyOf[0])) + " ORDER BY x.seq";
+      p.sql = "SELECT e.doc, e.seq FROM attr_values x CROSS JOIN entities e ON e.tenant=x.tenant AND e.seq=x.seq "
+              "WHERE x.tenant=" + t + " AND x.attr=" + a + " AND x.v=" + p.next(paramOf(hint->anyOf[0])) +
+              (q.after > 0 ? " AND x.seq > " + p.next(q.after) : "") + " ORDER BY x.seq";
       return p;
     }
     std::string condition;
@@ -354,10 +355,9 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     }
     if (types.empty()) return {"", {}, true};
     if (types.size() == 1) {
-      p.sql =
-          "SELECT e.doc FROM entity_types y CROSS JOIN entities e ON e.tenant=y.tenant AND e.seq=y.seq "
-          "WHERE y.tenant=" +
-          t + " AND y.type=" + p.next(types[0]) + " ORDER BY y.seq";
+      p.sql = "SELECT e.doc, e.seq FROM entity_types y CROSS JOIN entities e ON e.tenant=y.tenant AND e.seq=y.seq "
+              "WHERE y.tenant=" + t + " AND y.type=" + p.next(types[0]) +
+              (q.after > 0 ? " AND y.seq > " + p.next(q.after) : "") + " ORDER BY y.seq";
     } else {
       p.sql = select + " AND seq IN (SELECT seq FROM entity_types WHERE tenant=" + t + " AND type IN (" +
               p.list(types) + ")) ORDER BY seq";
@@ -450,7 +450,8 @@ namespace {
 // Applies the exact filters and paging of `q` to the documents `next` yields in seq order (it
 // returns false at the end). Candidates are parsed into one scratch document whose memory is
 // recycled row by row; only the entities of the page are copied out.
-Result<QueryResult> filterAndPage(const std::function<Result<bool>(std::string_view&)>& next, const EntityQuery& q) {
+Result<QueryResult> filterAndPage(const std::function<Result<bool>(std::string_view&, int64_t&)>& next,
+                                  const EntityQuery& q) {
   QueryResult result;
   size_t matched = 0;
   const size_t end = q.offset + q.limit;
@@ -458,8 +459,9 @@ Result<QueryResult> filterAndPage(const std::function<Result<bool>(std::string_v
   rapidjson::MemoryPoolAllocator<> scratchMemory(buffer, sizeof buffer);
   JsonDocument scratch(&scratchMemory);
   std::string_view doc;
+  int64_t seq = 0;
   for (;;) {
-    auto more = next(doc);
+    auto more = next(doc, seq);
     if (!more) return more.status();
     if (!*more) break;
     scratch.SetNull();
@@ -470,6 +472,7 @@ Result<QueryResult> filterAndPage(const std::function<Result<bool>(std::string_v
     if (matched >= q.offset && matched < end) {
       result.entities.emplace_back();
       result.entities.back().CopyFrom(scratch, result.entities.back().GetAllocator());
+      result.cursor = seq;
     }
     ++matched;
     if (!q.count && matched >= end) break;
@@ -497,11 +500,12 @@ Result<QueryResult> SqliteStore::runQuery(Reader& reader, const std::string& sql
   }
   bind(*s);
   auto result = filterAndPage(
-      [&](std::string_view& doc) -> Result<bool> {
+      [&](std::string_view& doc, int64_t& seq) -> Result<bool> {
         int rc = s->step();
         if (rc == SQLITE_DONE) return false;
         if (rc != SQLITE_ROW) return sqliteError(reader.conn.get(), rc, "query entities");
         doc = s->text(0);
+        seq = s->int64(1);
         return true;
       },
       q);
@@ -532,6 +536,7 @@ Result<QueryResult> SqliteStore::scanCandidates(Reader& reader, int64_t tenant, 
   if (rc != SQLITE_DONE) return sqliteError(reader.conn.get(), rc, "query candidates");
   std::sort(seqs.begin(), seqs.end());
   seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  seqs.erase(seqs.begin(), std::upper_bound(seqs.begin(), seqs.end(), q.after));
 
   auto load = reader.statement("SELECT doc FROM entities WHERE tenant=?1 AND seq=?2");
   if (!load) return load.status();
@@ -539,7 +544,7 @@ Result<QueryResult> SqliteStore::scanCandidates(Reader& reader, int64_t tenant, 
   size_t k = 0;
   bool stepped = false;
   auto result = filterAndPage(
-      [&](std::string_view& doc) -> Result<bool> {
+      [&](std::string_view& doc, int64_t& seq) -> Result<bool> {
         for (;;) {
           if (stepped) s.reset();
           stepped = false;
@@ -550,6 +555,7 @@ Result<QueryResult> SqliteStore::scanCandidates(Reader& reader, int64_t tenant, 
           stepped = true;
           if (rc == SQLITE_ROW) {
             doc = s.text(0);
+            seq = seqs[k - 1];
             return true;
           }
           if (rc != SQLITE_DONE) return sqliteError(reader.conn.get(), rc, "load candidate");
