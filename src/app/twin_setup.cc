@@ -145,7 +145,7 @@ std::string definition(double ox, double oy) {
             "depths":[[5,12],[10,19],[15,24],[20,28],[30,33],[45,38],[60,42]]},
     "durationSeconds":5400,"boundary":"free","manning":0.04,"infiltrationMmPerHour":5,"initialLossMm":1,
     "buildings":{"mode":"block"},"gaugeIntervalSeconds":300,
-    "municipalityKey":"09999001","eventStart":"2026-07-01T14:00:00Z","gauges":)J" +
+    "municipalityKey":"09999001","eventStart":"2026-07-01T14:00:00Z","public":true,"gauges":)J" +
          g + "}";
 }
 

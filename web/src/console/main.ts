@@ -1,6 +1,6 @@
 // The operator console: sign in with an API key (and the municipality), then the overview,
 // entities, subscriptions, devices, keys and the audit log. Routes live in the fragment:
-// #/overview, #/entities, #/entity/<id>, #/subscriptions, #/devices, #/keys, #/audit.
+// #/overview, #/entities, #/entity/<id>, #/subscriptions, #/devices, #/keys, #/audit, #/twin.
 import './style.css';
 import { Api, ApiError, NGSI, type Session } from '../shared/api';
 import { $, clear, focusMain, h } from '../shared/dom';
@@ -51,7 +51,7 @@ function signInView(main: HTMLElement): void {
 }
 
 const nav: [string, Key][] = [['overview', 'overview'], ['entities', 'entities'], ['subscriptions', 'subscriptions'],
-  ['devices', 'devices'], ['keys', 'keys'], ['audit', 'audit'], ['checklist', 'checklist'], ['opendata', 'opendata'], ['tenants', 'tenants']];
+  ['devices', 'devices'], ['keys', 'keys'], ['audit', 'audit'], ['checklist', 'checklist'], ['opendata', 'opendata'], ['twin', 'twin'], ['tenants', 'tenants']];
 
 function renderNav(current: string): void {
   const el = $('nav');

@@ -1,0 +1,15 @@
+import { launchBrowser } from './harness.mjs';
+const url = process.argv[2];
+const b = await launchBrowser();
+const page = await b.newPage({ viewport: { width: 1280, height: 900 } });
+page.on('console', (m) => console.log('console:', m.type(), m.text()));
+page.on('pageerror', (e) => console.log('pageerror', e));
+await page.goto(url + '/console/');
+await page.waitForSelector('#key');
+await page.click('button[type=submit]');
+await page.waitForSelector('nav a[href="#/twin"]');
+await page.click('nav a[href="#/twin"]');
+await page.waitForTimeout(4000);
+await page.screenshot({ path: '/tmp/w2shots/twin1.png', fullPage: true });
+console.log(await page.locator('main').innerText());
+await b.close();
