@@ -21,11 +21,11 @@ function loadSession(): Session | undefined {
 
 function signInView(main: HTMLElement): void {
   const error = h('p', { id: 'signin-error', class: 'error', role: 'alert' });
-  const key = h('input', { id: 'key', type: 'password', autocomplete: 'current-password', 'aria-describedby': 'signin-error' });
+  const key = h('input', { id: 'key', type: 'password', autocomplete: 'current-password', 'aria-describedby': 'key-hint signin-error' });
   const tenant = h('input', { id: 'tenant', type: 'text', autocomplete: 'organization', 'aria-describedby': 'tenant-hint' });
   const form = h('form', { class: 'card signin', novalidate: true },
     h('h1', {}, t('signIn')),
-    h('p', { class: 'field' }, h('label', { for: 'key' }, t('apiKey')), key),
+    h('p', { class: 'field' }, h('label', { for: 'key' }, t('apiKey')), key, h('small', { id: 'key-hint', class: 'muted' }, t('keyHint'))),
     h('p', { class: 'field' }, h('label', { for: 'tenant' }, t('tenant')), tenant,
       h('small', { id: 'tenant-hint', class: 'muted' }, t('tenantHint'))),
     error,

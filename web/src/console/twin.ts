@@ -36,10 +36,7 @@ function progressCell(r: Run): Node {
 
 // An image of the API (which needs the key) as a data: URL, which the CSP allows for images.
 async function imageUrl(api: Api, path: string): Promise<string> {
-  const headers: Record<string, string> = {};
-  if (api.session.tenant) headers['NGSILD-Tenant'] = api.session.tenant;
-  if (api.session.key) headers['X-API-Key'] = api.session.key;
-  const res = await fetch(path, { headers });
+  const res = await fetch(path, { headers: api.headers(false, { Accept: 'image/png' }) });
   if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({})));
   const blob = await res.blob();
   return new Promise((resolve, reject) => {
