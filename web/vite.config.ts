@@ -38,7 +38,14 @@ self.addEventListener('fetch', (e) => {
   const req = e.request;
   const url = new URL(req.url);
   if (req.method !== 'GET' || url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith('/console') || url.pathname.startsWith('/admin/')) return;
+  // With navigation preload on, every navigation uses the preloaded answer (the console's too,
+  // which is never cached), else the browser warns that the preload was wasted.
+  const viaPreload = () => Promise.resolve(e.preloadResponse).then((r) => r || fetch(req));
+  if (url.pathname.startsWith('/console')) {
+    if (req.mode === 'navigate') e.respondWith(viaPreload());
+    return;
+  }
+  if (url.pathname.startsWith('/admin/')) return;
   // Answers read with credentials (the console) are never stored.
   if (req.headers.has('x-api-key') || req.headers.has('authorization')) return;
   if (url.pathname.startsWith('/assets/')) {
@@ -46,7 +53,7 @@ self.addEventListener('fetch', (e) => {
     return;
   }
   if (req.mode === 'navigate') {
-    e.respondWith(Promise.resolve(e.preloadResponse).then((r) => r || fetch(req)).catch(() => caches.match('/', { cacheName: CACHE })));
+    e.respondWith(viaPreload().catch(() => caches.match('/', { cacheName: CACHE })));
     return;
   }
   // Data (NGSI-LD reads, app-config.json): the network first, the last answer when offline.

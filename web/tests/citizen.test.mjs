@@ -182,10 +182,13 @@ test('installable PWA: the shell works offline', async () => {
   const ctx = await browser.newContext(phone);
   const page = await ctx.newPage();
   await openMap(page);
-  await page.waitForFunction(async () => !!(await navigator.serviceWorker.getRegistration())?.active); // installed (all of the shell cached)
+  // Installed (all of the shell cached) and activated.
+  await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.active?.state === 'activated');
   await page.reload(); // now controlled by the service worker, which caches data answers too
   await page.waitForSelector('body[data-ready="true"]');
   await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+  // The worker stores each answer after passing it on: wait until the configuration is stored.
+  await page.waitForFunction(async () => (await (await caches.open('allmende-data')).keys()).some((r) => r.url.includes('/app-config.json')));
   await ctx.setOffline(true);
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
@@ -239,7 +242,7 @@ test('the heavy-rain hazard map: the published simulation as a layer, a warning 
   assert.equal(await page.locator('path.hz-b').count(), affected.length);
   assert.match(await page.locator('.hz-legend').textContent(), /Wassertiefe.*> 1 m/);
   const warning = page.locator('.warnings li.warning.sim');
-  assert.match(await warning.textContent(), new RegExp(`^Starkregen-Simulation \\(Starkregen T=100 a.*\\): ${affected.length} betroffene Gebäude`));
+  assert.match(await warning.textContent(), new RegExp(`^Starkregen-Simulation: Starkregen T=100 a.* – ${affected.length} betroffene Gebäude`));
   await screenshot(page, 'citizen-hazard-map');
   // A layer like the others: off and on.
   await page.locator('#layer-hazard').uncheck();
@@ -252,6 +255,9 @@ test('the heavy-rain hazard map: the published simulation as a layer, a warning 
   assert.match(page.url(), /#\/hazard$/);
   assert.equal(await page.locator('h1').textContent(), 'Starkregen-Gefahrenkarte');
   assert.equal(await page.locator('.hz-table tbody tr').count(), affected.length);
+  // Its map shows just the simulated area.
+  await page.waitForSelector('.hz-map img.hazard-img');
+  await page.waitForFunction((n) => document.querySelectorAll('.hz-map path.hz-b').length === n, affected.length);
   const deepest = affected.reduce((a, b) => (b.properties.maxDepth > a.properties.maxDepth ? b : a));
   assert.match(await page.locator('.hz-table tbody tr').first().textContent(), new RegExp(deepest.properties.name));
   assert.deepEqual(await seriousViolations(page, 'citizen-hazard'), []);

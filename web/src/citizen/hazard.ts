@@ -84,12 +84,22 @@ export function hazardWarningText(hz: Hazard): string {
   const s = hz.summary;
   const facts = [s.affectedBuildings !== undefined ? `${s.affectedBuildings} ${t('hazardBuildings')}` : '',
     s.maxDepth !== undefined ? `${t('hazardMaxDepth')} ${number(s.maxDepth, 1)} m` : ''].filter(Boolean);
-  return `${t('hazardWarning')} (${hz.name})${facts.length ? ': ' + facts.join(', ') : ''}`;
+  return `${t('hazardWarning')}: ${hz.name}${facts.length ? ' – ' + facts.join(', ') : ''}`;
 }
 
-// #/hazard: what was simulated, the figures, the legend and the affected buildings, as text.
+let pageMap: L.Map | undefined;
+
+// Removes the map of the hazard page (when another view is shown).
+export function closeHazardMap(): void {
+  pageMap?.remove();
+  pageMap = undefined;
+}
+
+// #/hazard: what was simulated, a map of just the simulated area, the figures, the legend and the
+// affected buildings as text.
 export async function hazardPage(main: HTMLElement, hz: Hazard | null): Promise<void> {
   document.title = `${t('hazardTitle')} – Allmende`;
+  closeHazardMap();
   const back = h('a', { href: '#/', class: 'back' }, '← ' + t('back'));
   if (!hz) {
     clear(main, back, h('h1', {}, t('hazardTitle')), h('p', { class: 'muted' }, t('notFound')));
@@ -104,11 +114,17 @@ export async function hazardPage(main: HTMLElement, hz: Hazard | null): Promise<
     [t('hazardComputed'), hz.ended ? dateTime(hz.ended) : undefined],
   ];
   const list = h('div', {}, h('p', { class: 'loading' }, t('loading')));
-  clear(main, back, h('h1', {}, t('hazardTitle')), h('p', { class: 'sub' }, hz.name), h('p', { class: 'hz-note' }, t('hazardSim')),
+  const mapEl = h('div', { class: 'map hz-map', role: 'region', 'aria-label': t('hazardMapAlt') });
+  clear(main, back, h('h1', {}, t('hazardTitle')), h('p', { class: 'sub' }, hz.name), h('p', { class: 'hz-note' }, t('hazardSim')), mapEl,
     h('dl', { class: 'values' }, ...facts.filter(([, v]) => v).map(([k, v]) => h('div', { class: 'value' }, h('dt', {}, k), h('dd', {}, v!)))),
     h('h2', {}, t('hazardLegend')),
     h('ul', { class: 'hz-legend-list' }, ...[1, 2, 3, 4].map((k) => h('li', {}, h('span', { class: `hz-sw hz-${k}`, 'aria-hidden': 'true' }), ` ${t('depthClass')} ${k}: ${depthBand(k)}`))),
     h('h2', {}, t('hazardBuildings')), list);
+  pageMap = L.map(mapEl, { keyboard: true, zoomSnap: 0.5 });
+  pageMap.attributionControl.setPrefix(false);
+  pageMap.fitBounds(hz.bounds);
+  hazardLayer(hz).addTo(pageMap);
+  hazardLegend().addTo(pageMap);
   const hit = (await buildings(hz)).filter((f) => (f.properties?.depthClass ?? 0) > 0)
     .sort((a, b) => (b.properties?.maxDepth ?? 0) - (a.properties?.maxDepth ?? 0));
   clear(list, hit.length ? h('table', { class: 'hz-table' },

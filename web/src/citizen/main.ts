@@ -12,7 +12,7 @@ import { look, placeName } from './layers';
 import { entityPage } from './entity';
 import { layerTypes, loadConfig, loadLayer, type AppConfig } from './state';
 import { warningsOf } from './warnings';
-import { hazardPage, hazardWarningText, isSimulated } from './hazard';
+import { closeHazardMap, hazardPage, hazardWarningText, isSimulated } from './hazard';
 
 let config: AppConfig;
 let api: Api;
@@ -138,10 +138,12 @@ async function route(moveFocus = true): Promise<void> {
     mapView = undefined;
     await hazardPage(main, config.hazard ?? null);
   } else if (m) {
+    closeHazardMap();
     mapView?.destroy();
     mapView = undefined;
     await entityPage(main, api, decodeURIComponent(m[1]), decodeURIComponent(m[2]));
   } else {
+    closeHazardMap();
     await mapPage(main);
   }
   if (moveFocus) focusMain();

@@ -189,7 +189,7 @@ export async function twinView(main: HTMLElement, api: Api, arg?: string): Promi
     ? h('table', {}, h('caption', { class: 'vh' }, caption), h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))))
     : h('p', { class: 'muted' }, t('nothing'));
-  const runsBox = h('div', { 'aria-live': 'polite' }, tableOf(['id', t('scenarios'), t('state'), t('progress'), t('created'), ''], runRows, t('runs')));
+  const runsBox = h('div', { 'aria-live': 'polite' }, tableOf(['id', t('scenario'), t('state'), t('progress'), t('created'), ''], runRows, t('runs')));
   const shown = arg ?? runs.find((r) => r.state === 'succeeded')?.id;
   let results: HTMLElement | null = null;
   if (shown) {

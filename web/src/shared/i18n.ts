@@ -145,6 +145,7 @@ const de = {
   // console: twin
   twin: 'Starkregen',
   scenarios: 'Szenarien',
+  scenario: 'Szenario',
   runs: 'Läufe',
   startRun: 'Simulation starten',
   cancelRun: 'Abbrechen',
@@ -304,6 +305,7 @@ const en: Record<Key, string> = {
   building: 'Building',
   twin: 'Heavy rain',
   scenarios: 'Scenarios',
+  scenario: 'Scenario',
   runs: 'Runs',
   startRun: 'Start simulation',
   cancelRun: 'Cancel',
