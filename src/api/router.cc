@@ -10,8 +10,8 @@
 #include "api/handlers.h"
 #include "api/ingest.h"
 #include "api/open_data.h"
-#include "api/problem.h"
 #include "api/twin_http.h"
+#include "api/problem.h"
 #include "api/web_assets.h"
 #include "api/web_hazard.h"
 

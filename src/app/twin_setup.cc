@@ -132,6 +132,8 @@ std::string pointFeature(const std::string& id, const std::string& name, int i, 
   return buf;
 }
 
+// "public": true -- the citizen app shows the scenario's newest run as its hazard map
+// (api/web_hazard.h).
 std::string definition(double ox, double oy) {
   std::vector<std::string> gauges = {
       pointFeature("unterfuehrung", "Unterführung Bahnhofstraße", 49, kValleyRow + 14, ox, oy),
