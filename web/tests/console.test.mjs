@@ -347,7 +347,8 @@ test('twin: start a heavy-rain run, watch its progress, view and compare results
   assert.equal(await page.locator('.twinmap path.hz-b').count(), buildings.length);
   // Start a run and watch it: queued, then running with a progress bar, then succeeded.
   await page.getByRole('button', { name: 'Simulation starten: starkregen-100' }).click();
-  await page.waitForFunction((n) => document.querySelectorAll('main table tbody tr td:first-child').length > n, 1);
+  // One scenario row and, once the run is created, two run rows.
+  await page.waitForFunction((n) => document.querySelectorAll('main table tbody tr td:first-child').length > n, 2);
   const second = (await api(server, 'GET', '/twin/v1/runs', { headers })).json.find((r) => r.id !== first.id);
   assert.ok(second, 'the new run exists');
   await page.waitForSelector(`progress[aria-label="Fortschritt ${second.id}"]`, { timeout: 300000 });
