@@ -146,8 +146,9 @@ async function ratesCard(api: Api): Promise<Node> {
   const first = await totals();
   const out = h('dl', { class: 'kv rates', 'aria-live': 'polite' });
   const render = (a: typeof first, b?: typeof first) => {
-    const per = (x?: number, y?: number) => (x === undefined || y === undefined ? '–' : b
-      ? String(Math.round(((y - x) * 60000) / Math.max(1, b.at - a.at))) : '…');
+    // '…' until the second sample, '–' when the totals cannot be read (the role may not).
+    const per = (x?: number, y?: number) => (x === undefined ? '–' : !b ? '…' : y === undefined ? '–'
+      : String(Math.round(((y - x) * 60000) / Math.max(1, b.at - a.at))));
     clear(out, h('dt', {}, t('ingestRate')), h('dd', {}, `${per(a.ingested, b?.ingested)} (Σ ${a.ingested ?? '–'})`),
       h('dt', {}, t('notifyRate')), h('dd', {}, `${per(a.sent, b?.sent)} (Σ ${a.sent ?? '–'})`));
   };

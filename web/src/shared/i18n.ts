@@ -159,7 +159,7 @@ const de = {
   noCompare: 'kein Vergleich',
   difference: 'Unterschied',
   // console: rates
-  rates: 'Raten (letzte Minute)',
+  rates: 'Raten (pro Minute)',
   ingestRate: 'Eingänge/min',
   notifyRate: 'Benachrichtigungen/min',
 };
@@ -318,7 +318,7 @@ const en: Record<Key, string> = {
   state: 'State',
   noCompare: 'no comparison',
   difference: 'Difference',
-  rates: 'Rates (last minute)',
+  rates: 'Rates (per minute)',
   ingestRate: 'ingested/min',
   notifyRate: 'notifications/min',
 };
