@@ -374,3 +374,31 @@ test('twin: start a heavy-rain run, watch its progress, view and compare results
   assert.deepEqual(seen.problems, []);
   await page.close();
 });
+
+test('OIDC: a user signs in with an access token of the identity provider (a JWT)', async () => {
+  // An identity provider's key and its JWKS, a server that trusts it, a token with the user's
+  // tenant role: the console sends it as `Authorization: Bearer` (docs/tenancy.md).
+  const { generateKeyPairSync, createSign } = await import('node:crypto');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const dir = mkdtempSync(join(tmpdir(), 'allmende-jwks-'));
+  const jwks = join(dir, 'jwks.json');
+  writeFileSync(jwks, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' }] }));
+  const oidc = await startServer(['--production', '--jwks-file', jwks, '--jwt-issuer', 'https://login.example.de', '--jwt-audience', 'allmende']);
+  try {
+    const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const input = `${b64({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${b64({ iss: 'https://login.example.de', aud: 'allmende',
+      sub: 'mara.mueller', exp: Math.floor(Date.now() / 1000) + 600, roles: ['platform-admin'] })}`;
+    const token = `${input}.${createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url')}`;
+    const page = await context.newPage();
+    await page.goto(oidc.url + '/console/');
+    await page.getByLabel('API-Schlüssel').fill(token);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page.waitForSelector('h1:text("Übersicht")');
+    await page.locator('section.card', { hasText: 'Entitäten' }).locator('table').waitFor();
+    await page.close();
+  } finally {
+    await oidc.stop();
+  }
+});
