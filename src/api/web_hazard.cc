@@ -38,6 +38,7 @@ std::optional<std::string> hazardTenant(Call& call) {
   const WebAssets* web = call.services().web;
   std::string tenant = web ? web->options().tenant : "";
   if (const std::string* t = call.param("tenant")) tenant = *t;
+  if (!tenant.empty() && !isValidTenantName(tenant)) return std::nullopt;
   if (!tenant.empty() && call.services().tenants) {
     auto record = call.services().tenants->findTenant(tenant);
     if (record && record->status != "active") return std::nullopt;
@@ -62,6 +63,19 @@ void writeString(JsonWriter& w, const char* key, const std::string& v) {
   w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
 }
 
+// The overlay's bounds in the run's outcome (south, west, north, east); false when absent.
+bool overlayBounds(const Json& outcome, double out[4]) {
+  const Json* b = outcome.IsObject() ? findMember(outcome, "bounds") : nullptr;
+  if (!b || !b->IsObject()) return false;
+  const char* names[4] = {"south", "west", "north", "east"};
+  for (int k = 0; k < 4; ++k) {
+    const Json* v = findMember(*b, names[k]);
+    if (!v || !v->IsNumber()) return false;
+    out[k] = v->GetDouble();
+  }
+  return true;
+}
+
 std::string fileLink(const RunRecord& r, const std::string& tenant, const char* file) {
   return "/app-hazard/" + r.id + "/" + file + (tenant.empty() ? "" : "?tenant=" + http::percentEncode(tenant));
 }
@@ -73,10 +87,9 @@ void writeHazard(JsonWriter& w, Call& call, const std::string& tenant) {
   RunQueue* q = call.services().twin;
   auto run = q ? publishedRun(*q, tenant) : std::nullopt;
   JsonDocument outcome, def;
-  const Json* b = nullptr;
-  if (run && parseJson(run->outcome, outcome).isOk() && outcome.IsObject()) b = findMember(outcome, "bounds");
-  if (!run || !b || !b->IsObject()) {  // no overlay without a georeferenced DEM
-    w.Null();
+  double b[4];
+  if (!run || !parseJson(run->outcome, outcome).isOk() || !overlayBounds(outcome, b)) {
+    w.Null();  // no overlay without a georeferenced DEM
     return;
   }
   (void)parseJson(run->definition, def);
@@ -89,14 +102,12 @@ void writeHazard(JsonWriter& w, Call& call, const std::string& tenant) {
   // Leaflet: L.imageOverlay(image, bounds) and L.geoJSON(buildings) (docs/twin.md).
   w.Key("bounds");
   w.StartArray();
-  w.StartArray();
-  w.Double((*b)["south"].GetDouble());
-  w.Double((*b)["west"].GetDouble());
-  w.EndArray();
-  w.StartArray();
-  w.Double((*b)["north"].GetDouble());
-  w.Double((*b)["east"].GetDouble());
-  w.EndArray();
+  for (int corner = 0; corner < 2; ++corner) {
+    w.StartArray();
+    w.Double(b[2 * corner]);
+    w.Double(b[2 * corner + 1]);
+    w.EndArray();
+  }
   w.EndArray();
   writeString(w, "image", fileLink(*run, tenant, "hazard_depth.png"));
   writeString(w, "polygons", fileLink(*run, tenant, "hazard_depth.geojson"));
