@@ -186,6 +186,13 @@ void Notifier::periodic(Micros now) {
     Micros& last = lastPeriodic_[key];
     if (last && now < last + s->timeInterval) continue;
     last = now;
+    // Several nodes on one store: the one that claims the slot sends it.
+    auto mine = outbox_.claimPeriodic(s->tenant, s->id, now, s->timeInterval);
+    if (!mine) {
+      spdlog::warn("periodic notification of {}: {}", s->id, mine.status().toString());
+      continue;
+    }
+    if (!*mine) continue;
     store::EntityQuery q;
     q.typeIris = s->typeIris;
     q.limit = kMaxPeriodicEntities;

@@ -76,6 +76,15 @@ class NotificationStore {
   // Rows in the outbox (for status and tests).
   virtual Result<size_t> outboxSize() = 0;
 
+  // Periodic subscriptions (NGSI-LD 5.8.1 timeInterval) on a store shared by several nodes:
+  // whether this node sends the notification due at `now`, i.e. no node has sent one of the
+  // subscription within `interval` before. Each due notification is claimed by one node only.
+  // A single-node store always answers true.
+  virtual Result<bool> claimPeriodic(const TenantId& tenant, const std::string& id, Micros now, Micros interval) {
+    (void)tenant, (void)id, (void)now, (void)interval;
+    return true;
+  }
+
   // A store shared by several nodes calls `listener` (on a thread of its own) when another node
   // created, changed or deleted subscription (tenant, id), so that this node's matcher follows.
   // A single-node store never calls it. Set once, before the first change; set to nullptr (it

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <mutex>
@@ -130,6 +131,55 @@ TEST(MultiNode, AcknowledgedWritesSurviveANodeKilledUnderLoad) {
       60000);
   EXPECT_TRUE(complete) << "acknowledged creations without notification";
   std::printf("%zu entities created through %d nodes, %zu notifications\n", created.size(), kNodes, receiver.count());
+}
+
+// A periodic subscription (timeInterval) on two nodes: each due notification is sent by one node
+// only (NotificationStore::claimPeriodic), so the instants its notifications were made for (in
+// their ids) lie at least one interval apart, where two senders would crowd them.
+TEST(MultiNode, PeriodicNotificationsAreSentByOneNode) {
+  TempDir dir;
+  const std::string store = testStoreFor(dir.path());
+  if (store.empty()) GTEST_SKIP() << "no PostgreSQL (ALLMENDE_TEST_STORE)";
+  std::vector<std::unique_ptr<ServerProcess>> nodes;
+  for (int i = 0; i < 2; ++i) {
+    nodes.push_back(std::make_unique<ServerProcess>(ALLMENDE_BINARY, dir.path() + "/node" + std::to_string(i),
+                                                    std::vector<std::string>{"--store", store}));
+    ASSERT_TRUE(nodes.back()->ok());
+  }
+  Receiver receiver;
+  HttpClient first(nodes[0]->port());
+  ASSERT_EQ(
+      first.request("POST", "/ngsi-ld/v1/entities", kJson, R"({"id": "urn:ngsi-ld:Tick:1", "type": "Tick", "n": 1})")
+          .status,
+      201);
+  HttpResult sub = first.request("POST", "/ngsi-ld/v1/subscriptions", kJson,
+                                 R"({"id": "urn:ngsi-ld:Subscription:ticks", "type": "Subscription",
+                                     "entities": [{"type": "Tick"}], "timeInterval": 1,
+                                     "notification": {"endpoint": {"uri": ")" +
+                                     receiver.url() + R"("}}})");
+  ASSERT_EQ(sub.status, 201) << sub.body;
+  HttpClient second(nodes[1]->port());
+  int status = 0;
+  for (int attempt = 0; attempt < 500 && status != 200; ++attempt) {
+    status = second.request("GET", "/ngsi-ld/v1/subscriptions/urn:ngsi-ld:Subscription:ticks").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(status, 200) << "the second node never saw the subscription";
+  ASSERT_TRUE(receiver.waitFor(6, 30000)) << "periodic notifications stopped";
+  std::vector<long long> instants;
+  for (const auto& r : receiver.requests()) {
+    rapidjson::Document d;
+    d.Parse(r.body.c_str());
+    ASSERT_TRUE(d.IsObject() && d.HasMember("id") && d["id"].IsString()) << r.body;
+    const std::string id = d["id"].GetString();
+    const std::string prefix = "urn:ngsi-ld:Notification:periodic:";
+    ASSERT_EQ(id.rfind(prefix, 0), 0u) << id;
+    instants.push_back(std::stoll(id.substr(prefix.size())));
+  }
+  std::sort(instants.begin(), instants.end());
+  for (size_t i = 1; i < instants.size(); ++i) {
+    EXPECT_GE(instants[i] - instants[i - 1], 1000000) << "notifications " << i - 1 << " and " << i << " of one slot";
+  }
 }
 
 }  // namespace

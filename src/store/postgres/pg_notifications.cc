@@ -58,6 +58,24 @@ class PgNotificationStore final : public NotificationStore {
     return liveness_->exec("LISTEN " + channel_);
   }
 
+  Result<bool> claimPeriodic(const TenantId& tenant, const std::string& id, Micros now, Micros interval) override {
+    auto lease = pool_.lease();
+    if (!lease) return lease.status();
+    Params p;
+    p.add(tenant);
+    p.add(id);
+    p.add(now);
+    p.add(interval);
+    // One statement: the row is written (and a row returned) only when no node sent within
+    // `interval`; concurrent claims of the same slot serialize on the row, one wins.
+    auto r = (*lease)->run(
+        "INSERT INTO periodic_sent (tenant, id, sent) VALUES ($1, $2, $3) ON CONFLICT (tenant, id) DO UPDATE "
+        "SET sent = EXCLUDED.sent WHERE periodic_sent.sent <= EXCLUDED.sent - $4 RETURNING 1",
+        p);
+    if (!r) return r.status();
+    return r->rows() == 1;
+  }
+
   void setChangeListener(std::function<void(const TenantId&, const std::string&)> listener) override {
     if (listener_.joinable()) {
       stopping_ = true;

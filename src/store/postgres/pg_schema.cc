@@ -198,6 +198,17 @@ ALTER TABLE tenant_registry ADD COLUMN quota_history bigint NOT NULL DEFAULT 0;
 ALTER TABLE tenant_registry ADD COLUMN quota_bytes bigint NOT NULL DEFAULT 0;
 )sql";
 
+// Periodic notifications sent (store/notification_store.h, claimPeriodic): when each
+// subscription's last one went out, from whichever node.
+constexpr std::string_view kPeriodicClaims = R"sql(
+CREATE TABLE periodic_sent (
+  tenant text   NOT NULL,
+  id     text   NOT NULL,
+  sent   bigint NOT NULL,           -- microseconds since the epoch
+  PRIMARY KEY (tenant, id)
+);
+)sql";
+
 // Applied in order, each once (schema_migrations); a released migration is never edited.
 constexpr std::string_view kMigrations[] = {kEntities, kNotifications, kHistory,
                                             kRegistry, kConfiguration, kStorageQuotas};
