@@ -101,6 +101,25 @@ TEST(DeviceHealth, ASilentDeviceIsFlaggedAndListedUntilItSendsAgain) {
   EXPECT_EQ(shown["rejected"].GetInt64(), 1);
 }
 
+TEST(DeviceQuotas, HttpIngestCreatesNoEntityBeyondTheTenantsQuota) {
+  TempDir dir;
+  ServerProcess server(ALLMENDE_BINARY, dir.path(), {"--quota-entities", "1"});
+  ASSERT_TRUE(server.ok());
+  HttpClient c(server.port());
+  ASSERT_EQ(c.request("POST", "/admin/v1/devices", kJson, deviceBody("a", 0)).status, 201);
+  ASSERT_EQ(c.request("POST", "/admin/v1/devices", kJson, deviceBody("b", 0)).status, 201);
+  EXPECT_EQ(c.request("POST", "/ingest/v1/@default/a", kJson, R"({"level": 1})").status, 204);
+  // b's first measurement would create a second entity.
+  HttpResult refused = c.request("POST", "/ingest/v1/@default/b", kJson, R"({"level": 2})");
+  EXPECT_EQ(refused.status, 403) << refused.body;
+  EXPECT_NE(refused.body.find("entity quota"), std::string::npos) << refused.body;
+  EXPECT_EQ(c.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Sensor:b").status, 404);
+  // a's entity exists: its measurements go on.
+  EXPECT_EQ(c.request("POST", "/ingest/v1/@default/a", kJson, R"({"level": 3})").status, 204);
+  auto b = parsed(c.request("GET", "/admin/v1/devices/b").body);
+  EXPECT_EQ(b["rejected"].GetInt64(), 1);
+}
+
 struct CliRun {
   int code = -1;
   std::string out;
