@@ -208,6 +208,48 @@ TEST(IngestMqtt, NoAcknowledgedMessageIsLostWhenTheBrokerRestarts) {
   EXPECT_NE(e.body.find("\"n\":30"), std::string::npos) << e.body;
 }
 
+TEST(IngestMqtt, NoAcknowledgedMessageIsLostWhenTheServerStopsAndStartsAgain) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  ::mkdir((dir.path() + "/broker").c_str(), 0777);
+  Broker broker(dir.path() + "/broker");
+  const std::vector<std::string> args = {"--mqtt-ingest-host", "127.0.0.1", "--mqtt-ingest-port",
+                                         std::to_string(broker.port())};
+  auto server = std::make_unique<ServerProcess>(ALLMENDE_BINARY, dir.path() + "/data", args);
+  ASSERT_TRUE(server->ok());
+  {
+    HttpClient c(server->port());
+    registerDevice(c, "", "d1", "urn:ngsi-ld:Sensor:d1");
+    ASSERT_TRUE(publish(broker.port(), "allmende/ingest/@default/d1", R"({"n": 0})"));
+    ASSERT_EQ(waitDevice(c, "", "d1", 1)["accepted"].GetInt64(), 1);  // the agent's session exists
+  }
+  // Messages acknowledged by the broker before, while and after the server stops (SIGTERM): the
+  // ones the agent received are written before it exits, the others wait in its session.
+  constexpr int kMessages = 40;
+  for (int i = 1; i <= kMessages; ++i) {
+    if (i == 10) server->stop();
+    ASSERT_TRUE(publish(broker.port(), "allmende/ingest/@default/d1", R"({"n": )" + std::to_string(i) + "}"));
+  }
+  server = std::make_unique<ServerProcess>(ALLMENDE_BINARY, dir.path() + "/data", args);
+  ASSERT_TRUE(server->ok());
+  HttpClient c(server->port());
+  auto d = waitDevice(c, "", "d1", 1 + kMessages);
+  EXPECT_EQ(d["accepted"].GetInt64(), 1 + kMessages) << "the counters are kept across the restart too";
+  EXPECT_EQ(d["rejected"].GetInt64(), 0);
+  // Every one of them is in the attribute's history (NGSI-LD temporal API).
+  HttpResult h = c.request("GET", "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Sensor:d1?attrs=n&lastN=1000");
+  ASSERT_EQ(h.status, 200) << h.body;
+  rapidjson::Document t;
+  t.Parse(h.body);
+  ASSERT_TRUE(t.IsObject() && t.HasMember("n") && t["n"].IsArray()) << h.body;
+  std::vector<bool> seen(kMessages + 1, false);
+  for (const auto& instance : t["n"].GetArray()) {
+    int n = instance["value"].GetInt();
+    if (n >= 0 && n <= kMessages) seen[static_cast<size_t>(n)] = true;
+  }
+  for (int i = 0; i <= kMessages; ++i) EXPECT_TRUE(seen[static_cast<size_t>(i)]) << "measurement " << i << " is lost";
+}
+
 bool writeFile(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
