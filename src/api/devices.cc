@@ -53,7 +53,13 @@ void writeDevice(JsonWriter& w, const store::Device& d, Micros now) {
   w.Key("rejected");
   w.Int64(d.health.rejected);
   w.Key("silent");
-  w.Bool(store::isSilent(d, now));
+  bool silent = store::isSilent(d, now);
+  w.Bool(silent);
+  if (silent) {
+    // The moment its interval ran out: since then the device is overdue.
+    Micros since = (d.health.lastSeen > 0 ? d.health.lastSeen : r.created) + r.expectedIntervalSeconds * 1000000;
+    writeString(w, "silentSince", formatDateTime(since));
+  }
   w.EndObject();
 }
 

@@ -68,6 +68,9 @@ TEST(DeviceHealth, ASilentDeviceIsFlaggedAndListedUntilItSendsAgain) {
   ASSERT_TRUE(shown.IsObject());
   EXPECT_TRUE(shown["silent"].GetBool());
   EXPECT_TRUE(shown.HasMember("lastSeen"));
+  ASSERT_TRUE(shown.HasMember("silentSince"));
+  EXPECT_GT(std::string(shown["silentSince"].GetString()), std::string(shown["lastSeen"].GetString()))
+      << "overdue since its interval after the last measurement";
   HttpResult silent = c.request("GET", "/admin/v1/devices?silent=true", town);
   EXPECT_FALSE(listed(silent.body, "never-checked")) << "interval 0: never flagged; " << silent.body;
   EXPECT_TRUE(listed(c.request("GET", "/admin/v1/devices", town).body, "never-checked"));
