@@ -10,6 +10,7 @@
 #include "api/ingest.h"
 #include "ld/context_loader.h"
 #include "ld/context_store.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/device_registry.h"
 
 namespace allmende::app {
@@ -18,6 +19,7 @@ namespace {
 
 struct DeviceCliOptions {
   std::string dataDir = "./data";
+  std::string store;   // as `allmende serve --store`: "" = SQLite in dataDir
   std::string tenant;  // "" or "@default" = the default tenant
   std::string id;      // the device a command acts on
   std::string file;    // the registration's JSON ("-" = standard input)
@@ -37,6 +39,8 @@ Result<std::string> tenantOf(const DeviceCliOptions& o) {
 }
 
 Result<std::unique_ptr<store::DeviceRegistry>> openRegistry(const DeviceCliOptions& o) {
+  if (store::isPostgresStore(o.store)) return store::openPostgresDeviceRegistry(o.store);
+  if (!o.store.empty()) return invalidRequest("--store wants a postgres:// URL, not '" + o.store + "'");
   std::error_code ec;
   std::filesystem::create_directories(o.dataDir, ec);
   if (ec) return invalidRequest("cannot create data directory " + o.dataDir + ": " + ec.message());
@@ -135,6 +139,8 @@ std::function<int()> addDeviceCommands(CLI::App& app) {
   auto common = [o](CLI::App* c) {
     c->add_option("--data", o->dataDir, "data directory")->capture_default_str();
     c->add_option("--tenant", o->tenant, "tenant (default: the default tenant)");
+    c->add_option("--store", o->store, "the server's --store (postgres://...), if it has one")
+        ->envname("ALLMENDE_STORE");
   };
   auto on = [chosen](CLI::App* c, std::function<int()> f) { c->callback([chosen, f] { *chosen = f; }); };
 

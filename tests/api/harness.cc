@@ -10,7 +10,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -161,8 +163,37 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
   return {};
 }
 
+std::string testStoreBase() {
+  if (const char* url = std::getenv("ALLMENDE_TEST_STORE"); url && *url) return url;
+  const char* file = std::getenv("ALLMENDE_TEST_STORE_FILE");
+  if (!file || !*file) return "";
+  std::string url;
+  if (FILE* f = std::fopen(file, "r")) {
+    char line[1024];
+    if (std::fgets(line, sizeof line, f)) url = line;
+    std::fclose(f);
+  }
+  while (!url.empty() && (url.back() == '\n' || url.back() == '\r' || url.back() == ' ')) url.pop_back();
+  return url;
+}
+
+std::string testStoreFor(const std::string& dataDir) {
+  const std::string base = testStoreBase();
+  if (base.empty()) return "";
+  // FNV-1a of the directory: the same server data directory (a restart) finds its schema again.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : dataDir) h = (h ^ c) * 1099511628211ull;
+  char schema[32];
+  std::snprintf(schema, sizeof schema, "t_%016llx", static_cast<unsigned long long>(h));
+  std::string url = base;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "schema=" + schema;
+}
+
 ServerProcess::ServerProcess(const std::string& binary, const std::string& dataDir,
                              const std::vector<std::string>& extraArgs, const std::string& logFile) {
+  // A test that names the store itself (several nodes on one database) keeps it.
+  const bool ownStore = std::find(extraArgs.begin(), extraArgs.end(), "--store") != extraArgs.end();
+  const std::string store = ownStore ? "" : testStoreFor(dataDir);
   int pipefd[2];
   if (pipe(pipefd) != 0) return;
   pid_ = fork();
@@ -178,6 +209,7 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& dataD
     close(pipefd[0]);
     close(pipefd[1]);
     std::vector<std::string> args = {binary, "serve", "--port", "0", "--address", "127.0.0.1", "--data", dataDir};
+    if (!store.empty()) args.insert(args.end(), {"--store", store});
     args.insert(args.end(), extraArgs.begin(), extraArgs.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
