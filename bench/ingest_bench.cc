@@ -15,12 +15,12 @@
 
 #include <algorithm>
 #include <atomic>
-#include <ctime>
-#include <vector>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "harness.h"
 #include "receiver.h"
@@ -62,10 +62,12 @@ long long realtimeMicros() {
 // Publish -> notification at an HTTP subscriber, one measurement at a time.
 void latency(HttpClient& c, mosquitto* pub, int samples) {
   Receiver receiver;
-  HttpResult sub = c.request("POST", "/ngsi-ld/v1/subscriptions", {{"Content-Type", "application/json"}},
-                             R"({"type": "Subscription", "entities": [{"id": "urn:ngsi-ld:Sensor:d0", "type": "Sensor"}],
+  HttpResult sub =
+      c.request("POST", "/ngsi-ld/v1/subscriptions", {{"Content-Type", "application/json"}},
+                R"({"type": "Subscription", "entities": [{"id": "urn:ngsi-ld:Sensor:d0", "type": "Sensor"}],
                                 "watchedAttributes": ["temperature"], "notification": {"format": "keyValues",
-                                "endpoint": {"uri": ")" + receiver.url() + R"("}}})");
+                                "endpoint": {"uri": ")" +
+                    receiver.url() + R"("}}})");
   if (sub.status != 201) {
     std::printf("ingest latency: cannot subscribe (%d)\n", sub.status);
     return;
@@ -81,15 +83,68 @@ void latency(HttpClient& c, mosquitto* pub, int samples) {
   }
   if (micros.empty()) return;
   std::sort(micros.begin(), micros.end());
-  std::printf("ingest latency MQTT publish -> HTTP notification (%zu samples, one at a time): p50 %.2f ms, p99 %.2f ms\n",
-              micros.size(), micros[micros.size() / 2] / 1000.0, micros[micros.size() * 99 / 100] / 1000.0);
+  std::printf(
+      "ingest latency MQTT publish -> HTTP notification (%zu samples, one at a time): p50 %.2f ms, p99 %.2f ms\n",
+      micros.size(), micros[micros.size() / 2] / 1000.0, micros[micros.size() * 99 / 100] / 1000.0);
+}
+
+void registerDevices(HttpClient& c, int devices) {
+  for (int i = 0; i < devices; ++i) {
+    std::string id = "d" + std::to_string(i);
+    c.request(
+        "POST", "/admin/v1/devices", {{"Content-Type", "application/json"}},
+        R"({"id": ")" + id + R"(", "entity": {"id": "urn:ngsi-ld:Sensor:)" + id +
+            R"(", "type": "Sensor"}, "mapping": {"format": "flat", "fields": [{"source": "t", "attribute": "temperature", "unitCode": "CEL"}]}})");
+  }
+}
+
+int64_t acceptedOf(HttpClient& c, const std::string& id) {
+  rapidjson::Document d;
+  d.Parse(c.request("GET", "/admin/v1/devices/" + id).body);
+  return d.IsObject() && d.HasMember("accepted") ? d["accepted"].GetInt64() + d["rejected"].GetInt64() : -1;
+}
+
+// --attach (bench/ingest_instructions): a server and broker already running (the server under
+// callgrind); registers the devices if asked, publishes `messages` round-robin and returns once
+// the device of the last message has counted it (messages of one connection arrive in order),
+// polling only that device so that the polls cost the server little.
+int attach(int serverPort, int brokerPort, int messages, int devices, bool registerFirst) {
+  HttpClient c(serverPort);
+  if (registerFirst) {
+    registerDevices(c, devices);
+    sleep(1);  // the agent's subscription is older than the registrations
+  }
+  std::string last = "d" + std::to_string((messages - 1) % devices);
+  int64_t expected = acceptedOf(c, last) + 1;
+  mosquitto_lib_init();
+  mosquitto* pub = mosquitto_new(nullptr, true, nullptr);
+  mosquitto_max_inflight_messages_set(pub, 1000);
+  if (mosquitto_connect(pub, "127.0.0.1", brokerPort, 30) != MOSQ_ERR_SUCCESS) return 1;
+  mosquitto_loop_start(pub);
+  for (int i = 0; i < messages; ++i) {
+    std::string topic = "allmende/ingest/@default/d" + std::to_string(i % devices);
+    std::string payload = R"({"t": )" + std::to_string(i % 40) + ".5}";
+    mosquitto_publish(pub, nullptr, topic.c_str(), static_cast<int>(payload.size()), payload.data(), 1, false);
+  }
+  for (int i = 0; i < 6000 && acceptedOf(c, last) < expected; ++i) usleep(200000);
+  bool done = acceptedOf(c, last) >= expected;
+  mosquitto_disconnect(pub);
+  mosquitto_loop_stop(pub, true);
+  mosquitto_destroy(pub);
+  return done ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 7 && std::string(argv[1]) == "--attach") {
+    return attach(std::atoi(argv[2]), std::atoi(argv[3]), std::atoi(argv[4]), std::atoi(argv[5]),
+                  std::string(argv[6]) == "register");
+  }
   if (argc < 2) {
-    std::fprintf(stderr, "usage: ingest_bench ALLMENDE_BINARY [messages] [devices]\n");
+    std::fprintf(stderr,
+                 "usage: ingest_bench ALLMENDE_BINARY [messages] [devices]\n"
+                 "       ingest_bench --attach SERVER_PORT BROKER_PORT messages devices register|no\n");
     return 2;
   }
   int messages = argc > 2 ? std::atoi(argv[2]) : 100000;
@@ -116,12 +171,7 @@ int main(int argc, char** argv) {
     ServerProcess server(argv[1], dir.path() + "/data",
                          {"--mqtt-ingest-host", "127.0.0.1", "--mqtt-ingest-port", std::to_string(port)});
     HttpClient c(server.port());
-    for (int i = 0; i < devices; ++i) {
-      std::string id = "d" + std::to_string(i);
-      c.request("POST", "/admin/v1/devices", {{"Content-Type", "application/json"}},
-                R"({"id": ")" + id + R"(", "entity": {"id": "urn:ngsi-ld:Sensor:)" + id +
-                    R"(", "type": "Sensor"}, "mapping": {"format": "flat", "fields": [{"source": "t", "attribute": "temperature", "unitCode": "CEL"}]}})");
-    }
+    registerDevices(c, devices);
     usleep(500000);  // the agent's subscription
     mosquitto_lib_init();
     mosquitto* pub = mosquitto_new("ingest-bench", true, nullptr);
@@ -141,10 +191,10 @@ int main(int argc, char** argv) {
       done = acceptedTotal(c);
     }
     double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    std::printf("ingest: %d QoS 1 messages from MQTT publish to stored attribute, %d devices: %.0f measurements/s"
-                " (%lld stored, broker acknowledged %lld, %.1f s)\n",
-                messages, devices, done / seconds, static_cast<long long>(done), static_cast<long long>(acked.load()),
-                seconds);
+    std::printf(
+        "ingest: %d QoS 1 messages from MQTT publish to stored attribute, %d devices: %.0f measurements/s"
+        " (%lld stored, broker acknowledged %lld, %.1f s)\n",
+        messages, devices, done / seconds, static_cast<long long>(done), static_cast<long long>(acked.load()), seconds);
     rc = done == messages ? 0 : 1;
     latency(c, pub, 500);
     mosquitto_disconnect(pub);

@@ -245,24 +245,45 @@ std::optional<http::Response> AccessControl::checkQuotas(Access a, const std::st
     }
   }
   int64_t maxEntities = quotas.entities > 0 ? quotas.entities : options_.maxEntities;
-  if (maxEntities > 0 && createsEntities(call.request()) && !entityQuotaAllows(tenant, maxEntities, call)) {
+  if (maxEntities > 0 && createsEntities(call.request()) &&
+      !entityQuotaAllows(tenant, maxEntities, call.services().store, call.now(),
+                         call.request().path != "/ngsi-ld/v1/entities")) {
     return problemResponse(Status(
         ErrorType::kForbidden, "the tenant's entity quota (" + std::to_string(maxEntities) + " entities) is reached"));
   }
   if ((options_.maxHistoryInstances > 0 || options_.maxStorageBytes > 0 || quotas.historyInstances > 0 ||
        quotas.storageBytes > 0) &&
       addsData(call.request())) {
-    Status st = storageQuotaAllows(tenant, quotas, call);
+    Status st = storageQuotaAllows(tenant, quotas, call.services().store, call.now());
     if (!st.isOk()) return problemResponse(st);
   }
   return std::nullopt;
 }
 
-Status AccessControl::storageQuotaAllows(const std::string& tenant, const store::TenantQuotas& quotas, Call& call) {
+Status AccessControl::admitMeasurement(const std::string& tenant, bool createsEntity, bool requestCounted,
+                                       store::Store& store, Micros now) {
+  auto state = tenant.empty() ? std::nullopt : registry_.tenantState(tenant);
+  store::TenantQuotas quotas = state ? state->quotas : store::TenantQuotas{};
+  if (!requestCounted && limiter_) {
+    // A measurement counts as a request of the tenant, as an HTTP ingest call does.
+    if (limiter_->take(tenant, RateLimit{quotas.requestsPerSecond, quotas.burst}) > 0) {
+      return Status(ErrorType::kTooManyRequests, "the tenant's request quota is used up");
+    }
+  }
+  int64_t maxEntities = quotas.entities > 0 ? quotas.entities : options_.maxEntities;
+  if (maxEntities > 0 && createsEntity && !entityQuotaAllows(tenant, maxEntities, store, now, false)) {
+    return Status(ErrorType::kForbidden,
+                  "the tenant's entity quota (" + std::to_string(maxEntities) + " entities) is reached");
+  }
+  if (requestCounted) return Status::ok();
+  return storageQuotaAllows(tenant, quotas, store, now);
+}
+
+Status AccessControl::storageQuotaAllows(const std::string& tenant, const store::TenantQuotas& quotas,
+                                         store::Store& store, Micros now) {
   const int64_t maxHistory = quotas.historyInstances > 0 ? quotas.historyInstances : options_.maxHistoryInstances;
   const int64_t maxBytes = quotas.storageBytes > 0 ? quotas.storageBytes : options_.maxStorageBytes;
   if (maxHistory <= 0 && maxBytes <= 0) return Status::ok();
-  Micros now = call.now();
   store::TenantUsage u;
   bool fresh = false;
   {
@@ -279,7 +300,7 @@ Status AccessControl::storageQuotaAllows(const std::string& tenant, const store:
   }
   if (!fresh) {
     // A count of the tenant's rows: at most once per kUsageMaxAgeMicros and tenant.
-    auto counted = call.services().store.usage(tenant);
+    auto counted = store.usage(tenant);
     if (!counted) return Status::ok();  // a store that cannot count has no such quota
     u = *counted;
     std::lock_guard<std::mutex> lock(countsMutex_);
@@ -299,9 +320,8 @@ Status AccessControl::storageQuotaAllows(const std::string& tenant, const store:
   return Status::ok();
 }
 
-bool AccessControl::entityQuotaAllows(const std::string& tenant, int64_t maxEntities, Call& call) {
-  Micros now = call.now();
-  bool batch = call.request().path != "/ngsi-ld/v1/entities";
+bool AccessControl::entityQuotaAllows(const std::string& tenant, int64_t maxEntities, store::Store& store, Micros now,
+                                      bool batch) {
   {
     // Far from the limit a recent count plus the creates admitted since will do; near it, and
     // for batches (up to --max-batch entities each), count again.
@@ -317,7 +337,7 @@ bool AccessControl::entityQuotaAllows(const std::string& tenant, int64_t maxEnti
   all.selectionExact = true;
   all.limit = 0;
   all.count = true;
-  auto r = call.services().store.queryEntities(tenant, all);
+  auto r = store.queryEntities(tenant, all);
   int64_t n = r ? static_cast<int64_t>(r->total.value_or(0)) : 0;
   std::lock_guard<std::mutex> lock(countsMutex_);
   counts_[tenant] = Count{n, 1, now};

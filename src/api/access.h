@@ -62,6 +62,12 @@ class AccessControl {
   // with Retry-After).
   std::optional<http::Response> guard(Access access, Call& call);
 
+  // The quotas of one ingested measurement (ingest/ingestor.h IngestQuotas): the request quota
+  // (one token) and the history and storage quotas unless `requestCounted`, the entity quota
+  // when it creates its entity. Ok, or Forbidden / TooManyRequests with the reason.
+  Status admitMeasurement(const std::string& tenant, bool createsEntity, bool requestCounted, store::Store& store,
+                          Micros now);
+
   bool authRequired() const { return options_.authRequired; }
   const AccessOptions& options() const { return options_; }
   RateLimiter* limiter() const { return limiter_; }
@@ -74,10 +80,11 @@ class AccessControl {
   Result<auth::Principal> keyPrincipal(std::string_view key, Micros now);
   Status authorize(Access access, const auth::Principal& p, const std::string& tenant, Call& call) const;
   std::optional<http::Response> checkQuotas(Access access, const std::string& tenant, Call& call);
-  // Whether one more create fits in the tenant's entity quota.
-  bool entityQuotaAllows(const std::string& tenant, int64_t maxEntities, Call& call);
+  // Whether one more create fits in the tenant's entity quota (`batch`: count again).
+  bool entityQuotaAllows(const std::string& tenant, int64_t maxEntities, store::Store& store, Micros now, bool batch);
   // The history and storage quotas: an error status naming the quota that is reached.
-  Status storageQuotaAllows(const std::string& tenant, const store::TenantQuotas& quotas, Call& call);
+  Status storageQuotaAllows(const std::string& tenant, const store::TenantQuotas& quotas, store::Store& store,
+                            Micros now);
 
   AccessOptions options_;
   store::TenantRegistry& registry_;

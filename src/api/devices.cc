@@ -30,8 +30,10 @@ void writeDevice(JsonWriter& w, const store::Device& d, Micros now) {
   w.Key("mapping");
   JsonDocument m;
   if (parseJson(r.mapping, m).isOk()) {
-    if (auto mapping = ingest::parseMapping(m)) ingest::writeMapping(*mapping, w);
-    else w.Null();
+    if (auto mapping = ingest::parseMapping(m))
+      ingest::writeMapping(*mapping, w);
+    else
+      w.Null();
   } else {
     w.Null();
   }
@@ -51,15 +53,14 @@ void writeDevice(JsonWriter& w, const store::Device& d, Micros now) {
   w.Key("rejected");
   w.Int64(d.health.rejected);
   w.Key("silent");
-  w.Bool(store::isSilent(d, now));
+  bool silent = store::isSilent(d, now);
+  w.Bool(silent);
+  if (silent) {
+    // The moment its interval ran out: since then the device is overdue.
+    Micros since = (d.health.lastSeen > 0 ? d.health.lastSeen : r.created) + r.expectedIntervalSeconds * 1000000;
+    writeString(w, "silentSince", formatDateTime(since));
+  }
   w.EndObject();
-}
-
-std::string deviceJson(const store::Device& d, Micros now) {
-  JsonBuffer buf;
-  JsonWriter w(buf);
-  writeDevice(w, d, now);
-  return std::string(buf.GetString(), buf.GetSize());
 }
 
 Status stringMember(const Json& body, std::string_view name, std::string& out) {
@@ -70,15 +71,22 @@ Status stringMember(const Json& body, std::string_view name, std::string& out) {
   return Status::ok();
 }
 
-// The entity, mapping, credentials and interval of a device body, validated.
-Status readDeviceBody(Call& call, const Json& body, store::DeviceRecord& r) {
+}  // namespace
+
+std::string deviceJson(const store::Device& d, Micros now) {
+  JsonBuffer buf;
+  JsonWriter w(buf);
+  writeDevice(w, d, now);
+  return std::string(buf.GetString(), buf.GetSize());
+}
+
+Status readDeviceBody(const Json& body, const ld::Context& core, store::DeviceRecord& r) {
   if (!body.IsObject()) return badRequestData("the body must be a JSON object");
   const Json* entity = findMember(body, "entity");
   if (!entity || !entity->IsObject()) return badRequestData("\"entity\" must be an object with \"id\" and \"type\"");
   ALLMENDE_RETURN_IF_ERROR(stringMember(*entity, "id", r.entityId));
   ALLMENDE_RETURN_IF_ERROR(stringMember(*entity, "type", r.entityType));
   if (!model::isUri(r.entityId)) return badRequestData("entity id '" + r.entityId.substr(0, 200) + "' is not a URI");
-  const ld::Context& core = *call.services().contexts.core();
   auto type = model::expandTypeName(r.entityType, core);
   if (!type) return type.status();
   const Json* mapping = findMember(body, "mapping");
@@ -114,6 +122,14 @@ Status readDeviceBody(Call& call, const Json& body, store::DeviceRecord& r) {
   }
   return Status::ok();
 }
+
+Status readNewDevice(const Json& body, const ld::Context& core, store::DeviceRecord& r) {
+  if (body.IsObject()) ALLMENDE_RETURN_IF_ERROR(stringMember(body, "id", r.id));
+  if (!isValidTenantName(r.id)) return badRequestData("device \"id\" must be 1-64 letters, digits, '-', '_', '.', ':'");
+  return readDeviceBody(body, core, r);
+}
+
+namespace {
 
 Status parseAdminJson(Call& call, JsonDocument& body) {
   std::string_view type = call.request().header("content-type");
@@ -157,11 +173,7 @@ http::Response adminCreateDevice(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(parseAdminJson(call, body));
   store::DeviceRecord r;
   r.tenant = call.tenant();
-  if (body.IsObject()) ALLMENDE_RETURN_IF_ERROR_RESPONSE(stringMember(body, "id", r.id));
-  if (!isValidTenantName(r.id)) {
-    return problemResponse(badRequestData("device \"id\" must be 1-64 letters, digits, '-', '_', '.', ':'"));
-  }
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(readDeviceBody(call, body, r));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(readNewDevice(body, *call.services().contexts.core(), r));
   r.created = call.now();
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(ingestor->devices().createDevice(r));
   http::Response resp = plainJsonResponse(201, deviceJson(store::Device{r, {}}, call.now()));
@@ -187,7 +199,7 @@ http::Response adminReplaceDevice(Call& call) {
   store::DeviceRecord r;
   r.tenant = call.tenant();
   r.id = call.pathParam("deviceId");
-  ALLMENDE_RETURN_IF_ERROR_RESPONSE(readDeviceBody(call, body, r));
+  ALLMENDE_RETURN_IF_ERROR_RESPONSE(readDeviceBody(body, *call.services().contexts.core(), r));
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(ingestor->devices().updateDevice(r));
   return emptyResponse(204);
 }
@@ -205,7 +217,8 @@ http::Response adminMosquittoConfig(Call& call) {
   } else if (file == "acl") {
     const std::string* agent = call.param("agent");
     const std::string* prefix = call.param("prefix");
-    r.body = ingest::mosquittoAclFile(devices, agent ? *agent : "allmende-ingest", prefix ? *prefix : "allmende/ingest");
+    r.body =
+        ingest::mosquittoAclFile(devices, agent ? *agent : "allmende-ingest", prefix ? *prefix : "allmende/ingest");
   } else {
     return problemResponse(notFound("no Mosquitto file " + file.substr(0, 40) + " (passwd, acl)"));
   }

@@ -1,17 +1,19 @@
 // allmende: the command line. `allmende serve` runs the platform.
-#include <CLI/CLI.hpp>
 #include <malloc.h>
-
-#include <csignal>
-#include <filesystem>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <filesystem>
+
+#include "api/ingest.h"
 #include "api/problem.h"
 #include "api/router.h"
+#include "app/backup.h"
 #include "app/demo.h"
 #include "app/demo_history.h"
-#include "app/backup.h"
+#include "app/device_cli.h"
 #include "app/open_data_setup.h"
 #include "app/security_setup.h"
 #include "app/tenancy_setup.h"
@@ -27,9 +29,9 @@
 #include "notify/notifier.h"
 #include "store/notification_store.h"
 #include "store/postgres/pg_store.h"
+#include "store/retention.h"
 #include "store/sqlite/context_repository.h"
 #include "store/sqlite/device_registry.h"
-#include "store/retention.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/temporal.h"
 #include "twin/twin_cli.h"
@@ -52,18 +54,18 @@ struct ServeOptions {
   size_t maxJsonDepth = 64;
   ingest::MqttIngestOptions mqttIngest;
   std::string mqttIngestPasswordEnv = "ALLMENDE_MQTT_INGEST_PASSWORD";
-  std::string baseUrl;  // how clients reach this server (for hosted @context URLs)
-  double historyRetentionDays = 0;               // 0 = keep the attribute history forever
+  std::string baseUrl;                              // how clients reach this server (for hosted @context URLs)
+  double historyRetentionDays = 0;                  // 0 = keep the attribute history forever
   std::vector<std::string> historyRetentionTenant;  // "tenant=days" overrides
-  int historyRetentionInterval = 3600;           // seconds between retention runs
-  int notifyAttempts = 5;        // delivery attempts of one notification
-  int notifyTimeoutMillis = 5000;  // connect/send/response timeout of one attempt
-  std::string notifyCaFile;        // extra trusted CAs for https notification endpoints
+  int historyRetentionInterval = 3600;              // seconds between retention runs
+  int notifyAttempts = 5;                           // delivery attempts of one notification
+  int notifyTimeoutMillis = 5000;                   // connect/send/response timeout of one attempt
+  std::string notifyCaFile;                         // extra trusted CAs for https notification endpoints
   TenancyOptions tenancy;
   OpenDataOptions openData;
   TwinOptions twin;
   SecurityOptions security;  // HTTP limits, TLS, CORS, egress policy (app/security_setup.h)
-  api::WebOptions web;  // the web app (docs/web.md)
+  api::WebOptions web;       // the web app (docs/web.md)
 };
 
 // The retention job's options from the flags; fails on a malformed "tenant=days".
@@ -162,7 +164,9 @@ int serve(const ServeOptions& o) {
   ho.port = o.port;
   ho.threads = o.threads;
   ho.maxBodyBytes = o.maxBodyBytes;
-  ho.uploadLimit = [&o](std::string_view method, std::string_view target) { return twinUploadLimit(o.twin, method, target); };
+  ho.uploadLimit = [&o](std::string_view method, std::string_view target) {
+    return twinUploadLimit(o.twin, method, target);
+  };
   // The router is built once the port is bound (hosted @context URLs name it); the server
   // answers nothing before serve().
   std::unique_ptr<api::Router> router;
@@ -248,6 +252,15 @@ int serve(const ServeOptions& o) {
     return 1;
   }
   ingest::Ingestor ingestor(**store, **devices, contexts, systemClock());
+  // Measurements meet the tenant's quotas and reach the audit log as API writes do.
+  std::unique_ptr<api::IngestQuotaGuard> ingestQuotas;
+  if (services.access) {
+    ingestQuotas = std::make_unique<api::IngestQuotaGuard>(*services.access, **store, systemClock());
+    ingestor.setQuotas(ingestQuotas.get());
+  }
+  ingestor.setAuditLog(
+      services.audit,
+      ingest::IngestAuditSource{o.mqttIngest.topicPrefix, o.mqttIngest.host + ":" + std::to_string(o.mqttIngest.port)});
   services.ingestor = &ingestor;
   services.devices = devices->get();
   ingest::MqttIngestOptions mo = o.mqttIngest;
@@ -330,8 +343,7 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   s->add_option("--history-retention-tenant", serve.historyRetentionTenant,
                 "per-tenant retention as tenant=days (repeatable; overrides the default)");
-  s->add_option("--history-retention-interval", serve.historyRetentionInterval,
-                "seconds between two retention runs")
+  s->add_option("--history-retention-interval", serve.historyRetentionInterval, "seconds between two retention runs")
       ->capture_default_str();
   s->add_option("--notify-attempts", serve.notifyAttempts, "delivery attempts of one notification")
       ->check(CLI::Range(1, 100))
@@ -353,6 +365,7 @@ int main(int argc, char** argv) {
   allmende::app::addTwinFlags(*s, serve.twin);
   allmende::app::addSecurityFlags(*s, serve.security);
   auto tenantCommand = allmende::app::addTenantCommands(app);
+  auto deviceCommand = allmende::app::addDeviceCommands(app);
   auto twinCommand = allmende::twin::addTwinCommands(app);
   auto backupCommand = allmende::app::addBackupCommands(app);
   CLI11_PARSE(app, argc, argv);
@@ -360,6 +373,7 @@ int main(int argc, char** argv) {
   serve.openData.store = serve.store;
   if (s->parsed()) return allmende::app::serve(serve);
   if (int rc = tenantCommand(); rc >= 0) return rc;
+  if (int rc = deviceCommand(); rc >= 0) return rc;
   if (int rc = twinCommand(); rc >= 0) return rc;
   if (int rc = backupCommand(); rc >= 0) return rc;
   return 0;

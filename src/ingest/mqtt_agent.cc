@@ -31,14 +31,17 @@ Status IngestService::start() {
   if (!options_.username.empty()) {
     mosquitto_username_pw_set(mosq_, options_.username.c_str(), options_.password.c_str());
   }
-  if (!options_.caFile.empty() && mosquitto_tls_set(mosq_, options_.caFile.c_str(), nullptr, nullptr, nullptr, nullptr) != MOSQ_ERR_SUCCESS) {
+  if (!options_.caFile.empty() &&
+      mosquitto_tls_set(mosq_, options_.caFile.c_str(), nullptr, nullptr, nullptr, nullptr) != MOSQ_ERR_SUCCESS) {
     return Status(ErrorType::kBadRequestData, "cannot use the MQTT CA file " + options_.caFile);
   }
   // connect_async: the loop thread keeps retrying when the broker is not there yet.
   int rc = mosquitto_connect_async(mosq_, options_.host.c_str(), options_.port, 30);
-  if (rc != MOSQ_ERR_SUCCESS) spdlog::warn("ingest: MQTT connect to {}:{}: {}", options_.host, options_.port, mosquitto_strerror(rc));
+  if (rc != MOSQ_ERR_SUCCESS)
+    spdlog::warn("ingest: MQTT connect to {}:{}: {}", options_.host, options_.port, mosquitto_strerror(rc));
   rc = mosquitto_loop_start(mosq_);
-  if (rc != MOSQ_ERR_SUCCESS) return Status(ErrorType::kInternalError, std::string("mosquitto_loop_start: ") + mosquitto_strerror(rc));
+  if (rc != MOSQ_ERR_SUCCESS)
+    return Status(ErrorType::kInternalError, std::string("mosquitto_loop_start: ") + mosquitto_strerror(rc));
   spdlog::info("ingest: MQTT agent for {}:{} topics {}/+/+", options_.host, options_.port, options_.topicPrefix);
   return Status::ok();
 }
@@ -102,6 +105,9 @@ void IngestService::work() {
     if (std::chrono::steady_clock::now() - lastFlush > std::chrono::seconds(1)) {
       Status st = ingestor_.devices().flushHealth();
       if (!st.isOk()) spdlog::warn("ingest: cannot store device health: {}", st.toString());
+      // Registrations made by the `allmende device` CLI next to the running server.
+      st = ingestor_.devices().refresh();
+      if (!st.isOk()) spdlog::warn("ingest: cannot read the device registry: {}", st.toString());
       lastFlush = std::chrono::steady_clock::now();
     }
   }

@@ -19,21 +19,21 @@
 namespace allmende::store {
 
 struct DeviceRecord {
-  std::string tenant;        // "" = the default tenant
-  std::string id;            // device id: letters, digits, '-', '_', '.', ':' (it is an MQTT topic level)
-  std::string entityId;      // the entity it feeds
-  std::string entityType;    // its type (a term of the core @context or an IRI)
-  std::string mapping;       // JSON text of the payload mapping (ingest/mapping.h)
-  std::string mqttUsername;  // "" = "<tenant>.<device>" (ingest/mosquitto_config.h)
-  std::string passwordHash;  // the MQTT password in Mosquitto password-file form ($7$ PBKDF2), "" = none
+  std::string tenant;                   // "" = the default tenant
+  std::string id;                       // device id: letters, digits, '-', '_', '.', ':' (it is an MQTT topic level)
+  std::string entityId;                 // the entity it feeds
+  std::string entityType;               // its type (a term of the core @context or an IRI)
+  std::string mapping;                  // JSON text of the payload mapping (ingest/mapping.h)
+  std::string mqttUsername;             // "" = "<tenant>.<device>" (ingest/mosquitto_config.h)
+  std::string passwordHash;             // the MQTT password in Mosquitto password-file form ($7$ PBKDF2), "" = none
   int64_t expectedIntervalSeconds = 0;  // silent longer than this: flagged; 0 = never
   Micros created = 0;
 };
 
 struct DeviceHealth {
-  Micros lastSeen = 0;         // last accepted measurement
+  Micros lastSeen = 0;  // last accepted measurement
   Micros lastErrorAt = 0;
-  std::string lastError;       // reason of the last rejected payload
+  std::string lastError;  // reason of the last rejected payload
   int64_t accepted = 0;
   int64_t rejected = 0;
 };
@@ -62,6 +62,10 @@ class DeviceRegistry {
   virtual void recordOutcome(const std::string& tenant, const std::string& id, Micros at, const Status& outcome) = 0;
   // Writes the changed health counters to the database.
   virtual Status flushHealth() = 0;
+  // Takes in the registrations another process (the `allmende device` CLI) changed in the
+  // database since the last call; the in-memory health of a kept device stays. Cheap when
+  // nothing changed. Thread-safe.
+  virtual Status refresh() { return Status::ok(); }
 };
 
 // Whether the device is silent longer than its expected interval at `now`.

@@ -31,6 +31,15 @@ CREATE TABLE IF NOT EXISTS ingest_devices (
   rejected      INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (tenant, id)
 );
+CREATE TABLE IF NOT EXISTS ingest_devices_version (v INTEGER NOT NULL);
+INSERT INTO ingest_devices_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM ingest_devices_version);
+CREATE TRIGGER IF NOT EXISTS ingest_devices_ins AFTER INSERT ON ingest_devices
+  BEGIN UPDATE ingest_devices_version SET v = v + 1; END;
+CREATE TRIGGER IF NOT EXISTS ingest_devices_del AFTER DELETE ON ingest_devices
+  BEGIN UPDATE ingest_devices_version SET v = v + 1; END;
+CREATE TRIGGER IF NOT EXISTS ingest_devices_upd
+  AFTER UPDATE OF entity_id, entity_type, mapping, mqtt_user, password_hash, interval_s ON ingest_devices
+  BEGIN UPDATE ingest_devices_version SET v = v + 1; END;
 )sql";
 
 constexpr std::string_view kColumns =
@@ -44,6 +53,44 @@ class SqliteDeviceRegistry final : public DeviceRegistry {
   explicit SqliteDeviceRegistry(Connection db) : db_(std::move(db)) {}
 
   Status load() {
+    std::lock_guard lock(mutex_);
+    auto v = version();
+    if (!v) return v.status();
+    version_ = *v;
+    std::map<Key, Device> loaded;
+    ALLMENDE_RETURN_IF_ERROR(readAll(loaded));
+    devices_ = std::move(loaded);
+    return Status::ok();
+  }
+
+  Status refresh() override {
+    std::lock_guard lock(mutex_);
+    auto v = version();
+    if (!v) return v.status();
+    if (*v == version_) return Status::ok();
+    std::map<Key, Device> loaded;
+    ALLMENDE_RETURN_IF_ERROR(readAll(loaded));
+    for (auto& [key, d] : loaded) {
+      auto it = devices_.find(key);
+      if (it != devices_.end()) d.health = it->second.health;  // ours is newer than the flushed one
+    }
+    for (auto it = dirty_.begin(); it != dirty_.end();) it = loaded.count(*it) ? std::next(it) : dirty_.erase(it);
+    devices_ = std::move(loaded);
+    version_ = *v;
+    return Status::ok();
+  }
+
+  // REQUIRES(mutex_)
+  Result<int64_t> version() {
+    auto s = Statement::prepare(db_.get(), "SELECT v FROM ingest_devices_version");
+    if (!s) return s.status();
+    int rc = s->step();
+    if (rc != SQLITE_ROW) return sqlite::sqliteError(db_.get(), rc, "read the device registry's version");
+    return s->int64(0);
+  }
+
+  // REQUIRES(mutex_)
+  Status readAll(std::map<Key, Device>& out) {
     auto s = Statement::prepare(db_.get(), "SELECT " + std::string(kColumns) + " FROM ingest_devices");
     if (!s) return s.status();
     int rc;
@@ -63,7 +110,7 @@ class SqliteDeviceRegistry final : public DeviceRegistry {
       d.health.lastError = s->text(11);
       d.health.accepted = s->int64(12);
       d.health.rejected = s->int64(13);
-      devices_[{d.record.tenant, d.record.id}] = std::move(d);
+      out[{d.record.tenant, d.record.id}] = std::move(d);
     }
     return rc == SQLITE_DONE ? Status::ok() : sqlite::sqliteError(db_.get(), rc, "load devices");
   }
@@ -197,9 +244,10 @@ class SqliteDeviceRegistry final : public DeviceRegistry {
   }
 
   std::mutex mutex_;
-  Connection db_;                   // GUARDED_BY(mutex_)
-  std::map<Key, Device> devices_;   // GUARDED_BY(mutex_)
-  std::set<Key> dirty_;             // GUARDED_BY(mutex_): health changed since the last flush
+  Connection db_;                  // GUARDED_BY(mutex_)
+  std::map<Key, Device> devices_;  // GUARDED_BY(mutex_)
+  std::set<Key> dirty_;            // GUARDED_BY(mutex_): health changed since the last flush
+  int64_t version_ = 0;            // GUARDED_BY(mutex_): of the registrations in devices_
 };
 
 }  // namespace
