@@ -137,11 +137,12 @@ class LocalInertial final : public Solver {
     return true;
   }
 
-  // One step is one parallel region of three sweeps over the rows, each reading what the one
-  // before wrote (the implicit barriers of `omp for` order them):
-  //   1. fluxes: qxNew_, qyNew_ from qx_, qy_, h_ (every face, edges included);
-  //   2. limiter: the factor of each cell from its four new faces;
-  //   3. depths: the limited faces into qx_, qy_ (each face written by one row), then h_.
+  // One step has three stages per row, each reading what the one before wrote:
+  //   1. fluxes (fluxRowX/Y): qxNew_, qyNew_ from qx_, qy_, h_ (every face, edges included);
+  //   2. limiter (factorRow): the factor of each cell from its four new faces;
+  //   3. depths (updateRow): the limited faces into qx_, qy_ (each face written by one row),
+  //      then h_ and the peaks.
+  // They run in one parallel region, lagged row by row (below).
   double step(const Hyetograph& rain, double limit) override {
     for (int k = 0; k < 4; ++k) ghost_[k] = ghostDepth(*edges()[k]);
     const double dt = stepLength(limit);
