@@ -47,6 +47,8 @@ test-tsan: setup
 bench: build
 	@bench/run $(BUILD_DIR)
 	@bench/temporal $(BUILD_DIR)
+	@bench/postgres $(BUILD_DIR)
+	@bench/opendata $(BUILD_DIR)
 
 # Long mixed load (not in CI): throughput, p99 and RSS per interval (bench/soak.cc).
 # A short try: make soak SOAK_MINUTES=2 SOAK_INTERVAL=15 SOAK_WARMUP=0.5

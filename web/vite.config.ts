@@ -30,13 +30,22 @@ self.addEventListener('install', (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(SHELL)).then(() => self.skipWaiting()));
 });
 self.addEventListener('activate', (e) => {
-  e.waitUntil(caches.keys().then((keys) => Promise.all(keys.filter((k) => k.startsWith('allmende-') && k !== CACHE && k !== 'allmende-data').map((k) => caches.delete(k)))).then(() => self.clients.claim()));
+  // Navigation preload: the page's request starts while the worker boots, not after it.
+  const preload = self.registration.navigationPreload ? self.registration.navigationPreload.enable() : Promise.resolve();
+  e.waitUntil(preload.then(() => caches.keys()).then((keys) => Promise.all(keys.filter((k) => k.startsWith('allmende-') && k !== CACHE && k !== 'allmende-data').map((k) => caches.delete(k)))).then(() => self.clients.claim()));
 });
 self.addEventListener('fetch', (e) => {
   const req = e.request;
   const url = new URL(req.url);
   if (req.method !== 'GET' || url.origin !== self.location.origin) return;
-  if (url.pathname.startsWith('/console') || url.pathname.startsWith('/admin/')) return;
+  // With navigation preload on, every navigation uses the preloaded answer (the console's too,
+  // which is never cached), else the browser warns that the preload was wasted.
+  const viaPreload = () => Promise.resolve(e.preloadResponse).then((r) => r || fetch(req));
+  if (url.pathname.startsWith('/console')) {
+    if (req.mode === 'navigate') e.respondWith(viaPreload());
+    return;
+  }
+  if (url.pathname.startsWith('/admin/')) return;
   // Answers read with credentials (the console) are never stored.
   if (req.headers.has('x-api-key') || req.headers.has('authorization')) return;
   if (url.pathname.startsWith('/assets/')) {
@@ -44,13 +53,13 @@ self.addEventListener('fetch', (e) => {
     return;
   }
   if (req.mode === 'navigate') {
-    e.respondWith(fetch(req).catch(() => caches.match('/', { cacheName: CACHE })));
+    e.respondWith(viaPreload().catch(() => caches.match('/', { cacheName: CACHE })));
     return;
   }
   // Data (NGSI-LD reads, app-config.json): the network first, the last answer when offline.
   // The tenant travels in a header, so it becomes part of the key: two municipalities' answers
   // to the same URL are kept apart.
-  if (url.pathname.startsWith('/ngsi-ld/v1/') || url.pathname === '/app-config.json') {
+  if (url.pathname.startsWith('/ngsi-ld/v1/') || url.pathname === '/app-config.json' || url.pathname.startsWith('/app-hazard/')) {
     const key = new URL(req.url);
     key.searchParams.set('_tenant', req.headers.get('ngsild-tenant') || '');
     e.respondWith(fetch(req).then((res) => {
@@ -69,7 +78,7 @@ self.addEventListener('fetch', (e) => {
 
 // `npm run dev`: the API calls go to a running allmende (ALLMENDE_API, default localhost:1026).
 const api = process.env.ALLMENDE_API || 'http://localhost:1026';
-const proxy = Object.fromEntries(['/ngsi-ld', '/admin', '/open', '/app-config.json'].map((p) => [p, api]));
+const proxy = Object.fromEntries(['/ngsi-ld', '/admin', '/open', '/twin', '/app-config.json', '/app-hazard'].map((p) => [p, api]));
 
 export default defineConfig({
   base: '/',

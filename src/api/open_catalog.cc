@@ -6,6 +6,8 @@
 #include "api/open_catalog.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <ctime>
 
 namespace allmende::api {
 
@@ -61,8 +63,34 @@ void addDistributions(rdf::Graph& g, const std::string& dataset, const Dataset& 
   }
 }
 
+// The attribute history of one month as CSV (api/open_data.cc openHistory).
+void addHistoryDistribution(rdf::Graph& g, const std::string& dataset, const Dataset& d, const std::string& month) {
+  const char* license = licenseIri(d.license);
+  std::string dist = dataset + "/history/" + month + ".csv";
+  g.add(dataset, p(kDcat, "distribution"), rdf::iri(dist));
+  g.add(dist, rdf::kRdfType, rdf::iri(p(kDcat, "Distribution")));
+  g.add(dist, p(kDct, "title"), rdf::literal("Verlauf " + month + " (CSV)", "de"));
+  g.add(dist, p(kDct, "title"), rdf::literal("History " + month + " (CSV)", "en"));
+  g.add(dist, p(kDct, "description"),
+        rdf::literal("Alle Werte der veröffentlichten Attribute, die im Monat " + month +
+                         " (UTC) erfasst wurden: entityId, type, attribute, observedAt, recordedAt, value. "
+                         "Einzelne Tage: " +
+                         dataset + "/history/JJJJ-MM-TT.csv",
+                     "de"));
+  g.add(dist, p(kDct, "description"),
+        rdf::literal("Every value of the published attributes recorded in " + month +
+                         " (UTC): entityId, type, attribute, observedAt, recordedAt, value. Single days: " + dataset +
+                         "/history/YYYY-MM-DD.csv",
+                     "en"));
+  g.add(dist, p(kDcat, "accessURL"), rdf::iri(dist));
+  g.add(dist, p(kDcat, "downloadURL"), rdf::iri(dist));
+  g.add(dist, p(kDcat, "mediaType"), rdf::iri("https://www.iana.org/assignments/media-types/text/csv"));
+  g.add(dist, p(kDct, "format"), rdf::iri(std::string(kFileType) + "CSV"));
+  if (license) g.add(dist, p(kDct, "license"), rdf::iri(license));
+}
+
 void addDataset(rdf::Graph& g, const std::string& base, const store::TenantRecord& t, const PublishedDataset& pd,
-                const std::string& publisher) {
+                const std::string& publisher, Micros now) {
   const Dataset& d = pd.dataset;
   std::string s = datasetIri(base, t.name, d.id);
   g.add(s, rdf::kRdfType, rdf::iri(p(kDcat, "Dataset")));
@@ -98,9 +126,27 @@ void addDataset(rdf::Graph& g, const std::string& base, const store::TenantRecor
   g.add(s, p(kDct, "issued"), dateTime(pd.created));
   g.add(s, p(kDct, "modified"), dateTime(pd.modified));
   addDistributions(g, s, d, pd.modified);
+  for (const auto& month : historyMonths(t.created, now)) addHistoryDistribution(g, s, d, month);
 }
 
 }  // namespace
+
+std::vector<std::string> historyMonths(Micros registered, Micros now) {
+  auto yearMonth = [](Micros t) {
+    std::time_t secs = static_cast<std::time_t>(t / 1000000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    return (tm.tm_year + 1900) * 12 + tm.tm_mon;
+  };
+  std::vector<std::string> out;
+  const int last = yearMonth(now), first = std::max(yearMonth(registered), last - kHistoryMonthsListed + 1);
+  for (int m = last; m >= first; --m) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%04d-%02d", m / 12, m % 12 + 1);
+    out.push_back(buf);
+  }
+  return out;
+}
 
 std::string tenantCatalogIri(const std::string& base, const std::string& tenant) {
   return base + "/open/v1/" + tenant + "/catalog";
@@ -121,7 +167,7 @@ const rdf::Prefixes& catalogPrefixes() {
   return kPrefixes;
 }
 
-rdf::Graph buildCatalog(const std::string& base, const std::vector<TenantCatalog>& tenants, bool platform) {
+rdf::Graph buildCatalog(const std::string& base, const std::vector<TenantCatalog>& tenants, bool platform, Micros now) {
   rdf::Graph g;
   std::string cat = platform ? platformCatalogIri(base) : tenantCatalogIri(base, tenants.at(0).tenant.name);
   g.add(cat, rdf::kRdfType, rdf::iri(p(kDcat, "Catalog")));
@@ -156,7 +202,7 @@ rdf::Graph buildCatalog(const std::string& base, const std::vector<TenantCatalog
   for (const auto& t : tenants) {
     if (t.datasets.empty() && platform) continue;
     std::string publisher = addPublisher(g, base, t.tenant);
-    for (const auto& d : t.datasets) addDataset(g, base, t.tenant, d, publisher);
+    for (const auto& d : t.datasets) addDataset(g, base, t.tenant, d, publisher, now);
   }
   return g;
 }

@@ -40,8 +40,17 @@ std::string tenantCatalogIri(const std::string& base, const std::string& tenant)
 std::string platformCatalogIri(const std::string& base);
 std::string datasetIri(const std::string& base, const std::string& tenant, const std::string& id);
 
+// Monthly history files listed as distributions: the month of `now` and the ones before it, at
+// most this many, none before the tenant was registered. (Day files exist for every day; they
+// are named in the monthly distributions' descriptions, not listed one by one.)
+inline constexpr int kHistoryMonthsListed = 12;
+
+// "YYYY-MM" of the months listed for a tenant registered at `registered`, newest first.
+std::vector<std::string> historyMonths(Micros registered, Micros now);
+
 // One tenant's catalogue, or (platform = true) the platform's with the datasets of all tenants.
-rdf::Graph buildCatalog(const std::string& base, const std::vector<TenantCatalog>& tenants, bool platform);
+// `now` decides which monthly history distributions are listed.
+rdf::Graph buildCatalog(const std::string& base, const std::vector<TenantCatalog>& tenants, bool platform, Micros now);
 const rdf::Prefixes& catalogPrefixes();
 
 }  // namespace allmende::api

@@ -120,7 +120,7 @@ http::Response catalogResponse(Call& call, const std::vector<TenantCatalog>& ten
         Status(ErrorType::kNotAcceptable,
                "the catalogue is available as application/ld+json, text/turtle, application/rdf+xml"));
   }
-  rdf::Graph g = buildCatalog(baseUrl(call), tenants, platform);
+  rdf::Graph g = buildCatalog(baseUrl(call), tenants, platform, call.now());
   Micros modified = 0;
   for (const auto& t : tenants) {
     for (const auto& d : t.datasets) modified = std::max(modified, d.modified);
@@ -280,10 +280,14 @@ http::Response openHistory(Call& call) {
   if (!pd) return problemResponse(pd.status());
   auto period = historyPeriod(call.pathParam("file"));
   if (!period) return problemResponse(notFound("history files are named YYYY-MM-DD.csv or YYYY-MM.csv"));
-  auto ex = exportHistory(s, pd->first, pd->second.dataset, period->first, period->second);
-  if (!ex) return problemResponse(ex.status());
-  return conditionalResponse(call.request(), std::move(ex->body), "text/csv; charset=utf-8",
-                             std::max(ex->lastModified, pd->second.modified));
+  // Streamed like the current state (openDistribution).
+  const std::string media = "text/csv; charset=utf-8";
+  auto v = historyValidators(s, pd->first, pd->second.dataset, period->first, period->second);
+  if (!v) return problemResponse(v.status());
+  auto body = openHistoryExport(s, pd->first, pd->second.dataset, period->first, period->second);
+  if (!body) return problemResponse(body.status());
+  return streamedResponse(call.request(), std::move(*body), media, entityTag(v->fingerprint, media),
+                          std::max(v->lastModified, pd->second.modified));
 }
 
 http::Response openDistribution(Call& call) {
@@ -306,10 +310,15 @@ http::Response openDistribution(Call& call) {
   ExportFormat f = file == "current.csv"       ? ExportFormat::kCsv
                    : file == "current.geojson" ? ExportFormat::kGeoJson
                                                : ExportFormat::kKeyValues;
-  auto ex = exportDataset(s, *t, d->dataset, f);
-  if (!ex) return problemResponse(ex.status());
+  // Streamed: the validators come from a pass over the entities without rendering, then the
+  // body is rendered page by page while it is sent (docs/opendata.md).
   std::string media = f == ExportFormat::kCsv ? "text/csv; charset=utf-8" : kind->mediaType;
-  return conditionalResponse(call.request(), std::move(ex->body), media, std::max(ex->lastModified, d->modified));
+  auto v = exportValidators(s, *t, d->dataset, f);
+  if (!v) return problemResponse(v.status());
+  auto body = openExport(s, *t, d->dataset, f);
+  if (!body) return problemResponse(body.status());
+  return streamedResponse(call.request(), std::move(*body), media, entityTag(v->fingerprint, media),
+                          std::max(v->lastModified, d->modified));
 }
 
 }  // namespace allmende::api

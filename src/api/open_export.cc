@@ -1,7 +1,10 @@
 #include "api/open_export.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "api/entity_query.h"
@@ -18,6 +21,8 @@ struct TypePlan {
   std::string type;
   std::vector<std::pair<std::string, std::string>> attrs;
   store::EntityQuery query;
+  model::RenderOptions render;  // keyValues, projected on id, type and the published attributes
+  std::string geometry;         // the expanded `location` when it is published, else ""
 };
 
 Result<QueryFilters> filtersFor(const Dataset& d, const std::string& type) {
@@ -52,6 +57,14 @@ Result<std::vector<TypePlan>> planTypes(Services& s, const store::TenantRecord& 
       if (wanted) plan.attrs.emplace_back(a, ctx.expandTerm(a));
     }
     if (plan.attrs.empty()) continue;
+    plan.render.format = model::Format::kKeyValues;
+    plan.render.projection.pick.emplace();
+    plan.render.projection.pick->insert("id");
+    plan.render.projection.pick->insert("type");
+    for (const auto& [term, iri] : plan.attrs) {
+      plan.render.projection.pick->insert(iri);
+      if (term == "location") plan.geometry = iri;
+    }
     auto filters = filtersFor(d, type);
     if (!filters) return filters.status();
     auto q = planEntityQuery(*filters, ctx, s.store, t.name);
@@ -112,24 +125,14 @@ class Exporter {
 
   void entity(const TypePlan& plan, const Json& e, std::string& out) {
     if (format_ == ExportFormat::kCsv) return csvRow(plan, e, out);
-    model::RenderOptions o;
-    o.format = model::Format::kKeyValues;
-    o.projection.pick.emplace();
-    o.projection.pick->insert("id");
-    o.projection.pick->insert("type");
-    std::string geometry;
-    for (const auto& [term, iri] : plan.attrs) {
-      o.projection.pick->insert(iri);
-      if (term == "location") geometry = iri;
-    }
-    JsonBuffer buf;
-    JsonWriter w(buf);
+    buf_.Clear();
+    JsonWriter w(buf_);
     if (format_ == ExportFormat::kGeoJson)
-      model::renderFeature(e, ctx_, o, geometry, w);
+      model::renderFeature(e, ctx_, plan.render, plan.geometry, w);
     else
-      model::renderEntity(e, ctx_, o, w);
+      model::renderEntity(e, ctx_, plan.render, w);
     if (count_++) out += ',';
-    out.append(buf.GetString(), buf.GetSize());
+    out.append(buf_.GetString(), buf_.GetSize());
   }
 
   void end(std::string& out) {
@@ -157,7 +160,121 @@ class Exporter {
   ExportFormat format_;
   std::vector<std::string> columns_;
   size_t count_ = 0;
+  JsonBuffer buf_;  // one entity's JSON, reused
 };
+
+// The published entities of a dataset, one page at a time: each type's query in turn, paged by
+// the store's keyset cursor (so every page costs the same, whatever its position).
+class PublishedScan {
+ public:
+  using Visitor = std::function<Status(const TypePlan&, const Json&)>;
+
+  static Result<std::unique_ptr<PublishedScan>> open(Services& s, const store::TenantRecord& t, const Dataset& d) {
+    auto plans = planTypes(s, t, d);
+    if (!plans) return plans.status();
+    auto scan = std::unique_ptr<PublishedScan>(new PublishedScan(s.store, t.name, std::move(*plans)));
+    if (!s.store.tenantExists(t.name)) scan->plan_ = scan->plans_.size();  // registered, no data yet
+    return scan;
+  }
+
+  const std::vector<TypePlan>& plans() const { return plans_; }
+
+  // Visits the next page; false when every type is done.
+  Result<bool> next(const Visitor& visit) {
+    while (plan_ < plans_.size()) {
+      TypePlan& plan = plans_[plan_];
+      plan.query.after = after_;
+      auto page = store_.queryEntities(tenant_, plan.query);
+      if (!page) return page.status();
+      for (const auto& e : page->entities) ALLMENDE_RETURN_IF_ERROR(visit(plan, e));
+      if (page->entities.size() < plan.query.limit) {
+        ++plan_;
+        after_ = 0;
+      } else if (page->cursor > 0) {
+        after_ = page->cursor;
+      } else {
+        plan.query.offset += plan.query.limit;  // a store without keyset paging: slower, still right
+      }
+      if (!page->entities.empty()) return true;
+    }
+    return false;
+  }
+
+ private:
+  PublishedScan(store::Store& store, std::string tenant, std::vector<TypePlan> plans)
+      : store_(store), tenant_(std::move(tenant)), plans_(std::move(plans)) {}
+  store::Store& store_;
+  std::string tenant_;
+  std::vector<TypePlan> plans_;
+  size_t plan_ = 0;
+  int64_t after_ = 0;
+};
+
+std::vector<std::string> csvColumns(const std::vector<TypePlan>& plans) {
+  std::set<std::string> columns;
+  for (const auto& p : plans) {
+    for (const auto& a : p.attrs) columns.insert(a.first);
+  }
+  return {columns.begin(), columns.end()};
+}
+
+Micros modifiedAt(const Json& e) {
+  const Json* m = findMember(e, "modifiedAt");
+  if (!m || !m->IsString()) return 0;
+  auto t = parseDateTime(asView(*m));
+  return t ? *t : 0;
+}
+
+class Fnv {
+ public:
+  void mix(std::string_view s) {
+    for (unsigned char c : s) {
+      h_ ^= c;
+      h_ *= 1099511628211ULL;
+    }
+    h_ ^= 0xff;  // a separator no UTF-8 text contains
+    h_ *= 1099511628211ULL;
+  }
+  uint64_t value() const { return h_; }
+
+ private:
+  uint64_t h_ = 1469598103934665603ULL;
+};
+
+// A download being sent: one page rendered per call.
+class ExportSource : public http::BodySource {
+ public:
+  ExportSource(std::unique_ptr<PublishedScan> scan, std::shared_ptr<const ld::Context> ctx, ExportFormat f)
+      : scan_(std::move(scan)), context_(std::move(ctx)), exporter_(*context_, f, csvColumns(scan_->plans())) {}
+
+  Step next(std::string& out) override {
+    if (!begun_) {
+      exporter_.begin(out);
+      begun_ = true;
+    }
+    auto more = scan_->next([&](const TypePlan& plan, const Json& e) {
+      exporter_.entity(plan, e, out);
+      return Status::ok();
+    });
+    if (!more) {
+      spdlog::warn("open data: export broken off: {}", more.status().toString());
+      return Step::kFailed;
+    }
+    if (*more) return Step::kMore;
+    exporter_.end(out);
+    return Step::kEnd;
+  }
+
+ private:
+  std::unique_ptr<PublishedScan> scan_;
+  std::shared_ptr<const ld::Context> context_;  // held while the download is sent
+  Exporter exporter_;
+  bool begun_ = false;
+};
+
+const char* formatName(ExportFormat f) {
+  return f == ExportFormat::kCsv ? "csv" : f == ExportFormat::kGeoJson ? "geojson" : "keyValues";
+}
 
 }  // namespace
 
@@ -168,105 +285,293 @@ Status checkDatasetFilters(Services& services, const store::TenantRecord& tenant
 
 Status forEachPublished(Services& services, const store::TenantRecord& tenant, const Dataset& d,
                         const PublishedVisitor& visit) {
-  auto plans = planTypes(services, tenant, d);
-  if (!plans) return plans.status();
-  if (!services.store.tenantExists(tenant.name)) return Status::ok();  // registered, no data yet
-  for (auto& plan : *plans) {
-    for (size_t offset = 0;; offset += kExportPage) {
-      plan.query.offset = offset;
-      auto page = services.store.queryEntities(tenant.name, plan.query);
-      if (!page) return page.status();
-      for (const auto& e : page->entities) {
-        Status st = visit(plan.type, plan.attrs, e);
-        if (!st.isOk()) return st;
-      }
-      if (page->entities.size() < kExportPage) break;
-    }
+  auto scan = PublishedScan::open(services, tenant, d);
+  if (!scan) return scan.status();
+  for (;;) {
+    auto more = (*scan)->next([&](const TypePlan& plan, const Json& e) { return visit(plan.type, plan.attrs, e); });
+    if (!more) return more.status();
+    if (!*more) return Status::ok();
   }
-  return Status::ok();
+}
+
+Result<ExportValidators> exportValidators(Services& services, const store::TenantRecord& tenant, const Dataset& d,
+                                          ExportFormat format) {
+  auto scan = PublishedScan::open(services, tenant, d);
+  if (!scan) return scan.status();
+  Fnv h;
+  h.mix("allmende open-data export 2");  // changes when the rendering does
+  h.mix(formatName(format));
+  h.mix(datasetJson(d));
+  for (const auto& plan : (*scan)->plans()) {
+    h.mix(plan.type);
+    for (const auto& [term, iri] : plan.attrs) h.mix(iri);
+  }
+  ExportValidators v;
+  for (;;) {
+    auto more = (*scan)->next([&](const TypePlan&, const Json& e) {
+      h.mix(asView(e["id"]));
+      const Json* m = findMember(e, "modifiedAt");
+      h.mix(m && m->IsString() ? asView(*m) : std::string_view());
+      v.lastModified = std::max(v.lastModified, modifiedAt(e));
+      ++v.entities;
+      return Status::ok();
+    });
+    if (!more) return more.status();
+    if (!*more) break;
+  }
+  v.fingerprint = h.value();
+  return v;
+}
+
+Result<std::shared_ptr<http::BodySource>> openExport(Services& services, const store::TenantRecord& tenant,
+                                                     const Dataset& d, ExportFormat format) {
+  auto scan = PublishedScan::open(services, tenant, d);
+  if (!scan) return scan.status();
+  return std::shared_ptr<http::BodySource>(
+      std::make_shared<ExportSource>(std::move(*scan), services.contexts.core(), format));
 }
 
 Result<ExportResult> exportDataset(Services& services, const store::TenantRecord& tenant, const Dataset& d,
                                    ExportFormat format) {
-  auto plans = planTypes(services, tenant, d);
-  if (!plans) return plans.status();
-  std::set<std::string> columns;
-  for (const auto& p : *plans) {
-    for (const auto& a : p.attrs) columns.insert(a.first);
-  }
-  Exporter ex(*services.contexts.core(), format, {columns.begin(), columns.end()});
+  auto scan = PublishedScan::open(services, tenant, d);
+  if (!scan) return scan.status();
+  Exporter ex(*services.contexts.core(), format, csvColumns((*scan)->plans()));
   ExportResult result;
   ex.begin(result.body);
-  TypePlan current;
-  Status st = forEachPublished(services, tenant, d, [&](const std::string& type, const auto& attrs, const Json& e) {
-    if (current.type != type) {
-      current.type = type;
-      current.attrs = attrs;
-    }
-    ex.entity(current, e, result.body);
-    if (const Json* m = findMember(e, "modifiedAt"); m && m->IsString()) {
-      if (auto t = parseDateTime(asView(*m))) result.lastModified = std::max(result.lastModified, *t);
-    }
-    ++result.entities;
-    return Status::ok();
-  });
-  if (!st.isOk()) return st;
+  for (;;) {
+    auto more = (*scan)->next([&](const TypePlan& plan, const Json& e) {
+      ex.entity(plan, e, result.body);
+      result.lastModified = std::max(result.lastModified, modifiedAt(e));
+      ++result.entities;
+      return Status::ok();
+    });
+    if (!more) return more.status();
+    if (!*more) break;
+  }
   ex.end(result.body);
   return result;
 }
 
-Result<ExportResult> exportHistory(Services& services, const store::TenantRecord& tenant, const Dataset& d, Micros from,
-                                   Micros to) {
-  store::TemporalStore* temporal = services.store.temporal();
-  if (!temporal) return Status(ErrorType::kOperationNotSupported, "this store keeps no history");
-  ExportResult result;
-  result.body = "entityId,type,attribute,observedAt,recordedAt,value\r\n";
-  Status st = forEachPublished(services, tenant, d, [&](const std::string& type, const auto& attrs, const Json& e) {
-    store::InstanceQuery q;
-    q.time = {store::TimeFilter::Rel::kBetween, store::TimeFilter::Property::kModifiedAt, from, to};
-    q.datasetId = "";  // default instances
-    q.limit = kHistoryInstances;
-    std::map<std::string, std::string> termOf;
-    for (const auto& [term, iri] : attrs) {
-      q.attrs.push_back(iri);
-      termOf[iri] = term;
+namespace {
+
+// One row of a history file: an instance of a published attribute of an entity.
+struct HistoryRow {
+  const std::string& id;
+  const TypePlan& plan;
+  const std::string& term;
+  const store::StoredInstance& instance;
+};
+
+store::InstanceQuery periodQuery(Micros from, Micros to) {
+  store::InstanceQuery q;
+  q.time = {store::TimeFilter::Rel::kBetween, store::TimeFilter::Property::kModifiedAt, from, to};
+  q.datasetId = "";  // default instances
+  q.limit = kHistoryInstances;
+  return q;
+}
+
+// The entity's first type that the dataset publishes (types: JSON array of IRIs).
+const TypePlan* publishedPlan(const std::vector<TypePlan>& plans, const std::vector<std::string>& planIris,
+                              const std::string& types) {
+  JsonDocument doc;
+  if (!parseJson(types, doc).isOk() || !doc.IsArray()) return nullptr;
+  for (const auto& t : doc.GetArray()) {
+    if (!t.IsString()) continue;
+    for (size_t k = 0; k < plans.size(); ++k) {
+      if (planIris[k] == asView(t)) return &plans[k];
     }
-    std::string id(asView(e["id"]));
-    auto h = temporal->history(tenant.name, id, q);
-    if (!h) return h.status().type() == ErrorType::kResourceNotFound ? Status::ok() : h.status();
-    for (const auto& a : h->attrs) {
-      auto term = termOf.find(a.attr);
-      if (term == termOf.end()) continue;  // only published attributes
+  }
+  return nullptr;
+}
+
+// The rows of a history file, a step at a time: first the entities there are now (a page of the
+// store each step), each with its type's published attributes; then the deleted ones (their
+// history outlives them: ids of TemporalStore::historyIds without an entity, kDeletedStep a
+// step), by the types their history recorded. A dataset's q or area needs an entity's current
+// state: with one, deleted entities are left out.
+class HistoryWalk {
+ public:
+  using Visitor = std::function<void(const HistoryRow&)>;
+  static constexpr size_t kDeletedStep = 200;
+
+  static Result<std::unique_ptr<HistoryWalk>> open(Services& s, const store::TenantRecord& t, const Dataset& d,
+                                                   Micros from, Micros to) {
+    store::TemporalStore* temporal = s.store.temporal();
+    if (!temporal) return Status(ErrorType::kOperationNotSupported, "this store keeps no history");
+    auto scan = PublishedScan::open(s, t, d);
+    if (!scan) return scan.status();
+    auto walk = std::unique_ptr<HistoryWalk>(new HistoryWalk(s.store, *temporal, t.name, std::move(*scan), from, to));
+    walk->deleted_ = d.q.empty() && d.area.empty() && !walk->scan_->plans().empty();
+    walk->deletedQuery_ = periodQuery(from, to);
+    for (const auto& plan : walk->scan_->plans()) {
+      walk->planIris_.push_back(s.contexts.core()->expandTerm(plan.type));
+      for (const auto& [term, iri] : plan.attrs) walk->deletedQuery_.attrs.push_back(iri);
+    }
+    return walk;
+  }
+
+  // Visits the rows of the next step; false when done.
+  Result<bool> next(const Visitor& visit) {
+    if (!currentDone_) {
+      auto more = scan_->next([&](const TypePlan& plan, const Json& e) -> Status {
+        store::InstanceQuery q = periodQuery(from_, to_);
+        for (const auto& [term, iri] : plan.attrs) q.attrs.push_back(iri);
+        std::string id(asView(e["id"]));
+        auto h = temporal_.history(tenant_, id, q);
+        if (!h) return h.status().type() == ErrorType::kResourceNotFound ? Status::ok() : h.status();
+        rows(id, plan, *h, visit);
+        return Status::ok();
+      });
+      if (!more) return more.status();
+      if (*more) return true;
+      currentDone_ = true;
+    }
+    if (!deleted_) return false;
+    if (!ids_) {
+      auto ids = temporal_.historyIds(tenant_);
+      if (!ids) return ids.status();
+      ids_ = std::move(*ids);
+    }
+    for (size_t end = std::min(ids_->size(), nextId_ + kDeletedStep); nextId_ < end; ++nextId_) {
+      const std::string& id = (*ids_)[nextId_];
+      auto current = store_.getEntity(tenant_, id);
+      if (current) continue;  // visited above if published
+      if (current.status().type() != ErrorType::kResourceNotFound) return current.status();
+      auto h = temporal_.history(tenant_, id, deletedQuery_);
+      if (!h) {
+        if (h.status().type() == ErrorType::kResourceNotFound) continue;
+        return h.status();
+      }
+      if (const TypePlan* plan = publishedPlan(scan_->plans(), planIris_, h->types)) rows(id, *plan, *h, visit);
+    }
+    return nextId_ < ids_->size();
+  }
+
+ private:
+  HistoryWalk(store::Store& store, store::TemporalStore& temporal, std::string tenant,
+              std::unique_ptr<PublishedScan> scan, Micros from, Micros to)
+      : store_(store), temporal_(temporal), tenant_(std::move(tenant)), scan_(std::move(scan)), from_(from), to_(to) {}
+
+  static void rows(const std::string& id, const TypePlan& plan, const store::TemporalEntity& h, const Visitor& visit) {
+    for (const auto& a : h.attrs) {
+      auto term = std::find_if(plan.attrs.begin(), plan.attrs.end(), [&](const auto& p) { return p.second == a.attr; });
+      if (term == plan.attrs.end()) continue;  // only published attributes
       for (const auto& i : a.instances) {
-        if (i.h.deleted) continue;
-        std::string value;
-        if (i.h.doc.empty() && i.h.number) {
-          JsonBuffer buf;
-          JsonWriter w(buf);
-          w.Double(*i.h.number);
-          value.assign(buf.GetString(), buf.GetSize());
-        } else {
-          JsonDocument doc;
-          if (parseJson(i.h.doc, doc).isOk() && doc.IsObject()) {
-            Json arr(rapidjson::kArrayType);
-            arr.PushBack(doc, doc.GetAllocator());
-            value = csvValue(arr);
-          }
-        }
-        csvField(result.body, id);
-        result.body += ',';
-        csvField(result.body, type);
-        result.body += ',' + term->second + ',' + (i.h.observedAt ? formatDateTime(*i.h.observedAt) : "") + ',' +
-                       formatDateTime(i.h.recordedAt) + ',';
-        csvField(result.body, value);
-        result.body += "\r\n";
-        result.lastModified = std::max(result.lastModified, i.modifiedAt);
-        ++result.entities;
+        if (!i.h.deleted) visit(HistoryRow{id, plan, term->first, i});
       }
     }
-    return Status::ok();
-  });
-  if (!st.isOk()) return st;
+  }
+
+  store::Store& store_;
+  store::TemporalStore& temporal_;
+  std::string tenant_;
+  std::unique_ptr<PublishedScan> scan_;
+  Micros from_, to_;
+  bool currentDone_ = false;
+  bool deleted_ = false;
+  std::vector<std::string> planIris_;
+  store::InstanceQuery deletedQuery_;
+  std::optional<std::vector<std::string>> ids_;
+  size_t nextId_ = 0;
+};
+
+constexpr const char* kHistoryHead = "entityId,type,attribute,observedAt,recordedAt,value\r\n";
+
+void appendHistoryRow(const HistoryRow& r, std::string& out) {
+  const auto& i = r.instance;
+  std::string value;
+  if (i.h.doc.empty() && i.h.number) {
+    JsonBuffer buf;
+    JsonWriter w(buf);
+    w.Double(*i.h.number);
+    value.assign(buf.GetString(), buf.GetSize());
+  } else {
+    JsonDocument doc;
+    if (parseJson(i.h.doc, doc).isOk() && doc.IsObject()) {
+      Json arr(rapidjson::kArrayType);
+      arr.PushBack(doc, doc.GetAllocator());
+      value = csvValue(arr);
+    }
+  }
+  csvField(out, r.id);
+  out += ',';
+  csvField(out, r.plan.type);
+  out += ',' + r.term + ',' + (i.h.observedAt ? formatDateTime(*i.h.observedAt) : "") + ',' +
+         formatDateTime(i.h.recordedAt) + ',';
+  csvField(out, value);
+  out += "\r\n";
+}
+
+class HistorySource : public http::BodySource {
+ public:
+  explicit HistorySource(std::unique_ptr<HistoryWalk> walk) : walk_(std::move(walk)) {}
+  Step next(std::string& out) override {
+    if (!begun_) {
+      out += kHistoryHead;
+      begun_ = true;
+    }
+    auto more = walk_->next([&](const HistoryRow& r) { appendHistoryRow(r, out); });
+    if (!more) {
+      spdlog::warn("open data: history export broken off: {}", more.status().toString());
+      return Step::kFailed;
+    }
+    return *more ? Step::kMore : Step::kEnd;
+  }
+
+ private:
+  std::unique_ptr<HistoryWalk> walk_;
+  bool begun_ = false;
+};
+
+}  // namespace
+
+Result<ExportValidators> historyValidators(Services& services, const store::TenantRecord& tenant, const Dataset& d,
+                                           Micros from, Micros to) {
+  auto walk = HistoryWalk::open(services, tenant, d, from, to);
+  if (!walk) return walk.status();
+  Fnv h;
+  h.mix("allmende open-data history 1");
+  h.mix(datasetJson(d));
+  h.mix(std::to_string(from) + "/" + std::to_string(to));
+  ExportValidators v;
+  for (;;) {
+    auto more = (*walk)->next([&](const HistoryRow& r) {
+      h.mix(r.id);
+      h.mix(r.plan.type);
+      h.mix(r.term);
+      h.mix(std::to_string(r.instance.instanceId) + "@" + std::to_string(r.instance.modifiedAt));
+      v.lastModified = std::max(v.lastModified, r.instance.modifiedAt);
+      ++v.entities;
+    });
+    if (!more) return more.status();
+    if (!*more) break;
+  }
+  v.fingerprint = h.value();
+  return v;
+}
+
+Result<std::shared_ptr<http::BodySource>> openHistoryExport(Services& services, const store::TenantRecord& tenant,
+                                                            const Dataset& d, Micros from, Micros to) {
+  auto walk = HistoryWalk::open(services, tenant, d, from, to);
+  if (!walk) return walk.status();
+  return std::shared_ptr<http::BodySource>(std::make_shared<HistorySource>(std::move(*walk)));
+}
+
+Result<ExportResult> exportHistory(Services& services, const store::TenantRecord& tenant, const Dataset& d, Micros from,
+                                   Micros to) {
+  auto walk = HistoryWalk::open(services, tenant, d, from, to);
+  if (!walk) return walk.status();
+  ExportResult result;
+  result.body = kHistoryHead;
+  for (;;) {
+    auto more = (*walk)->next([&](const HistoryRow& r) {
+      appendHistoryRow(r, result.body);
+      result.lastModified = std::max(result.lastModified, r.instance.modifiedAt);
+      ++result.entities;
+    });
+    if (!more) return more.status();
+    if (!*more) break;
+  }
   return result;
 }
 

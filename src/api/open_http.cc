@@ -85,27 +85,84 @@ std::string gzip(std::string_view in) {
   return rc == Z_STREAM_END ? out : std::string();
 }
 
+namespace {
+
+// The caching headers of an answer with these validators; true when the request's conditions
+// make it a 304 (RFC 9110 13.2.2: If-None-Match first, If-Modified-Since only without it).
+bool validate(const http::Request& request, http::Response& r, const std::string& tag, const std::string& gzipTag,
+              bool compressed, Micros lastModified) {
+  r.setHeader("ETag", compressed ? gzipTag : tag);
+  if (lastModified > 0) r.setHeader("Last-Modified", formatHttpDate(lastModified));
+  r.setHeader("Cache-Control", "public, max-age=60");
+  r.setHeader("Vary", "Accept, Accept-Encoding");
+  if (request.hasHeader("if-none-match")) return noneMatchHits(request.header("if-none-match"), tag, gzipTag);
+  if (lastModified > 0 && request.hasHeader("if-modified-since")) {
+    auto since = parseHttpDate(request.header("if-modified-since"));
+    return since && lastModified / 1000000 <= *since / 1000000;
+  }
+  return false;
+}
+
+std::string gzipTagOf(const std::string& tag) { return tag.substr(0, tag.size() - 1) + "-gz\""; }
+
+class GzipSource : public http::BodySource {
+ public:
+  explicit GzipSource(std::shared_ptr<http::BodySource> inner) : inner_(std::move(inner)) {
+    // windowBits 15 + 16: a gzip wrapper instead of zlib's.
+    ok_ = deflateInit2(&z_, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+  }
+  ~GzipSource() override {
+    if (ok_) deflateEnd(&z_);
+  }
+
+  Step next(std::string& out) override {
+    if (!ok_) return Step::kFailed;
+    plain_.clear();
+    Step step = inner_->next(plain_);
+    if (step == Step::kFailed) return step;
+    const int flush = step == Step::kEnd ? Z_FINISH : Z_NO_FLUSH;
+    z_.next_in = reinterpret_cast<Bytef*>(plain_.data());
+    z_.avail_in = static_cast<uInt>(plain_.size());
+    int rc;
+    do {
+      char buf[32 << 10];
+      z_.next_out = reinterpret_cast<Bytef*>(buf);
+      z_.avail_out = sizeof buf;
+      rc = deflate(&z_, flush);
+      if (rc == Z_STREAM_ERROR) return Step::kFailed;
+      out.append(buf, sizeof buf - z_.avail_out);
+    } while (z_.avail_out == 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+    return step;
+  }
+
+ private:
+  std::shared_ptr<http::BodySource> inner_;
+  z_stream z_{};
+  bool ok_ = false;
+  std::string plain_;
+};
+
+}  // namespace
+
+std::string entityTag(uint64_t fingerprint, std::string_view mediaType) {
+  char hex[24];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(fingerprint));
+  return entityTag(std::string_view(hex), mediaType);
+}
+
+std::shared_ptr<http::BodySource> gzipStream(std::shared_ptr<http::BodySource> inner) {
+  return std::make_shared<GzipSource>(std::move(inner));
+}
+
 http::Response conditionalResponse(const http::Request& request, std::string body, std::string_view mediaType,
                                    Micros lastModified) {
   http::Response r;
   std::string tag = entityTag(body, mediaType);
-  std::string gzipTag = tag.substr(0, tag.size() - 1) + "-gz\"";
   bool compress =
       body.size() > kGzipMinBytes && body.size() < (1ULL << 31) && acceptsGzip(request.header("accept-encoding"));
   std::string compressed = compress ? gzip(body) : std::string();
   compress = !compressed.empty();
-  r.setHeader("ETag", compress ? gzipTag : tag);
-  if (lastModified > 0) r.setHeader("Last-Modified", formatHttpDate(lastModified));
-  r.setHeader("Cache-Control", "public, max-age=60");
-  r.setHeader("Vary", "Accept, Accept-Encoding");
-  bool notModified = false;
-  if (request.hasHeader("if-none-match")) {
-    notModified = noneMatchHits(request.header("if-none-match"), tag, gzipTag);
-  } else if (lastModified > 0 && request.hasHeader("if-modified-since")) {
-    auto since = parseHttpDate(request.header("if-modified-since"));
-    notModified = since && lastModified / 1000000 <= *since / 1000000;
-  }
-  if (notModified) {
+  if (validate(request, r, tag, gzipTagOf(tag), compress, lastModified)) {
     r.status = 304;
     return r;
   }
@@ -116,6 +173,20 @@ http::Response conditionalResponse(const http::Request& request, std::string bod
   } else {
     r.body = std::move(body);
   }
+  return r;
+}
+
+http::Response streamedResponse(const http::Request& request, std::shared_ptr<http::BodySource> body,
+                                std::string_view mediaType, const std::string& etag, Micros lastModified) {
+  http::Response r;
+  bool compress = acceptsGzip(request.header("accept-encoding"));
+  if (validate(request, r, etag, gzipTagOf(etag), compress, lastModified)) {
+    r.status = 304;
+    return r;
+  }
+  r.setHeader("Content-Type", std::string(mediaType));
+  if (compress) r.setHeader("Content-Encoding", "gzip");
+  r.stream = compress ? gzipStream(std::move(body)) : std::move(body);
   return r;
 }
 

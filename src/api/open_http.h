@@ -3,6 +3,8 @@
 // (Accept-Encoding, RFC 9110 12.5.3).
 #pragma once
 
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +27,17 @@ std::string entityTag(std::string_view body, std::string_view mediaType);
 // gzips the body when the client accepts gzip and the body is larger than 1 KiB.
 http::Response conditionalResponse(const http::Request& request, std::string body, std::string_view mediaType,
                                    Micros lastModified);
+
+// A strong entity tag of a representation known by a fingerprint instead of its bytes.
+std::string entityTag(uint64_t fingerprint, std::string_view mediaType);
+
+// The same for a body sent as a stream (http::BodySource): the validators are given, since the
+// body is not known yet. Gzips the stream (whatever its size) when the client accepts gzip.
+http::Response streamedResponse(const http::Request& request, std::shared_ptr<http::BodySource> body,
+                                std::string_view mediaType, const std::string& etag, Micros lastModified);
+
+// Wraps a stream into its gzip (RFC 1952), compressed piece by piece.
+std::shared_ptr<http::BodySource> gzipStream(std::shared_ptr<http::BodySource> inner);
 
 // Whether an Accept-Encoding value accepts gzip (not with q=0).
 bool acceptsGzip(std::string_view acceptEncoding);

@@ -1,5 +1,6 @@
 #include "api/router.h"
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -12,6 +13,7 @@
 #include "api/twin_http.h"
 #include "api/problem.h"
 #include "api/web_assets.h"
+#include "api/web_hazard.h"
 
 namespace allmende::api {
 
@@ -129,7 +131,23 @@ constexpr Route kRoutes[] = {
     {"GET", "/{file}", serveWebApp, Access::kOpen},
     {"GET", "/assets/{file}", serveWebApp, Access::kOpen},
     {"GET", "/console", serveWebApp, Access::kOpen},
+    {"GET", "/app-hazard/{runId}/{file}", serveHazardFile, Access::kOpen},
 };
+
+// RFC 9110 9.3.2: HEAD answers as GET without the content. Offered for the open GET routes (the
+// web app, open data, health); the server drops the body and keeps its Content-Length.
+bool answersAsGet(const Route& route, const std::string& method) {
+  return method == "HEAD" && route.access == Access::kOpen && std::string_view(route.method) == "GET";
+}
+
+void addAllowed(std::string& allow, std::string_view method) {
+  for (size_t at = 0; at < allow.size();) {
+    size_t end = std::min(allow.find(", ", at), allow.size());
+    if (std::string_view(allow).substr(at, end - at) == method) return;
+    at = end + 2;
+  }
+  allow += (allow.empty() ? "" : ", ") + std::string(method);
+}
 
 // The segments of a raw (percent-encoded) path, each decoded. Splitting before decoding keeps an
 // encoded '/' inside its segment (entity ids and attribute IRIs may contain one). False on a
@@ -181,7 +199,7 @@ http::Response Router::handle(http::Request& request) {
   if (!splitPath(path, segments)) return problemResponse(notFound("no resource at " + request.path));
   for (const auto& route : kRoutes) {
     if (!matchPath(route.pattern, segments, params)) continue;
-    if (request.method == route.method) {
+    if (request.method == route.method || answersAsGet(route, request.method)) {
       Call call(request, services_, std::move(params));
       // The one access check (api/access.h): credentials, roles, tenant, quota.
       if (services_.access) {
@@ -197,7 +215,8 @@ http::Response Router::handle(http::Request& request) {
       audit.finish(response);
       return response;
     }
-    allow += (allow.empty() ? "" : ", ") + std::string(route.method);
+    addAllowed(allow, route.method);
+    if (route.access == Access::kOpen && std::string_view(route.method) == "GET") addAllowed(allow, "HEAD");
   }
   if (!allow.empty()) {
     http::Response r = problemResponse(Status(ErrorType::kMethodNotAllowed, request.method + " is not allowed here"));

@@ -7,6 +7,7 @@
 #include "api/open_http.h"
 #include "api/problem.h"
 #include "api/public_read.h"
+#include "api/web_hazard.h"
 
 namespace allmende::api {
 
@@ -61,12 +62,14 @@ void securityHeaders(http::Response& r, const WebAssets& web) {
   r.setHeader("Permissions-Policy", "geolocation=(self), camera=(), microphone=()");
 }
 
-// The answer for one stored file: 304 when the client holds it (If-None-Match), else the body,
-// gzipped when accepted.
-http::Response fileResponse(const http::Request& request, const WebAsset& a, const WebAssets& web) {
+}  // namespace
+
+http::Response webFileResponse(const http::Request& request, const WebAsset& a, const WebAssets& web,
+                               std::string_view cacheControl) {
   http::Response r;
   securityHeaders(r, web);
-  r.setHeader("Cache-Control", a.immutable ? "public, max-age=31536000, immutable" : "no-cache");
+  if (cacheControl.empty()) cacheControl = a.immutable ? "public, max-age=31536000, immutable" : "no-cache";
+  r.setHeader("Cache-Control", std::string(cacheControl));
   r.setHeader("ETag", a.etag);
   r.setHeader("Vary", "Accept-Encoding");
   std::string_view inm = request.header("if-none-match");
@@ -83,6 +86,8 @@ http::Response fileResponse(const http::Request& request, const WebAsset& a, con
   }
   return r;
 }
+
+namespace {
 
 bool validTenantName(std::string_view t) {
   if (t.size() > 64) return false;
@@ -131,7 +136,8 @@ http::Response appConfig(Call& call, const WebAssets& web) {
   if (!validTenantName(tenant)) return problemResponse(Status(ErrorType::kBadRequestData, "invalid tenant name"));
   std::optional<store::TenantRecord> record;
   if (call.services().tenants && !tenant.empty()) record = call.services().tenants->findTenant(tenant);
-  if (record && record->status != "active") record.reset();  // a suspended tenant shows nothing
+  bool suspended = record && record->status != "active";
+  if (suspended) record.reset();  // a suspended tenant shows nothing
   JsonBuffer buf;
   JsonWriter w(buf);
   w.StartObject();
@@ -168,12 +174,18 @@ http::Response appConfig(Call& call, const WebAssets& web) {
     w.Key("layers");
     w.Null();
   }
+  if (suspended) {
+    w.Key("hazard");
+    w.Null();
+  } else {
+    writeHazard(w, call, tenant);
+  }
   w.EndObject();
   WebAsset a;
   a.body.assign(buf.GetString(), buf.GetSize());
   a.mediaType = "application/json";
   a.etag = entityTag(a.body, a.mediaType);
-  return fileResponse(call.request(), a, web);
+  return webFileResponse(call.request(), a, web);
 }
 
 // The stored file a request path names: "/" is the citizen app, "/console" the console.
@@ -250,7 +262,7 @@ http::Response serveWebApp(Call& call) {
   if (name == "app-config.json") return appConfig(call, *web);
   const WebAsset* a = web->find(name);
   if (!a) return problemResponse(notFound("no resource at " + call.request().path));
-  return fileResponse(call.request(), *a, *web);
+  return webFileResponse(call.request(), *a, *web);
 }
 
 }  // namespace allmende::api

@@ -62,6 +62,12 @@ class WebAssets {
 // "https://*.tile.example.de"); "" when the template has no http(s) origin.
 std::string tileOrigin(std::string_view tileUrl);
 
+// The answer for one file of the web app: 304 when the client holds it (If-None-Match), else the
+// body, gzipped when accepted; security headers and `cacheControl` ("" = by the asset: immutable
+// or no-cache).
+http::Response webFileResponse(const http::Request& request, const WebAsset& a, const WebAssets& web,
+                               std::string_view cacheControl = "");
+
 // Handler of `GET /`, `/{file}`, `/assets/{file}`, `/console`: the file, 304, or 404.
 http::Response serveWebApp(Call& call);
 

@@ -26,6 +26,7 @@
 #include "notify/matcher.h"
 #include "notify/notifier.h"
 #include "store/notification_store.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/context_repository.h"
 #include "store/sqlite/device_registry.h"
 #include "store/retention.h"
@@ -41,6 +42,7 @@ struct ServeOptions {
   std::string address = "0.0.0.0";
   uint16_t port = 1026;
   std::string dataDir = "./data";
+  std::string store;  // "" = SQLite in dataDir; postgres://... = PostgreSQL (docs/postgres.md)
   bool demo = false;
   int threads = 8;
   std::string durability = "normal";
@@ -124,7 +126,15 @@ int serve(const ServeOptions& o) {
   store::SqliteOptions so;
   so.path = (std::filesystem::path(o.dataDir) / "allmende.db").string();
   so.durability = o.durability;
-  auto store = store::openSqliteStore(so);
+  // Everything in PostgreSQL (docs/postgres.md), or everything in the data directory's SQLite.
+  const bool postgres = store::isPostgresStore(o.store);
+  if (!o.store.empty() && !postgres) {
+    spdlog::error("--store wants a postgres:// or postgresql:// URL, not '{}'", o.store);
+    return 1;
+  }
+  store::PostgresOptions po;
+  po.url = o.store;
+  auto store = postgres ? store::openPostgresStore(po) : store::openSqliteStore(so);
   if (!store) {
     spdlog::error("cannot open store: {}", store.status().toString());
     return 1;
@@ -170,14 +180,15 @@ int serve(const ServeOptions& o) {
   ld::HttpContextLoaderOptions lo;
   lo.egress = *egress;
   ld::ContextStore contexts(co, ld::makeHttpContextLoader(lo));
-  auto hosted = store::openSqliteContextRepository(so.path);
+  auto hosted = postgres ? store::openPostgresContextRepository(o.store) : store::openSqliteContextRepository(so.path);
   if (hosted) st = contexts.restoreHosted(**hosted);
   if (!hosted || !st.isOk()) {
     spdlog::error("cannot open the hosted @contexts: {}", (hosted ? st : hosted.status()).toString());
     return 1;
   }
 
-  auto notifications = store::openSqliteNotificationStore(so.path);
+  auto notifications =
+      postgres ? store::openPostgresNotificationStore(po) : store::openSqliteNotificationStore(so.path);
   if (!notifications) {
     spdlog::error("cannot open the subscriptions: {}", notifications.status().toString());
     return 1;
@@ -190,6 +201,19 @@ int serve(const ServeOptions& o) {
   no.caFile = o.notifyCaFile;
   no.egress = *egress;
   notify::Notifier notifier(**notifications, subscriptions, store->get(), no);
+  // Several nodes on one PostgreSQL: a subscription another node created, changed or deleted.
+  (*notifications)->setChangeListener([&](const store::TenantId& tenant, const std::string& id) {
+    auto stored = (*notifications)->getSubscription(tenant, id);
+    auto sub = stored ? notify::loadSubscription(tenant, stored->doc,
+                                                 [&contexts](const Json& v) { return contexts.resolve(v); })
+                      : Result<std::shared_ptr<notify::Subscription>>(stored.status());
+    if (sub) {
+      subscriptions.put(*sub);
+    } else {
+      subscriptions.remove(tenant, id);
+      notifier.forget(tenant, id);
+    }
+  });
   (*store)->setSubscriptionMatcher(&subscriptions);
   (*store)->setCommitListener([&notifier] { notifier.wake(); });
   notifier.start();
@@ -218,7 +242,7 @@ int serve(const ServeOptions& o) {
     return 1;
   }
   // IoT ingestion (docs/ingestion.md): the device registry, HTTP ingest, the MQTT agent.
-  auto devices = store::openSqliteDeviceRegistry(so.path);
+  auto devices = postgres ? store::openPostgresDeviceRegistry(o.store) : store::openSqliteDeviceRegistry(so.path);
   if (!devices) {
     spdlog::error("cannot open the device registry: {}", devices.status().toString());
     return 1;
@@ -267,6 +291,7 @@ int serve(const ServeOptions& o) {
   server.stop();
   if (*twinQueue) (*twinQueue)->stop();
   ingestService.stop();
+  (*notifications)->setChangeListener(nullptr);
   notifier.stop();
   return 0;
 }
@@ -284,6 +309,10 @@ int main(int argc, char** argv) {
   s->add_option("--address", serve.address, "listen address")->capture_default_str();
   s->add_option("--port", serve.port, "listen port (0 = any free port)")->capture_default_str();
   s->add_option("--data", serve.dataDir, "data directory")->capture_default_str();
+  s->add_option("--store", serve.store,
+                "where entities, history and subscriptions live: postgres://user@host:port/db[?schema=NAME] "
+                "(default: SQLite in --data)")
+      ->envname("ALLMENDE_STORE");
   s->add_flag("--demo", serve.demo, "seed the demo municipality");
   s->add_option("--threads", serve.threads, "request handler threads")->capture_default_str();
   s->add_option("--durability", serve.durability, "normal (survives kill -9) or full (survives power loss)")
@@ -327,6 +356,8 @@ int main(int argc, char** argv) {
   auto twinCommand = allmende::twin::addTwinCommands(app);
   auto backupCommand = allmende::app::addBackupCommands(app);
   CLI11_PARSE(app, argc, argv);
+  serve.tenancy.store = serve.store;
+  serve.openData.store = serve.store;
   if (s->parsed()) return allmende::app::serve(serve);
   if (int rc = tenantCommand(); rc >= 0) return rc;
   if (int rc = twinCommand(); rc >= 0) return rc;

@@ -1,5 +1,7 @@
 #include "app/open_data_setup.h"
 
+#include "store/postgres/pg_store.h"
+
 namespace allmende::app {
 
 void addOpenDataFlags(CLI::App& serve, OpenDataOptions& o) {
@@ -11,7 +13,8 @@ void addOpenDataFlags(CLI::App& serve, OpenDataOptions& o) {
 Result<std::unique_ptr<OpenData>> setupOpenData(const OpenDataOptions& o, const std::string& dbPath,
                                                 const std::string& baseUrl, api::Services& services) {
   auto od = std::make_unique<OpenData>();
-  auto datasets = store::openSqliteDatasetStore(dbPath);
+  auto datasets = store::isPostgresStore(o.store) ? store::openPostgresDatasetStore(o.store)
+                                                 : store::openSqliteDatasetStore(dbPath);
   if (!datasets) return datasets.status();
   od->datasets = std::move(*datasets);
   if (o.rps > 0) {

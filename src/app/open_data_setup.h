@@ -15,6 +15,7 @@ namespace allmende::app {
 struct OpenDataOptions {
   double rps = 10;   // requests per second per client address on /open/v1 (0 = unlimited)
   double burst = 0;  // 0 = 2 x rps
+  std::string store;  // `serve --store`: with postgres://..., the datasets live there
 };
 
 struct OpenData {

@@ -12,6 +12,7 @@
 
 #include "auth/api_key.h"
 #include "ld/context_loader.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/audit_log.h"
 #include "store/sqlite/tenant_registry.h"
 
@@ -107,7 +108,8 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
     spdlog::warn("another process holds {}/server.lock: is a second server running on this data directory?",
                  std::filesystem::path(dbPath).parent_path().string());
   }
-  auto registry = store::openSqliteTenantRegistry(dbPath);
+  const bool postgres = store::isPostgresStore(o.store);
+  auto registry = postgres ? store::openPostgresTenantRegistry(o.store) : store::openSqliteTenantRegistry(dbPath);
   if (!registry) return registry.status();
   t->registry = std::move(registry).value();
   services.tenants = t->registry.get();
@@ -120,7 +122,8 @@ Result<std::unique_ptr<Tenancy>> setupTenancy(const TenancyOptions& o, const std
     // writer's for SQLite's one write lock (measured: single creates at a third of the rate).
     // The journal in the store's file keeps the record of a committed change through a crash
     // between the two commits (store/audit_journal.h).
-    auto audit = store::openSqliteAuditLog((std::filesystem::path(dbPath).parent_path() / "audit.db").string(), dbPath);
+    auto audit = postgres ? store::openPostgresAuditLog(o.store)
+                          : store::openSqliteAuditLog((std::filesystem::path(dbPath).parent_path() / "audit.db").string(), dbPath);
     if (!audit) return audit.status();
     t->audit = std::move(audit).value();
     services.audit = t->audit.get();

@@ -29,6 +29,7 @@ struct TenancyOptions {
   int64_t quotaStorage = 0;   // storage bytes per tenant, 0 = unlimited
   std::string templatesDir;   // "" = the built-in default (ALLMENDE_TEMPLATES_DIR)
   bool audit = false;         // audit log of writes and admin calls (on with --production)
+  std::string store;          // `serve --store`: with postgres://..., registry and audit log live there
 };
 
 // What serve() keeps alive while it runs.

@@ -17,6 +17,7 @@
 #include "ld/context_store.h"
 #include "store/dataset_store.h"
 #include "store/notification_store.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/context_repository.h"
 #include "store/sqlite/device_registry.h"
 #include "store/sqlite/sqlite_store.h"
@@ -28,6 +29,7 @@ namespace {
 
 struct CliOptions {
   std::string dataDir = "./data";
+  std::string store;  // as `allmende serve --store`: "" = SQLite in dataDir
   std::string templatesDir;
   api::TenantSpec spec;
   std::string areaFile;
@@ -60,24 +62,29 @@ Result<Env> openEnv(const CliOptions& o) {
   Env env;
   store::SqliteOptions so;
   so.path = (std::filesystem::path(o.dataDir) / "allmende.db").string();
-  auto st = store::openSqliteStore(so);
+  const bool postgres = store::isPostgresStore(o.store);
+  if (!o.store.empty() && !postgres) return invalidRequest("--store wants a postgres:// URL, not '" + o.store + "'");
+  store::PostgresOptions po;
+  po.url = o.store;
+  auto st = postgres ? store::openPostgresStore(po) : store::openSqliteStore(so);
   if (!st) return st.status();
   env.store = std::move(st).value();
-  auto reg = store::openSqliteTenantRegistry(so.path);
+  auto reg = postgres ? store::openPostgresTenantRegistry(o.store) : store::openSqliteTenantRegistry(so.path);
   if (!reg) return reg.status();
   env.registry = std::move(reg).value();
   env.contexts = std::make_unique<ld::ContextStore>(ld::ContextStore::Options{}, ld::makeHttpContextLoader());
-  auto hosted = store::openSqliteContextRepository(so.path);
+  auto hosted = postgres ? store::openPostgresContextRepository(o.store) : store::openSqliteContextRepository(so.path);
   if (!hosted) return hosted.status();
   env.hosted = std::move(hosted).value();
   ALLMENDE_RETURN_IF_ERROR(env.contexts->restoreHosted(*env.hosted));
-  auto notifications = store::openSqliteNotificationStore(so.path);
+  auto notifications =
+      postgres ? store::openPostgresNotificationStore(po) : store::openSqliteNotificationStore(so.path);
   if (!notifications) return notifications.status();
   env.notifications = std::move(notifications).value();
-  auto devices = store::openSqliteDeviceRegistry(so.path);
+  auto devices = postgres ? store::openPostgresDeviceRegistry(o.store) : store::openSqliteDeviceRegistry(so.path);
   if (!devices) return devices.status();
   env.devices = std::move(devices).value();
-  auto datasets = store::openSqliteDatasetStore(so.path);
+  auto datasets = postgres ? store::openPostgresDatasetStore(o.store) : store::openSqliteDatasetStore(so.path);
   if (!datasets) return datasets.status();
   env.datasets = std::move(datasets).value();
   env.services = std::make_unique<api::Services>(api::Services{*env.store, *env.contexts, systemClock(), {}});
@@ -245,6 +252,7 @@ int runKeyRevoke(const CliOptions& o) {
 
 void dataFlags(CLI::App* c, CliOptions& o) {
   c->add_option("--data", o.dataDir, "data directory")->capture_default_str();
+  c->add_option("--store", o.store, "the server's --store (postgres://...), if it has one")->envname("ALLMENDE_STORE");
   c->add_option("--templates", o.templatesDir, "directory of roll-in templates");
 }
 

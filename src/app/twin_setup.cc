@@ -132,6 +132,8 @@ std::string pointFeature(const std::string& id, const std::string& name, int i, 
   return buf;
 }
 
+// "public": true -- the citizen app shows the scenario's newest run as its hazard map
+// (api/web_hazard.h).
 std::string definition(double ox, double oy) {
   std::vector<std::string> gauges = {
       pointFeature("unterfuehrung", "Unterführung Bahnhofstraße", 49, kValleyRow + 14, ox, oy),
@@ -145,7 +147,7 @@ std::string definition(double ox, double oy) {
             "depths":[[5,12],[10,19],[15,24],[20,28],[30,33],[45,38],[60,42]]},
     "durationSeconds":5400,"boundary":"free","manning":0.04,"infiltrationMmPerHour":5,"initialLossMm":1,
     "buildings":{"mode":"block"},"gaugeIntervalSeconds":300,
-    "municipalityKey":"09999001","eventStart":"2026-07-01T14:00:00Z","gauges":)J" +
+    "municipalityKey":"09999001","eventStart":"2026-07-01T14:00:00Z","public":true,"gauges":)J" +
          g + "}";
 }
 

@@ -2,6 +2,7 @@
 
 #include <boost/beast/http/status.hpp>
 #include <cctype>
+#include <cstdio>
 #include <ostream>
 
 namespace allmende::http {
@@ -41,7 +42,8 @@ std::string percentEncode(std::string_view in, std::string_view keep) {
   std::string out;
   out.reserve(in.size());
   for (unsigned char c : in) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || keep.find(static_cast<char>(c)) != std::string_view::npos) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+        keep.find(static_cast<char>(c)) != std::string_view::npos) {
       out.push_back(static_cast<char>(c));
     } else {
       out.push_back('%');
@@ -84,6 +86,19 @@ bool parseQueryString(std::string_view qs, std::vector<std::pair<std::string, st
   return true;
 }
 
+bool streamsBody(const Response& r, bool headRequest) {
+  return r.stream && !headRequest && r.status >= 200 && r.status != 204 && r.status != 304;
+}
+
+void appendChunk(std::string& out, std::string_view data) {
+  if (data.empty()) return;
+  char size[24];
+  int n = std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  out.append(size, static_cast<size_t>(n));
+  out.append(data);
+  out += "\r\n";
+}
+
 std::string serializeResponse(const Response& r, unsigned version, bool keepAlive, bool headRequest) {
   const bool bodyless = r.status < 200 || r.status == 204 || r.status == 304;
   std::string out;
@@ -102,7 +117,9 @@ std::string serializeResponse(const Response& r, unsigned version, bool keepAliv
     out += value;
     out += "\r\n";
   }
-  if (!bodyless) {
+  if (!bodyless && r.stream) {
+    if (version >= 11) out += "Transfer-Encoding: chunked\r\n";
+  } else if (!bodyless) {
     out += "Content-Length: ";
     out += std::to_string(r.body.size());
     out += "\r\n";
@@ -110,7 +127,7 @@ std::string serializeResponse(const Response& r, unsigned version, bool keepAliv
   if (version >= 11 && !keepAlive) out += "Connection: close\r\n";
   if (version == 10 && keepAlive) out += "Connection: keep-alive\r\n";
   out += "\r\n";
-  if (!headRequest && !bodyless) out += r.body;
+  if (!headRequest && !bodyless && !r.stream) out += r.body;
   return out;
 }
 

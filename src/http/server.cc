@@ -204,8 +204,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     if (ec) {
       Status st =
           ec == bhttp::error::body_limit
-              ? Status(ErrorType::kPayloadTooLarge,
-                       "request body larger than " + std::to_string(bodyLimit_) + " bytes")
+              ? Status(ErrorType::kPayloadTooLarge, "request body larger than " + std::to_string(bodyLimit_) + " bytes")
           : ec == bhttp::error::header_limit
               ? Status(ErrorType::kHeadersTooLarge,
                        "request headers larger than " + std::to_string(server_.options.maxHeaderBytes) + " bytes")
@@ -231,16 +230,62 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
   // One buffer, one write: Beast's serializer cost more than the rest of a small request.
   void send(Response r, unsigned version, bool keepAlive, bool headRequest = false) {
-    const bool keep = keepAlive && !server_.stopped;
+    bool keep = keepAlive && !server_.stopped;
     if (!server_.hsts.empty()) r.setHeader("Strict-Transport-Security", server_.hsts);
+    const bool streamed = streamsBody(r, headRequest);
+    if (streamed) {
+      chunked_ = version >= 11;
+      keep = keep && chunked_;  // HTTP/1.0: the end of the connection ends the body
+    }
     out_ = serializeResponse(r, version, keep, headRequest);
+    if (streamed) {
+      body_ = std::move(r.stream);
+      return pump(keep);
+    }
+    write(keep, false);
+  }
+
+  // Writes out_; then the next request (keep), or the end of the connection.
+  void write(bool keep, bool more) {
     lowest().expires_after(std::chrono::seconds(server_.options.bodyTimeoutSeconds));
     asio::async_write(stream_, asio::buffer(out_),
-                      [self = this->shared_from_this(), keep](beast::error_code ec, size_t) {
+                      [self = this->shared_from_this(), keep, more](beast::error_code ec, size_t) {
                         if (ec) return self->close();
+                        if (more) {
+                          self->out_.clear();
+                          return self->pump(keep);
+                        }
                         if (!keep) return self->linger();
                         self->read();
                       });
+  }
+
+  // A streamed body: gathers pieces up to kStreamWrite bytes into one write (appended to out_,
+  // which holds the head the first time), framed as one chunk for HTTP/1.1.
+  void pump(bool keep) {
+    static constexpr size_t kStreamWrite = 64 << 10;
+    std::string& piece = piece_;
+    piece.clear();
+    BodySource::Step step = BodySource::Step::kMore;
+    while (step == BodySource::Step::kMore && piece.size() < kStreamWrite) step = body_->next(piece);
+    const bool failed = step == BodySource::Step::kFailed;
+    const bool end = step == BodySource::Step::kEnd;
+    if (chunked_) {
+      appendChunk(out_, piece);
+      if (end) out_ += kLastChunk;
+    } else {
+      out_ += piece;
+    }
+    if (failed || end) {
+      body_.reset();
+      std::string().swap(piece_);  // a page's worth of memory, not kept by an idle connection
+    }
+    if (failed) {
+      // What was made is sent, then the connection ends without the last chunk.
+      spdlog::warn("http: a streamed answer failed midway; its connection is closed");
+      return write(false, false);
+    }
+    write(keep, !end);
   }
 
   // After the last answer: end our side, then read and discard what the client still sends for
@@ -273,9 +318,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::string remote_;
   beast::flat_buffer buffer_;
   std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
-  size_t bodyLimit_ = 0;  // of the request being read
-  std::string out_;                 // the response being written
-  std::array<char, 2048> scratch_;  // input discarded while lingering
+  size_t bodyLimit_ = 0;              // of the request being read
+  std::string out_;                   // the response being written
+  std::shared_ptr<BodySource> body_;  // the streamed body being sent, if any
+  std::string piece_;                 // its next pieces
+  bool chunked_ = false;              // sent with chunked transfer coding
+  std::array<char, 2048> scratch_;    // input discarded while lingering
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +75,14 @@ class NotificationStore {
   virtual Status completeOutbox(const std::vector<int64_t>& seqs) = 0;
   // Rows in the outbox (for status and tests).
   virtual Result<size_t> outboxSize() = 0;
+
+  // A store shared by several nodes calls `listener` (on a thread of its own) when another node
+  // created, changed or deleted subscription (tenant, id), so that this node's matcher follows.
+  // A single-node store never calls it. Set once, before the first change; set to nullptr (it
+  // then returns once no call runs) before what the listener uses goes away.
+  virtual void setChangeListener(std::function<void(const TenantId& tenant, const std::string& id)> listener) {
+    (void)listener;
+  }
 };
 
 // Opens the notification store on the SQLite database file of the entity store.

@@ -56,12 +56,12 @@ struct ValueHint {
 
 // The filters of an entity query, already parsed and expanded. A null predicate means "no filter".
 struct EntityQuery {
-  std::vector<std::string> ids;          // any of these ids
-  std::vector<std::string> typeIris;     // candidate types (the index is used when non-empty)
+  std::vector<std::string> ids;       // any of these ids
+  std::vector<std::string> typeIris;  // candidate types (the index is used when non-empty)
   // True when ids/typeIris (or their absence: the whole tenant) select exactly the candidates,
   // so that only `match` (if any) remains to be checked per entity.
   bool selectionExact = false;
-  std::vector<std::string> attrs;        // entity must have at least one of these attributes
+  std::vector<std::string> attrs;  // entity must have at least one of these attributes
   // Exact filters evaluated on each candidate (idPattern, type selection, q, scopeQ, geoQ).
   std::function<bool(const Json& entity)> match;
   // Bounding box prefilter for geoQ on an attribute (via the spatial index), optional.
@@ -74,11 +74,19 @@ struct EntityQuery {
   size_t offset = 0;
   size_t limit = 20;
   bool count = false;  // compute the total number of matches
+  // Keyset paging: only entities after this position in the store's order (the `cursor` of the
+  // previous page's QueryResult); 0 = from the first. Skipping costs nothing, unlike `offset`,
+  // and a page neither repeats nor misses an entity when earlier ones are deleted meanwhile.
+  // `offset` and `count` then apply to the entities after it.
+  int64_t after = 0;
 };
 
 struct QueryResult {
   std::vector<JsonDocument> entities;  // in the store's stable order (creation order)
   std::optional<size_t> total;         // when EntityQuery::count
+  // The position of the last entity in `entities` (0 when there is none), for EntityQuery::after.
+  // Positions are > 0, grow in the store's order and stay with an entity while it is updated.
+  int64_t cursor = 0;
 };
 
 // Per (type, attribute name, attribute kind) statistics for discovery (/types, /attributes).
@@ -101,7 +109,7 @@ struct TenantUsage {
 };
 
 struct StoreStats {
-  size_t writeBatches = 0;   // group commits
+  size_t writeBatches = 0;  // group commits
   size_t writeOps = 0;
 };
 
@@ -146,6 +154,12 @@ class Store {
   virtual void setSubscriptionMatcher(const SubscriptionMatcher* matcher) { (void)matcher; }
   virtual void setCommitListener(std::function<void()> listener) { (void)listener; }
 };
+
+// The per-document checks of a query's selection, on the stored (internal) form: any of the
+// type IRIs (empty: any), any of the attributes (empty: any). A store applies them when an index
+// other than the types' or the attributes' chose the candidates.
+bool hasAnyType(const Json& entity, const std::vector<std::string>& typeIris);
+bool hasAnyAttribute(const Json& entity, const std::vector<std::string>& attrs);
 
 // Deletes every entity of `tenant` that matches `q` (its offset and count are ignored), q.limit
 // entities per write. Returns the first failure of a delete; what was deleted before it stays

@@ -42,7 +42,11 @@ std::string keyOf(const std::string& out) {
 
 class Cli : public ::testing::Test {
  protected:
-  std::string data() const { return "--data " + dir_.path(); }
+  // The data directory, and the server's store when the tests run on PostgreSQL.
+  std::string data() const {
+    const std::string store = testStoreFor(dir_.path());
+    return "--data " + dir_.path() + (store.empty() ? "" : " --store '" + store + "'");
+  }
   TempDir dir_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
@@ -10,13 +11,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-
-#include <gtest/gtest.h>
 
 namespace allmende::testing {
 
@@ -84,7 +85,37 @@ bool sendAll(int fd, const std::string& data) {
   return true;
 }
 
-// Reads one response (Content-Length framing; the server always sends it).
+// Decodes a chunked body (RFC 9112 7.1) from `buf`, reading more from fd as needed; false when
+// the connection ends before the last chunk (a streamed answer the server broke off).
+bool readChunked(int fd, std::string buf, std::string& body) {
+  char chunk[65536];
+  auto need = [&](size_t n) {
+    while (buf.size() < n) {
+      ssize_t got = recvSome(fd, chunk, sizeof chunk);
+      if (got <= 0) return false;
+      buf.append(chunk, static_cast<size_t>(got));
+    }
+    return true;
+  };
+  size_t pos = 0;
+  for (;;) {
+    size_t eol;
+    while ((eol = buf.find("\r\n", pos)) == std::string::npos) {
+      if (!need(buf.size() + 1)) return false;
+    }
+    size_t size = std::stoul(buf.substr(pos, eol - pos), nullptr, 16);
+    if (size == 0) return need(eol + 4);  // no trailers from our server: CRLF after the last chunk
+    if (!need(eol + 2 + size + 2)) return false;
+    body.append(buf, eol + 2, size);
+    pos = eol + 2 + size + 2;
+    if (pos > (1 << 20)) {  // keep the buffer small on long bodies
+      buf.erase(0, pos);
+      pos = 0;
+    }
+  }
+}
+
+// Reads one response (Content-Length framing, or chunked for streamed answers).
 bool readResponse(int fd, HttpResult& out) {
   std::string buf;
   char chunk[65536];
@@ -99,6 +130,7 @@ bool readResponse(int fd, HttpResult& out) {
   std::string statusLine = head.substr(0, lineEnd);
   out.status = std::atoi(statusLine.c_str() + statusLine.find(' ') + 1);
   size_t contentLength = 0;
+  bool chunked = false;
   size_t pos = lineEnd == std::string::npos ? head.size() : lineEnd + 2;
   while (pos < head.size()) {
     size_t e = head.find("\r\n", pos);
@@ -110,10 +142,12 @@ bool readResponse(int fd, HttpResult& out) {
       std::string value = line.substr(colon + 1);
       while (!value.empty() && value.front() == ' ') value.erase(0, 1);
       if (name == "content-length") contentLength = std::stoul(value);
+      if (name == "transfer-encoding" && lower(value) == "chunked") chunked = true;
       out.headers.emplace_back(name, value);
     }
     pos = e + 2;
   }
+  if (chunked) return readChunked(fd, buf.substr(headerEnd + 4), out.body);
   out.body = buf.substr(headerEnd + 4);
   while (out.body.size() < contentLength) {
     ssize_t n = recvSome(fd, chunk, sizeof chunk);
@@ -161,8 +195,37 @@ HttpResult HttpClient::request(const std::string& method, const std::string& tar
   return {};
 }
 
+std::string testStoreBase() {
+  if (const char* url = std::getenv("ALLMENDE_TEST_STORE"); url && *url) return url;
+  const char* file = std::getenv("ALLMENDE_TEST_STORE_FILE");
+  if (!file || !*file) return "";
+  std::string url;
+  if (FILE* f = std::fopen(file, "r")) {
+    char line[1024];
+    if (std::fgets(line, sizeof line, f)) url = line;
+    std::fclose(f);
+  }
+  while (!url.empty() && (url.back() == '\n' || url.back() == '\r' || url.back() == ' ')) url.pop_back();
+  return url;
+}
+
+std::string testStoreFor(const std::string& dataDir) {
+  const std::string base = testStoreBase();
+  if (base.empty()) return "";
+  // FNV-1a of the directory: the same server data directory (a restart) finds its schema again.
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : dataDir) h = (h ^ c) * 1099511628211ull;
+  char schema[32];
+  std::snprintf(schema, sizeof schema, "t_%016llx", static_cast<unsigned long long>(h));
+  std::string url = base;
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + "schema=" + schema;
+}
+
 ServerProcess::ServerProcess(const std::string& binary, const std::string& dataDir,
                              const std::vector<std::string>& extraArgs, const std::string& logFile) {
+  // A test that names the store itself (several nodes on one database) keeps it.
+  const bool ownStore = std::find(extraArgs.begin(), extraArgs.end(), "--store") != extraArgs.end();
+  const std::string store = ownStore ? "" : testStoreFor(dataDir);
   int pipefd[2];
   if (pipe(pipefd) != 0) return;
   pid_ = fork();
@@ -178,6 +241,7 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& dataD
     close(pipefd[0]);
     close(pipefd[1]);
     std::vector<std::string> args = {binary, "serve", "--port", "0", "--address", "127.0.0.1", "--data", dataDir};
+    if (!store.empty()) args.insert(args.end(), {"--store", store});
     args.insert(args.end(), extraArgs.begin(), extraArgs.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());

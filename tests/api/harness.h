@@ -35,7 +35,17 @@ class HttpClient {
   int fd_ = -1;
 };
 
-// A running server; stopped (SIGTERM, then SIGKILL) on destruction.
+// The --store of a server with data directory `dataDir`: "" (SQLite in the directory) unless
+// ALLMENDE_TEST_STORE names a PostgreSQL database (scripts/pg start); then that database with a
+// schema of the directory's own, so that servers do not see each other's data and a restarted
+// server finds its data again.
+std::string testStoreFor(const std::string& dataDir);
+// The database of ALLMENDE_TEST_STORE, else the first line of the file ALLMENDE_TEST_STORE_FILE
+// (the ctest fixture `postgres`), else "".
+std::string testStoreBase();
+
+// A running server; stopped (SIGTERM, then SIGKILL) on destruction. Started with the store of
+// testStoreFor(dataDir).
 class ServerProcess {
  public:
   // Starts `binary serve --port 0 --data <dataDir>` plus `extraArgs`; waits until it listens.

@@ -10,6 +10,7 @@
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <random>
 #include <set>
 #include <sstream>
 
@@ -129,8 +130,9 @@ void expectDcatApDe(const Shape& s) {
                    "http://dcat-ap.de/def/dcatde/contributorID", kDcat + "contactPoint", kDcat + "theme",
                    kDct + "accrualPeriodicity", "http://dcat-ap.de/def/dcatde/politicalGeocodingURI"},
                   1);
+  // Three current-state formats and the history of the tenant's first (and only) month.
   expectMandatory(s, "Distribution", {kDcat + "accessURL", kDct + "license", kDct + "format", kDcat + "downloadURL"},
-                  3);
+                  4);
 }
 
 TEST_F(OpenData, CatalogueInTurtleAndRdfXmlParsesWithMandatoryProperties) {
@@ -349,6 +351,219 @@ TEST_F(OpenData, HistoryCsvPerDayAndMonthHasPublicAttributesOnly) {
   // Written and read across midnight (UTC) the day files differ: that run proves nothing.
   if (utcDate("%Y-%m-%d") != day) GTEST_SKIP() << "ran across midnight UTC";
   EXPECT_EQ(get("/open/v1/m/datasets/parking/history/2026-13.csv").status, 404);
+}
+
+// Creates ParkingSpots urn:ngsi-ld:ParkingSpot:p<from> .. p<to - 1> (status "free").
+void createSpots(HttpClient& client, int from, int to) {
+  for (int b = from; b < to; b += 1000) {
+    std::string batch = "[";
+    for (int i = b; i < std::min(to, b + 1000); ++i) {
+      batch += std::string(i > b ? "," : "") + R"({"id": "urn:ngsi-ld:ParkingSpot:p)" + std::to_string(i) +
+               R"(", "type": "ParkingSpot", "status": "free", "ownerName": "SECRET-)" + std::to_string(i) + "\"}";
+    }
+    HttpResult r = client.request(
+        "POST", "/ngsi-ld/v1/entityOperations/create",
+        {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}, {"NGSILD-Tenant", "m"}}, batch + "]");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+}
+
+// Downloads are streamed (chunked, no Content-Length) and page through the store: more entities
+// than one page (api/open_export.h kExportPage) come out once each, in creation order; the gzip
+// stream is the plain body compressed, with its own tag, and 304s by it.
+TEST_F(OpenData, DownloadsAreStreamedPageByPage) {
+  const int kSpots = 2345;
+  createSpots(*client_, 0, kSpots);
+  HttpResult csv = get("/open/v1/m/datasets/parking/current.csv");
+  ASSERT_EQ(csv.status, 200);
+  EXPECT_EQ(csv.header("transfer-encoding"), "chunked");
+  EXPECT_EQ(csv.header("content-length"), "");
+  std::istringstream lines(csv.body);
+  std::string line;
+  std::getline(lines, line);
+  std::vector<std::string> ids;
+  while (std::getline(lines, line)) ids.push_back(line.substr(0, line.find(',')));
+  ASSERT_EQ(ids.size(), static_cast<size_t>(kSpots + 2));
+  EXPECT_EQ(ids[0], "urn:ngsi-ld:ParkingSpot:1");
+  EXPECT_EQ(ids[1], "urn:ngsi-ld:ParkingSpot:2");
+  for (int i = 0; i < kSpots; ++i) ASSERT_EQ(ids[i + 2], "urn:ngsi-ld:ParkingSpot:p" + std::to_string(i));
+  EXPECT_EQ(csv.body.find("SECRET"), std::string::npos);
+
+  HttpResult geo = get("/open/v1/m/datasets/parking/current.geojson");
+  ASSERT_EQ(geo.status, 200);
+  size_t features = 0;
+  for (size_t at = 0; (at = geo.body.find(R"("type":"Feature")", at)) != std::string::npos; ++at) ++features;
+  EXPECT_EQ(features, static_cast<size_t>(kSpots + 2));
+  EXPECT_EQ(geo.body.substr(geo.body.size() - 2), "]}");
+
+  for (const char* f : {"current.csv", "current.geojson", "current.json"}) {
+    const std::string target = std::string("/open/v1/m/datasets/parking/") + f;
+    HttpResult plain = get(target);
+    HttpResult z = get(target, {{"Accept-Encoding", "gzip"}});
+    ASSERT_EQ(z.status, 200) << f;
+    EXPECT_EQ(z.header("content-encoding"), "gzip");
+    EXPECT_EQ(z.header("transfer-encoding"), "chunked");
+    EXPECT_LT(z.body.size(), plain.body.size() / 4) << f;
+    EXPECT_EQ(gunzip(z.body), plain.body) << f;
+    std::string tag = plain.header("etag");
+    EXPECT_EQ(z.header("etag"), tag.substr(0, tag.size() - 1) + "-gz\"");
+    EXPECT_EQ(get(target, {{"If-None-Match", z.header("etag")}, {"Accept-Encoding", "gzip"}}).status, 304);
+    EXPECT_EQ(get(target, {{"If-None-Match", tag}}).status, 304);
+    EXPECT_EQ(get(target).header("etag"), tag) << "the tag of an unchanged download is stable";
+  }
+}
+
+// The tag follows every change of a download's content: an update, a deletion (which leaves
+// Last-Modified where it was), a new entity, a change of what the catalogue makes public.
+TEST_F(OpenData, EveryChangeOfADownloadChangesItsTag) {
+  const std::string target = "/open/v1/m/datasets/parking/current.json";
+  const Headers ngsi = {{"Content-Type", "application/json"}, {"X-API-Key", kAdminKey}, {"NGSILD-Tenant", "m"}};
+  std::set<std::string> tags = {get(target).header("etag")};
+  auto changed = [&](const char* what) {
+    HttpResult r = get(target);
+    ASSERT_EQ(r.status, 200);
+    EXPECT_TRUE(tags.insert(r.header("etag")).second) << what << " left the tag as it was";
+  };
+  ASSERT_EQ(client_->request("DELETE", "/ngsi-ld/v1/entities/urn:ngsi-ld:ParkingSpot:2", ngsi).status, 204);
+  changed("a deletion");
+  createSpots(*client_, 0, 1);
+  changed("a new entity");
+  ASSERT_EQ(
+      client_
+          ->request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:ParkingSpot:p0/attrs", ngsi, R"({"status": "occupied"})")
+          .status,
+      204);
+  changed("an update");
+  std::string narrowed = datasetBody();
+  narrowed.replace(narrowed.find("\"types\""), 7, R"("attributes": ["status"], "types")");
+  ASSERT_EQ(client_->request("PUT", "/admin/v1/tenants/m/datasets/parking", kAdmin, narrowed).status, 200);
+  changed("a narrower definition");
+}
+
+// The catalogue lists the monthly history files as distributions; the history keeps entities
+// deleted since (their history outlives them).
+TEST_F(OpenData, HistoryIsListedAndKeepsDeletedEntities) {
+  const std::string month = utcDate("%Y-%m");
+  HttpResult cat = get("/open/v1/m/catalog?format=ttl");
+  ASSERT_EQ(cat.status, 200);
+  std::string nt = rapper(cat.body, "turtle", dir_);
+  ASSERT_FALSE(nt.empty());
+  const std::string dist = "<https://daten.example/open/v1/m/datasets/parking/history/" + month + ".csv>";
+  EXPECT_NE(
+      nt.find(dist + " <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <http://www.w3.org/ns/dcat#Distribution>"),
+      std::string::npos)
+      << nt;
+  EXPECT_NE(nt.find(dist + " <http://purl.org/dc/terms/license>"), std::string::npos);
+  ASSERT_EQ(client_
+                ->request("DELETE", "/ngsi-ld/v1/entities/urn:ngsi-ld:ParkingSpot:2",
+                          {{"X-API-Key", kAdminKey}, {"NGSILD-Tenant", "m"}})
+                .status,
+            204);
+  EXPECT_EQ(get("/open/v1/m/datasets/parking/current.csv").body.find("ParkingSpot:2"), std::string::npos);
+  HttpResult h = get("/open/v1/m/datasets/parking/history/" + month + ".csv");
+  if (utcDate("%Y-%m") != month) GTEST_SKIP() << "ran across the turn of a month (UTC)";
+  ASSERT_EQ(h.status, 200);
+  EXPECT_NE(h.body.find("urn:ngsi-ld:ParkingSpot:2,ParkingSpot,status,,"), std::string::npos) << h.body;
+  EXPECT_NE(h.body.find("urn:ngsi-ld:ParkingSpot:1,ParkingSpot,status,,"), std::string::npos) << h.body;
+  EXPECT_EQ(h.body.find("WasteContainer"), std::string::npos) << h.body;
+  EXPECT_EQ(h.body.find("SECRET"), std::string::npos) << h.body;
+}
+
+// Bad input on the anonymous endpoints -- Accept headers, ?format, history file names (dates),
+// conditional headers, Accept-Encoding -- is answered (200, 304, or a ProblemDetails 4xx),
+// never with a crash or a 5xx. Fixed seed: the same cases on every run.
+TEST_F(OpenData, BadAcceptAndDatesAreAnsweredNeverCrash) {
+  std::mt19937 rng(11);
+  const std::vector<std::string> atoms = {"application/ld+json",
+                                          "text/turtle",
+                                          "application/rdf+xml",
+                                          "*/*",
+                                          "text/*",
+                                          "application/*",
+                                          "image/png",
+                                          ";q=",
+                                          "q=0",
+                                          "q=0.5",
+                                          "q=1.0",
+                                          "q=-1",
+                                          "q=nan",
+                                          "q=1e400",
+                                          "q=inf",
+                                          ",",
+                                          ";",
+                                          " ",
+                                          "\t",
+                                          "=",
+                                          "/",
+                                          "*",
+                                          "\"",
+                                          "application/json;charset=utf-8",
+                                          "ä",
+                                          "\xff\xfe",
+                                          "%00",
+                                          "q=0.000001"};
+  auto randomText = [&](size_t maxAtoms) {
+    std::string out;
+    for (size_t n = rng() % (maxAtoms + 1); n > 0; --n) out += atoms[rng() % atoms.size()];
+    return out;
+  };
+  auto answered = [&](const HttpResult& r, const std::string& what) {
+    ASSERT_NE(r.status, 0) << "no answer to " << what;
+    EXPECT_LT(r.status, 500) << what << "\n" << r.body;
+    EXPECT_TRUE(r.status == 200 || r.status == 304 || r.status == 400 || r.status == 404 || r.status == 406)
+        << r.status << " for " << what;
+    if (r.status >= 400) {
+      EXPECT_NE(r.body.find("\"type\""), std::string::npos) << "not a ProblemDetails: " << r.body;
+      EXPECT_NE(r.body.find("\"title\""), std::string::npos) << r.body;
+    }
+  };
+  const std::vector<std::string> targets = {"/open/v1/m/catalog", "/open/v1/catalog",
+                                            "/open/v1/m/datasets/parking/current.csv",
+                                            "/open/v1/m/datasets/parking/current.geojson"};
+  for (int i = 0; i < 150; ++i) {
+    const std::string& target = targets[i % targets.size()];
+    std::string accept = randomText(6);
+    answered(get(target, {{"Accept", accept}}), target + " Accept: " + accept);
+    std::string format = randomText(2);
+    std::string encoded;
+    for (unsigned char c : format) {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      encoded += hex;
+    }
+    answered(get(target + "?format=" + encoded), target + "?format=" + format);
+    std::string date = randomText(3);
+    answered(get(target, {{"If-Modified-Since", date}, {"Accept-Encoding", randomText(2)}}), target + " " + date);
+    answered(get(target, {{"If-None-Match", randomText(3)}}), target + " If-None-Match");
+  }
+  // History file names: every shape of almost-date.
+  std::vector<std::string> files = {"2026-02-30.csv", "2026-02-29.csv",    "2024-02-29.csv",
+                                    "2026-00.csv",    "2026-13.csv",       "2026-12.csv",
+                                    "0000-01-01.csv", "9999-12-31.csv",    "9999-12.csv",
+                                    "2026-1-1.csv",   "+2026-01.csv",      "-001-01.csv",
+                                    "2026-01-01.CSV", "2026-01-01.csv.gz", "2026-01-01",
+                                    ".csv",           "2026-01-32.csv",    "2026-01-00.csv",
+                                    "2026-01-1a.csv", "20260101.csv",      "2026-01-01T00:00:00Z.csv",
+                                    "2026-W01.csv",   " 2026-01.csv",      "2026-01 .csv",
+                                    "99999-01.csv",   "2026-001.csv",      "2026--1.csv",
+                                    "0x7e-01.csv"};
+  for (int i = 0; i < 60; ++i) {
+    std::string f;
+    for (int n = 0; n < 10; ++n) f += "0123456789-.csvT:Z"[rng() % 18];
+    files.push_back(f);
+  }
+  for (const auto& f : files) {
+    std::string encoded;
+    for (unsigned char c : f) {
+      char hex[4];
+      std::snprintf(hex, sizeof hex, "%%%02X", c);
+      encoded += hex;
+    }
+    HttpResult r = get("/open/v1/m/datasets/parking/history/" + encoded);
+    answered(r, "history/" + f);
+  }
+  // Still serving.
+  EXPECT_EQ(get("/open/v1/m/datasets/parking/current.csv").status, 200);
 }
 
 TEST(OpenDataLimit, AnonymousClientsAreRateLimited) {

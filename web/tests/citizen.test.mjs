@@ -1,11 +1,11 @@
 // The citizen app on a phone (390 x 844) against the real server with the demo municipality:
 // map with layers and warnings, the entity page with history, languages, shareable links,
-// accessibility (axe-core), no third-party requests, the offline shell. Screenshots of each
+// accessibility (axe-core), no third-party requests, the offline shell, the heavy-rain hazard map. Screenshots of each
 // screen are kept in build/web-artifacts.
 import { test, before, after } from 'node:test';
 import { createServer } from 'node:http';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, watch, screenshot, seriousViolations, api } from './harness.mjs';
+import { startServer, launchBrowser, watch, screenshot, seriousViolations, api, demoRun } from './harness.mjs';
 
 let server, browser, context;
 const phone = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale: 'de-DE' };
@@ -26,10 +26,11 @@ async function openMap(page) {
   await page.waitForSelector('.leaflet-marker-icon');
 }
 
-// The demo's entities of the app's default layers, counted through the API.
+// The demo's entities of the app's default layers, counted through the API; the gauges the flood
+// simulation writes (`...:twin-<scenario>-<gauge>`) belong to the hazard map, not to the layers.
 async function demoCount(types) {
   let n = 0;
-  for (const t of types) n += (await api(server, 'GET', `/ngsi-ld/v1/entities?type=${t}&limit=1000`)).json.length;
+  for (const t of types) n += (await api(server, 'GET', `/ngsi-ld/v1/entities?type=${t}&limit=1000`)).json.filter((e) => !e.id.includes(':twin-')).length;
   return n;
 }
 
@@ -181,10 +182,13 @@ test('installable PWA: the shell works offline', async () => {
   const ctx = await browser.newContext(phone);
   const page = await ctx.newPage();
   await openMap(page);
-  await page.waitForFunction(async () => !!(await navigator.serviceWorker.getRegistration())?.active); // installed (all of the shell cached)
+  // Installed (all of the shell cached) and activated.
+  await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.active?.state === 'activated');
   await page.reload(); // now controlled by the service worker, which caches data answers too
   await page.waitForSelector('body[data-ready="true"]');
   await page.waitForFunction(() => !!navigator.serviceWorker.controller);
+  // The worker stores each answer after passing it on: wait until the configuration is stored.
+  await page.waitForFunction(async () => (await (await caches.open('allmende-data')).keys()).some((r) => r.url.includes('/app-config.json')));
   await ctx.setOffline(true);
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
@@ -219,4 +223,66 @@ test('a configured base map: tiles come from the tile server, which the policy a
     await withTiles.stop();
     tileServer.close();
   }
+});
+
+test('the heavy-rain hazard map: the published simulation as a layer, a warning on top and its page', async () => {
+  const run = await demoRun(server);
+  const results = (await api(server, 'GET', `/twin/v1/runs/${run.id}/results`)).json;
+  const buildings = (await api(server, 'GET', results.overlay.buildings)).json.features;
+  const affected = buildings.filter((f) => f.properties.depthClass > 0);
+  assert.ok(affected.length > 0, 'the demo floods some houses');
+  const page = await context.newPage();
+  const seen = watch(page, server.url);
+  await openMap(page);
+  const img = page.locator('img.hazard-img');
+  await img.waitFor();
+  assert.equal(await img.getAttribute('src'), `/app-hazard/${run.id}/hazard_depth.png`);
+  await page.waitForFunction(() => { const i = document.querySelector('img.hazard-img'); return i.complete && i.naturalWidth > 0; });
+  await page.waitForSelector('path.hz-b');
+  assert.equal(await page.locator('path.hz-b').count(), affected.length);
+  assert.match(await page.locator('.hz-legend').textContent(), /Wassertiefe.*> 1 m/);
+  const warning = page.locator('.warnings li.warning.sim');
+  assert.match(await warning.textContent(), new RegExp(`^Starkregen-Simulation: Starkregen T=100 a.* – ${affected.length} betroffene Gebäude`));
+  await screenshot(page, 'citizen-hazard-map');
+  // A layer like the others: off and on.
+  await page.locator('#layer-hazard').uncheck();
+  assert.equal(await page.locator('img.hazard-img').count(), 0);
+  await page.locator('#layer-hazard').check();
+  await img.waitFor();
+  // The warning leads to the page: the figures and the affected buildings as text.
+  await warning.locator('a').click();
+  await page.waitForSelector('.hz-table tbody tr');
+  assert.match(page.url(), /#\/hazard$/);
+  assert.equal(await page.locator('h1').textContent(), 'Starkregen-Gefahrenkarte');
+  assert.equal(await page.locator('.hz-table tbody tr').count(), affected.length);
+  // Its map shows just the simulated area.
+  await page.waitForSelector('.hz-map img.hazard-img');
+  await page.waitForFunction((n) => document.querySelectorAll('.hz-map path.hz-b').length === n, affected.length);
+  const deepest = affected.reduce((a, b) => (b.properties.maxDepth > a.properties.maxDepth ? b : a));
+  assert.match(await page.locator('.hz-table tbody tr').first().textContent(), new RegExp(deepest.properties.name));
+  assert.deepEqual(await seriousViolations(page, 'citizen-hazard'), []);
+  await screenshot(page, 'citizen-hazard-page');
+  assert.deepEqual(seen.foreign, []);
+  assert.deepEqual(seen.problems, []);
+  await page.close();
+});
+
+test('a text attribute\'s history is shown as its states over the period', async () => {
+  const id = 'urn:ngsi-ld:ParkingSpot:09999001:1';
+  // Two observed states within the last 24 hours (NGSI-LD 5.6.3: each update with observedAt is
+  // an instance of the history).
+  for (const [value, hoursAgo] of [['occupied', 3], ['free', 1]]) {
+    const r = await api(server, 'PATCH', `/ngsi-ld/v1/entities/${encodeURIComponent(id)}/attrs`, {
+      body: { status: { type: 'Property', value, observedAt: new Date(Date.now() - hoursAgo * 3600e3).toISOString() } } });
+    assert.equal(r.status, 204, JSON.stringify(r.json));
+  }
+  const page = await context.newPage();
+  await page.goto(`${server.url}/#/e/ParkingSpot/${encodeURIComponent(id)}`);
+  await page.waitForSelector('.history svg.states');
+  assert.ok(await page.locator('.history svg.states rect.state').count() >= 2);
+  const legend = await page.locator('.states-legend').textContent();
+  assert.match(legend, /belegt \d+ %/);
+  assert.match(legend, /frei \d+ %/);
+  await screenshot(page, 'citizen-entity-states');
+  await page.close();
 });

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launchBrowser, watch, screenshot, seriousViolations, api } from './harness.mjs';
+import { startServer, launchBrowser, watch, screenshot, seriousViolations, api, demoRun } from './harness.mjs';
 
 const adminKey = 'alm_consoletestadminkey0123456789abcdefghijkl';
 let server, browser, context, tenantKey;
@@ -22,6 +22,9 @@ before(async () => {
   });
   assert.equal(created.status, 201, JSON.stringify(created.json));
   tenantKey = created.json.apiKeys.find((k) => k.role === 'tenant-admin').key;
+  // The demo's flood simulation writes gauges and buildings into the default tenant when it ends:
+  // the tests start after it, so the counts they compare stay put.
+  await demoRun(server, { 'X-API-Key': adminKey });
   browser = await launchBrowser();
   context = await browser.newContext(desktop);
 });
@@ -60,7 +63,10 @@ test('the platform admin sees the overview of the demo municipality', async () =
   const entitiesCard = page.locator('section.card', { hasText: 'Entitäten' });
   await entitiesCard.locator('table').waitFor();
   const row = entitiesCard.locator('tr', { hasText: 'FloodMonitoring' });
-  assert.equal(await row.locator('td').nth(1).textContent(), '6');
+  // 6 gauges of the demo and 3 virtual ones of its flood simulation.
+  const gauges = await api(server, 'GET', '/ngsi-ld/v1/entities?type=FloodMonitoring&count=true&limit=0', { headers: { 'X-API-Key': adminKey } });
+  assert.equal(gauges.headers.get('ngsild-results-count'), '9');
+  assert.equal(await row.locator('td').nth(1).textContent(), '9');
   await page.locator('section.card', { hasText: 'Abonnements' }).locator('p:not(.loading)').first().waitFor();
   await screenshot(page, 'console-overview');
   assert.deepEqual(await seriousViolations(page, 'console-overview'), []);
@@ -321,4 +327,78 @@ test('the citizen app says so when a municipality has no public data', async () 
   assert.match(await page.locator('main [role=alert]').textContent(), /keine öffentlichen Daten/);
   assert.equal(await page.locator('.places .list li').count(), 0);
   await page.close();
+});
+
+test('twin: start a heavy-rain run, watch its progress, view and compare results on the map', async () => {
+  const headers = { 'X-API-Key': adminKey };
+  const first = await demoRun(server, headers);
+  const page = await context.newPage();
+  const seen = watch(page, server.url);
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Starkregen', exact: true }).click();
+  await page.waitForSelector('h1:text("Starkregen")');
+  // The newest succeeded run is shown on the map: depth image and buildings.
+  await page.waitForSelector('section[data-ready="true"] .twinmap img.hazard-img');
+  assert.match(await page.locator('#twin-res').textContent(), new RegExp(first.id));
+  assert.equal(await page.getByLabel('Für Bürger veröffentlichen').isChecked(), true);
+  const results = (await api(server, 'GET', `/twin/v1/runs/${first.id}/results`, { headers })).json;
+  const buildings = (await api(server, 'GET', results.overlay.buildings, { headers })).json.features;
+  assert.equal(await page.locator('.twinmap path.hz-b').count(), buildings.length);
+  // Start a run and watch it: queued, then running with a progress bar, then succeeded.
+  await page.getByRole('button', { name: 'Simulation starten: starkregen-100' }).click();
+  // One scenario row and, once the run is created, two run rows.
+  await page.waitForFunction((n) => document.querySelectorAll('main table tbody tr td:first-child').length > n, 2);
+  const second = (await api(server, 'GET', '/twin/v1/runs', { headers })).json.find((r) => r.id !== first.id);
+  assert.ok(second, 'the new run exists');
+  await page.waitForSelector(`progress[aria-label="Fortschritt ${second.id}"]`, { timeout: 300000 });
+  await screenshot(page, 'console-twin-progress');
+  await page.waitForSelector(`a[href="#/twin/${second.id}"]`, { timeout: 600000 });
+  assert.equal((await api(server, 'GET', `/twin/v1/runs/${second.id}`, { headers })).json.state, 'succeeded');
+  // Compare the two runs: two maps, the figures side by side, the buildings that differ.
+  await page.getByRole('link', { name: second.id }).click();
+  await page.waitForSelector(`#twin-res:text("${second.id}")`);
+  await page.getByLabel('Vergleichen mit').selectOption(first.id);
+  await page.waitForSelector('.twin-maps.two');
+  await page.waitForSelector('section[data-ready="true"]');
+  assert.equal(await page.locator('.twinmap img.hazard-img').count(), 2);
+  const head = await page.locator('table.twin-summary thead').textContent();
+  assert.ok(head.includes(first.id) && head.includes(second.id));
+  const depth = page.locator('table.twin-summary tr', { hasText: 'größte Wassertiefe' });
+  assert.equal(await depth.locator('td').nth(0).textContent(), `${results.summary.maxDepth.toFixed(2).replace('.', ',')} m`);
+  // The same scenario twice: the solver is deterministic, no building changes its class.
+  assert.equal(await page.locator('table.twin-diff').count(), 0);
+  await screenshot(page, 'console-twin-compare');
+  assert.deepEqual(await seriousViolations(page, 'console-twin'), []);
+  assert.deepEqual(seen.foreign, []);
+  assert.deepEqual(seen.problems, []);
+  await page.close();
+});
+
+test('OIDC: a user signs in with an access token of the identity provider (a JWT)', async () => {
+  // An identity provider's key and its JWKS, a server that trusts it, a token with the user's
+  // tenant role: the console sends it as `Authorization: Bearer` (docs/tenancy.md).
+  const { generateKeyPairSync, createSign } = await import('node:crypto');
+  const { mkdtempSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const dir = mkdtempSync(join(tmpdir(), 'allmende-jwks-'));
+  const jwks = join(dir, 'jwks.json');
+  writeFileSync(jwks, JSON.stringify({ keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'RS256', use: 'sig' }] }));
+  const oidc = await startServer(['--production', '--jwks-file', jwks, '--jwt-issuer', 'https://login.example.de', '--jwt-audience', 'allmende']);
+  try {
+    const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const input = `${b64({ alg: 'RS256', typ: 'JWT', kid: 'k1' })}.${b64({ iss: 'https://login.example.de', aud: 'allmende',
+      sub: 'mara.mueller', exp: Math.floor(Date.now() / 1000) + 600, roles: ['platform-admin'] })}`;
+    const token = `${input}.${createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url')}`;
+    const page = await context.newPage();
+    await page.goto(oidc.url + '/console/');
+    await page.getByLabel('API-Schlüssel').fill(token);
+    await page.getByRole('button', { name: 'Anmelden' }).click();
+    await page.waitForSelector('h1:text("Übersicht")');
+    await page.locator('section.card', { hasText: 'Entitäten' }).locator('table').waitFor();
+    await page.close();
+  } finally {
+    await oidc.stop();
+  }
 });

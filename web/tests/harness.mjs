@@ -86,6 +86,20 @@ export async function seriousViolations(page, name) {
   return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
+// The demo's flood simulation (queued at start, docs/twin.md): waits until its first run has
+// ended and returns it (succeeded, else the test fails with its error).
+export async function demoRun(server, headers = {}) {
+  for (;;) {
+    const runs = (await api(server, 'GET', '/twin/v1/runs?scenario=starkregen-100', { headers })).json;
+    const run = runs[runs.length - 1];
+    if (run && !['created', 'queued', 'running'].includes(run.state)) {
+      if (run.state !== 'succeeded') throw new Error(`the demo run ${run.id} is ${run.state}: ${run.error ?? ''}`);
+      return run;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
 export async function api(server, method, path, { body, headers = {} } = {}) {
   const res = await fetch(server.url + path, {
     method,

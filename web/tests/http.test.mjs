@@ -1,10 +1,11 @@
 // How the binary serves the built app: content types, cache headers, gzip, entity tags,
-// Content-Security-Policy, /app-config.json, and 404 where there is no file.
+// Content-Security-Policy, /app-config.json, HEAD, the hazard map's files, and 404 where there
+// is no file.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
 import { request } from 'node:http';
-import { startServer } from './harness.mjs';
+import { startServer, demoRun, api } from './harness.mjs';
 
 let server;
 before(async () => {
@@ -13,9 +14,9 @@ before(async () => {
 after(async () => server?.stop());
 
 // A raw GET (fetch would decompress gzip and hide Content-Encoding).
-function get(path, headers = {}) {
+function get(path, headers = {}, method = 'GET') {
   return new Promise((resolve, reject) => {
-    const req = request(server.url + path, { headers }, (res) => {
+    const req = request(server.url + path, { headers, method }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -93,4 +94,62 @@ test('missing files are 404 ProblemDetails; the API is untouched', async () => {
   const types = await get('/ngsi-ld/v1/types');
   assert.equal(types.status, 200);
   assert.match(types.body.toString(), /FloodMonitoring/);
+});
+
+test('HEAD answers as GET without the content; other methods get 405 with Allow', async () => {
+  const html = (await get('/')).body.toString();
+  const js = html.match(/src="(\/assets\/[^"]+\.js)"/)[1];
+  for (const path of ['/', '/console/', '/app-config.json', '/sw.js', '/manifest.webmanifest', js, '/health']) {
+    for (const headers of [{}, { 'Accept-Encoding': 'gzip' }]) {
+      const g = await get(path, headers);
+      const hd = await get(path, headers, 'HEAD');
+      assert.equal(hd.status, 200, path);
+      assert.equal(hd.body.length, 0, path);
+      assert.equal(hd.headers['content-length'], String(g.body.length), path);
+      for (const h of ['content-type', 'content-encoding', 'etag', 'cache-control', 'content-security-policy']) {
+        assert.equal(hd.headers[h], g.headers[h], `${path}: ${h}`);
+      }
+    }
+  }
+  const etag = (await get(js)).headers.etag;
+  assert.equal((await get(js, { 'If-None-Match': etag }, 'HEAD')).status, 304);
+  assert.equal((await get('/nothing.js', {}, 'HEAD')).status, 404);
+  for (const path of ['/', '/console/', js]) {
+    const post = await get(path, {}, 'POST');
+    assert.equal(post.status, 405, path);
+    assert.equal(post.headers.allow, 'GET, HEAD', path);
+  }
+  // The NGSI-LD API keeps its own methods: HEAD is not one of them (405, Allow without HEAD).
+  const head = await get('/ngsi-ld/v1/types', {}, 'HEAD');
+  assert.equal(head.status, 405);
+  assert.equal(head.headers.allow, 'GET');
+});
+
+test('the hazard map of the demo: in app-config.json once its run succeeded, files only while published', async () => {
+  const run = await demoRun(server);
+  const c = JSON.parse((await get('/app-config.json')).body);
+  assert.equal(c.hazard.run, run.id);
+  assert.equal(c.hazard.scenario, 'starkregen-100');
+  assert.equal(c.hazard.image, `/app-hazard/${run.id}/hazard_depth.png`);
+  const results = (await api(server, 'GET', `/twin/v1/runs/${run.id}/results`)).json;
+  assert.deepEqual(c.hazard.bounds, results.overlay.bounds);
+  assert.equal(c.hazard.summary.affectedBuildings, results.summary.affectedBuildings);
+  const png = await get(c.hazard.image);
+  assert.equal(png.status, 200);
+  assert.equal(png.headers['content-type'], 'image/png');
+  assert.deepEqual(png.body, Buffer.from(await (await fetch(server.url + results.overlay.image)).arrayBuffer()));
+  const b = await get(c.hazard.buildings, { 'Accept-Encoding': 'gzip' });
+  assert.equal(b.headers['content-type'], 'application/geo+json');
+  assert.deepEqual(JSON.parse(gunzipSync(b.body)), (await api(server, 'GET', results.overlay.buildings)).json);
+  // Only the three overlay files, only of a succeeded run of a published scenario.
+  assert.equal((await get(`/app-hazard/${run.id}/max_depth.tif`)).status, 404);
+  assert.equal((await get('/app-hazard/r-nothing/hazard_depth.png')).status, 404);
+  const scenario = (await api(server, 'GET', '/twin/v1/scenarios/starkregen-100')).json;
+  assert.equal(scenario.definition.public, true);
+  const unpublish = await api(server, 'PUT', '/twin/v1/scenarios/starkregen-100', { body: { ...scenario.definition, public: false } });
+  assert.equal(unpublish.status, 200, JSON.stringify(unpublish.json));
+  assert.equal(JSON.parse((await get('/app-config.json')).body).hazard, null);
+  assert.equal((await get(c.hazard.image)).status, 404);
+  await api(server, 'PUT', '/twin/v1/scenarios/starkregen-100', { body: scenario.definition });
+  assert.equal(JSON.parse((await get('/app-config.json')).body).hazard.run, run.id);
 });

@@ -66,9 +66,9 @@ class SqliteAuditLog final : public AuditLog {
     };
     ALLMENDE_RETURN_IF_ERROR(prep(writer_.get(), begin_, "BEGIN IMMEDIATE"));
     ALLMENDE_RETURN_IF_ERROR(prep(writer_.get(), commit_, "COMMIT"));
-    ALLMENDE_RETURN_IF_ERROR(prep(writer_.get(), insert_,
-                                  "INSERT INTO audit_log (" + std::string(kColumns) +
-                                      ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"));
+    ALLMENDE_RETURN_IF_ERROR(
+        prep(writer_.get(), insert_,
+             "INSERT INTO audit_log (" + std::string(kColumns) + ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"));
     if (journal_) {
       ALLMENDE_RETURN_IF_ERROR(prep(journal_->get(), journalBegin_, "BEGIN IMMEDIATE"));
       ALLMENDE_RETURN_IF_ERROR(prep(journal_->get(), journalCommit_, "COMMIT"));
@@ -145,6 +145,12 @@ class SqliteAuditLog final : public AuditLog {
   }
 
   Result<std::vector<AuditRecord>> query(const std::string& tenant, const AuditQuery& q) override {
+    {
+      // Records posted before this query (their requests were answered) are read too.
+      std::unique_lock<std::mutex> lock(mu_);
+      const uint64_t posted = enqueued_;
+      done_.wait(lock, [&] { return committed_ >= posted || stopping_; });
+    }
     std::lock_guard<std::mutex> lock(readMu_);
     std::string sql = "SELECT seq, " + std::string(kColumns) + " FROM audit_log WHERE tenant=?1 AND seq>?2";
     if (!q.subject.empty()) sql += " AND subject=?4";
@@ -291,8 +297,8 @@ class SqliteAuditLog final : public AuditLog {
     const bool prepared = insert_.get() != nullptr;  // false only during recovery
     std::optional<Statement> once;
     if (!prepared) {
-      auto st = Statement::prepare(db, "INSERT INTO audit_log (" + std::string(kColumns) +
-                                           ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
+      auto st = Statement::prepare(
+          db, "INSERT INTO audit_log (" + std::string(kColumns) + ") VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)");
       if (!st) return st.status();
       once = std::move(st).value();
     }
@@ -323,7 +329,7 @@ class SqliteAuditLog final : public AuditLog {
     return st;
   }
 
-  Connection writer_;  // committer thread only (and recovery, before it starts)
+  Connection writer_;                  // committer thread only (and recovery, before it starts)
   Statement begin_, commit_, insert_;  // on writer_, committer thread only
   std::mutex readMu_;
   Connection reader_;  // GUARDED_BY(readMu_)
@@ -340,7 +346,7 @@ class SqliteAuditLog final : public AuditLog {
   std::optional<Connection> journal_;  // GUARDED_BY(journalMu_): the store's file, nullopt = no journal
   // On journal_. GUARDED_BY(journalMu_)
   Statement journalBegin_, journalCommit_, journalDelete_, journalInsert_;
-  std::vector<int64_t> pruneIds_;      // GUARDED_BY(mu_): journal rows whose records committed
+  std::vector<int64_t> pruneIds_;  // GUARDED_BY(mu_): journal rows whose records committed
 };
 
 }  // namespace

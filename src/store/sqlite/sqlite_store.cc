@@ -20,32 +20,6 @@ thread_local SqliteStore::Reader* tlsReader = nullptr;
 // One entity's document by id (retrieval, and the snapshot read of prepared writes).
 const std::string kSelectDocById = "SELECT doc FROM entities WHERE tenant=?1 AND id=?2";
 
-// The candidate types of a query hold for every match, also when the spatial or the value index
-// drives the scan: the API leaves out the per-entity type check when the selection is an OR of
-// types (EntityQuery::selectionExact), so it is made here, on the parsed document.
-bool hasAnyType(const Json& entity, const std::vector<std::string>& typeIris) {
-  if (typeIris.empty()) return true;
-  const Json* types = findMember(entity, "type");
-  if (!types || !types->IsArray()) return false;
-  for (const auto& t : types->GetArray()) {
-    if (!t.IsString()) continue;
-    for (const auto& iri : typeIris) {
-      if (asView(t) == iri) return true;
-    }
-  }
-  return false;
-}
-
-bool hasAnyAttribute(const Json& entity, const std::vector<std::string>& attrs) {
-  if (attrs.empty()) return true;
-  const Json* a = findMember(entity, "attrs");
-  if (!a) return false;
-  for (const auto& name : attrs) {
-    if (findMember(*a, name)) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 Status parseDoc(std::string_view text, JsonDocument& doc) {
@@ -107,8 +81,8 @@ Status SqliteStore::init() {
   if (!conn) return conn.status();
   writer_ = std::move(conn).value();
   ALLMENDE_RETURN_IF_ERROR(writer_.exec("PRAGMA page_size=8192; PRAGMA journal_mode=WAL"));
-  ALLMENDE_RETURN_IF_ERROR(writer_.exec(options_.durability == "full" ? "PRAGMA synchronous=FULL"
-                                                                      : "PRAGMA synchronous=NORMAL"));
+  ALLMENDE_RETURN_IF_ERROR(
+      writer_.exec(options_.durability == "full" ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"));
   // Savepoint journals stay in memory; the writer keeps the hot part of the indexes cached.
   ALLMENDE_RETURN_IF_ERROR(writer_.exec("PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536"));
   ALLMENDE_RETURN_IF_ERROR(writer_.exec(kSchema));
@@ -143,12 +117,14 @@ Status SqliteStore::migrate() {
   const int64_t v = version->step() == SQLITE_ROW ? version->int64(0) : 0;
   if (v >= kSchemaVersion) return Status::ok();
   // Version 0 files: geo_points without the point. A new file already has the columns.
-  auto columns = Statement::prepare(writer_.get(), "SELECT count(*) FROM pragma_table_info('geo_points') WHERE name='x'");
+  auto columns =
+      Statement::prepare(writer_.get(), "SELECT count(*) FROM pragma_table_info('geo_points') WHERE name='x'");
   if (!columns) return columns.status();
   const bool hasPoint = columns->step() == SQLITE_ROW && columns->int64(0) > 0;
   if (!hasPoint) {
-    ALLMENDE_RETURN_IF_ERROR(writer_.exec("BEGIN IMMEDIATE; ALTER TABLE geo_points ADD COLUMN x REAL; "
-                                          "ALTER TABLE geo_points ADD COLUMN y REAL; DELETE FROM geo_points"));
+    ALLMENDE_RETURN_IF_ERROR(
+        writer_.exec("BEGIN IMMEDIATE; ALTER TABLE geo_points ADD COLUMN x REAL; "
+                     "ALTER TABLE geo_points ADD COLUMN y REAL; DELETE FROM geo_points"));
     auto scan = Statement::prepare(writer_.get(), "SELECT tenant, seq, doc FROM entities");
     auto insert = Statement::prepare(writer_.get(),
                                      "INSERT OR IGNORE INTO geo_points (tenant, attr, z, seq, x, y) "
@@ -278,7 +254,7 @@ using Param = std::variant<int64_t, double, std::string>;
 struct ScanPlan {
   std::string sql;
   std::vector<Param> params;
-  bool empty = false;  // a condition no entity can meet (an unknown type, attribute or value)
+  bool empty = false;        // a condition no entity can meet (an unknown type, attribute or value)
   bool bySelection = false;  // driven by the ids, the types or the tenant (not geo or values)
   // `sql` yields candidate seqs in no order (and maybe twice), not documents: they are sorted
   // here and their documents read one by one, which costs less than SQLite sorting them into a
@@ -316,7 +292,9 @@ bool usesValueIndex(const ValueHint& h, const EntityQuery& q) {
 static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* hint, const Dictionary& terms) {
   ScanPlan p;
   const std::string t = p.next(tenant);
-  const std::string select = "SELECT doc FROM entities WHERE tenant=" + t;
+  // Rows are (doc, seq); EntityQuery::after becomes a seq range of the driving index.
+  const std::string after = q.after > 0 ? " AND seq > " + p.next(q.after) : "";
+  const std::string select = "SELECT doc, seq FROM entities WHERE tenant=" + t + after;
   if (!q.ids.empty()) {
     std::vector<Param> ids(q.ids.begin(), q.ids.end());
     p.sql = select + " AND id IN (" + p.list(ids) + ") ORDER BY seq";
@@ -333,15 +311,17 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     // The point's own coordinates cut what the ranges cover beyond the box. Points in one Z-order
     // cell share a row (the first one's x, y), so the box is widened by a cell.
     const double cell = 360.0 / 2147483648.0;
-    const std::string box = " AND x BETWEEN " + p.next(q.geoBox->minX - cell) + " AND " + p.next(q.geoBox->maxX + cell) +
-                            " AND y BETWEEN " + p.next(q.geoBox->minY - cell) + " AND " + p.next(q.geoBox->maxY + cell);
+    const std::string box = " AND x BETWEEN " + p.next(q.geoBox->minX - cell) + " AND " +
+                            p.next(q.geoBox->maxX + cell) + " AND y BETWEEN " + p.next(q.geoBox->minY - cell) +
+                            " AND " + p.next(q.geoBox->maxY + cell);
     for (const auto& [lo, hi] : ranges) {
-      candidates += "SELECT seq FROM geo_points WHERE tenant=" + t + " AND attr=" + a + " AND z BETWEEN " +
-                    p.next(lo) + " AND " + p.next(hi) + box + " UNION ALL ";
+      candidates += "SELECT seq FROM geo_points WHERE tenant=" + t + " AND attr=" + a + " AND z BETWEEN " + p.next(lo) +
+                    " AND " + p.next(hi) + box + " UNION ALL ";
     }
-    p.sql = candidates + "SELECT gid / " + std::to_string(kGeoSlots) + " FROM geo_index WHERE minX<=" +
-            p.next(q.geoBox->maxX) + " AND maxX>=" + p.next(q.geoBox->minX) + " AND minY<=" + p.next(q.geoBox->maxY) +
-            " AND maxY>=" + p.next(q.geoBox->minY) + " AND tenant=" + t + " AND attr=" + a;
+    p.sql = candidates + "SELECT gid / " + std::to_string(kGeoSlots) +
+            " FROM geo_index WHERE minX<=" + p.next(q.geoBox->maxX) + " AND maxX>=" + p.next(q.geoBox->minX) +
+            " AND minY<=" + p.next(q.geoBox->maxY) + " AND maxY>=" + p.next(q.geoBox->minY) + " AND tenant=" + t +
+            " AND attr=" + a;
     p.candidateSeqs = true;
     return p;
   }
@@ -350,9 +330,9 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     if (!attr) return {"", {}, true};
     const std::string a = p.next(*attr);
     if (hint->anyOf.size() == 1) {  // the index yields this value's entities in seq order
-      p.sql = "SELECT e.doc FROM attr_values x CROSS JOIN entities e ON e.tenant=x.tenant AND e.seq=x.seq "
+      p.sql = "SELECT e.doc, e.seq FROM attr_values x CROSS JOIN entities e ON e.tenant=x.tenant AND e.seq=x.seq "
               "WHERE x.tenant=" + t + " AND x.attr=" + a + " AND x.v=" + p.next(paramOf(hint->anyOf[0])) +
-              " ORDER BY x.seq";
+              (q.after > 0 ? " AND x.seq > " + p.next(q.after) : "") + " ORDER BY x.seq";
       return p;
     }
     std::string condition;
@@ -375,8 +355,9 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     }
     if (types.empty()) return {"", {}, true};
     if (types.size() == 1) {
-      p.sql = "SELECT e.doc FROM entity_types y CROSS JOIN entities e ON e.tenant=y.tenant AND e.seq=y.seq "
-              "WHERE y.tenant=" + t + " AND y.type=" + p.next(types[0]) + " ORDER BY y.seq";
+      p.sql = "SELECT e.doc, e.seq FROM entity_types y CROSS JOIN entities e ON e.tenant=y.tenant AND e.seq=y.seq "
+              "WHERE y.tenant=" + t + " AND y.type=" + p.next(types[0]) +
+              (q.after > 0 ? " AND y.seq > " + p.next(q.after) : "") + " ORDER BY y.seq";
     } else {
       p.sql = select + " AND seq IN (SELECT seq FROM entity_types WHERE tenant=" + t + " AND type IN (" +
               p.list(types) + ")) ORDER BY seq";
@@ -415,8 +396,10 @@ Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const Ent
       bindIndexValue(s, 3, v);
       int rc = s.step();
       s.reset();
-      if (rc == SQLITE_ROW) present.push_back(v);
-      else if (rc != SQLITE_DONE) return sqliteError(lease->conn.get(), rc, "probe value index");
+      if (rc == SQLITE_ROW)
+        present.push_back(v);
+      else if (rc != SQLITE_DONE)
+        return sqliteError(lease->conn.get(), rc, "probe value index");
     }
     if (present.empty()) return empty;
     hint->anyOf = std::move(present);
@@ -428,9 +411,12 @@ Result<QueryResult> SqliteStore::queryEntities(const TenantId& tenant, const Ent
       for (size_t i = 0; i < params.size(); ++i) {
         const Param& p = params[i];
         int n = static_cast<int>(i + 1);
-        if (const int64_t* v = std::get_if<int64_t>(&p)) s.bind(n, *v);
-        else if (const double* d = std::get_if<double>(&p)) s.bind(n, *d);
-        else s.bindStatic(n, std::get<std::string>(p));
+        if (const int64_t* v = std::get_if<int64_t>(&p))
+          s.bind(n, *v);
+        else if (const double* d = std::get_if<double>(&p))
+          s.bind(n, *d);
+        else
+          s.bindStatic(n, std::get<std::string>(p));
       }
     };
   };
@@ -464,7 +450,8 @@ namespace {
 // Applies the exact filters and paging of `q` to the documents `next` yields in seq order (it
 // returns false at the end). Candidates are parsed into one scratch document whose memory is
 // recycled row by row; only the entities of the page are copied out.
-Result<QueryResult> filterAndPage(const std::function<Result<bool>(std::string_view&)>& next, const EntityQuery& q) {
+Result<QueryResult> filterAndPage(const std::function<Result<bool>(std::string_view&, int64_t&)>& next,
+                                  const EntityQuery& q) {
   QueryResult result;
   size_t matched = 0;
   const size_t end = q.offset + q.limit;
@@ -472,8 +459,9 @@ Result<QueryResult> filterAndPage(const std::function<Result<bool>(std::string_v
   rapidjson::MemoryPoolAllocator<> scratchMemory(buffer, sizeof buffer);
   JsonDocument scratch(&scratchMemory);
   std::string_view doc;
+  int64_t seq = 0;
   for (;;) {
-    auto more = next(doc);
+    auto more = next(doc, seq);
     if (!more) return more.status();
     if (!*more) break;
     scratch.SetNull();
@@ -484,6 +472,7 @@ Result<QueryResult> filterAndPage(const std::function<Result<bool>(std::string_v
     if (matched >= q.offset && matched < end) {
       result.entities.emplace_back();
       result.entities.back().CopyFrom(scratch, result.entities.back().GetAllocator());
+      result.cursor = seq;
     }
     ++matched;
     if (!q.count && matched >= end) break;
@@ -511,11 +500,12 @@ Result<QueryResult> SqliteStore::runQuery(Reader& reader, const std::string& sql
   }
   bind(*s);
   auto result = filterAndPage(
-      [&](std::string_view& doc) -> Result<bool> {
+      [&](std::string_view& doc, int64_t& seq) -> Result<bool> {
         int rc = s->step();
         if (rc == SQLITE_DONE) return false;
         if (rc != SQLITE_ROW) return sqliteError(reader.conn.get(), rc, "query entities");
         doc = s->text(0);
+        seq = s->int64(1);
         return true;
       },
       q);
@@ -546,6 +536,7 @@ Result<QueryResult> SqliteStore::scanCandidates(Reader& reader, int64_t tenant, 
   if (rc != SQLITE_DONE) return sqliteError(reader.conn.get(), rc, "query candidates");
   std::sort(seqs.begin(), seqs.end());
   seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  seqs.erase(seqs.begin(), std::upper_bound(seqs.begin(), seqs.end(), q.after));
 
   auto load = reader.statement("SELECT doc FROM entities WHERE tenant=?1 AND seq=?2");
   if (!load) return load.status();
@@ -553,7 +544,7 @@ Result<QueryResult> SqliteStore::scanCandidates(Reader& reader, int64_t tenant, 
   size_t k = 0;
   bool stepped = false;
   auto result = filterAndPage(
-      [&](std::string_view& doc) -> Result<bool> {
+      [&](std::string_view& doc, int64_t& seq) -> Result<bool> {
         for (;;) {
           if (stepped) s.reset();
           stepped = false;
@@ -564,6 +555,7 @@ Result<QueryResult> SqliteStore::scanCandidates(Reader& reader, int64_t tenant, 
           stepped = true;
           if (rc == SQLITE_ROW) {
             doc = s.text(0);
+            seq = seqs[k - 1];
             return true;
           }
           if (rc != SQLITE_DONE) return sqliteError(reader.conn.get(), rc, "load candidate");

@@ -2,7 +2,9 @@
 // and conditional answers. The syntax of whole catalogues is checked with rapper in
 // tests/api/open_data_test.cc.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
+#include "api/open_catalog.h"
 #include "api/open_dataset.h"
 #include "api/open_http.h"
 #include "api/rdf_graph.h"
@@ -105,6 +107,90 @@ TEST(OpenHttp, ConditionalAnswers) {
   since.headers.emplace_back("if-modified-since", "Sun, 06 Nov 1994 08:49:37 GMT");
   EXPECT_EQ(conditionalResponse(since, "b", "text/plain", 784111777LL * 1000000 + 500000).status, 304);
   EXPECT_EQ(conditionalResponse(since, "b", "text/plain", 784111778LL * 1000000).status, 200);
+}
+
+// Pieces of text, some empty, then the end.
+class Pieces : public http::BodySource {
+ public:
+  explicit Pieces(std::vector<std::string> pieces) : pieces_(std::move(pieces)) {}
+  Step next(std::string& out) override {
+    if (i_ == pieces_.size()) return Step::kEnd;
+    out += pieces_[i_++];
+    return Step::kMore;
+  }
+
+ private:
+  std::vector<std::string> pieces_;
+  size_t i_ = 0;
+};
+
+TEST(OpenHttp, GzipStreamIsTheGzipOfItsPieces) {
+  std::vector<std::string> pieces;
+  std::string plain;
+  for (int i = 0; i < 3000; ++i) {
+    pieces.push_back(i % 7 == 0 ? "" : "row " + std::to_string(i * 7919 % 1000) + ",x\r\n");
+    plain += pieces.back();
+  }
+  auto z = gzipStream(std::make_shared<Pieces>(pieces));
+  std::string compressed;
+  http::BodySource::Step step;
+  while ((step = z->next(compressed)) == http::BodySource::Step::kMore) {
+  }
+  ASSERT_EQ(step, http::BodySource::Step::kEnd);
+  z_stream in{};
+  ASSERT_EQ(inflateInit2(&in, 15 + 16), Z_OK);
+  std::string out(plain.size() + 16, '\0');
+  in.next_in = reinterpret_cast<Bytef*>(compressed.data());
+  in.avail_in = static_cast<uInt>(compressed.size());
+  in.next_out = reinterpret_cast<Bytef*>(out.data());
+  in.avail_out = static_cast<uInt>(out.size());
+  EXPECT_EQ(inflate(&in, Z_FINISH), Z_STREAM_END);
+  out.resize(in.total_out);
+  inflateEnd(&in);
+  EXPECT_EQ(out, plain);
+  // An empty stream is a valid empty gzip.
+  std::string empty;
+  EXPECT_EQ(gzipStream(std::make_shared<Pieces>(std::vector<std::string>{}))->next(empty),
+            http::BodySource::Step::kEnd);
+  EXPECT_EQ(gzip(""), empty);
+}
+
+TEST(OpenHttp, StreamedAnswersValidateBeforeTheBody) {
+  http::Request req;
+  auto body = std::make_shared<Pieces>(std::vector<std::string>{"a"});
+  http::Response r = streamedResponse(req, body, "text/csv", "\"t1\"", 784111777LL * 1000000);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.stream, body);
+  EXPECT_TRUE(r.body.empty());
+  req.headers = {{"if-none-match", "\"t1\""}};
+  r = streamedResponse(req, body, "text/csv", "\"t1\"", 0);
+  EXPECT_EQ(r.status, 304);
+  EXPECT_EQ(r.stream, nullptr);
+  req.headers = {{"accept-encoding", "gzip"}, {"if-none-match", "\"t1\""}};
+  EXPECT_EQ(streamedResponse(req, body, "text/csv", "\"t1\"", 0).status, 304);
+  req.headers = {{"accept-encoding", "gzip"}};
+  r = streamedResponse(req, body, "text/csv", "\"t1\"", 0);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_NE(r.stream, body);  // wrapped
+  bool gz = false, tag = false;
+  for (const auto& [k, v] : r.headers) {
+    gz = gz || (k == "Content-Encoding" && v == "gzip");
+    tag = tag || (k == "ETag" && v == "\"t1-gz\"");
+  }
+  EXPECT_TRUE(gz);
+  EXPECT_TRUE(tag);
+  EXPECT_NE(entityTag(uint64_t{1}, "text/csv"), entityTag(uint64_t{2}, "text/csv"));
+  EXPECT_NE(entityTag(uint64_t{1}, "text/csv"), entityTag(uint64_t{1}, "application/json"));
+}
+
+TEST(OpenCatalog, HistoryMonthsListedFromRegistrationAtMostTwelve) {
+  const Micros jan2026 = 1767225600LL * 1000000;            // 2026-01-01T00:00:00Z
+  const Micros mar2026 = jan2026 + 59LL * 86400 * 1000000;  // 2026-03-01
+  EXPECT_EQ(historyMonths(jan2026, mar2026), (std::vector<std::string>{"2026-03", "2026-02", "2026-01"}));
+  EXPECT_EQ(historyMonths(mar2026, mar2026), (std::vector<std::string>{"2026-03"}));
+  auto longAgo = historyMonths(0, mar2026);
+  ASSERT_EQ(longAgo.size(), 12u);
+  EXPECT_EQ(longAgo.back(), "2025-04");
 }
 
 }  // namespace

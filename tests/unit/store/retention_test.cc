@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "store/sqlite/sqlite_store.h"
+#include "test_store.h"
 
 namespace allmende::store {
 namespace {
@@ -22,7 +23,7 @@ class RetentionTest : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/allmende-retention-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto s = openSqliteStore({dir_ + "/db", "normal"});
+    auto s = openTestStore(dir_);
     ASSERT_TRUE(s.isOk());
     store_ = std::move(s).value();
     // Each tenant: one instance per day for the last 10 days.

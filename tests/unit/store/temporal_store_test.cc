@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "store/sqlite/sqlite_store.h"
+#include "test_store.h"
 #include "store/temporal.h"
 
 namespace allmende::store {
@@ -17,7 +18,7 @@ class TemporalStoreTest : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/allmende-temporal-XXXXXX";
     dir_ = mkdtemp(tmpl);
-    auto s = openSqliteStore({dir_ + "/db", "normal"});
+    auto s = openTestStore(dir_);
     ASSERT_TRUE(s.isOk()) << s.status().toString();
     store_ = std::move(s).value();
     temporal_ = store_->temporal();

@@ -9,6 +9,7 @@
 
 #include "store/sqlite/audit_log.h"
 #include "store/sqlite/tenant_registry.h"
+#include "test_store.h"
 
 namespace allmende::store {
 namespace {
@@ -22,6 +23,11 @@ class TenancyStore : public ::testing::Test {
     path_ = (dir_ / "allmende.db").string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+  // The registry in the directory's file, or in PostgreSQL when the tests run there (test_store.h).
+  Result<std::unique_ptr<TenantRegistry>> openRegistry() const {
+    const std::string url = testPostgresUrl(dir_.string());
+    return url.empty() ? openSqliteTenantRegistry(path_) : openPostgresTenantRegistry(url);
+  }
   std::filesystem::path dir_;
   std::string path_;
 };
@@ -38,13 +44,13 @@ TenantRecord tenant(const std::string& name, const std::string& ags) {
 
 TEST_F(TenancyStore, TenantsSurviveReopenAndNamesAndAgsAreUnique) {
   {
-    auto r = openSqliteTenantRegistry(path_);
+    auto r = openRegistry();
     ASSERT_TRUE(r.isOk());
     EXPECT_TRUE((*r)->createTenant(tenant("a", "09162000")).isOk());
     EXPECT_EQ((*r)->createTenant(tenant("a", "09162001")).type(), ErrorType::kAlreadyExists);
     EXPECT_EQ((*r)->createTenant(tenant("b", "09162000")).type(), ErrorType::kAlreadyExists);
   }
-  auto r = openSqliteTenantRegistry(path_);
+  auto r = openRegistry();
   ASSERT_TRUE(r.isOk());
   auto a = (*r)->findTenant("a");
   ASSERT_TRUE(a.has_value());
@@ -53,7 +59,7 @@ TEST_F(TenancyStore, TenantsSurviveReopenAndNamesAndAgsAreUnique) {
 }
 
 TEST_F(TenancyStore, DeletingATenantRemovesItsKeysOnly) {
-  auto r = openSqliteTenantRegistry(path_);
+  auto r = openRegistry();
   ASSERT_TRUE(r.isOk());
   ASSERT_TRUE((*r)->createTenant(tenant("a", "09162000")).isOk());
   ASSERT_TRUE((*r)->createTenant(tenant("b", "09162001")).isOk());
@@ -68,7 +74,7 @@ TEST_F(TenancyStore, DeletingATenantRemovesItsKeysOnly) {
 }
 
 TEST_F(TenancyStore, RevokeIsScopedToTheTenant) {
-  auto r = openSqliteTenantRegistry(path_);
+  auto r = openRegistry();
   ASSERT_TRUE(r.isOk());
   ASSERT_TRUE((*r)->createTenant(tenant("a", "09162000")).isOk());
   ASSERT_TRUE((*r)->addKey({"key-a", "hash-a", "a", "editor", "", "", 1, 0, false}).isOk());
@@ -83,8 +89,8 @@ TEST_F(TenancyStore, RevokeIsScopedToTheTenant) {
 }
 
 TEST_F(TenancyStore, ChangesOfAnotherProcessAreSeenAfterTheRefreshPeriod) {
-  auto server = openSqliteTenantRegistry(path_);
-  auto cli = openSqliteTenantRegistry(path_);
+  auto server = openRegistry();
+  auto cli = openRegistry();
   ASSERT_TRUE(server.isOk() && cli.isOk());
   ASSERT_TRUE((*cli)->createTenant(tenant("late", "09162000")).isOk());
   std::this_thread::sleep_for(std::chrono::milliseconds(kRegistryRefreshMillis + 100));

@@ -1,7 +1,8 @@
 // The entity page: current values with units, last update and freshness, and the history of
-// each observed number as a chart (the temporal API's avg/min/max per period).
+// each observed number as a chart (the temporal API's avg/min/max per period) and of each
+// observed text (a state such as free/occupied) as a strip of its states over the period.
 import { Api, ApiError, NGSI, entityPath } from '../shared/api';
-import { chart, type Period, type Threshold } from '../shared/chart';
+import { chart, stateChart, type Change, type Period, type Threshold } from '../shared/chart';
 import { clear, h } from '../shared/dom';
 import { attr, attributes, lastObserved, num, type Attribute, type Entity } from '../shared/entity';
 import { ago, dateTime, number, unit } from '../shared/format';
@@ -66,17 +67,41 @@ function trend(p: Period[]): string | null {
   return Math.abs(d) < scale * 0.03 ? t('trendSteady') : d > 0 ? t('trendRising') : t('trendFalling');
 }
 
-async function renderHistory(api: Api, e: Entity, names: string[], box: HTMLElement): Promise<void> {
+type Raw = Record<string, { values?: [unknown, string][] } | { values?: [unknown, string][] }[]>;
+
+// The changes of text attributes over the period (the raw history: texts are not aggregated).
+async function textHistory(api: Api, e: Entity, names: string[], since: Date): Promise<Map<string, Change[]>> {
+  const out = new Map<string, Change[]>();
+  if (!names.length) return out;
+  const data = await api.get<Raw>(`${NGSI}/temporal/entities/${encodeURIComponent(e.id)}`, {
+    type: e.type, attrs: names.join(','), options: 'temporalValues', timerel: 'after', timeAt: since.toISOString(),
+  });
+  for (const name of names) {
+    const a = data[name];
+    const values = (Array.isArray(a) ? a[0]?.values : a?.values) ?? [];
+    const changes: Change[] = [];
+    for (const [v, at] of values.map(([v, at]) => [v, Date.parse(at)] as const).sort((p, q) => p[1] - q[1])) {
+      if (typeof v !== 'string' || Number.isNaN(at)) continue;
+      if (!changes.length || changes[changes.length - 1].value !== v) changes.push({ at, value: v });
+    }
+    out.set(name, changes);
+  }
+  return out;
+}
+
+async function renderHistory(api: Api, e: Entity, observed: Observed, box: HTMLElement): Promise<void> {
+  const names = observed.numbers;
   const r = ranges[rangeIndex];
   clear(box, h('p', { class: 'loading' }, t('loading')));
   const since = new Date(Date.now() - r.hours * 3600e3);
   since.setUTCMinutes(0, 0, 0);
-  let data: Aggregated;
+  let data: Aggregated = {};
+  let texts: Map<string, Change[]>;
   try {
-    data = await api.get<Aggregated>(`${NGSI}/temporal/entities/${encodeURIComponent(e.id)}`, {
+    [data, texts] = await Promise.all([names.length ? api.get<Aggregated>(`${NGSI}/temporal/entities/${encodeURIComponent(e.id)}`, {
       type: e.type, attrs: names.join(','), options: 'aggregatedValues', aggrMethods: 'avg,min,max',
       aggrPeriodDuration: r.period, timerel: 'after', timeAt: since.toISOString(),
-    });
+    }) : Promise.resolve({}), textHistory(api, e, observed.texts, since)]);
   } catch (err) {
     clear(box, h('p', { class: 'error', role: 'status' }, t('error')));
     return;
@@ -95,6 +120,20 @@ async function renderHistory(api: Api, e: Entity, names: string[], box: HTMLElem
     const caption = `${label(name)}, ${t(r.key)}: ${t('average')} ${number(periods[periods.length - 1].avg)} ${unit(a.unitCode)}`;
     box.append(heading, chart(periods, unit(a.unitCode), caption, thresholds(e, name)));
   }
+  for (const name of observed.texts) {
+    const changes = texts.get(name) ?? [];
+    const heading = h('h3', {}, label(name));
+    if (!changes.length) {
+      box.append(heading, h('p', { class: 'muted' }, t('noHistory')));
+      continue;
+    }
+    box.append(heading, stateChart(changes, since.getTime(), Date.now(), `${label(name)}, ${t(r.key)}`, label));
+  }
+}
+
+interface Observed {
+  numbers: string[];
+  texts: string[];
 }
 
 export async function entityPage(main: HTMLElement, api: Api, type: string, id: string): Promise<void> {
@@ -118,7 +157,9 @@ export async function entityPage(main: HTMLElement, api: Api, type: string, id: 
     values.append(h('div', { class: 'value' }, h('dt', {}, label(name)), h('dd', {}, showValue(a),
       a.observedAt ? h('small', {}, ' · ', h('time', { datetime: a.observedAt, title: dateTime(a.observedAt) }, ago(a.observedAt))) : null)));
   }
-  const observed = attributes(e).filter(([, a]) => typeof a.value === 'number' && a.observedAt).map(([n]) => n);
+  const observedOf = (kind: string) => attributes(e).filter(([, a]) => typeof a.value === kind && a.observedAt).map(([n]) => n);
+  const observed: Observed = { numbers: observedOf('number'), texts: observedOf('string') };
+  const hasHistory = observed.numbers.length + observed.texts.length > 0;
   const historyBox = h('div', { class: 'history', 'aria-live': 'polite' });
   const rangeGroup = h('div', { class: 'seg', role: 'group', 'aria-label': t('range') });
   const renderRanges = () => {
@@ -135,9 +176,9 @@ export async function entityPage(main: HTMLElement, api: Api, type: string, id: 
     h('p', {}, freshness(lastObserved(e))),
     h('p', {}, share),
     h('section', { 'aria-labelledby': 'cv' }, h('h2', { id: 'cv' }, t('currentValues')), values),
-    observed.length ? h('section', { 'aria-labelledby': 'hist' }, h('h2', { id: 'hist' }, t('history')), rangeGroup, historyBox) : null,
+    hasHistory ? h('section', { 'aria-labelledby': 'hist' }, h('h2', { id: 'hist' }, t('history')), rangeGroup, historyBox) : null,
   );
-  if (observed.length) await renderHistory(api, e, observed, historyBox);
+  if (hasHistory) await renderHistory(api, e, observed, historyBox);
 }
 
 async function shareLink(button: HTMLElement): Promise<void> {

@@ -12,6 +12,7 @@ import { look, placeName } from './layers';
 import { entityPage } from './entity';
 import { layerTypes, loadConfig, loadLayer, type AppConfig } from './state';
 import { warningsOf } from './warnings';
+import { closeHazardMap, hazardPage, hazardWarningText, isSimulated } from './hazard';
 
 let config: AppConfig;
 let api: Api;
@@ -26,7 +27,7 @@ let failedLayers = 0;
 async function loadAll(): Promise<void> {
   await Promise.all(layerTypes(config).map(async (type) => {
     try {
-      byType.set(type, await loadLayer(api, type));
+      byType.set(type, (await loadLayer(api, type)).filter((e) => !isSimulated(e)));
     } catch {
       byType.set(type, []); // not public here, or unavailable: the layer stays empty
       failedLayers++;
@@ -45,9 +46,11 @@ function warningsSection(): HTMLElement {
   const ws = warningsOf(all);
   const section = h('section', { class: 'warnings', 'aria-labelledby': 'warn-h' },
     h('h2', { id: 'warn-h' }, t('warnings')));
-  if (!ws.length) section.append(h('p', { class: 'muted' }, t('noWarnings')));
-  else section.append(h('ul', {}, ...ws.map((w) => h('li', { class: `warning ${w.severity}` },
-    h('a', { href: entityHref(w.entity) }, w.text)))));
+  const items = ws.map((w) => h('li', { class: `warning ${w.severity}` }, h('a', { href: entityHref(w.entity) }, w.text)));
+  // The simulated flood: after the measured warnings, marked as a simulation.
+  if (config.hazard) items.push(h('li', { class: 'warning warn sim' }, h('a', { href: '#/hazard' }, hazardWarningText(config.hazard))));
+  if (!items.length) section.append(h('p', { class: 'muted' }, t('noWarnings')));
+  else section.append(h('ul', {}, ...items));
   return section;
 }
 
@@ -65,8 +68,20 @@ function listSection(): HTMLElement {
     })));
 }
 
+function hazardChip(onChange: () => void): HTMLElement | null {
+  if (!config.hazard) return null;
+  return h('span', { class: 'chip' },
+    h('input', { type: 'checkbox', id: 'layer-hazard', checked: !hidden.has('hazard'), onchange: (ev: Event) => {
+      if ((ev.target as HTMLInputElement).checked) hidden.delete('hazard');
+      else hidden.add('hazard');
+      localStorage.setItem('allmende.hidden', JSON.stringify([...hidden]));
+      onChange();
+    } }),
+    h('label', { for: 'layer-hazard' }, h('span', { class: 'swatch hz-3', 'aria-hidden': 'true' }), t('hazardLayer')));
+}
+
 function layerControls(onChange: () => void): HTMLElement {
-  return h('fieldset', { class: 'layers' }, h('legend', {}, t('layers')), h('div', { class: 'chips' },
+  return h('fieldset', { class: 'layers' }, h('legend', {}, t('layers')), h('div', { class: 'chips' }, hazardChip(onChange),
     ...layerTypes(config).map((type) => {
       const id = `layer-${type}`;
       const count = byType.get(type)?.length ?? 0;
@@ -91,6 +106,7 @@ async function mapPage(main: HTMLElement): Promise<void> {
   let list = listSection();
   const refresh = () => {
     mapView?.show(visible());
+    mapView?.showHazard(!hidden.has('hazard'));
     const next = listSection();
     list.replaceWith(next);
     list = next;
@@ -109,6 +125,7 @@ async function mapPage(main: HTMLElement): Promise<void> {
   mapView?.destroy();
   mapView = createMap(mapEl, config);
   mapView.show(visible());
+  mapView.showHazard(!hidden.has('hazard'));
   if (here) mapView.locate(here);
 }
 
@@ -116,11 +133,17 @@ async function mapPage(main: HTMLElement): Promise<void> {
 async function route(moveFocus = true): Promise<void> {
   const main = $('main');
   const m = location.hash.match(/^#\/e\/([^/]+)\/(.+)$/);
-  if (m) {
+  if (location.hash === '#/hazard') {
+    mapView?.destroy();
+    mapView = undefined;
+    await hazardPage(main, config.hazard ?? null);
+  } else if (m) {
+    closeHazardMap();
     mapView?.destroy();
     mapView = undefined;
     await entityPage(main, api, decodeURIComponent(m[1]), decodeURIComponent(m[2]));
   } else {
+    closeHazardMap();
     await mapPage(main);
   }
   if (moveFocus) focusMain();

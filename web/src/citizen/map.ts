@@ -6,11 +6,13 @@ import { t, label } from '../shared/i18n';
 import { position, type Entity } from '../shared/entity';
 import { look, placeName } from './layers';
 import type { AppConfig } from './state';
+import { hazardLayer, hazardLegend } from './hazard';
 
 const CELL = 48; // px: markers closer than this at the current zoom form a cluster
 
 export interface MapView {
   show(entities: Entity[]): void;
+  showHazard(on: boolean): void;
   locate(at: [number, number]): void;
   destroy(): void;
 }
@@ -41,6 +43,9 @@ export function createMap(el: HTMLElement, config: AppConfig): MapView {
   if (config.area) {
     outline = L.geoJSON(config.area as GeoJSON.GeoJsonObject, { interactive: false, style: { className: 'outline' } }).addTo(map);
   }
+  // The hazard map lies under the markers (an image pane below the marker pane).
+  const hazard = config.hazard ? hazardLayer(config.hazard) : undefined;
+  const legend = config.hazard ? hazardLegend() : undefined;
   const markers = L.layerGroup().addTo(map);
   let current: Entity[] = [];
   let me: L.CircleMarker | undefined;
@@ -108,6 +113,11 @@ export function createMap(el: HTMLElement, config: AppConfig): MapView {
       current = entities;
       if (!fitted) { fit(); fitted = true; }
       render();
+    },
+    showHazard(on) {
+      if (!hazard || !legend) return;
+      if (on && !map.hasLayer(hazard)) { hazard.addTo(map); legend.addTo(map); }
+      if (!on && map.hasLayer(hazard)) { hazard.remove(); legend.remove(); }
     },
     locate(at) {
       me?.remove();

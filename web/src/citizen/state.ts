@@ -3,6 +3,7 @@
 import { Api, ApiError, NGSI } from '../shared/api';
 import type { Entity } from '../shared/entity';
 import { defaultLayers } from './layers';
+import type { Hazard } from './hazard';
 
 export interface AppConfig {
   tenant: string;
@@ -11,6 +12,7 @@ export interface AppConfig {
   tiles: { url: string; attribution: string; maxZoom: number } | null;
   authRequired: boolean;
   layers: { type: string; attributes: string[] }[] | null;
+  hazard?: Hazard | null; // the published heavy-rain simulation (citizen/hazard.ts)
 }
 
 // The municipality: ?t=<tenant> in the page's URL, else the deployment's default.

@@ -1,9 +1,10 @@
 // Active warnings, worked out from the current values: water levels above their alert or danger
-// level, poor air quality. (The heavy-rain simulation's warnings come with the twin's API.)
+// level, poor air quality. (The heavy-rain simulation's warning: citizen/hazard.ts.)
 import { label, t } from '../shared/i18n';
 import { number, unit } from '../shared/format';
 import { attr, num, type Entity } from '../shared/entity';
 import { floodState, looks, placeName } from './layers';
+import { isSimulated } from './hazard';
 
 export interface Warning {
   entity: Entity;
@@ -14,6 +15,7 @@ export interface Warning {
 export function warningsOf(entities: Entity[]): Warning[] {
   const out: Warning[] = [];
   for (const e of entities) {
+    if (isSimulated(e)) continue;
     if (e.type === 'FloodMonitoring') {
       const s = floodState(e);
       if (s === 'warn' || s === 'alert') {

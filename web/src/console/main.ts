@@ -1,6 +1,6 @@
 // The operator console: sign in with an API key (and the municipality), then the overview,
 // entities, subscriptions, devices, keys and the audit log. Routes live in the fragment:
-// #/overview, #/entities, #/entity/<id>, #/subscriptions, #/devices, #/keys, #/audit.
+// #/overview, #/entities, #/entity/<id>, #/subscriptions, #/devices, #/keys, #/audit, #/twin.
 import './style.css';
 import { Api, ApiError, NGSI, type Session } from '../shared/api';
 import { $, clear, focusMain, h } from '../shared/dom';
@@ -21,11 +21,11 @@ function loadSession(): Session | undefined {
 
 function signInView(main: HTMLElement): void {
   const error = h('p', { id: 'signin-error', class: 'error', role: 'alert' });
-  const key = h('input', { id: 'key', type: 'password', autocomplete: 'current-password', 'aria-describedby': 'signin-error' });
+  const key = h('input', { id: 'key', type: 'password', autocomplete: 'current-password', 'aria-describedby': 'key-hint signin-error' });
   const tenant = h('input', { id: 'tenant', type: 'text', autocomplete: 'organization', 'aria-describedby': 'tenant-hint' });
   const form = h('form', { class: 'card signin', novalidate: true },
     h('h1', {}, t('signIn')),
-    h('p', { class: 'field' }, h('label', { for: 'key' }, t('apiKey')), key),
+    h('p', { class: 'field' }, h('label', { for: 'key' }, t('apiKey')), key, h('small', { id: 'key-hint', class: 'muted' }, t('keyHint'))),
     h('p', { class: 'field' }, h('label', { for: 'tenant' }, t('tenant')), tenant,
       h('small', { id: 'tenant-hint', class: 'muted' }, t('tenantHint'))),
     error,
@@ -51,7 +51,7 @@ function signInView(main: HTMLElement): void {
 }
 
 const nav: [string, Key][] = [['overview', 'overview'], ['entities', 'entities'], ['subscriptions', 'subscriptions'],
-  ['devices', 'devices'], ['keys', 'keys'], ['audit', 'audit'], ['checklist', 'checklist'], ['opendata', 'opendata'], ['tenants', 'tenants']];
+  ['devices', 'devices'], ['keys', 'keys'], ['audit', 'audit'], ['checklist', 'checklist'], ['opendata', 'opendata'], ['twin', 'twin'], ['tenants', 'tenants']];
 
 function renderNav(current: string): void {
   const el = $('nav');

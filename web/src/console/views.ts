@@ -5,6 +5,7 @@ import { dateTime } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { Entity } from '../shared/entity';
 import { areaMap, withinParams, type AreaMap, type BBox } from './area_map';
+import { twinView } from './twin';
 
 type View = (main: HTMLElement, api: Api, arg?: string) => Promise<void>;
 
@@ -83,18 +84,87 @@ const overview: View = async (main, api) => {
         `${t('accepted')} ${accepted}, ${t('rejected')} ${rejected}`),
         table([t('name'), t('health')], bad.map((d) => [d.id, health(d)]), t('devicesHealth')));
     }),
+    card(t('rates'), () => ratesCard(api)),
     card(t('failingSubs'), async () => {
       const subs = await api.get<Subscription[]>(`${NGSI}/subscriptions`, { limit: 1000 });
-      const bad = subs.filter((s) => (s.notification?.timesFailed ?? 0) > 0 || s.status === 'expired');
-      return h('div', {}, h('p', {}, `${subs.length} ${t('subscriptions')}`),
-        table(['id', t('failed')], bad.map((s) => [s.id, String(s.notification?.timesFailed ?? 0)]), t('failingSubs')));
+      const bad = subs.filter(failing);
+      return h('div', {}, h('p', {}, `${subs.length} ${t('subscriptions')}, ${bad.length} ${t('failed')}`),
+        table(['id', t('endpoint'), t('failed'), t('time')], bad.map((s) => [s.id, s.notification?.endpoint?.uri ?? '',
+          String(s.notification?.timesFailed ?? 0), when(s.notification?.lastFailure)]), t('failingSubs')));
     }),
     tenant ? card(t('usage'), async () => {
-      const u = await api.get<Record<string, unknown>>(`/admin/v1/tenants/${encodeURIComponent(tenant)}/usage`);
-      return h('dl', { class: 'kv' }, ...Object.entries(u).flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, typeof v === 'object' ? JSON.stringify(v) : String(v))]));
+      const u = await api.get<Usage>(`/admin/v1/tenants/${encodeURIComponent(tenant)}/usage`);
+      return usageList(u);
     }) : null,
   ));
 };
+
+// A subscription whose notifications fail: its last attempt failed (NGSI-LD 5.2.12 `status`
+// "failed"), or it has failures and none succeeded since.
+function failing(s: Subscription): boolean {
+  const n = s.notification;
+  if (!n) return false;
+  if ((n as { status?: string }).status === 'failed') return true;
+  return (n.timesFailed ?? 0) > 0 && (!n.lastSuccess || (!!n.lastFailure && n.lastFailure > n.lastSuccess));
+}
+
+interface Usage { entities?: number; historyInstances?: number; storageBytes?: number; requests?: { admitted?: number; rejected?: number };
+  quotas?: { entities?: number; historyInstances?: number; storageBytes?: number; requestsPerSecond?: number; burst?: number } }
+
+// Use against each quota (0 = none set) as a meter.
+function usageList(u: Usage): HTMLElement {
+  const bytes = (v: number) => (v >= 1 << 20 ? `${(v / (1 << 20)).toFixed(1)} MiB` : `${(v / 1024).toFixed(1)} KiB`);
+  const rows: [string, number, number | undefined, (v: number) => string][] = [
+    [t('entities'), u.entities ?? 0, u.quotas?.entities, String],
+    ['history', u.historyInstances ?? 0, u.quotas?.historyInstances, String],
+    ['storage', u.storageBytes ?? 0, u.quotas?.storageBytes, bytes],
+  ];
+  const dl = h('dl', { class: 'kv usage' });
+  for (const [name, used, quota, fmt] of rows) {
+    const id = `use-${name}`;
+    dl.append(h('dt', { id }, name), h('dd', {}, quota ? h('meter', { min: 0, max: quota, value: Math.min(used, quota), high: quota * 0.9, 'aria-labelledby': id }) : null,
+      ` ${fmt(used)}${quota ? ` / ${fmt(quota)} (${Math.round((100 * used) / quota)} %)` : ` (${t('quota')}: –)`}`));
+  }
+  if (u.requests) dl.append(h('dt', {}, 'requests'), h('dd', {}, `${u.requests.admitted ?? 0} / ${u.requests.rejected ?? 0} ${t('rejected')}` +
+    (u.quotas?.requestsPerSecond ? ` (${u.quotas.requestsPerSecond}/s)` : '')));
+  return dl;
+}
+
+// Ingestion and notification rates: the server keeps totals (devices' accepted readings,
+// subscriptions' notifications sent), so the console samples them while the overview is open
+// and shows the change per minute over the last sample window.
+const RATE_SAMPLE_MS = 15000;
+async function ratesCard(api: Api): Promise<Node> {
+  const totals = async () => {
+    const [devices, subs] = await Promise.all([
+      api.get<Device[]>('/admin/v1/devices').catch(() => null),
+      api.get<Subscription[]>(`${NGSI}/subscriptions`, { limit: 1000 }).catch(() => null),
+    ]);
+    return { at: Date.now(), ingested: devices?.reduce((n, d) => n + (d.accepted ?? 0) + (d.rejected ?? 0), 0),
+      sent: subs?.reduce((n, s) => n + (s.notification?.timesSent ?? 0), 0) };
+  };
+  const first = await totals();
+  const out = h('dl', { class: 'kv rates', 'aria-live': 'polite' });
+  const render = (a: typeof first, b?: typeof first) => {
+    // '…' until the second sample, '–' when the totals cannot be read (the role may not).
+    const per = (x?: number, y?: number) => (x === undefined ? '–' : !b ? '…' : y === undefined ? '–'
+      : String(Math.round(((y - x) * 60000) / Math.max(1, b.at - a.at))));
+    clear(out, h('dt', {}, t('ingestRate')), h('dd', {}, `${per(a.ingested, b?.ingested)} (Σ ${a.ingested ?? '–'})`),
+      h('dt', {}, t('notifyRate')), h('dd', {}, `${per(a.sent, b?.sent)} (Σ ${a.sent ?? '–'})`));
+  };
+  render(first);
+  let prev = first;
+  const tick = async () => {
+    if (!out.isConnected) return;
+    const now = await totals();
+    if (!out.isConnected) return;
+    render(prev, now);
+    prev = now;
+    setTimeout(() => void tick(), RATE_SAMPLE_MS);
+  };
+  setTimeout(() => void tick(), RATE_SAMPLE_MS);
+  return out;
+}
 
 const PAGE = 20;
 
@@ -180,7 +250,7 @@ const entity: View = async (main, api, id) => {
 };
 
 interface Subscription { id: string; status?: string; entities?: { type?: string }[]; description?: string;
-  notification?: { endpoint?: { uri?: string }; timesSent?: number; timesFailed?: number; lastFailure?: string } }
+  notification?: { endpoint?: { uri?: string }; timesSent?: number; timesFailed?: number; lastFailure?: string; lastSuccess?: string; status?: string } }
 
 const subscriptions: View = async (main, api) => {
   const subs = await api.get<Subscription[]>(`${NGSI}/subscriptions`, { limit: 1000 });
@@ -404,4 +474,5 @@ const checklist: View = async (main, api) => {
     h('ul', { class: 'checklist' }, ...items), error);
 };
 
-export const views: Record<string, View> = { overview, entities, entity, subscriptions, devices, keys, audit, checklist, opendata, tenants };
+export const views: Record<string, View> = { overview, entities, entity, subscriptions, devices, keys, audit, checklist, opendata, tenants,
+  twin: twinView };

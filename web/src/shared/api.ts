@@ -32,10 +32,13 @@ export function query(params: Params = {}): string {
 export class Api {
   constructor(public session: Session) {}
 
-  private headers(body: boolean, extra: Record<string, string> = {}): Record<string, string> {
+  // The tenant and credential headers of every call (also for fetches outside `call`).
+  headers(body = false, extra: Record<string, string> = {}): Record<string, string> {
     const h: Record<string, string> = { Accept: 'application/json', ...extra };
     if (this.session.tenant) h['NGSILD-Tenant'] = this.session.tenant;
-    if (this.session.key) h['X-API-Key'] = this.session.key;
+    // An API key, or a token of the identity provider (OIDC, a JWT: three base64url parts).
+    if (this.session.key && /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(this.session.key)) h.Authorization = `Bearer ${this.session.key}`;
+    else if (this.session.key) h['X-API-Key'] = this.session.key;
     if (body) h['Content-Type'] = 'application/json';
     return h;
   }

@@ -76,3 +76,38 @@ export function chart(periods: Period[], unitText: string, caption: string, thre
   fig.append(root as unknown as Node, table);
   return fig;
 }
+
+// The history of a text-valued attribute (a state such as free/occupied): a strip with one
+// segment per period in a state, the share of time in each state, and the changes as a table.
+export interface Change {
+  at: number; // ms since 1970
+  value: string;
+}
+
+export function stateChart(changes: Change[], from: number, to: number, caption: string, show: (v: string) => string): HTMLElement {
+  const W = 360, H = 34, L = 4, R = 4;
+  const x = (ms: number) => L + ((Math.max(from, Math.min(to, ms)) - from) / (to - from || 1)) * (W - L - R);
+  const values = [...new Set(changes.map((c) => c.value))];
+  const share = new Map<string, number>();
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, class: 'chart states', role: 'img', 'aria-label': caption });
+  changes.forEach((c, i) => {
+    const end = i + 1 < changes.length ? changes[i + 1].at : to;
+    const start = Math.max(c.at, from);
+    if (end <= start) return;
+    share.set(c.value, (share.get(c.value) ?? 0) + (end - start));
+    root.append(svg('rect', { x: x(start), y: 4, width: Math.max(0.5, x(end) - x(start)), height: H - 16, class: `state s${values.indexOf(c.value) % 6}` }));
+  });
+  root.append(svg('text', { x: L, y: H - 1, class: 'tick' }, shortTime(from, to - from > 36 * 3600e3)));
+  root.append(svg('text', { x: W - R, y: H - 1, class: 'tick', 'text-anchor': 'end' }, shortTime(to, to - from > 36 * 3600e3)));
+  const total = [...share.values()].reduce((a, b) => a + b, 0) || 1;
+  const legend = h('ul', { class: 'states-legend' }, ...values.map((v, i) => h('li', {},
+    h('span', { class: `sw s${i % 6}`, 'aria-hidden': 'true' }), ` ${show(v)} ${number((100 * (share.get(v) ?? 0)) / total, 0)} %`)));
+  const days = to - from > 36 * 3600e3;
+  const table = h('details', { class: 'chart-table' }, h('summary', {}, t('table')),
+    h('table', {}, h('caption', {}, caption),
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, t('from')), h('th', { scope: 'col' }, t('value')))),
+      h('tbody', {}, ...changes.map((c) => h('tr', {}, h('td', {}, shortTime(c.at, days) + (days ? ' ' + shortTime(c.at, false) : '')), h('td', {}, show(c.value)))))));
+  const fig = h('figure', { class: 'figure' });
+  fig.append(root as unknown as Node, legend, table);
+  return fig;
+}
