@@ -76,12 +76,43 @@ void applyBuildings(const ScenarioSpec& spec, const Footprints& b, Domain& d) {
   }
 }
 
+// `boundary` on every edge, then the edges the scenario names.
 void setBoundaries(const ScenarioSpec& spec, Domain& d) {
-  if (spec.boundary != "free") return;
-  for (Boundary* b : {&d.west, &d.east, &d.north, &d.south}) {
-    b->kind = Boundary::Kind::kFreeOutflow;
-    b->slope = spec.outflowSlope;
+  std::pair<Boundary*, const EdgeSpec*> edges[] = {
+      {&d.west, &spec.west}, {&d.east, &spec.east}, {&d.north, &spec.north}, {&d.south, &spec.south}};
+  for (auto [b, e] : edges) {
+    const std::string& kind = e->kind.empty() ? spec.boundary : e->kind;
+    b->slope = e->slope > 0 ? e->slope : spec.outflowSlope;
+    if (kind == "free") {
+      b->kind = Boundary::Kind::kFreeOutflow;
+    } else if (kind == "depth") {
+      b->kind = Boundary::Kind::kDepth;
+      b->depth = [series = e->depths](double t) { return valueAt(series, t); };
+    } else {
+      b->kind = Boundary::Kind::kClosed;
+    }
   }
+}
+
+// Point inflows: each Point's cell takes its hydrograph (zero before and after it).
+Status placeInflows(const ScenarioSpec& spec, Domain& d) {
+  if (spec.inflows.empty()) return Status::ok();
+  auto features = parseFeatures(spec.inflows, d.dem, true);
+  if (!features) return badRequestData("inflows: " + features.status().detail());
+  if (features->size() != spec.inflowHydrographs.size())
+    return badRequestData("inflows: every feature needs a hydrograph");
+  for (size_t k = 0; k < features->size(); ++k) {
+    const Feature& f = (*features)[k];
+    int i, j;
+    if (!cellAt(d.dem, f.point.x, f.point.y, i, j) || d.dem.isNoData(d.dem.index(i, j)) ||
+        (!d.blocked.empty() && d.blocked[d.dem.index(i, j)])) {
+      return badRequestData("inflow '" + f.id.substr(0, 80) +
+                            "' lies outside the DEM, on no-data or in a blocked building");
+    }
+    d.inflows.push_back(
+        PointInflow{i, j, [series = spec.inflowHydrographs[k]](double t) { return valueAt(series, t, 0.0); }});
+  }
+  return Status::ok();
 }
 
 // The cells touching a footprint from outside; for a footprint smaller than a cell, the cell
@@ -235,24 +266,34 @@ std::string outcomeJson(const RunOutcome& o) {
 
 Result<RunOutcome> runFlood(const ScenarioSpec& spec, const std::string& inputDir, const std::string& outDir,
                             const FloodRunOptions& options) {
+  FloodInputs in;
+  in.dem = (fs::path(inputDir) / "dem.tif").string();
+  in.buildings = (fs::path(inputDir) / "buildings.geojson").string();
+  in.landuse = (fs::path(inputDir) / "landuse.geojson").string();
+  return runFlood(spec, in, outDir, options);
+}
+
+Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs, const std::string& outDir,
+                            const FloodRunOptions& options) {
   auto rain = parseRain(spec.rain);
   if (!rain) return rain.status();
-  auto dem = readRaster((fs::path(inputDir) / "dem.tif").string());
-  if (!dem) return badRequestData("dem.tif: " + dem.status().detail());
+  auto dem = readRaster(inputs.dem);
+  if (!dem) return badRequestData(fs::path(inputs.dem).filename().string() + ": " + dem.status().detail());
   Domain d;
   d.dem = *dem;
-  auto areas = footprints(fs::path(inputDir) / "landuse.geojson", *dem);
+  auto areas = footprints(inputs.landuse, *dem);
   if (!areas) return areas.status();
   ALLMENDE_RETURN_IF_ERROR(applyLandUse(spec, *areas, d));
-  auto buildings = footprints(fs::path(inputDir) / "buildings.geojson", *dem);
+  auto buildings = footprints(inputs.buildings, *dem);
   if (!buildings) return buildings.status();
   applyBuildings(spec, *buildings, d);
   d.initialLoss = spec.initialLossMm / 1000.0;
   setBoundaries(spec, d);
+  ALLMENDE_RETURN_IF_ERROR(placeInflows(spec, d));
   auto gauges = placeGauges(spec, *dem);
   if (!gauges) return gauges.status();
   SolverOptions so;
-  so.threads = std::max(1, options.solverThreads);
+  so.threads = std::max(0, options.solverThreads);
   auto solver = makeSolver(std::move(d), so, spec.precision);
   if (!solver) return solver.status();
 

@@ -49,16 +49,25 @@ struct RunOutcome {
 };
 
 struct FloodRunOptions {
-  int solverThreads = 1;
+  int solverThreads = 1;  // 0: all cores
   // Called about every 100 steps and at the end, on the run's thread.
   std::function<void(const Progress&)> progress;
   const std::atomic<bool>* cancel = nullptr;
+};
+
+// The input files of a run: the DEM (required), footprints and land-use areas (GeoJSON; a path
+// that is empty or names no file means none).
+struct FloodInputs {
+  std::string dem, buildings, landuse;
 };
 
 // Runs the scenario. On completion writes into `outDir` (created): the rasters of
 // scenario.h writeResults, hazard_depth.png + hazard_depth.geojson (overlay.h, when the DEM has a
 // CRS), buildings.geojson (footprints with maxDepth and depthClass), gauges.csv, outcome.json.
 // A cancelled run writes nothing and returns completed = false. Fails on bad inputs.
+Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs, const std::string& outDir,
+                            const FloodRunOptions& options);
+// The same with the inputs in `inputDir`: dem.tif, buildings.geojson, landuse.geojson.
 Result<RunOutcome> runFlood(const ScenarioSpec& spec, const std::string& inputDir, const std::string& outDir,
                             const FloodRunOptions& options);
 

@@ -1,5 +1,6 @@
 #include "twin/scenario_spec.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "twin/rain.h"
@@ -142,7 +143,90 @@ Status buildings(const Json* v, ScenarioSpec& s) {
   return Status::ok();
 }
 
+// [[seconds, value], ...]: at least one pair, times ascending from 0, values in [0, maxValue].
+Result<TimeSeries> timeSeries(const Json& v, const std::string& member, double maxValue) {
+  if (!v.IsArray() || v.Empty()) return bad(member, "must be a non-empty array of [seconds, value] pairs");
+  TimeSeries out;
+  for (const auto& e : v.GetArray()) {
+    if (!e.IsArray() || e.Size() != 2 || !e[0].IsNumber() || !e[1].IsNumber())
+      return bad(member, "must hold [seconds, value] pairs");
+    double t = e[0].GetDouble(), x = e[1].GetDouble();
+    if (!(t >= 0) || (!out.empty() && !(t > out.back().first))) return bad(member, "times must ascend from 0");
+    if (!(x >= 0 && x <= maxValue)) return bad(member, "values must lie between 0 and " + num(maxValue));
+    out.emplace_back(t, x);
+  }
+  return out;
+}
+
+// "inflows": Points with properties.hydrograph [[s, m3/s], ...].
+Status inflows(const Json* v, ScenarioSpec& s) {
+  if (!v) return Status::ok();
+  const Json* type = v->IsObject() ? findMember(*v, "type") : nullptr;
+  const Json* features = v->IsObject() ? findMember(*v, "features") : nullptr;
+  if (!type || !type->IsString() || asView(*type) != "FeatureCollection" || !features || !features->IsArray())
+    return bad("inflows", "must be a GeoJSON FeatureCollection of Points");
+  for (const auto& f : features->GetArray()) {
+    const Json* props = f.IsObject() ? findMember(f, "properties") : nullptr;
+    const Json* h = props && props->IsObject() ? findMember(*props, "hydrograph") : nullptr;
+    std::string member = "inflows.features[" + std::to_string(s.inflowHydrographs.size()) + "].properties.hydrograph";
+    if (!h) return bad(member, "is required");
+    auto series = timeSeries(*h, member, 1e5);
+    if (!series) return series.status();
+    s.inflowHydrographs.push_back(std::move(*series));
+  }
+  s.inflows = toJsonString(*v);
+  return Status::ok();
+}
+
+// "boundaries": {"west": "closed" | "free" | {"type": "free", "outflowSlope": x} |
+// {"type": "depth", "depths": [[s, m], ...]}, ...}
+Status edges(const Json* v, ScenarioSpec& s) {
+  if (!v) return Status::ok();
+  if (!v->IsObject()) return bad("boundaries", "must be an object");
+  for (const auto& m : v->GetObject()) {
+    std::string name(asView(m.name));
+    EdgeSpec* e = name == "west"    ? &s.west
+                  : name == "east"  ? &s.east
+                  : name == "north" ? &s.north
+                  : name == "south" ? &s.south
+                                    : nullptr;
+    std::string member = "boundaries." + name;
+    if (!e) return bad("boundaries", "may name west, east, north and south only");
+    const Json* type = m.value.IsObject() ? findMember(m.value, "type") : &m.value;
+    if (!type || !type->IsString()) return bad(member, "must be closed, free or an object with a type");
+    e->kind = std::string(asView(*type));
+    if (e->kind != "closed" && e->kind != "free" && e->kind != "depth")
+      return bad(member, "must be closed, free or depth");
+    if (!m.value.IsObject()) {
+      if (e->kind == "depth") return bad(member, "of type depth needs depths");
+      continue;
+    }
+    auto slope = number(m.value, "outflowSlope", 0, 0, 1);
+    if (!slope) return slope.status();
+    e->slope = *slope;
+    if (e->kind == "depth") {
+      const Json* d = findMember(m.value, "depths");
+      if (!d) return bad(member + ".depths", "is required");
+      auto series = timeSeries(*d, member + ".depths", 100);
+      if (!series) return series.status();
+      e->depths = std::move(*series);
+    }
+  }
+  return Status::ok();
+}
+
 }  // namespace
+
+double valueAt(const TimeSeries& series, double t, std::optional<double> outside) {
+  if (series.empty()) return outside.value_or(0);
+  if (t < series.front().first) return outside.value_or(series.front().second);
+  if (t > series.back().first) return outside.value_or(series.back().second);
+  auto next = std::upper_bound(series.begin(), series.end(), t, [](double x, const auto& p) { return x < p.first; });
+  if (next == series.end()) return series.back().second;
+  auto prev = next - 1;
+  double f = (t - prev->first) / (next->first - prev->first);
+  return prev->second + f * (next->second - prev->second);
+}
 
 Result<ScenarioSpec> parseScenarioSpec(const Json& def) {
   if (!def.IsObject()) return badRequestData("a scenario must be a JSON object");
@@ -179,6 +263,8 @@ Result<ScenarioSpec> parseScenarioSpec(const Json& def) {
     }
     s.gauges = toJsonString(*g);
   }
+  ALLMENDE_RETURN_IF_ERROR(inflows(findMember(def, "inflows"), s));
+  ALLMENDE_RETURN_IF_ERROR(edges(findMember(def, "boundaries"), s));
   return s;
 }
 

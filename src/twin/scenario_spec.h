@@ -6,6 +6,8 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/json.h"
 #include "common/status.h"
@@ -17,6 +19,17 @@ namespace allmende::twin {
 struct LandUseClass {
   double manning = 0.035;            // s m^-1/3
   double infiltrationMmPerHour = 0;  // constant loss rate
+};
+
+// A time series of (simulated s, value) pairs, times ascending, interpolated linearly.
+using TimeSeries = std::vector<std::pair<double, double>>;
+
+// One edge of the DEM: "" (as `boundary`), closed, free (normal-depth outflow with `slope`), or
+// depth (a water depth over time outside the edge: a river stage, a sea level).
+struct EdgeSpec {
+  std::string kind;
+  double slope = 0;   // free: 0 = the scenario's outflowSlope
+  TimeSeries depths;  // depth: (s, m), held before the first and after the last time
 };
 
 struct ScenarioSpec {
@@ -34,6 +47,9 @@ struct ScenarioSpec {
   std::map<std::string, LandUseClass> landUseClasses;  // defaults merged with the definition's
   std::string gauges;                                  // GeoJSON FeatureCollection of Points (text), "" = none
   double gaugeIntervalSeconds = 300;                   // sampling of the gauges' depth series
+  std::string inflows;                                 // GeoJSON FeatureCollection of Points (text), "" = none
+  std::vector<TimeSeries> inflowHydrographs;           // per inflow feature, in order: (s, m3/s), 0 outside
+  EdgeSpec west, east, north, south;                   // per edge, overriding `boundary`
   std::string municipalityKey;                         // entity ids urn:ngsi-ld:<Type>:<key>:...; "" = the tenant's
   std::optional<Micros> eventStart;                    // observedAt of t = 0; default: when the run starts
 };
@@ -43,5 +59,9 @@ const std::map<std::string, LandUseClass>& defaultLandUseClasses();
 
 // Validates a scenario definition (a JSON object); BadRequestData naming the first bad member.
 Result<ScenarioSpec> parseScenarioSpec(const Json& definition);
+
+// The series at time t: linear between its points; before the first and after the last point
+// `outside` when given, else the nearest end value.
+double valueAt(const TimeSeries& series, double t, std::optional<double> outside = std::nullopt);
 
 }  // namespace allmende::twin

@@ -1,80 +1,250 @@
 #include "twin/twin_cli.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
-#include "twin/scenario.h"
+#include "common/json.h"
+#include "twin/flood_run.h"
 
 namespace allmende::twin {
 
 namespace {
 
-// Prints one overwritten progress line at most twice a second, and a final line.
-class ProgressLine {
+// The progress bar on stderr: simulated time, wall time, ETA, step and mass error. On a terminal
+// one line redrawn at most twice a second; otherwise (a log) a line every 10 % of the run.
+class ProgressBar {
  public:
   void operator()(const Progress& p) {
-    auto now = std::chrono::steady_clock::now();
-    double wall = std::chrono::duration<double>(now - start_).count();
+    double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    double fraction = p.endTime > 0 ? std::min(1.0, p.time / p.endTime) : 1;
     bool done = p.time >= p.endTime - 1e-9;
-    if (!done && wall - lastPrint_ < 0.5) return;
+    if (tty_ ? !done && wall - lastPrint_ < 0.5 : !done && fraction < nextFraction_) return;
     lastPrint_ = wall;
+    nextFraction_ = std::floor(fraction * 10 + 1) / 10;
     double eta = p.time > 0 ? wall * (p.endTime - p.time) / p.time : 0;
-    std::fprintf(stderr, "\rsimulated %7.0f / %.0f s  wall %6.1f s  ETA %6.1f s  steps %ld  dt %.3f s  mass error %.2e%s",
-                 p.time, p.endTime, wall, eta, p.steps, p.lastStep, p.balance.relativeError(), done ? "\n" : "");
+    const int width = 24;
+    int filled = int(fraction * width);
+    std::string bar = std::string(size_t(filled), '#') + std::string(size_t(width - filled), '.');
+    std::fprintf(
+        stderr,
+        "%s[%s] %3.0f%%  simulated %.0f / %.0f s  wall %.1f s  ETA %.1f s  steps %ld  dt %.3f s  mass error %.1e%s",
+        tty_ ? "\r" : "", bar.c_str(), fraction * 100, p.time, p.endTime, wall, eta, p.steps, p.lastStep,
+        p.balance.relativeError(), tty_ && !done ? "" : "\n");
     std::fflush(stderr);
   }
 
  private:
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  bool tty_ = ::isatty(::fileno(stderr)) == 1;
   double lastPrint_ = -1;
+  double nextFraction_ = 0;
 };
+
+Result<std::string> readFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return badRequestData("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// "0=0.2,3600=1.5" -> [[0, 0.2], [3600, 1.5]]
+Status addSeries(Json& target, const std::string& text, JsonAllocator& a) {
+  target.SetArray();
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) {
+    size_t eq = item.find('=');
+    double t = 0, v = 0;
+    try {
+      if (eq == std::string::npos) throw std::invalid_argument(item);
+      t = std::stod(item.substr(0, eq));
+      v = std::stod(item.substr(eq + 1));
+    } catch (const std::exception&) {
+      return badRequestData("'" + item + "' is not SECONDS=VALUE");
+    }
+    Json pair(rapidjson::kArrayType);
+    pair.PushBack(t, a).PushBack(v, a);
+    target.PushBack(pair, a);
+  }
+  return Status::ok();
+}
+
+// --edge EDGE=closed | EDGE=free[:SLOPE] | EDGE=depth:SECONDS=M,... into "boundaries".
+Status addEdge(JsonDocument& def, const std::string& spec) {
+  auto& a = def.GetAllocator();
+  size_t eq = spec.find('=');
+  if (eq == std::string::npos)
+    return badRequestData("--edge " + spec + ": expected EDGE=closed|free[:SLOPE]|depth:S=M,...");
+  std::string edge = spec.substr(0, eq), rest = spec.substr(eq + 1);
+  std::string kind = rest.substr(0, rest.find(':'));
+  std::string arg = rest.find(':') == std::string::npos ? "" : rest.substr(rest.find(':') + 1);
+  Json e(rapidjson::kObjectType);
+  e.AddMember("type", Json(kind.c_str(), a), a);
+  if (kind == "free" && !arg.empty()) {
+    try {
+      e.AddMember("outflowSlope", std::stod(arg), a);
+    } catch (const std::exception&) {
+      return badRequestData("--edge " + spec + ": bad slope");
+    }
+  } else if (kind == "depth") {
+    Json series;
+    ALLMENDE_RETURN_IF_ERROR(addSeries(series, arg, a));
+    e.AddMember("depths", series, a);
+  }
+  if (!def.HasMember("boundaries")) def.AddMember("boundaries", Json(rapidjson::kObjectType), a);
+  Json& b = def["boundaries"];
+  if (b.HasMember(edge.c_str())) b.RemoveMember(edge.c_str());
+  b.AddMember(Json(edge.c_str(), a), e, a);
+  return Status::ok();
+}
+
+// What `allmende twin run` was given, before it becomes a scenario definition.
+struct CliInputs {
+  std::string scenario, dem, out, buildings, landuse, gauges, inflows;
+  std::string rain, boundary, precision, buildingMode;
+  double duration = -1, manning = -1, outflowSlope = -1, infiltration = -1, initialLoss = -1;
+  double buildingHeight = -1, gaugeInterval = -1;
+  std::vector<std::string> edges;
+  int threads = 0;
+  bool quiet = false;
+};
+
+// The scenario definition: the --scenario file (the API's JSON, docs/twin.md) with the flags
+// laid over it, validated by the API's own parser.
+Result<ScenarioSpec> scenarioOf(const CliInputs& in) {
+  JsonDocument def;
+  def.SetObject();
+  if (!in.scenario.empty()) {
+    auto text = readFile(in.scenario);
+    if (!text) return text.status();
+    def.Parse(text->c_str(), text->size());
+    if (def.HasParseError() || !def.IsObject()) return badRequestData(in.scenario + ": not a JSON object");
+  }
+  auto& a = def.GetAllocator();
+  auto set = [&](const char* name, Json v) {
+    if (def.HasMember(name)) def.RemoveMember(name);
+    def.AddMember(Json(name, a), v, a);
+  };
+  auto setString = [&](const char* name, const std::string& v) {
+    if (!v.empty()) set(name, Json(v.c_str(), a));
+  };
+  auto setNumber = [&](const char* name, double v) {
+    if (v >= 0) set(name, Json(v));
+  };
+  setString("rain", in.rain);
+  setString("boundary", in.boundary);
+  setString("precision", in.precision);
+  setNumber("durationSeconds", in.duration);
+  setNumber("manning", in.manning);
+  setNumber("outflowSlope", in.outflowSlope);
+  setNumber("infiltrationMmPerHour", in.infiltration);
+  setNumber("initialLossMm", in.initialLoss);
+  setNumber("gaugeIntervalSeconds", in.gaugeInterval);
+  if (!in.buildingMode.empty() || in.buildingHeight >= 0) {
+    if (!def.HasMember("buildings") || !def["buildings"].IsObject()) set("buildings", Json(rapidjson::kObjectType));
+    Json& b = def["buildings"];
+    if (!in.buildingMode.empty()) {
+      if (b.HasMember("mode")) b.RemoveMember("mode");
+      b.AddMember("mode", Json(in.buildingMode.c_str(), a), a);
+    }
+    if (in.buildingHeight >= 0) {
+      if (b.HasMember("height")) b.RemoveMember("height");
+      b.AddMember("height", in.buildingHeight, a);
+    }
+  }
+  for (auto [name, path] : {std::pair{"gauges", &in.gauges}, std::pair{"inflows", &in.inflows}}) {
+    if (path->empty()) continue;
+    auto text = readFile(*path);
+    if (!text) return text.status();
+    JsonDocument parsed;
+    parsed.Parse(text->c_str(), text->size());
+    if (parsed.HasParseError()) return badRequestData(*path + ": not JSON");
+    Json g;
+    g.CopyFrom(parsed, a);
+    set(name, std::move(g));
+  }
+  for (const auto& e : in.edges) ALLMENDE_RETURN_IF_ERROR(addEdge(def, e));
+  if (!def.HasMember("rain")) return badRequestData("no rain: give --rain or a scenario with rain");
+  return parseScenarioSpec(def);
+}
+
+int runCommand(const CliInputs& in) {
+  auto spec = scenarioOf(in);
+  if (!spec) {
+    std::fprintf(stderr, "twin run: %s\n", spec.status().detail().c_str());
+    return 2;
+  }
+  for (const std::string* p : {&in.buildings, &in.landuse}) {
+    std::error_code ec;
+    if (!p->empty() && !std::filesystem::is_regular_file(*p, ec)) {
+      std::fprintf(stderr, "twin run: cannot read %s\n", p->c_str());
+      return 2;
+    }
+  }
+  ProgressBar bar;
+  FloodRunOptions options;
+  options.solverThreads = in.threads;
+  if (!in.quiet) options.progress = [&bar](const Progress& p) { bar(p); };
+  auto outcome = runFlood(*spec, FloodInputs{in.dem, in.buildings, in.landuse}, in.out, options);
+  if (!outcome) {
+    std::fprintf(stderr, "twin run: %s\n", outcome.status().detail().c_str());
+    return 1;
+  }
+  const ScenarioSummary& s = outcome->summary;
+  std::printf("%s\n", fmt::format("cells {}  steps {}  wall {:.2f} s  {:.3g} cell updates/s  max depth {:.3f} m  "
+                                  "cells >= 10 cm {}  mass error {:.2e}  buildings {}  gauges {}",
+                                  s.cells, s.steps, s.wallSeconds,
+                                  double(s.cells) * s.steps / std::max(s.wallSeconds, 1e-9), s.maxDepth, s.floodedCells,
+                                  s.balance.relativeError(), outcome->buildings.size(), outcome->gauges.size())
+                          .c_str());
+  return 0;
+}
 
 }  // namespace
 
 std::function<int()> addTwinCommands(CLI::App& app) {
-  auto config = std::make_shared<ScenarioConfig>();
-  auto precision = std::make_shared<std::string>("double");
-  auto quiet = std::make_shared<bool>(false);
+  auto in = std::make_shared<CliInputs>();
   CLI::App* twin = app.add_subcommand("twin", "digital twin: heavy-rain flood simulation");
   twin->require_subcommand(1);
   CLI::App* run = twin->add_subcommand("run", "simulate one rain event on a DEM and write hazard rasters");
-  run->add_option("--dem", config->demPath, "DEM GeoTIFF in a metric CRS")->required();
-  run->add_option("--rain", config->rain,
-                  "uniform:MM_PER_H:MINUTES | blocks:STEP_MIN:MM_PER_H,... | euler2:MINUTES:DUR_MIN=DEPTH_MM,...")
-      ->required();
-  run->add_option("--out", config->outDir, "output directory")->required();
-  run->add_option("--duration", config->durationSeconds, "simulated seconds (default: rain + 1 h)");
-  run->add_option("--manning", config->manning, "Manning's n of every cell")->check(CLI::PositiveNumber)->capture_default_str();
-  run->add_option("--boundary", config->boundary, "edges: closed or free (outflow)")
-      ->check(CLI::IsMember({"closed", "free"}))
-      ->capture_default_str();
-  run->add_option("--outflow-slope", config->outflowSlope, "slope of the free outflow")->check(CLI::PositiveNumber)->capture_default_str();
-  run->add_option("--infiltration", config->infiltrationMmPerHour, "infiltration rate in mm/h")->check(CLI::NonNegativeNumber);
-  run->add_option("--initial-loss", config->initialLossMm, "initial loss in mm")->check(CLI::NonNegativeNumber);
-  run->add_option("--precision", *precision, "float or double")->check(CLI::IsMember({"float", "double"}))->capture_default_str();
-  run->add_option("--threads", config->solver.threads, "OpenMP threads (0 = all cores)")->check(CLI::NonNegativeNumber);
-  run->add_flag("--quiet", *quiet, "no progress line");
-  return [run, config, precision, quiet]() -> int {
+  run->add_option("--dem", in->dem, "DEM raster (GeoTIFF, ...) in a metric CRS")->required();
+  run->add_option("--out", in->out, "output directory")->required();
+  run->add_option("--scenario", in->scenario,
+                  "scenario definition (JSON, as POST /twin/v1/scenarios); flags override it");
+  run->add_option("--rain", in->rain,
+                  "uniform:MM_PER_H:MINUTES | blocks:STEP_MIN:MM_PER_H,... | euler2:MINUTES:DUR_MIN=DEPTH_MM,...");
+  run->add_option("--duration", in->duration, "simulated seconds (default: rain + 1 h)")->check(CLI::PositiveNumber);
+  run->add_option("--buildings", in->buildings, "building footprints (GeoJSON polygons)");
+  run->add_option("--building-mode", in->buildingMode, "block (no water, no rain) or raise")
+      ->check(CLI::IsMember({"block", "raise"}));
+  run->add_option("--building-height", in->buildingHeight, "m added to raised footprints without a height")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--landuse", in->landuse, "land-use areas (GeoJSON polygons with properties.landUse)");
+  run->add_option("--gauges", in->gauges, "virtual gauges (GeoJSON points)");
+  run->add_option("--gauge-interval", in->gaugeInterval, "seconds between gauge samples")->check(CLI::PositiveNumber);
+  run->add_option("--inflows", in->inflows,
+                  "point inflows (GeoJSON points with properties.hydrograph [[s, m3/s], ...])");
+  run->add_option("--manning", in->manning, "Manning's n outside land-use areas")->check(CLI::PositiveNumber);
+  run->add_option("--boundary", in->boundary, "every edge: closed or free (outflow)")
+      ->check(CLI::IsMember({"closed", "free"}));
+  run->add_option("--edge", in->edges, "one edge: west|east|north|south=closed|free[:SLOPE]|depth:S=M,...");
+  run->add_option("--outflow-slope", in->outflowSlope, "slope of the free outflow")->check(CLI::PositiveNumber);
+  run->add_option("--infiltration", in->infiltration, "infiltration rate in mm/h outside land-use areas")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--initial-loss", in->initialLoss, "initial loss in mm")->check(CLI::NonNegativeNumber);
+  run->add_option("--precision", in->precision, "float or double")->check(CLI::IsMember({"float", "double"}));
+  run->add_option("--threads", in->threads, "OpenMP threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  run->add_flag("--quiet", in->quiet, "no progress bar");
+  return [run, in]() -> int {
     if (!run->parsed()) return -1;
-    config->precision = *precision == "float" ? Precision::kFloat : Precision::kDouble;
-    ProgressLine line;
-    std::function<void(const Progress&)> progress;
-    if (!*quiet) progress = [&line](const Progress& p) { line(p); };
-    auto summary = runScenario(*config, progress);
-    if (!summary) {
-      std::fprintf(stderr, "twin run: %s\n", summary.status().detail().c_str());
-      return 1;
-    }
-    std::printf("%s\n", fmt::format("cells {}  steps {}  wall {:.2f} s  {:.3g} cell updates/s  max depth {:.3f} m  "
-                                    "cells >= 10 cm {}  mass error {:.2e}",
-                                    summary->cells, summary->steps, summary->wallSeconds,
-                                    double(summary->cells) * summary->steps / std::max(summary->wallSeconds, 1e-9),
-                                    summary->maxDepth, summary->floodedCells, summary->balance.relativeError())
-                            .c_str());
-    return 0;
+    return runCommand(*in);
   };
 }
 

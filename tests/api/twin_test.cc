@@ -319,6 +319,45 @@ TEST_F(Twin, BadInputsAreProblemDetails) {
   EXPECT_NE(r.body.find("ResourceNotFound"), std::string::npos);
 }
 
+// Point inflows and single edges in a scenario (docs/twin.md, "Point inflows and edges"): the
+// run books the inflow, and summary.json shows the water that came in through them.
+TEST_F(Twin, PointInflowsAndEdgesInScenarios) {
+  start();
+  const std::string def =
+      R"({"id":"culvert","rain":"uniform:0:10","durationSeconds":600,"boundary":"free",)"
+      R"("boundaries":{"west":{"type":"depth","depths":[[0,0.05],[600,0.2]]},"north":"closed"},)"
+      R"("inflows":{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:25832"}},)"
+      R"("features":[{"type":"Feature","id":"durchlass","properties":{"hydrograph":[[0,0],[100,1],[400,0]]},)"
+      R"("geometry":{"type":"Point","coordinates":[650102.5,5419922.5]}}]}})";
+  HttpResult r = client_->request("POST", "/twin/v1/scenarios", json(), def);
+  ASSERT_EQ(r.status, 201) << r.body;
+  r = client_->request("PUT", "/twin/v1/scenarios/culvert/inputs/dem", {{"Content-Type", "image/tiff"}},
+                       demBytes(dir_.path()));
+  ASSERT_EQ(r.status, 204) << r.body;
+  std::string run = startRun("culvert");
+  ASSERT_EQ(poll(run), "succeeded");
+  r = client_->request("GET", "/twin/v1/runs/" + run + "/results/summary.json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto summary = parse(r.body);
+  const auto& balance = summary["massBalance"];
+  // 200 m3 from the culvert plus what the western edge let in.
+  EXPECT_GT(balance["inflowM3"].GetDouble(), 200 * 0.99) << r.body;
+  EXPECT_EQ(balance["rainM3"].GetDouble(), 0);
+  EXPECT_LT(balance["relativeError"].GetDouble(), 1e-9);
+
+  // A hydrograph is required, edges are named, depths ascend in time.
+  for (
+      const char* bad : {
+          R"({"rain":"uniform:50:10","inflows":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[11,48.9]}}]}})",
+          R"({"rain":"uniform:50:10","boundaries":{"left":"free"}})",
+          R"({"rain":"uniform:50:10","boundaries":{"west":{"type":"depth","depths":[[60,1],[0,1]]}}})",
+      }) {
+    r = client_->request("POST", "/twin/v1/scenarios", json(), bad);
+    EXPECT_EQ(r.status, 400) << bad << " " << r.body;
+    EXPECT_NE(r.body.find("BadRequestData"), std::string::npos) << r.body;
+  }
+}
+
 TEST_F(Twin, RolesAndTenants) {
   const std::string admin = "alm_twin-test-platform-admin-key-0123456";
   std::ofstream(dir_.path() + "/admin.key") << admin << "\n";

@@ -197,6 +197,89 @@ TEST_F(FloodRunFiles, RaisedBuildingsAndLandUse) {
   EXPECT_FALSE(runFlood(s, (dir_ / "in").string(), (dir_ / "out2").string(), {}).isOk());
 }
 
+// A point inflow's hydrograph (linear between its points, zero after it) goes into its cell:
+// in a closed bowl without rain, the stored volume is the hydrograph's integral.
+TEST_F(FloodRunFiles, PointInflowsFollowTheirHydrograph) {
+  double x0 = dem_.originX, y0 = dem_.originY;
+  std::string inflows =
+      R"({"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"EPSG:25832"}},"features":[)"
+      R"({"type":"Feature","id":"culvert","properties":{"hydrograph":[[0,0],[100,0.5],[300,0.5],[400,0]]},)"
+      R"("geometry":{"type":"Point","coordinates":[)" +
+      std::to_string(x0 + 5) + "," + std::to_string(y0 - 5) + "]}}]}";
+  ScenarioSpec s = spec(R"({"rain":"uniform:0:10","durationSeconds":600,"inflows":)" + inflows + "}");
+  ASSERT_EQ(s.inflowHydrographs.size(), 1u);
+  auto o = runFlood(s, (dir_ / "in").string(), (dir_ / "out").string(), {});
+  ASSERT_TRUE(o.isOk()) << o.status().detail();
+  const double volume = 0.5 * 100 / 2 + 0.5 * 200 + 0.5 * 100 / 2;  // 150 m3
+  EXPECT_NEAR(o->summary.balance.inflow, volume, volume * 0.01);    // midpoint rule over the steps
+  EXPECT_NEAR(o->summary.balance.stored, o->summary.balance.inflow, 1e-9 * volume);
+  EXPECT_EQ(o->summary.balance.outflow, 0);
+  auto depth = readRaster((dir_ / "out" / "max_depth.tif").string());
+  ASSERT_TRUE(depth.isOk());
+  EXPECT_GT(depth->at(10, 10), 0.1);  // it ran down into the bowl's bottom
+
+  // Outside the DEM, or on a blocked building, it is refused.
+  std::string outside = inflows;
+  outside.replace(outside.find(std::to_string(x0 + 5)), std::to_string(x0 + 5).size(), std::to_string(x0 - 50));
+  EXPECT_FALSE(runFlood(spec(R"({"rain":"uniform:0:10","inflows":)" + outside + "}"), (dir_ / "in").string(),
+                        (dir_ / "out2").string(), {})
+                   .isOk());
+}
+
+// A depth edge fills the grid from outside; the other edges stay closed. A free edge lets
+// water out.
+TEST_F(FloodRunFiles, DepthAndFreeEdges) {
+  ScenarioSpec s = spec(
+      R"({"rain":"uniform:0:10","durationSeconds":600,"boundaries":{"west":{"type":"depth","depths":[[0,0.5],[600,0.5]]}}})");
+  ASSERT_EQ(s.west.kind, "depth");
+  auto o = runFlood(s, (dir_ / "in").string(), (dir_ / "out").string(), {});
+  ASSERT_TRUE(o.isOk()) << o.status().detail();
+  EXPECT_GT(o->summary.balance.inflow, 10);
+  EXPECT_NEAR(o->summary.balance.stored, o->summary.balance.inflow - o->summary.balance.outflow,
+              1e-9 * o->summary.balance.inflow);
+  EXPECT_LT(o->summary.balance.relativeError(), 1e-9);
+
+  s = spec(R"({"rain":"uniform:200:10","durationSeconds":900,"boundary":"closed","boundaries":{"south":"free"}})");
+  o = runFlood(s, (dir_ / "in").string(), (dir_ / "out3").string(), {});
+  ASSERT_TRUE(o.isOk()) << o.status().detail();
+  EXPECT_GT(o->summary.balance.outflow, 0);
+  EXPECT_LT(o->summary.balance.relativeError(), 1e-9);
+}
+
+TEST(ScenarioSpec, InflowsAndEdgesAreValidated) {
+  auto parse = [](const std::string& text) {
+    JsonDocument d;
+    EXPECT_TRUE(parseJson(text, d).isOk());
+    return parseScenarioSpec(d);
+  };
+  auto ok = parse(
+      R"({"rain":"uniform:50:10","boundaries":{"east":{"type":"free","outflowSlope":0.01},"north":"closed"},)"
+      R"("inflows":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"hydrograph":[[0,1]]},)"
+      R"("geometry":{"type":"Point","coordinates":[11.2,48.9]}}]}})");
+  ASSERT_TRUE(ok.isOk()) << ok.status().detail();
+  EXPECT_EQ(ok->east.slope, 0.01);
+  EXPECT_EQ(ok->north.kind, "closed");
+  EXPECT_EQ(valueAt({{0, 0}, {10, 1}}, 2.5), 0.25);
+  EXPECT_EQ(valueAt({{0, 0}, {10, 1}}, 20), 1);
+  EXPECT_EQ(valueAt({{0, 0}, {10, 1}}, 20, 0.0), 0);
+  for (
+      const char* bad : {
+          R"({"rain":"uniform:50:10","boundaries":{"up":"free"}})",
+          R"({"rain":"uniform:50:10","boundaries":{"west":"open"}})",
+          R"({"rain":"uniform:50:10","boundaries":{"west":"depth"}})",
+          R"({"rain":"uniform:50:10","boundaries":{"west":{"type":"depth","depths":[[10,1],[5,1]]}}})",
+          R"({"rain":"uniform:50:10","boundaries":{"west":{"type":"depth","depths":[[0,-1]]}}})",
+          R"({"rain":"uniform:50:10","inflows":{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},"geometry":{"type":"Point","coordinates":[0,0]}}]}})",
+          R"({"rain":"uniform:50:10","inflows":[]})",
+      }) {
+    auto s = parse(bad);
+    EXPECT_FALSE(s.isOk()) << bad;
+    if (!s.isOk()) {
+      EXPECT_EQ(s.status().type(), ErrorType::kBadRequestData) << bad;
+    }
+  }
+}
+
 TEST_F(FloodRunFiles, CancelledRunsWriteNothing) {
   std::atomic<bool> cancel{true};
   FloodRunOptions fo;
