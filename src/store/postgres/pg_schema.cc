@@ -211,7 +211,7 @@ CREATE TABLE periodic_sent (
 
 // Applied in order, each once (schema_migrations); a released migration is never edited.
 constexpr std::string_view kMigrations[] = {kEntities, kNotifications, kHistory,
-                                            kRegistry, kConfiguration, kStorageQuotas};
+                                            kRegistry, kConfiguration, kStorageQuotas, kPeriodicClaims};
 
 }  // namespace
 
