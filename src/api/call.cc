@@ -69,7 +69,7 @@ Status Call::negotiate(bool allowGeoJson) {
 }
 
 Status Call::parseBody() {
-  std::string type = mediaTypeOf(request_.header("content-type"));
+  std::string type = mediaTypeOfHeader(request_.header("content-type"));
   bool ld = type == "application/ld+json";
   if (!ld && type != "application/json" && type != "application/merge-patch+json") {
     return Status(ErrorType::kUnsupportedMediaType,

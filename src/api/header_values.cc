@@ -26,7 +26,9 @@ std::string_view trimHeaderValue(std::string_view s) {
   return s;
 }
 
-std::string mediaTypeOf(std::string_view value) { return lower(trimHeaderValue(value.substr(0, value.find(';')))); }
+std::string mediaTypeOfHeader(std::string_view value) {
+  return lower(trimHeaderValue(value.substr(0, value.find(';'))));
+}
 
 double acceptQuality(std::string_view item) {
   size_t semi = item.find(';');
@@ -55,7 +57,7 @@ std::optional<int> preferredMediaType(std::string_view accept,
     accept = comma == std::string_view::npos ? std::string_view() : accept.substr(comma + 1);
     double q = acceptQuality(item);
     if (q <= bestQ) continue;
-    if (std::optional<int> m = offer(mediaTypeOf(item))) {
+    if (std::optional<int> m = offer(mediaTypeOfHeader(item))) {
       bestQ = q;
       best = m;
     }

@@ -15,7 +15,7 @@ namespace allmende::api {
 std::string_view trimHeaderValue(std::string_view s);
 
 // The media type of a Content-Type or Accept element, without parameters, lower case.
-std::string mediaTypeOf(std::string_view value);
+std::string mediaTypeOfHeader(std::string_view value);
 
 // The q parameter of an Accept element (RFC 9110 12.5.1), 1 when absent, clamped to [0, 1]
 // (NaN and malformed values count as 0). Only a parameter named exactly "q" counts.

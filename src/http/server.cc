@@ -363,7 +363,7 @@ bool Server::Impl::pickEvictable(std::shared_ptr<SessionBase>& victim, const std
 }
 
 bool Server::Impl::admit(const std::string& client, std::shared_ptr<SessionBase>& victim) {
-  if (options.maxConnectionsPerClient > 0) {
+  if (options.maxConnectionsPerClient > 0 && !client.empty()) {
     auto it = perClient.find(client);
     // The client's own connection makes room, so the total does not grow (one client at its
     // limit never displaces another's).

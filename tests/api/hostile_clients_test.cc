@@ -177,10 +177,14 @@ std::string statusLineOf(int fd, const std::string& text = "GET /health HTTP/1.1
 TEST(HostileClientsTest, OneClientAddressCannotTakeEveryConnection) {
   constexpr uint32_t kClientA = 0x7f000001;  // 127.0.0.1
   constexpr uint32_t kClientB = 0x7f000002;  // 127.0.0.2
+  constexpr uint32_t kClientC = 0x7f000003;  // 127.0.0.3
+  constexpr int kPerClient = 40;
   TempDir dir;
-  ServerProcess server(ALLMENDE_BINARY, dir.path(), {"--max-connections", "100", "--max-connections-per-client", "10"});
+  ServerProcess server(ALLMENDE_BINARY, dir.path(),
+                       {"--max-connections", "100", "--max-connections-per-client", std::to_string(kPerClient)});
   ASSERT_TRUE(server.ok());
-  // Client B holds 30 idle keep-alive connections; they are the longest-waiting ones.
+  // Client B holds 30 idle keep-alive connections (within its limit); they are the
+  // longest-waiting ones, the first a full server would close.
   std::vector<int> b;
   for (int i = 0; i < 30; ++i) {
     int fd = connectRaw(server.port(), 0, kClientB);
@@ -188,8 +192,8 @@ TEST(HostileClientsTest, OneClientAddressCannotTakeEveryConnection) {
     b.push_back(fd);
   }
   ASSERT_EQ(statusLineOf(b.back()), "HTTP/1.1 200 OK");  // all of B's are accepted by now
-  // Client A opens twice the server's whole limit, all idle: each beyond its 10 replaces one
-  // of A's own, so A never holds more than 10 and B's are never chosen.
+  // Client A opens twice the server's whole limit, all idle: each beyond its 40 replaces one
+  // of A's own, so A never holds more than 40 and B's are never chosen.
   std::vector<int> a;
   for (int i = 0; i < 200; ++i) {
     int fd = connectRaw(server.port(), 0, kClientA);
@@ -199,26 +203,26 @@ TEST(HostileClientsTest, OneClientAddressCannotTakeEveryConnection) {
   // A's last connection is answered (it replaced one of A's), and its oldest were closed.
   EXPECT_EQ(statusLineOf(a.back()), "HTTP/1.1 200 OK");
   int closed = 0;
-  for (int i = 0; i < 100; ++i) closed += closedByPeer(a[i], 5000);
-  EXPECT_EQ(closed, 100);
+  for (int i = 0; i < 150; ++i) closed += closedByPeer(a[i], 5000);
+  EXPECT_EQ(closed, 150);
   // Every one of B's connections is still open and answered.
   for (size_t i = 0; i < b.size(); ++i) EXPECT_EQ(statusLineOf(b[i]), "HTTP/1.1 200 OK") << "connection " << i;
   for (int fd : a) ::close(fd);
   a.clear();
 
-  // When all of A's connections are busy (a body still to come), A's next one is closed itself,
-  // while B still connects and is answered.
-  for (int i = 0; i < 10; ++i) {
-    int fd = connectRaw(server.port(), 0, kClientA);
+  // Client C (a fresh address, so none of A's closed connections still counts) makes all of
+  // its connections busy (a body still to come): its next one is closed itself.
+  for (int i = 0; i < kPerClient; ++i) {
+    int fd = connectRaw(server.port(), 0, kClientC);
     ASSERT_GE(fd, 0);
     ASSERT_TRUE(sendText(fd,
                          "POST /ngsi-ld/v1/entities HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                          "Content-Length: 1000\r\n\r\n{"));
     a.push_back(fd);
   }
-  // An 11th: the server closes exactly one of A's 11 (the new one, or one whose headers it had
+  // One more: the server closes exactly one of C's (the new one, or one whose headers it had
   // not read yet), never one of B's.
-  int extra = connectRaw(server.port(), 0, kClientA);
+  int extra = connectRaw(server.port(), 0, kClientC);
   ASSERT_GE(extra, 0);
   a.push_back(extra);
   std::vector<pollfd> polls;
@@ -229,7 +233,7 @@ TEST(HostileClientsTest, OneClientAddressCannotTakeEveryConnection) {
   ASSERT_LT(gone, polls.size());
   char c;
   EXPECT_LE(::recv(a[gone], &c, 1, 0), 0);  // closed, no answer
-  // The other ten are alive: the rest of their bodies gets them an answer.
+  // The others are alive: the rest of their bodies gets them an answer.
   for (size_t i = 0; i + 1 < a.size(); ++i) {
     if (i == gone) continue;
     EXPECT_EQ(statusLineOf(a[i], std::string(998, ' ') + "}").substr(0, 9), "HTTP/1.1 ") << i;

@@ -69,7 +69,7 @@ void conditional(std::string_view ifNoneMatch, std::string_view ifModifiedSince,
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto f = fuzz::fields(fuzz::asText(data, size), 8);
   accept(f[0]);
-  api::mediaTypeOf(f[1]);
+  api::mediaTypeOfHeader(f[1]);
   link(f[2]);
   if (api::isValidTenantName(f[3])) FUZZ_CHECK(f[3].size() <= 64 && f[3].find('/') == std::string_view::npos);
   authorization(f[4]);
