@@ -119,14 +119,9 @@ Result<Principal> AccessControl::authenticate(const http::Request& request, Micr
   std::string_view key = trimmed(request.header("x-api-key"));
   std::string_view authorization = trimmed(request.header("authorization"));
   if (key.empty() && !authorization.empty()) {
-    // RFC 9110 11.1: the scheme is case-insensitive.
-    bool bearer = authorization.size() > 7 && authorization[6] == ' ' &&
-                  std::equal(authorization.begin(), authorization.begin() + 6, "bearer",
-                             [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; });
-    if (!bearer) {
-      return unauthorized("use 'Authorization: Bearer <token>' or the X-API-Key header");
-    }
-    std::string_view token = trimmed(authorization.substr(7));
+    std::optional<std::string_view> bearer = bearerToken(authorization);
+    if (!bearer) return unauthorized("use 'Authorization: Bearer <token>' or the X-API-Key header");
+    std::string_view token = *bearer;
     if (!auth::looksLikeApiKey(token)) {
       if (!jwt_) return unauthorized("JWT bearer tokens are not configured on this server");
       return jwt_->verify(token);

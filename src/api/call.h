@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "api/header_values.h"
 #include "api/services.h"
 #include "auth/roles.h"
 #include "http/message.h"
@@ -83,9 +84,6 @@ class Call {
   std::string linkUrl_;      // the context URL for Link headers of answers
   auth::Principal principal_{"anonymous", "none", "", {}, ""};
 };
-
-// NGSI-LD tenant names as Allmende accepts them: up to 64 letters, digits, '-', '_', '.', ':'.
-bool isValidTenantName(std::string_view name);
 
 // A `key=value` option list check: whether `options` (comma separated) contains `name`.
 bool hasOption(const std::string* options, std::string_view name);

@@ -49,7 +49,8 @@ std::optional<Micros> parseHttpDate(std::string_view text) {
   std::string s(text);
   std::tm tm{};
   const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (!end || *end != '\0') return std::nullopt;
+  // The whole value (a NUL inside it ends c_str() early) and a year Micros can hold.
+  if (!end || end != s.c_str() + s.size() || tm.tm_year < -1900 || tm.tm_year > 9999 - 1900) return std::nullopt;
   return static_cast<Micros>(timegm(&tm)) * 1000000;
 }
 

@@ -8,6 +8,11 @@ void addSecurityFlags(CLI::App& s, SecurityOptions& o) {
                "open connections; at the limit a new one replaces the one waiting longest for a request")
       ->check(CLI::Range(size_t{1}, size_t{1000000}))
       ->capture_default_str();
+  s.add_option("--max-connections-per-client", h.maxConnectionsPerClient,
+               "open connections per client address (IPv6: per /64); beyond it a new one replaces that client's "
+               "longest-waiting connection; 0 = no limit (behind a reverse proxy)")
+      ->check(CLI::Range(size_t{0}, size_t{1000000}))
+      ->capture_default_str();
   s.add_option("--max-header", h.maxHeaderBytes, "largest request line and headers in bytes (more: 431)")
       ->check(CLI::Range(size_t{1024}, size_t{1} << 20))
       ->capture_default_str();

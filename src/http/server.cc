@@ -15,6 +15,7 @@
 #include <list>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "http/cors.h"
@@ -41,6 +42,7 @@ class SessionBase {
   std::atomic<Phase> phase{Phase::kHandshake};
   std::atomic<int64_t> phaseSince{0};      // steady clock, nanoseconds
   std::list<SessionBase*>::iterator slot;  // in Impl::sessions; guarded by Impl::sessionsMu
+  std::string client;                      // clientKey() of the peer; set before the session runs
   // This session if it is still alive (for eviction).
   virtual std::shared_ptr<SessionBase> self() = 0;
 
@@ -62,6 +64,8 @@ struct Server::Impl {
   // Every live session; a session removes itself in its destructor, so the pointers are valid
   // while sessionsMu is held.
   std::list<SessionBase*> sessions;  // GUARDED_BY(sessionsMu)
+  // Open connections per clientKey(), for maxConnectionsPerClient. GUARDED_BY(sessionsMu)
+  std::unordered_map<std::string, size_t> perClient;
   std::atomic<bool> stopped{false};
   std::unique_ptr<asio::ssl::context> tls;  // set when TLS is configured
   asio::io_context io{};
@@ -73,15 +77,33 @@ struct Server::Impl {
 
   void accept();
   void onAccept(boost::system::error_code ec, tcp::socket socket);  // on acceptStrand
-  void start(tcp::socket socket);
-  // At the connection limit: picks the connection waiting longest for a request and marks it
-  // busy so it is not chosen twice; false when every connection is busy. `victim` is null when
-  // the one picked is being destroyed anyway. Requires sessionsMu.
-  bool pickEvictable(std::shared_ptr<SessionBase>& victim);
+  void start(tcp::socket socket, std::string client);
+  // At the connection limit: picks the connection waiting longest for a request (of `client`
+  // only, when given) and marks it busy so it is not chosen twice; false when every such
+  // connection is busy. `victim` is null when the one picked is being destroyed anyway.
+  // Requires sessionsMu.
+  bool pickEvictable(std::shared_ptr<SessionBase>& victim, const std::string* client = nullptr);
+  // Whether a new connection of `client` may be started, choosing the connection it replaces if
+  // one has to go. Requires sessionsMu.
+  bool admit(const std::string& client, std::shared_ptr<SessionBase>& victim);
+  void forget(SessionBase& s);  // requires sessionsMu
   Status loadTls();
 };
 
 namespace {
+
+// The address a connection counts against in the per-client limit: the IPv4 address, or the /64
+// prefix of an IPv6 one (RFC 4291 2.5.1: one host or link commonly holds a whole /64, and
+// privacy addresses (RFC 8981) change within it).
+std::string clientKey(const tcp::endpoint& peer) {
+  asio::ip::address a = peer.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string();
+  if (!a.is_v6()) return a.to_string();
+  asio::ip::address_v6::bytes_type bytes = a.to_v6().to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return asio::ip::address_v6(bytes).to_string() + "/64";
+}
 
 // Takes the body out of `in`; the rest of `in` stays usable.
 Request toRequest(bhttp::request<bhttp::string_body>&& in, const std::string& remote, Status& error) {
@@ -121,7 +143,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
   ~Session() override {
     std::lock_guard<std::mutex> lock(server_.sessionsMu);
-    server_.sessions.erase(slot);
+    server_.forget(*this);
   }
 
   void run() {
@@ -328,9 +350,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
 
 }  // namespace
 
-bool Server::Impl::pickEvictable(std::shared_ptr<SessionBase>& victim) {
+bool Server::Impl::pickEvictable(std::shared_ptr<SessionBase>& victim, const std::string* client) {
   SessionBase* oldest = nullptr;
   for (SessionBase* s : sessions) {
+    if (client && s->client != *client) continue;
     if (s->waiting() && (!oldest || s->phaseSince < oldest->phaseSince)) oldest = s;
   }
   if (!oldest) return false;
@@ -339,10 +362,29 @@ bool Server::Impl::pickEvictable(std::shared_ptr<SessionBase>& victim) {
   return true;
 }
 
-void Server::Impl::start(tcp::socket socket) {
-  auto launch = [this](auto session) {
+bool Server::Impl::admit(const std::string& client, std::shared_ptr<SessionBase>& victim) {
+  if (options.maxConnectionsPerClient > 0 && !client.empty()) {
+    auto it = perClient.find(client);
+    // The client's own connection makes room, so the total does not grow (one client at its
+    // limit never displaces another's).
+    if (it != perClient.end() && it->second >= options.maxConnectionsPerClient) return pickEvictable(victim, &client);
+  }
+  if (sessions.size() >= options.maxConnections) return pickEvictable(victim);
+  return true;
+}
+
+void Server::Impl::forget(SessionBase& s) {
+  sessions.erase(s.slot);
+  auto it = perClient.find(s.client);
+  if (it != perClient.end() && --it->second == 0) perClient.erase(it);
+}
+
+void Server::Impl::start(tcp::socket socket, std::string client) {
+  auto launch = [this, &client](auto session) {
     {
       std::lock_guard<std::mutex> lock(sessionsMu);
+      session->client = std::move(client);
+      ++perClient[session->client];
       session->slot = sessions.insert(sessions.end(), session.get());
     }
     session->enter(Phase::kIdle);
@@ -373,17 +415,20 @@ void Server::Impl::onAccept(beast::error_code ec, tcp::socket socket) {
     });
     return;
   }
+  beast::error_code peerError;
+  tcp::endpoint peer = socket.remote_endpoint(peerError);
+  std::string client = peerError ? std::string() : clientKey(peer);
   bool room = true;
   std::shared_ptr<SessionBase> victim;
   {
     std::lock_guard<std::mutex> lock(sessionsMu);
-    if (sessions.size() >= options.maxConnections) room = pickEvictable(victim);
+    room = admit(client, victim);
   }
   // Outside the lock: the victim's destructor takes it.
   if (victim) victim->evict();
   victim.reset();
   if (room) {
-    start(std::move(socket));
+    start(std::move(socket), std::move(client));
   } else {
     beast::error_code ignored;
     socket.close(ignored);

@@ -27,6 +27,13 @@ struct ServerOptions {
   // (the rest of) a request's headers -- an idle keep-alive or a slow client -- or, when every
   // connection is busy, is closed itself. Lowered to what the open-file limit allows.
   size_t maxConnections = 10000;
+  // At most this many open connections per client address (an IPv6 client: per /64 prefix), so
+  // one client cannot take every slot; 0 = no per-client limit. A new connection beyond it closes
+  // the longest-waiting connection of the same client, or itself when all of them are busy.
+  // 256: far above what browsers (6 per origin), sensors and scripts open, and above a NAT'd
+  // office; a fortieth of maxConnections. Behind a reverse proxy every connection has the proxy's
+  // address: set 0 there and limit per client in the proxy (docs/security.md).
+  size_t maxConnectionsPerClient = 256;
   // TLS (HTTPS only on the port) when both are set: PEM certificate chain and private key.
   // TLS 1.2 and 1.3 only, forward-secret AEAD cipher suites only.
   std::string tlsCertFile;

@@ -20,9 +20,20 @@ namespace {
 
 // A raw TCP connection to the server (nothing sent yet); -1 on failure. `receiveBuffer` > 0
 // shrinks the socket's receive buffer (and so the window the server may fill).
-int connectRaw(int port, int receiveBuffer = 0) {
+// `from` (host order) is the local address to connect from: any 127.x.y.z works on Linux, so
+// one test can be several clients.
+int connectRaw(int port, int receiveBuffer = 0, uint32_t from = INADDR_ANY) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (receiveBuffer > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &receiveBuffer, sizeof receiveBuffer);
+  if (from != INADDR_ANY) {
+    sockaddr_in local{};
+    local.sin_family = AF_INET;
+    local.sin_addr.s_addr = htonl(from);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+      ::close(fd);
+      return -1;
+    }
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_port = htons(static_cast<uint16_t>(port));
@@ -145,6 +156,94 @@ TEST(HostileClientsTest, ManyIdleConnectionsDoNotLockOthersOut) {
   }
   expectHealthy(server.port(), 20);
   for (int fd : idle) ::close(fd);
+}
+
+// Sends `text` on an open connection and reads the answer's status line ("" when the server
+// closed it instead).
+std::string statusLineOf(int fd, const std::string& text = "GET /health HTTP/1.1\r\nHost: x\r\n\r\n") {
+  if (!sendText(fd, text)) return "";
+  std::string got;
+  char buf[4096];
+  while (got.find("\r\n") == std::string::npos) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 30000) <= 0) break;
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  return got.substr(0, got.find("\r\n"));
+}
+
+TEST(HostileClientsTest, OneClientAddressCannotTakeEveryConnection) {
+  constexpr uint32_t kClientA = 0x7f000001;  // 127.0.0.1
+  constexpr uint32_t kClientB = 0x7f000002;  // 127.0.0.2
+  constexpr uint32_t kClientC = 0x7f000003;  // 127.0.0.3
+  constexpr int kPerClient = 40;
+  TempDir dir;
+  ServerProcess server(ALLMENDE_BINARY, dir.path(),
+                       {"--max-connections", "100", "--max-connections-per-client", std::to_string(kPerClient)});
+  ASSERT_TRUE(server.ok());
+  // Client B holds 30 idle keep-alive connections (within its limit); they are the
+  // longest-waiting ones, the first a full server would close.
+  std::vector<int> b;
+  for (int i = 0; i < 30; ++i) {
+    int fd = connectRaw(server.port(), 0, kClientB);
+    ASSERT_GE(fd, 0) << "cannot connect from 127.0.0.2";
+    b.push_back(fd);
+  }
+  ASSERT_EQ(statusLineOf(b.back()), "HTTP/1.1 200 OK");  // all of B's are accepted by now
+  // Client A opens twice the server's whole limit, all idle: each beyond its 40 replaces one
+  // of A's own, so A never holds more than 40 and B's are never chosen.
+  std::vector<int> a;
+  for (int i = 0; i < 200; ++i) {
+    int fd = connectRaw(server.port(), 0, kClientA);
+    ASSERT_GE(fd, 0);
+    a.push_back(fd);
+  }
+  // A's last connection is answered (it replaced one of A's), and its oldest were closed.
+  EXPECT_EQ(statusLineOf(a.back()), "HTTP/1.1 200 OK");
+  int closed = 0;
+  for (int i = 0; i < 150; ++i) closed += closedByPeer(a[i], 5000);
+  EXPECT_EQ(closed, 150);
+  // Every one of B's connections is still open and answered.
+  for (size_t i = 0; i < b.size(); ++i) EXPECT_EQ(statusLineOf(b[i]), "HTTP/1.1 200 OK") << "connection " << i;
+  for (int fd : a) ::close(fd);
+  a.clear();
+
+  // Client C (a fresh address, so none of A's closed connections still counts) makes all of
+  // its connections busy (a body still to come): its next one is closed itself.
+  for (int i = 0; i < kPerClient; ++i) {
+    int fd = connectRaw(server.port(), 0, kClientC);
+    ASSERT_GE(fd, 0);
+    ASSERT_TRUE(sendText(fd,
+                         "POST /ngsi-ld/v1/entities HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                         "Content-Length: 1000\r\n\r\n{"));
+    a.push_back(fd);
+  }
+  // One more: the server closes exactly one of C's (the new one, or one whose headers it had
+  // not read yet), never one of B's.
+  int extra = connectRaw(server.port(), 0, kClientC);
+  ASSERT_GE(extra, 0);
+  a.push_back(extra);
+  std::vector<pollfd> polls;
+  for (int fd : a) polls.push_back({fd, POLLIN, 0});
+  ASSERT_GT(::poll(polls.data(), polls.size(), 30000), 0);
+  size_t gone = 0;
+  while (gone < polls.size() && polls[gone].revents == 0) ++gone;
+  ASSERT_LT(gone, polls.size());
+  char c;
+  EXPECT_LE(::recv(a[gone], &c, 1, 0), 0);  // closed, no answer
+  // The others are alive: the rest of their bodies gets them an answer.
+  for (size_t i = 0; i + 1 < a.size(); ++i) {
+    if (i == gone) continue;
+    EXPECT_EQ(statusLineOf(a[i], std::string(998, ' ') + "}").substr(0, 9), "HTTP/1.1 ") << i;
+  }
+  int fresh = connectRaw(server.port(), 0, kClientB);
+  ASSERT_GE(fresh, 0);
+  EXPECT_EQ(statusLineOf(fresh), "HTTP/1.1 200 OK");
+  ::close(fresh);
+  for (int fd : a) ::close(fd);
+  for (int fd : b) ::close(fd);
 }
 
 TEST(HostileClientsTest, HugeHeadersAre431) {
