@@ -139,7 +139,8 @@ class PgNotificationStore final : public NotificationStore {
     p.add(channel_);
     p.add(payload(tenant, id));
     auto r = (*lease)->run(
-        "WITH w AS (DELETE FROM subscriptions WHERE tenant = $1 AND id = $2 RETURNING 1) "
+        "WITH w AS (DELETE FROM subscriptions WHERE tenant = $1 AND id = $2 RETURNING 1), "
+        "sent AS (DELETE FROM periodic_sent WHERE tenant = $1 AND id = $2) "
         "SELECT pg_notify($3, $4) FROM w",
         p);
     if (!r) return r.status();
