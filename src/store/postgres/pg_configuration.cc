@@ -82,6 +82,7 @@ class PgDeviceRegistry final : public DeviceRegistry {
     return reload();
   }
   Status createDevice(const DeviceRecord& d) override {
+    (void)refresh();  // another server's registration decides AlreadyExists / NotFound
     std::lock_guard lock(mutex_);
     Key key{d.tenant, d.id};
     if (devices_.count(key)) return alreadyExists("device " + d.id + " is already registered");
@@ -91,6 +92,7 @@ class PgDeviceRegistry final : public DeviceRegistry {
   }
 
   Status updateDevice(const DeviceRecord& d) override {
+    (void)refresh();  // another server's registration decides AlreadyExists / NotFound
     std::lock_guard lock(mutex_);
     auto it = devices_.find({d.tenant, d.id});
     if (it == devices_.end()) return notFound("no device " + d.id);
@@ -102,6 +104,7 @@ class PgDeviceRegistry final : public DeviceRegistry {
   }
 
   Status deleteDevice(const std::string& tenant, const std::string& id) override {
+    (void)refresh();  // another server's registration decides AlreadyExists / NotFound
     std::lock_guard lock(mutex_);
     auto it = devices_.find({tenant, id});
     if (it == devices_.end()) return notFound("no device " + id);
@@ -264,11 +267,18 @@ class PgDeviceRegistry final : public DeviceRegistry {
     p.add(d.passwordHash);
     p.add(d.expectedIntervalSeconds);
     if (insert) p.add(static_cast<int64_t>(d.created));
-    return run(insert ? "INSERT INTO ingest_devices (tenant, id, entity_id, entity_type, mapping, mqtt_user, "
-                        "password_hash, interval_s, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-                      : "UPDATE ingest_devices SET entity_id = $3, entity_type = $4, mapping = $5, mqtt_user = $6, "
-                        "password_hash = $7, interval_s = $8 WHERE tenant = $1 AND id = $2",
-               p);
+    auto lease = pool_.lease();
+    if (!lease) return lease.status();
+    auto r = (*lease)->run(
+        insert ? "INSERT INTO ingest_devices (tenant, id, entity_id, entity_type, mapping, mqtt_user, "
+                 "password_hash, interval_s, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+               : "UPDATE ingest_devices SET entity_id = $3, entity_type = $4, mapping = $5, mqtt_user = $6, "
+                 "password_hash = $7, interval_s = $8 WHERE tenant = $1 AND id = $2",
+        p);
+    if (r) return Status::ok();
+    // Registered meanwhile through another server.
+    if ((*lease)->lastState() == "23505") return alreadyExists("device " + d.id + " is already registered");
+    return r.status();
   }
 
   ConnectionPool pool_;
