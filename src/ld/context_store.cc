@@ -24,9 +24,12 @@ std::string randomId() {
 
 const char* contextKindName(ContextKind kind) {
   switch (kind) {
-    case ContextKind::kHosted: return "Hosted";
-    case ContextKind::kCached: return "Cached";
-    case ContextKind::kImplicitlyCreated: return "ImplicitlyCreated";
+    case ContextKind::kHosted:
+      return "Hosted";
+    case ContextKind::kCached:
+      return "Cached";
+    case ContextKind::kImplicitlyCreated:
+      return "ImplicitlyCreated";
   }
   return "Cached";
 }
@@ -54,6 +57,7 @@ Result<std::shared_ptr<const Context>> ContextStore::resolveUrl(std::string_view
 }
 
 Result<std::shared_ptr<const Context>> ContextStore::resolveKeyed(const Json& value, std::string key) {
+  followRepository();
   const Micros t = now();
   {
     std::lock_guard lock(mu_);
@@ -139,6 +143,40 @@ Result<std::string> ContextStore::fetchDocument(const std::string& url) {
   return body;
 }
 
+void ContextStore::followRepository() {
+  if (repository_ == nullptr || !repository_->changed()) return;
+  std::lock_guard writes(repositoryMu_);
+  auto stored = repository_->load();
+  if (!stored) return;  // the repository is away: keep what we have, try again later
+  std::unordered_map<std::string, ContextInfo> fresh;
+  for (auto& info : *stored) {
+    info.url = hostedUrl(info.localId);
+    fresh.emplace(info.url, std::move(info));
+  }
+  std::lock_guard lock(mu_);
+  bool gone = false;
+  for (auto it = documents_.begin(); it != documents_.end();) {
+    if (it->second.info.kind == ContextKind::kCached) {
+      ++it;
+      continue;
+    }
+    auto f = fresh.find(it->first);
+    if (f == fresh.end() || f->second.body != it->second.info.body) {
+      gone = true;
+      it = documents_.erase(it);
+      continue;
+    }
+    fresh.erase(f);  // kept, with its hit counters
+    ++it;
+  }
+  for (auto& [url, info] : fresh) {
+    Entry e;
+    e.info = std::move(info);
+    documents_[url] = std::move(e);
+  }
+  if (gone) processed_.clear();  // processed contexts may embed a removed document
+}
+
 Result<ContextInfo> ContextStore::add(const Json& body, ContextKind kind, std::string owner) {
   const Json* ctx = body.IsObject() ? findMember(body, "@context") : nullptr;
   if (ctx == nullptr) return badRequestData("the body must be a JSON object with an @context member");
@@ -152,6 +190,7 @@ Result<ContextInfo> ContextStore::add(const Json& body, ContextKind kind, std::s
   e.info.createdAt = now();
   e.info.body = toJsonString(body);
   e.info.owner = std::move(owner);
+  std::lock_guard writes(repositoryMu_);
   if (repository_) ALLMENDE_RETURN_IF_ERROR(repository_->save(e.info));
   std::lock_guard lock(mu_);
   ContextInfo info = e.info;
@@ -162,6 +201,8 @@ Result<ContextInfo> ContextStore::add(const Json& body, ContextKind kind, std::s
 Status ContextStore::restore(ContextInfo info) {
   if (info.kind == ContextKind::kCached) return badRequestData("only Hosted @contexts are restored");
   info.url = hostedUrl(info.localId);
+  followRepository();
+  std::lock_guard writes(repositoryMu_);
   {
     std::lock_guard lock(mu_);
     if (findById(info.localId) != nullptr) return alreadyExists("an @context with id " + info.localId + " exists");
@@ -188,7 +229,8 @@ Status ContextStore::restoreHosted(HostedContextRepository& repository) {
   return Status::ok();
 }
 
-std::vector<ContextInfo> ContextStore::list(std::optional<ContextKind> kind) const {
+std::vector<ContextInfo> ContextStore::list(std::optional<ContextKind> kind) {
+  followRepository();
   std::lock_guard lock(mu_);
   std::vector<ContextInfo> out;
   for (const auto& [url, e] : documents_) {
@@ -198,7 +240,8 @@ std::vector<ContextInfo> ContextStore::list(std::optional<ContextKind> kind) con
   return out;
 }
 
-Result<ContextInfo> ContextStore::get(std::string_view localId) const {
+Result<ContextInfo> ContextStore::get(std::string_view localId) {
+  followRepository();
   std::lock_guard lock(mu_);
   const Entry* e = findById(localId);
   if (e == nullptr) return notFound("no @context with id " + std::string(localId));
@@ -206,8 +249,10 @@ Result<ContextInfo> ContextStore::get(std::string_view localId) const {
 }
 
 Status ContextStore::remove(std::string_view localId, bool reload) {
+  followRepository();
   std::string url;
   {
+    std::lock_guard writes(repositoryMu_);
     std::lock_guard lock(mu_);
     const Entry* e = findById(localId);
     if (e == nullptr) return notFound("no @context with id " + std::string(localId));

@@ -54,17 +54,20 @@ class HostedContextRepository {
   virtual Result<std::vector<ContextInfo>> load() = 0;
   virtual Status save(const ContextInfo& info) = 0;
   virtual Status remove(std::string_view localId) = 0;
+  // Whether the stored contexts may differ from what the last load() returned: another process
+  // (a server on the same database) changed them. Cheap: it looks at most about once a second.
+  virtual bool changed() { return false; }
 };
 
 class ContextStore {
  public:
   struct Options {
     std::string baseUrl = "http://localhost:1026";  // the broker's own base URL, without trailing '/'
-    Micros remoteTtl = 3600LL * 1000000;           // cached remote documents expire after 1 h
-    size_t maxRemoteEntries = 1000;                // remote documents kept (oldest use evicted)
-    size_t maxProcessedEntries = 1000;             // processed contexts kept (arbitrary one evicted)
-    ProcessOptions processing;                     // depth limits
-    const Clock* clock = nullptr;                  // nullptr: systemClock()
+    Micros remoteTtl = 3600LL * 1000000;            // cached remote documents expire after 1 h
+    size_t maxRemoteEntries = 1000;                 // remote documents kept (oldest use evicted)
+    size_t maxProcessedEntries = 1000;              // processed contexts kept (arbitrary one evicted)
+    ProcessOptions processing;                      // depth limits
+    const Clock* clock = nullptr;                   // nullptr: systemClock()
   };
 
   // `loader` fetches remote documents (never the core context, never hosted contexts).
@@ -88,9 +91,9 @@ class ContextStore {
   // a tenant archive. AlreadyExists when the local id is taken.
   Status restore(ContextInfo info);
   // GET (list): all Hosted, Cached and ImplicitlyCreated contexts, optionally of one kind.
-  std::vector<ContextInfo> list(std::optional<ContextKind> kind = std::nullopt) const;
+  std::vector<ContextInfo> list(std::optional<ContextKind> kind = std::nullopt);
   // GET /{id}: ResourceNotFound when unknown. The body is ContextInfo::body.
-  Result<ContextInfo> get(std::string_view localId) const;
+  Result<ContextInfo> get(std::string_view localId);
   // DELETE /{id}: removes it (ResourceNotFound when unknown). With reload=true, only for a
   // Cached context: fetches it again now (LdContextNotAvailable on failure, entry kept);
   // reload on a Hosted context is BadRequestData.
@@ -98,6 +101,9 @@ class ContextStore {
   // Keeps Hosted and ImplicitlyCreated contexts in `repository` from now on, after loading the
   // ones it holds (their URLs follow the current base URL). Call once, before serving.
   Status restoreHosted(HostedContextRepository& repository);
+  // Takes in the hosted contexts another server added or removed, when the repository says
+  // they changed (HostedContextRepository::changed). Called by every operation; cheap.
+  void followRepository();
   // The URL under which a hosted context with this id is served.
   std::string hostedUrl(std::string_view localId) const;
 
@@ -108,8 +114,8 @@ class ContextStore {
   };
   Result<std::string> fetchDocument(const std::string& url);
   Result<std::shared_ptr<const Context>> resolveKeyed(const Json& value, std::string key);
-  void noteUse(const std::string& url);  // requires mu_
-  Entry* findByUrl(const std::string& url);      // requires mu_
+  void noteUse(const std::string& url);              // requires mu_
+  Entry* findByUrl(const std::string& url);          // requires mu_
   const Entry* findById(std::string_view id) const;  // requires mu_
   Micros now() const;
 
@@ -126,8 +132,11 @@ class ContextStore {
   std::unordered_map<std::string, Processed> processed_;
   // All known documents by URL (Cached, Hosted, ImplicitlyCreated). GUARDED_BY(mu_)
   std::unordered_map<std::string, Entry> documents_;
-  uint64_t nextId_ = 1;  // GUARDED_BY(mu_)
+  uint64_t nextId_ = 1;                            // GUARDED_BY(mu_)
   HostedContextRepository* repository_ = nullptr;  // set once before serving
+  // Held while hosted contexts are written to the repository and while they are reloaded from
+  // it, so that a reload never drops a context added meanwhile. Taken before mu_.
+  std::mutex repositoryMu_;
 };
 
 }  // namespace allmende::ld

@@ -182,5 +182,96 @@ TEST(MultiNode, PeriodicNotificationsAreSentByOneNode) {
   }
 }
 
+// Polls `cond` every 50 ms, at most 20 s: a wait for another node to take in a change (it
+// looks at most once a second), not a speed assertion.
+template <typename F>
+bool eventually(F cond) {
+  for (int i = 0; i < 400; ++i) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return cond();
+}
+
+// Devices and hosted @contexts are cached by each node; a change made through node A is used
+// through node B (which had already cached the previous state) without a restart. Both nodes
+// share one public base URL, as behind a load balancer, so a hosted @context has one URL.
+TEST(MultiNode, DevicesAndHostedContextsMadeOnOneNodeAreUsedOnAnother) {
+  TempDir dir;
+  const std::string store = testStoreFor(dir.path());
+  if (store.empty()) GTEST_SKIP() << "no PostgreSQL (ALLMENDE_TEST_STORE)";
+  const std::string base = "http://allmende.example";
+  std::vector<std::unique_ptr<ServerProcess>> nodes;
+  for (int i = 0; i < 2; ++i) {
+    nodes.push_back(std::make_unique<ServerProcess>(ALLMENDE_BINARY, dir.path() + "/node" + std::to_string(i),
+                                                    std::vector<std::string>{"--store", store, "--base-url", base}));
+    ASSERT_TRUE(nodes.back()->ok());
+  }
+  HttpClient a(nodes[0]->port());
+  HttpClient b(nodes[1]->port());
+  const std::vector<std::pair<std::string, std::string>> town = {{"NGSILD-Tenant", "town"}};
+  auto townJson = kJson;
+  townJson.push_back(town[0]);
+
+  // --- a device registered through A feeds its entity through B ---
+  // B has loaded the registry already (its list is empty) and must notice the new device.
+  ASSERT_EQ(b.request("GET", "/admin/v1/devices", town).body, "[]");
+  ASSERT_EQ(b.request("POST", "/ingest/v1/town/pegel", kJson, R"({"level": 1})").status, 404);
+  HttpResult made = a.request("POST", "/admin/v1/devices", townJson,
+                              R"({"id": "pegel", "entity": {"id": "urn:ngsi-ld:Sensor:pegel", "type": "Sensor"},
+                                  "mapping": {"format": "flat"}})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  int status = 0;
+  ASSERT_TRUE(eventually([&] {
+    status = b.request("POST", "/ingest/v1/town/pegel", kJson, R"({"level": 3})").status;
+    return status == 204;
+  })) << "node B never took in the device: "
+      << status;
+  HttpResult sensor = a.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Sensor:pegel?options=keyValues", town);
+  ASSERT_EQ(sensor.status, 200) << sensor.body;
+  EXPECT_NE(sensor.body.find("\"level\":3"), std::string::npos) << sensor.body;
+  // A change of its mapping through A reaches B too (B's copy is replaced, not only added to).
+  ASSERT_EQ(a.request("PUT", "/admin/v1/devices/pegel", townJson,
+                      R"({"entity": {"id": "urn:ngsi-ld:Sensor:pegel", "type": "Sensor"}, "mapping": {"format": "flat"},
+                          "expectedInterval": 3600})")
+                .status,
+            204);
+  EXPECT_TRUE(eventually([&] {
+    return b.request("GET", "/admin/v1/devices/pegel", town).body.find("3600") != std::string::npos;
+  })) << b.request("GET", "/admin/v1/devices/pegel", town).body;
+  // Deleted through A: B refuses its measurements.
+  ASSERT_EQ(a.request("DELETE", "/admin/v1/devices/pegel", town).status, 204);
+  EXPECT_TRUE(
+      eventually([&] { return b.request("POST", "/ingest/v1/town/pegel", kJson, R"({"level": 4})").status == 404; }));
+
+  // --- a @context hosted through A is used through B ---
+  HttpResult added = a.request("POST", "/ngsi-ld/v1/jsonldContexts", townJson,
+                               R"({"@context": {"pegel": "https://example.org/hydro#waterLevel"}})");
+  ASSERT_EQ(added.status, 201) << added.body;
+  const std::string url = added.header("location");
+  ASSERT_EQ(url.rfind(base + "/ngsi-ld/v1/jsonldContexts/", 0), 0u) << url;
+  const std::string id = url.substr(url.rfind('/') + 1);
+  const std::string link = "<" + url + R"(>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json")";
+  auto linked = townJson;
+  linked.emplace_back("Link", link);
+  // B serves it and expands a request's terms with it (its URL is B's own, never fetched).
+  ASSERT_TRUE(eventually([&] { return b.request("GET", "/ngsi-ld/v1/jsonldContexts/" + id).status == 200; }));
+  HttpResult created =
+      b.request("POST", "/ngsi-ld/v1/entities", linked,
+                R"({"id": "urn:ngsi-ld:Gauge:1", "type": "Gauge", "pegel": {"type": "Property", "value": 1.2}})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  HttpResult expanded = a.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Gauge:1?options=keyValues", town);
+  ASSERT_EQ(expanded.status, 200) << expanded.body;
+  EXPECT_NE(expanded.body.find("https://example.org/hydro#waterLevel"), std::string::npos) << expanded.body;
+  // It stays the tenant's own on B: listed for town, not for the default tenant.
+  EXPECT_NE(b.request("GET", "/ngsi-ld/v1/jsonldContexts?kind=Hosted", town).body.find(id), std::string::npos);
+  EXPECT_EQ(b.request("GET", "/ngsi-ld/v1/jsonldContexts?kind=Hosted").body.find(id), std::string::npos);
+  // Deleted through A: B no longer serves it nor resolves it (even though it had processed it).
+  ASSERT_EQ(a.request("DELETE", "/ngsi-ld/v1/jsonldContexts/" + id, town).status, 204);
+  EXPECT_TRUE(eventually([&] { return b.request("GET", "/ngsi-ld/v1/jsonldContexts/" + id).status == 404; }));
+  HttpResult refused = b.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Gauge:1", linked);
+  EXPECT_EQ(refused.status, 503) << refused.body;  // LdContextNotAvailable
+}
+
 }  // namespace
 }  // namespace allmende::testing

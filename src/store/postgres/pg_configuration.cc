@@ -2,7 +2,15 @@
 // ingestion (store/device_registry.h, read from memory like the SQLite one, health counters
 // flushed by the agent), open-data dataset definitions (store/dataset_store.h) and hosted
 // @contexts (ld/context_store.h).
+//
+// Several servers share one database: devices and hosted @contexts are cached by each, and a
+// trigger bumps their row of `config_version` with every change (pg_schema.cc). Each server
+// looks at the row at most once per kConfigRefreshMillis and reloads its copy when it moved,
+// so a change made through one server (or the `allmende device` CLI) is seen by the others
+// within about a second.
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
@@ -22,40 +30,59 @@ using postgres::PgResult;
 
 using Key = std::pair<std::string, std::string>;
 
+constexpr int64_t kConfigRefreshMillis = 1000;
+
+// The version of one cached table (a row of config_version) as last loaded, and the pacing of
+// the checks: due() says yes to one caller at most once per kConfigRefreshMillis.
+class ConfigVersion {
+ public:
+  explicit ConfigVersion(std::string name) : name_(std::move(name)) {}
+
+  bool due() {
+    const int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    int64_t last = lastCheck_.load(std::memory_order_relaxed);
+    if (now - last < kConfigRefreshMillis) return false;
+    return lastCheck_.compare_exchange_strong(last, now);  // else another thread checks
+  }
+  // The version in the database now (read on `c`, e.g. in the snapshot of a reload).
+  Result<int64_t> read(Connection& c) const {
+    Params p;
+    p.add(name_);
+    auto r = c.run("SELECT v FROM config_version WHERE name = $1", p);
+    if (!r) return r.status();
+    return r->rows() == 1 ? r->int64(0, 0) : 0;
+  }
+  bool moved(int64_t current) const { return current != loaded_.load(); }
+  void loaded(int64_t v) { loaded_ = v; }
+
+ private:
+  const std::string name_;
+  std::atomic<int64_t> lastCheck_{0};
+  std::atomic<int64_t> loaded_{-1};
+};
+
 class PgDeviceRegistry final : public DeviceRegistry {
  public:
   explicit PgDeviceRegistry(const postgres::PgTarget& t) : pool_(t.conninfo, t.schema, 2) {}
 
   Status load() {
-    auto lease = pool_.lease();
-    if (!lease) return lease.status();
-    auto r = (*lease)->run(
-        "SELECT tenant, id, entity_id, entity_type, mapping, mqtt_user, password_hash, interval_s, created, "
-        "last_seen, last_error_at, last_error, accepted, rejected FROM ingest_devices");
-    if (!r) return r.status();
     std::lock_guard lock(mutex_);
-    for (int i = 0; i < r->rows(); ++i) {
-      Device d;
-      d.record.tenant = r->text(i, 0);
-      d.record.id = r->text(i, 1);
-      d.record.entityId = r->text(i, 2);
-      d.record.entityType = r->text(i, 3);
-      d.record.mapping = r->text(i, 4);
-      d.record.mqttUsername = r->text(i, 5);
-      d.record.passwordHash = r->text(i, 6);
-      d.record.expectedIntervalSeconds = r->int64(i, 7);
-      d.record.created = r->int64(i, 8);
-      d.health.lastSeen = r->int64(i, 9);
-      d.health.lastErrorAt = r->int64(i, 10);
-      d.health.lastError = r->text(i, 11);
-      d.health.accepted = r->int64(i, 12);
-      d.health.rejected = r->int64(i, 13);
-      devices_[{d.record.tenant, d.record.id}] = std::move(d);
-    }
-    return Status::ok();
+    return reload();
   }
 
+  // Takes in the registrations changed by another server or the CLI; the health counters of a
+  // kept device stay ours (they are newer than the flushed ones).
+  Status refresh() override {
+    auto v = currentVersion();
+    if (!v) return v.status();
+    if (!version_.moved(*v)) return Status::ok();
+    std::lock_guard lock(mutex_);
+    return reload();
+  }
   Status createDevice(const DeviceRecord& d) override {
+    (void)refresh();  // another server's registration decides AlreadyExists / NotFound
     std::lock_guard lock(mutex_);
     Key key{d.tenant, d.id};
     if (devices_.count(key)) return alreadyExists("device " + d.id + " is already registered");
@@ -65,6 +92,7 @@ class PgDeviceRegistry final : public DeviceRegistry {
   }
 
   Status updateDevice(const DeviceRecord& d) override {
+    (void)refresh();  // another server's registration decides AlreadyExists / NotFound
     std::lock_guard lock(mutex_);
     auto it = devices_.find({d.tenant, d.id});
     if (it == devices_.end()) return notFound("no device " + d.id);
@@ -76,6 +104,7 @@ class PgDeviceRegistry final : public DeviceRegistry {
   }
 
   Status deleteDevice(const std::string& tenant, const std::string& id) override {
+    (void)refresh();  // another server's registration decides AlreadyExists / NotFound
     std::lock_guard lock(mutex_);
     auto it = devices_.find({tenant, id});
     if (it == devices_.end()) return notFound("no device " + id);
@@ -89,6 +118,7 @@ class PgDeviceRegistry final : public DeviceRegistry {
   }
 
   std::optional<Device> findDevice(const std::string& tenant, const std::string& id) override {
+    refreshIfDue();
     std::lock_guard lock(mutex_);
     auto it = devices_.find({tenant, id});
     if (it == devices_.end()) return std::nullopt;
@@ -96,6 +126,7 @@ class PgDeviceRegistry final : public DeviceRegistry {
   }
 
   std::vector<Device> listDevices(const std::string& tenant) override {
+    refreshIfDue();
     std::lock_guard lock(mutex_);
     std::vector<Device> out;
     for (auto it = devices_.lower_bound({tenant, ""}); it != devices_.end() && it->first.first == tenant; ++it) {
@@ -105,6 +136,7 @@ class PgDeviceRegistry final : public DeviceRegistry {
   }
 
   std::vector<Device> allDevices() override {
+    refreshIfDue();
     std::lock_guard lock(mutex_);
     std::vector<Device> out;
     for (const auto& [k, d] : devices_) out.push_back(d);
@@ -170,6 +202,59 @@ class PgDeviceRegistry final : public DeviceRegistry {
     return r ? Status::ok() : r.status();
   }
 
+  Result<int64_t> currentVersion() {
+    auto lease = pool_.lease();
+    if (!lease) return lease.status();
+    return version_.read(**lease);
+  }
+
+  void refreshIfDue() {
+    if (!version_.due()) return;
+    Status st = refresh();
+    (void)st;  // the database is away: keep answering from memory, try again in a second
+  }
+
+  // Re-reads the registrations (with the version, one snapshot). REQUIRES(mutex_)
+  Status reload() {
+    auto lease = pool_.lease();
+    if (!lease) return lease.status();
+    Connection& c = **lease;
+    ALLMENDE_RETURN_IF_ERROR(c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    auto v = version_.read(c);
+    auto r = c.run(
+        "SELECT tenant, id, entity_id, entity_type, mapping, mqtt_user, password_hash, interval_s, created, "
+        "last_seen, last_error_at, last_error, accepted, rejected FROM ingest_devices");
+    c.exec("COMMIT");
+    if (!v) return v.status();
+    if (!r) return r.status();
+    std::map<Key, Device> loaded;
+    for (int i = 0; i < r->rows(); ++i) {
+      Device d;
+      d.record.tenant = r->text(i, 0);
+      d.record.id = r->text(i, 1);
+      d.record.entityId = r->text(i, 2);
+      d.record.entityType = r->text(i, 3);
+      d.record.mapping = r->text(i, 4);
+      d.record.mqttUsername = r->text(i, 5);
+      d.record.passwordHash = r->text(i, 6);
+      d.record.expectedIntervalSeconds = r->int64(i, 7);
+      d.record.created = r->int64(i, 8);
+      d.health.lastSeen = r->int64(i, 9);
+      d.health.lastErrorAt = r->int64(i, 10);
+      d.health.lastError = r->text(i, 11);
+      d.health.accepted = r->int64(i, 12);
+      d.health.rejected = r->int64(i, 13);
+      Key key{d.record.tenant, d.record.id};
+      auto kept = devices_.find(key);
+      if (kept != devices_.end()) d.health = kept->second.health;
+      loaded[key] = std::move(d);
+    }
+    for (auto it = dirty_.begin(); it != dirty_.end();) it = loaded.count(*it) ? std::next(it) : dirty_.erase(it);
+    devices_ = std::move(loaded);
+    version_.loaded(*v);
+    return Status::ok();
+  }
+
   // REQUIRES(mutex_)
   Status writeRecord(const DeviceRecord& d, bool insert) {
     Params p;
@@ -182,14 +267,22 @@ class PgDeviceRegistry final : public DeviceRegistry {
     p.add(d.passwordHash);
     p.add(d.expectedIntervalSeconds);
     if (insert) p.add(static_cast<int64_t>(d.created));
-    return run(insert ? "INSERT INTO ingest_devices (tenant, id, entity_id, entity_type, mapping, mqtt_user, "
-                        "password_hash, interval_s, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-                      : "UPDATE ingest_devices SET entity_id = $3, entity_type = $4, mapping = $5, mqtt_user = $6, "
-                        "password_hash = $7, interval_s = $8 WHERE tenant = $1 AND id = $2",
-               p);
+    auto lease = pool_.lease();
+    if (!lease) return lease.status();
+    auto r = (*lease)->run(
+        insert ? "INSERT INTO ingest_devices (tenant, id, entity_id, entity_type, mapping, mqtt_user, "
+                 "password_hash, interval_s, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+               : "UPDATE ingest_devices SET entity_id = $3, entity_type = $4, mapping = $5, mqtt_user = $6, "
+                 "password_hash = $7, interval_s = $8 WHERE tenant = $1 AND id = $2",
+        p);
+    if (r) return Status::ok();
+    // Registered meanwhile through another server.
+    if ((*lease)->lastState() == "23505") return alreadyExists("device " + d.id + " is already registered");
+    return r.status();
   }
 
   ConnectionPool pool_;
+  ConfigVersion version_{"devices"};  // of the registrations in devices_
   std::mutex mutex_;
   std::map<Key, Device> devices_;  // GUARDED_BY(mutex_)
   std::set<Key> dirty_;            // GUARDED_BY(mutex_): health changed since the last flush
@@ -279,7 +372,12 @@ class PgContextRepository final : public ld::HostedContextRepository {
   Result<std::vector<ld::ContextInfo>> load() override {
     auto lease = pool_.lease();
     if (!lease) return lease.status();
-    auto r = (*lease)->run("SELECT local_id, kind, created, body FROM hosted_contexts");
+    Connection& c = **lease;
+    ALLMENDE_RETURN_IF_ERROR(c.exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"));
+    auto v = version_.read(c);
+    auto r = c.run("SELECT local_id, kind, created, body, owner FROM hosted_contexts");
+    c.exec("COMMIT");
+    if (!v) return v.status();
     if (!r) return r.status();
     std::vector<ld::ContextInfo> out;
     for (int i = 0; i < r->rows(); ++i) {
@@ -288,9 +386,19 @@ class PgContextRepository final : public ld::HostedContextRepository {
       info.kind = r->text(i, 1) == "ImplicitlyCreated" ? ld::ContextKind::kImplicitlyCreated : ld::ContextKind::kHosted;
       info.createdAt = r->int64(i, 2);
       info.body = r->text(i, 3);
+      info.owner = r->text(i, 4);
       out.push_back(std::move(info));
     }
+    version_.loaded(*v);
     return out;
+  }
+
+  bool changed() override {
+    if (!version_.due()) return false;
+    auto lease = pool_.lease();
+    if (!lease) return false;  // the database is away: keep what we have, try again later
+    auto v = version_.read(**lease);
+    return v && version_.moved(*v);
   }
 
   Status save(const ld::ContextInfo& info) override {
@@ -299,9 +407,11 @@ class PgContextRepository final : public ld::HostedContextRepository {
     p.add(ld::contextKindName(info.kind));
     p.add(static_cast<int64_t>(info.createdAt));
     p.add(info.body);
+    p.add(info.owner);
     return run(
-        "INSERT INTO hosted_contexts (local_id, kind, created, body) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (local_id) DO UPDATE SET kind = excluded.kind, created = excluded.created, body = excluded.body",
+        "INSERT INTO hosted_contexts (local_id, kind, created, body, owner) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (local_id) DO UPDATE SET kind = excluded.kind, created = excluded.created, body = excluded.body, "
+        "owner = excluded.owner",
         p);
   }
 
@@ -320,6 +430,7 @@ class PgContextRepository final : public ld::HostedContextRepository {
   }
 
   ConnectionPool pool_;
+  ConfigVersion version_{"contexts"};  // of the contexts the last load() returned
 };
 
 }  // namespace

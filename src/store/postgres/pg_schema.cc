@@ -209,9 +209,29 @@ CREATE TABLE periodic_sent (
 );
 )sql";
 
+// The configuration every server caches (devices, hosted @contexts) follows other servers'
+// changes: a trigger bumps the table's row of `config_version` in the transaction of every
+// change, and a server reloads its copy when the version moved (checked at most once a
+// second). Hosted @contexts keep their owning tenant (it was lost on restart before).
+constexpr std::string_view kConfigVersions = R"sql(
+CREATE TABLE config_version (name text PRIMARY KEY, v bigint NOT NULL);
+INSERT INTO config_version VALUES ('devices', 0), ('contexts', 0);
+CREATE FUNCTION config_version_bump() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS
+  $$ BEGIN UPDATE config_version SET v = v + 1 WHERE name = TG_ARGV[0]; RETURN NULL; END $$;
+-- Registrations only: the health counters a server flushes every second are no change of them.
+CREATE TRIGGER ingest_devices_changed
+  AFTER INSERT OR DELETE OR UPDATE OF entity_id, entity_type, mapping, mqtt_user, password_hash, interval_s
+  ON ingest_devices FOR EACH STATEMENT EXECUTE FUNCTION config_version_bump('devices');
+CREATE TRIGGER ingest_devices_truncated AFTER TRUNCATE ON ingest_devices
+  FOR EACH STATEMENT EXECUTE FUNCTION config_version_bump('devices');
+CREATE TRIGGER hosted_contexts_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON hosted_contexts
+  FOR EACH STATEMENT EXECUTE FUNCTION config_version_bump('contexts');
+ALTER TABLE hosted_contexts ADD COLUMN owner text NOT NULL DEFAULT '';
+)sql";
+
 // Applied in order, each once (schema_migrations); a released migration is never edited.
-constexpr std::string_view kMigrations[] = {kEntities, kNotifications, kHistory,
-                                            kRegistry, kConfiguration, kStorageQuotas, kPeriodicClaims};
+constexpr std::string_view kMigrations[] = {kEntities,      kNotifications, kHistory,        kRegistry,
+                                            kConfiguration, kStorageQuotas, kPeriodicClaims, kConfigVersions};
 
 }  // namespace
 
