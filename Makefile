@@ -24,17 +24,23 @@ build: configure
 run: build
 	$(BUILD_DIR)/allmende serve --port $(PORT) --data $(DATA) --demo
 
-# make test = the Release build's tests and the fuzzers for a short time. The sanitizer passes
-# (test-asan, test-tsan) join it once the whole merged tree is clean under them (docs/architecture.md).
+# make test = the Release build's tests (SQLite and PostgreSQL, browser tests), the fuzzers for a
+# short time, then the suite again under ASan + UBSan and under TSan.
 test: build
 	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS_CI) scripts/fuzz
+	@$(MAKE) --no-print-directory test-asan test-tsan
+
+# The sanitizer passes leave out the browser tests (web_*): they test the web app's JavaScript in
+# Chromium, and the server they talk to is the one every API test runs under the sanitizer.
+SANITIZER_SKIP ?= ^web_
 
 # The same tests against the Debug build with AddressSanitizer and UndefinedBehaviorSanitizer.
 test-asan: setup
 	@cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug > /dev/null
 	@cmake --build build-asan -j $(JOBS)
-	@cd build-asan && UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
+	@cd build-asan && UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) \
+	  -E '$(SANITIZER_SKIP)'
 
 # The tests against a ThreadSanitizer build (servers the API tests start are built with it too:
 # a data race stops the server, which fails the test). tests/tsan.supp: races inside libraries.
@@ -42,7 +48,7 @@ test-tsan: setup
 	@cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=Release -DALLMENDE_TSAN=ON > /dev/null
 	@cmake --build build-tsan -j $(JOBS)
 	@cd build-tsan && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$(CURDIR)/tests/tsan.supp" \
-	  ctest --output-on-failure -j $(JOBS)
+	  ctest --output-on-failure -j $(JOBS) -E '$(SANITIZER_SKIP)'
 
 bench: build
 	@bench/run $(BUILD_DIR)

@@ -49,7 +49,9 @@ Status IngestService::start() {
 void IngestService::stop() {
   if (mosq_) {
     mosquitto_disconnect(mosq_);
-    mosquitto_loop_stop(mosq_, true);
+    // Not forced: a cancelled network thread may hold one of the client's mutexes, which
+    // mosquitto_destroy then destroys locked (ThreadSanitizer). The disconnect ends its loop.
+    mosquitto_loop_stop(mosq_, false);
     mosquitto_destroy(mosq_);
     mosq_ = nullptr;
   }

@@ -107,7 +107,9 @@ class MqttSender final : public Transport {
     for (auto& [key, b] : brokers_) {
       if (!b->client) continue;
       mosquitto_disconnect(b->client);
-      mosquitto_loop_stop(b->client, true);
+      // Not forced: a cancelled network thread may hold one of the client's mutexes, which
+      // mosquitto_destroy then destroys locked (ThreadSanitizer). The disconnect ends its loop.
+      mosquitto_loop_stop(b->client, false);
       mosquitto_destroy(b->client);
     }
     brokers_.clear();

@@ -11,9 +11,11 @@
 #endif
 
 // The row loops are built twice, for AVX2 and for plain x86-64, and the CPU picks at load time.
-// -DALLMENDE_TWIN_NO_CLONES builds the plain one only (to test it on an AVX2 machine).
+// -DALLMENDE_TWIN_NO_CLONES builds the plain one only (to test it on an AVX2 machine). Not under
+// the sanitizers: they instrument the ifunc resolver, which the loader runs before their runtime
+// is set up (TSan crashed at load).
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(ALLMENDE_TWIN_NO_CLONES)
+    !defined(__SANITIZE_THREAD__) && !defined(ALLMENDE_TWIN_NO_CLONES)
 #define ALLMENDE_TWIN_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define ALLMENDE_TWIN_CLONES

@@ -91,10 +91,12 @@ TEST(TemporalServer, ConcurrentWritersLoseNoInstance) {
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&, w] {
       HttpClient c(server.port());
-      const std::string id = "urn:ngsi-ld:W:" + std::to_string(w % 2);  // two entities, four writers each
+      // Two entities, four writers each; every write a distinct value (two writes of one value in
+      // one group commit share their instant and are one change, not two).
+      const std::string id = "urn:ngsi-ld:W:" + std::to_string(w % 2);
       for (int i = 0; i < kWrites; ++i) {
         std::string body =
-            R"({"id":")" + id + R"(","type":"W","v":{"type":"Property","value":)" + std::to_string(i) + "}}";
+            R"({"id":")" + id + R"(","type":"W","v":{"type":"Property","value":)" + std::to_string(w * 1000 + i) + "}}";
         HttpResult r = c.request("POST", "/ngsi-ld/v1/entityOperations/upsert?options=update", kJson, "[" + body + "]");
         EXPECT_TRUE(r.status == 201 || r.status == 204) << r.status << " " << r.body;
       }
