@@ -7,8 +7,8 @@
 #include "common/json.h"
 #include "common/time.h"
 #include "ld/context_store.h"
-#include "store/store.h"
 #include "store/audit_log.h"
+#include "store/store.h"
 #include "store/tenant_registry.h"
 
 namespace allmende::notify {
@@ -31,10 +31,11 @@ namespace allmende::api {
 
 // Limits and defaults of the NGSI-LD API (docs/configuration.md lists them).
 struct ApiOptions {
-  size_t defaultLimit = 20;    // page size when `limit` is absent (NGSI-LD 5.5.9)
-  size_t maxLimit = 1000;      // larger `limit` values are answered with TooManyResults
-  size_t maxBatchEntities = 1000;  // entities in one batch operation
-  JsonLimits json;             // nesting of request bodies
+  size_t defaultLimit = 20;            // page size when `limit` is absent (NGSI-LD 5.5.9)
+  size_t maxLimit = 1000;              // larger `limit` values are answered with TooManyResults
+  size_t maxBatchEntities = 1000;      // entities in one batch operation
+  size_t maxTemporalInstances = 1000;  // instances per attribute in one temporal answer (NGSI-LD 6.3.10)
+  JsonLimits json;                     // nesting of request bodies
 };
 
 class AccessControl;  // api/access.h
@@ -54,10 +55,10 @@ struct Services {
   store::TenantRegistry* tenants = nullptr;
   bool strictTenants = false;  // an unregistered NGSILD-Tenant is NonexistentTenant
   AccessControl* access = nullptr;
-  std::string templatesDir;    // roll-in templates (templates/README.md)
-  store::AuditLog* audit = nullptr;  // null: no audit log (api/audit.h)
-  std::string exportDir;             // a tenant's archive is written here before it is deleted
-  ingest::Ingestor* ingestor = nullptr;  // IoT ingestion (docs/ingestion.md); null: 501
+  std::string templatesDir;                  // roll-in templates (templates/README.md)
+  store::AuditLog* audit = nullptr;          // null: no audit log (api/audit.h)
+  std::string exportDir;                     // a tenant's archive is written here before it is deleted
+  ingest::Ingestor* ingestor = nullptr;      // IoT ingestion (docs/ingestion.md); null: 501
   store::DeviceRegistry* devices = nullptr;  // the ingestor's registry (tenant archive and delete)
   // Open data (api/open_data.h, docs/opendata.md); null datasets: the routes answer 501.
   store::DatasetStore* datasets = nullptr;
@@ -65,7 +66,7 @@ struct Services {
   std::string openBaseUrl;             // IRIs of the catalogue; "" = http://{Host}
   // SSRF (common/egress.h): subscription endpoints are checked at creation too; null = any.
   std::shared_ptr<const EgressPolicy> egress;
-  const WebAssets* web = nullptr;      // the web app at / (api/web_assets.h); null: 404
+  const WebAssets* web = nullptr;  // the web app at / (api/web_assets.h); null: 404
   // Digital twin (api/twin_http.h, docs/twin.md); null: the /twin/v1 routes answer 501.
   twin::RunQueue* twin = nullptr;
 };

@@ -35,12 +35,13 @@ Result<store::TemporalEntity> fetchHistory(Call& call, store::TemporalStore& t, 
   q.time = p.time;
   q.attrs = attrs;
   q.datasetId = datasetId;
-  q.limit = std::min(p.lastN.value_or(kMaxInstancesPerAttribute), kMaxInstancesPerAttribute);
+  const size_t page = call.services().options.maxTemporalInstances;
+  q.limit = std::min(p.lastN.value_or(page), page);
   q.fromEnd = p.lastN.has_value();
   auto h = t.history(call.tenant(), id, q);
   if (!h) return h.status();
   // A lastN within the page is a complete answer, not a partial one.
-  if (p.lastN && *p.lastN <= kMaxInstancesPerAttribute) {
+  if (p.lastN && *p.lastN <= page) {
     for (auto& a : h->attrs) a.truncated = false;
   }
   return h;
@@ -104,13 +105,17 @@ http::Response answerTemporalQuery(Call& call, const QueryFilters& filters, cons
     const std::string id(asView(e["id"]));
     if (p.format == TemporalFormat::kAggregated) {
       auto one = aggregatedJson(call, **t, id, *attrs, p);
-      if (one) parts.push_back(std::move(one).value());
-      else if (one.status().type() != ErrorType::kResourceNotFound) return problemResponse(one.status());
+      if (one)
+        parts.push_back(std::move(one).value());
+      else if (one.status().type() != ErrorType::kResourceNotFound)
+        return problemResponse(one.status());
       continue;
     }
     auto h = fetchHistory(call, **t, id, *attrs, p, std::nullopt);
-    if (h) histories.push_back(std::move(h).value());
-    else if (h.status().type() != ErrorType::kResourceNotFound) return problemResponse(h.status());  // else: no history
+    if (h)
+      histories.push_back(std::move(h).value());
+    else if (h.status().type() != ErrorType::kResourceNotFound)
+      return problemResponse(h.status());  // else: no history
   }
   TemporalPage page = cutPage(histories, p);
   for (const auto& h : histories) parts.push_back(temporalJson(call, h, p));

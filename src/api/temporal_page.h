@@ -1,7 +1,7 @@
-// Temporal pagination (NGSI-LD 6.3.10): an answer holds at most kMaxInstancesPerAttribute
-// instances per attribute; when some attribute had more, every attribute of every entity in the
-// answer is cut at the same instant, so the answer is complete up to it, and it is sent as
-// 206 Partial Content with "Content-Range: date-time <first>-<last>/<size>".
+// Temporal pagination (NGSI-LD 6.3.10): an answer holds at most ApiOptions::maxTemporalInstances
+// (--max-temporal-instances) instances per attribute; when some attribute had more, every
+// attribute of every entity in the answer is cut at the same instant, so the answer is complete up to it, and it is
+// sent as 206 Partial Content with "Content-Range: date-time <first>-<last>/<size>".
 #pragma once
 
 #include <vector>

@@ -23,10 +23,6 @@ struct TemporalParams {
   bool sysAttrs = false;
 };
 
-// Instances per attribute in one answer (the temporal page, NGSI-LD 6.3.10); documented in
-// docs/configuration.md.
-inline constexpr size_t kMaxInstancesPerAttribute = 1000;
-
 // Reads the temporal query and representation from the URL parameters. BadRequestData on any
 // malformed or inconsistent value (timerel without timeAt, between without endTimeAt, ...).
 Result<TemporalParams> temporalParamsFromUrl(const Call& call);

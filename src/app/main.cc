@@ -51,6 +51,7 @@ struct ServeOptions {
   size_t maxBodyBytes = 1 << 20;
   size_t maxLimit = 1000;
   size_t maxBatch = 1000;
+  size_t maxTemporalInstances = 1000;
   size_t maxJsonDepth = 64;
   ingest::MqttIngestOptions mqttIngest;
   std::string mqttIngestPasswordEnv = "ALLMENDE_MQTT_INGEST_PASSWORD";
@@ -235,6 +236,7 @@ int serve(const ServeOptions& o) {
   api::Services services{**store, contexts, systemClock(), {}};
   services.options.maxLimit = o.maxLimit;
   services.options.maxBatchEntities = o.maxBatch;
+  services.options.maxTemporalInstances = o.maxTemporalInstances;
   services.options.json.maxDepth = o.maxJsonDepth;
   services.notifications = notifications->get();
   services.subscriptionIndex = &subscriptions;
@@ -334,6 +336,10 @@ int main(int argc, char** argv) {
   s->add_option("--max-body", serve.maxBodyBytes, "maximum request body in bytes")->capture_default_str();
   s->add_option("--max-limit", serve.maxLimit, "maximum page size")->capture_default_str();
   s->add_option("--max-batch", serve.maxBatch, "maximum entities in one batch operation")->capture_default_str();
+  s->add_option("--max-temporal-instances", serve.maxTemporalInstances,
+                "instances per attribute in one temporal answer (larger histories are paged)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{100000}));
   s->add_option("--max-json-depth", serve.maxJsonDepth, "maximum nesting of a JSON body")->capture_default_str();
   s->add_option("--base-url", serve.baseUrl, "public base URL of this server");
   addOpenDataFlags(*s, serve.openData);
