@@ -41,6 +41,8 @@ export class Api {
   // Renews `session.key` (the console's OIDC sign-in); resolves true when it is fresh again.
   // Called shortly before the token expires and once after a 401.
   renew?: () => Promise<boolean>;
+  // How calls reach the network (the citizen app keeps its answers for offline use).
+  fetcher: (url: string, init: RequestInit) => Promise<Response> = (url, init) => fetch(url, init);
 
   constructor(public session: Session) {}
 
@@ -60,7 +62,7 @@ export class Api {
                           extra?: Record<string, string>): Promise<{ data: T; headers: Headers }> {
     const expiresAt = this.session.oidc?.expiresAt;
     if (this.renew && expiresAt !== undefined && Date.now() > expiresAt - 30e3) await this.renew();
-    const send = () => fetch(path + query(params), {
+    const send = () => this.fetcher(path + query(params), {
       method,
       headers: this.headers(body !== undefined, extra),
       body: body === undefined ? undefined : JSON.stringify(body),
