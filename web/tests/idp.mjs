@@ -89,6 +89,12 @@ export async function startIdp() {
         claims: { openid: ['sub'], profile: ['name'] },
         findAccount: (_ctx, id) => (users.has(id) ? { accountId: id, claims: () => ({ sub: id, name: users.get(id).claims.name }) } : undefined),
         interactions: { url: (_ctx, i) => `/interaction/${i.uid}` },
+        renderError: (ctx, out) => {
+          ctx.type = 'html';
+          ctx.body = `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Fehler</title></head><body><h1>Fehler</h1>` +
+            `<p id="idp-error">${escapeHtml(out.error)}: ${escapeHtml(out.error_description ?? '')}</p></body></html>`;
+        },
+        ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: accessTokenTTL, RefreshToken: 3600, IdToken: 600 },
         pkce: { required: () => true },
         // A refresh token for the console even without offline_access: its sessions outlive
         // one access token.
@@ -96,7 +102,21 @@ export async function startIdp() {
         clientBasedCORS: (_ctx, origin) => origin === new URL(consoleUrl).origin,
         features: {
           devInteractions: { enabled: false },
-          rpInitiatedLogout: { enabled: true },
+          // Its own pages, without the library's default ones (they load a web font from a
+          // third party).
+          rpInitiatedLogout: {
+            enabled: true,
+            logoutSource: (ctx, form) => {
+              ctx.type = 'html';
+              ctx.body = `<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Abmelden</title></head><body><main>` +
+                `<h1>Beim Landesportal abmelden?</h1>${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Ja, abmelden</button>` +
+                '<button type="submit" form="op.logoutForm">Nein, angemeldet bleiben</button></main></body></html>';
+            },
+            postLogoutSuccessSource: (ctx) => {
+              ctx.type = 'html';
+              ctx.body = '<!doctype html><html lang="de"><head><meta charset="utf-8"><title>Abgemeldet</title></head><body><h1>Abgemeldet</h1></body></html>';
+            },
+          },
           resourceIndicators: {
             enabled: true,
             defaultResource: () => RESOURCE,
