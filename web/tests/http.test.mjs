@@ -158,7 +158,8 @@ test('the hazard map of the demo: in app-config.json once its run succeeded, fil
     const newer = await api(server, 'POST', '/twin/v1/runs', { body: { scenario: 'starkregen-100', start: false } });
     assert.equal(newer.status, 201, JSON.stringify(newer.json));
     const cancelled = await api(server, 'POST', `/twin/v1/runs/${newer.json.id}/cancel`);
-    assert.equal(cancelled.status, 200, JSON.stringify(cancelled.json));
+    assert.equal(cancelled.status, 202, JSON.stringify(cancelled.json));
+    assert.equal(cancelled.json.state, 'cancelled');
   }
   assert.equal((await api(server, 'GET', '/twin/v1/runs?scenario=starkregen-100')).json.length, 4);
   assert.equal(JSON.parse((await get('/app-config.json')).body).hazard.run, run.id);
