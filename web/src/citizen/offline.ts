@@ -25,6 +25,6 @@ export async function fetchKept(url: string, init: RequestInit = {}, tenant = ''
     if (hit) return hit;
     throw err;
   }
-  if (res.ok && store) await store.open(DATA).then((c) => c.put(keyOf(url, tenant), res.clone())).catch(() => undefined);
+  if (res.ok && store && (init.method ?? 'GET') === 'GET') await store.open(DATA).then((c) => c.put(keyOf(url, tenant), res.clone())).catch(() => undefined);
   return res;
 }
