@@ -56,14 +56,16 @@ self.addEventListener('fetch', (e) => {
     e.respondWith(viaPreload().catch(() => caches.match('/', { cacheName: CACHE })));
     return;
   }
-  // Data (NGSI-LD reads, app-config.json): the network first, the last answer when offline.
-  // The tenant travels in a header, so it becomes part of the key: two municipalities' answers
-  // to the same URL are kept apart.
-  if (url.pathname.startsWith('/ngsi-ld/v1/') || url.pathname === '/app-config.json' || url.pathname.startsWith('/app-hazard/')) {
+  // The data answers (NGSI-LD reads, app-config.json) are kept by the page itself
+  // (src/citizen/offline.ts): a request that bypasses a (re)starting worker is kept too.
+  if (url.pathname.startsWith('/ngsi-ld/') || url.pathname === '/app-config.json') return;
+  // The hazard map's files (its image is an <img>, which only the worker sees): the network
+  // first, the last answer when offline. The tenant is in their URL.
+  if (url.pathname.startsWith('/app-hazard/')) {
     const key = new URL(req.url);
-    key.searchParams.set('_tenant', req.headers.get('ngsild-tenant') || '');
+    key.searchParams.set('_tenant', '');
     e.respondWith(fetch(req).then((res) => {
-      if (res.ok) { const copy = res.clone(); caches.open('allmende-data').then((c) => c.put(key.href, copy)); }
+      if (res.ok) { const copy = res.clone(); e.waitUntil(caches.open('allmende-data').then((c) => c.put(key.href, copy)).catch(() => undefined)); }
       return res;
     }).catch(() => caches.match(key.href, { cacheName: 'allmende-data' }).then((hit) => hit || Response.error())));
     return;

@@ -46,17 +46,21 @@ const MediaTypeOf& mediaTypeOf(std::string_view name) {
   return kOther;
 }
 
-std::string buildCsp(const WebOptions& o) {
+// `connectOrigin`: one more origin the page may fetch from ("" = none).
+std::string buildCsp(const WebOptions& o, std::string_view connectOrigin = "") {
   std::string img = "img-src 'self' data:";
   if (std::string origin = tileOrigin(o.tileUrl); !origin.empty()) img += " " + origin;
+  std::string connect = "connect-src 'self'";
+  if (!connectOrigin.empty()) connect += " " + std::string(connectOrigin);
   // No inline script or style anywhere: Leaflet positions through the CSSOM, which CSP allows.
-  return "default-src 'none'; script-src 'self'; style-src 'self'; " + img +
-         "; connect-src 'self'; font-src 'self'; manifest-src 'self'; worker-src 'self'; "
+  return "default-src 'none'; script-src 'self'; style-src 'self'; " + img + "; " + connect +
+         "; font-src 'self'; manifest-src 'self'; worker-src 'self'; "
          "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 }
 
-void securityHeaders(http::Response& r, const WebAssets& web) {
-  r.setHeader("Content-Security-Policy", web.contentSecurityPolicy());
+void securityHeaders(http::Response& r, const WebAssets& web, bool consolePage = false) {
+  r.setHeader("Content-Security-Policy",
+              consolePage ? web.consoleContentSecurityPolicy() : web.contentSecurityPolicy());
   r.setHeader("X-Content-Type-Options", "nosniff");
   r.setHeader("Referrer-Policy", "no-referrer");
   r.setHeader("Permissions-Policy", "geolocation=(self), camera=(), microphone=()");
@@ -67,7 +71,7 @@ void securityHeaders(http::Response& r, const WebAssets& web) {
 http::Response webFileResponse(const http::Request& request, const WebAsset& a, const WebAssets& web,
                                std::string_view cacheControl) {
   http::Response r;
-  securityHeaders(r, web);
+  securityHeaders(r, web, a.consolePage);
   if (cacheControl.empty()) cacheControl = a.immutable ? "public, max-age=31536000, immutable" : "no-cache";
   r.setHeader("Cache-Control", std::string(cacheControl));
   r.setHeader("ETag", a.etag);
@@ -188,6 +192,37 @@ http::Response appConfig(Call& call, const WebAssets& web) {
   return webFileResponse(call.request(), a, web);
 }
 
+// `/console-config.json`: how the console signs in on this deployment. `oidc` null: API keys
+// (and pasted tokens) only; else the identity provider the console sends its users to.
+http::Response consoleConfig(Call& call, const WebAssets& web) {
+  const WebOptions& o = web.options();
+  JsonBuffer buf;
+  JsonWriter w(buf);
+  auto str = [&w](const std::string& s) { w.String(s.data(), static_cast<rapidjson::SizeType>(s.size())); };
+  w.StartObject();
+  w.Key("oidc");
+  if (o.oidcIssuer.empty() || o.oidcClientId.empty()) {
+    w.Null();
+  } else {
+    w.StartObject();
+    w.Key("issuer");
+    str(o.oidcIssuer);
+    w.Key("clientId");
+    str(o.oidcClientId);
+    w.Key("scopes");
+    str(o.oidcScopes);
+    w.Key("tenantClaim");
+    str(o.oidcTenantClaim);
+    w.EndObject();
+  }
+  w.EndObject();
+  WebAsset a;
+  a.body.assign(buf.GetString(), buf.GetSize());
+  a.mediaType = "application/json";
+  a.etag = entityTag(a.body, a.mediaType);
+  return webFileResponse(call.request(), a, web);
+}
+
 // The stored file a request path names: "/" is the citizen app, "/console" the console.
 std::string fileName(const http::Request& r) {
   std::string_view p = r.path;
@@ -212,7 +247,15 @@ std::string tileOrigin(std::string_view url) {
   return origin;
 }
 
-WebAssets::WebAssets(WebOptions options) : options_(std::move(options)), csp_(buildCsp(options_)) {}
+std::string urlOrigin(std::string_view url) {
+  std::string origin = tileOrigin(url);
+  return origin.find('*') == std::string::npos ? origin : "";
+}
+
+WebAssets::WebAssets(WebOptions options)
+    : options_(std::move(options)),
+      csp_(buildCsp(options_)),
+      consoleCsp_(buildCsp(options_, options_.oidcClientId.empty() ? "" : urlOrigin(options_.oidcIssuer))) {}
 
 Result<std::unique_ptr<WebAssets>> WebAssets::load(WebOptions options) {
   namespace fs = std::filesystem;
@@ -243,6 +286,7 @@ Result<std::unique_ptr<WebAssets>> WebAssets::load(WebOptions options) {
     }
     a.etag = entityTag(a.body, a.mediaType);
     a.immutable = name.rfind("assets/", 0) == 0;
+    a.consolePage = name == "console/index.html";
     web->files_.emplace(std::move(name), std::move(a));
   }
   if (ec) return Status(ErrorType::kInternalError, "cannot list " + root.string() + ": " + ec.message());
@@ -260,6 +304,7 @@ http::Response serveWebApp(Call& call) {
   if (!web) return problemResponse(notFound("the web app is not installed on this server (see docs/web.md)"));
   std::string name = fileName(call.request());
   if (name == "app-config.json") return appConfig(call, *web);
+  if (name == "console-config.json") return consoleConfig(call, *web);
   const WebAsset* a = web->find(name);
   if (!a) return problemResponse(notFound("no resource at " + call.request().path));
   return webFileResponse(call.request(), *a, *web);

@@ -26,6 +26,12 @@ struct WebOptions {
   std::string tileUrl;          // base map tiles, e.g. https://tiles.example.de/{z}/{x}/{y}.png; "" = none
   std::string tileAttribution;  // shown on the map with the tiles
   int tileMaxZoom = 19;
+  // The console's sign-in through the identity provider (OIDC authorization code flow with PKCE,
+  // in the browser): "" = API keys and pasted tokens only. Served at /console-config.json.
+  std::string oidcIssuer;
+  std::string oidcClientId;
+  std::string oidcScopes = "openid profile";
+  std::string oidcTenantClaim = "tenant";  // = --jwt-tenant-claim: the console's default tenant
 };
 
 struct WebAsset {
@@ -33,7 +39,8 @@ struct WebAsset {
   std::string gzipped;  // "" when gzip does not pay (small or already compressed)
   std::string mediaType;
   std::string etag;
-  bool immutable = false;  // content-hashed name: cached for a year
+  bool immutable = false;    // content-hashed name: cached for a year
+  bool consolePage = false;  // the console's document: its policy also allows the identity provider
 };
 
 class WebAssets {
@@ -49,6 +56,8 @@ class WebAssets {
   // The Content-Security-Policy of every answer: only this origin, plus the tile server's
   // origin for images when a base map is configured.
   const std::string& contentSecurityPolicy() const { return csp_; }
+  // The console's: connect-src also allows the OIDC issuer's origin (discovery, token endpoint).
+  const std::string& consoleContentSecurityPolicy() const { return consoleCsp_; }
 
  private:
   explicit WebAssets(WebOptions options);
@@ -56,11 +65,14 @@ class WebAssets {
   WebOptions options_;
   std::map<std::string, WebAsset, std::less<>> files_;
   std::string csp_;
+  std::string consoleCsp_;
 };
 
 // The origin to allow in img-src for a tile URL template ("https://{s}.tile.example.de/..." ->
 // "https://*.tile.example.de"); "" when the template has no http(s) origin.
 std::string tileOrigin(std::string_view tileUrl);
+// The origin of an http(s) URL without placeholders ("" otherwise), e.g. the OIDC issuer's.
+std::string urlOrigin(std::string_view url);
 
 // The answer for one file of the web app: 304 when the client holds it (If-None-Match), else the
 // body, gzipped when accepted; security headers and `cacheControl` ("" = by the asset: immutable

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <fstream>
-#include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "api/open_http.h"
@@ -22,14 +22,17 @@ using twin::RunState;
 // The overlay files a citizen may read (docs/twin.md, "Web map overlays").
 constexpr std::string_view kPublicFiles[] = {"hazard_depth.png", "hazard_depth.geojson", "buildings.geojson"};
 
-// A scenario's current definition says `"public": true`.
-bool published(RunQueue& q, const std::string& tenant, const std::string& scenario) {
-  auto s = q.scenario(tenant, scenario);
-  if (!s) return false;
+// A scenario's definition says `"public": true`.
+bool published(const std::string& definition) {
   JsonDocument def;
-  if (!parseJson(s->definition, def).isOk() || !def.IsObject()) return false;
+  if (!parseJson(definition, def).isOk() || !def.IsObject()) return false;
   const Json* pub = findMember(def, "public");
   return pub && pub->IsBool() && pub->GetBool();
+}
+
+bool published(RunQueue& q, const std::string& tenant, const std::string& scenario) {
+  auto s = q.scenario(tenant, scenario);
+  return s && published(s->definition);
 }
 
 // The web app's tenant of a request: ?tenant=NAME, else the deployment's default. Nothing of a
@@ -46,16 +49,16 @@ std::optional<std::string> hazardTenant(Call& call) {
   return tenant;
 }
 
-// The newest succeeded run of a published scenario of the tenant.
+// The newest succeeded run of a published scenario of the tenant. Asked on every request of
+// /app-config.json: the tenant's scenarios (a few) are read, of its runs (growing with every
+// run) only the one shown is copied.
 std::optional<RunRecord> publishedRun(RunQueue& q, const std::string& tenant) {
-  std::map<std::string, bool> known;  // scenario -> published
-  for (auto& r : q.runs(tenant, std::nullopt)) {
-    if (r.state != RunState::kSucceeded) continue;
-    auto it = known.find(r.scenario);
-    if (it == known.end()) it = known.emplace(r.scenario, published(q, tenant, r.scenario)).first;
-    if (it->second) return std::move(r);
+  std::set<std::string> scenarios;
+  for (const auto& s : q.scenarios(tenant)) {
+    if (published(s.definition)) scenarios.insert(s.id);
   }
-  return std::nullopt;
+  if (scenarios.empty()) return std::nullopt;
+  return q.newestRun(tenant, scenarios, RunState::kSucceeded);
 }
 
 void writeString(JsonWriter& w, const char* key, const std::string& v) {

@@ -291,7 +291,9 @@ int serve(const ServeOptions& o) {
       return 1;
     }
   }
-  auto web = setupWeb(o.web, o.demo, services);
+  api::WebOptions webOptions = o.web;
+  webOptions.oidcTenantClaim = o.tenancy.jwtTenantClaim;  // the console reads its tenant from the token
+  auto web = setupWeb(std::move(webOptions), o.demo, services);
   router = std::make_unique<api::Router>(services);
   server.serve();
   // The port line is read by the tests when --port 0 is used.

@@ -28,10 +28,20 @@ void addWebFlags(CLI::App& serve, api::WebOptions& o) {
   serve.add_option("--web-tiles-max-zoom", o.tileMaxZoom, "highest zoom level of the tile server")
       ->check(CLI::Range(1, 24))
       ->capture_default_str();
+  serve.add_option("--oidc-issuer", o.oidcIssuer,
+                   "the console signs users in at this OpenID provider (authorization code + PKCE); "
+                   "usually = --jwt-issuer");
+  serve.add_option("--oidc-client-id", o.oidcClientId, "the console's client id at the OpenID provider");
+  serve.add_option("--oidc-scopes", o.oidcScopes, "scopes the console asks for")->capture_default_str();
 }
 
 std::unique_ptr<api::WebAssets> setupWeb(api::WebOptions o, bool demo, api::Services& services) {
   if (o.dir.empty()) o.dir = defaultWebDir();
+  if (!o.oidcClientId.empty() && api::urlOrigin(o.oidcIssuer).empty()) {
+    spdlog::warn("console sign-in through the identity provider is off: --oidc-issuer '{}' is no http(s) URL",
+                 o.oidcIssuer);
+    o.oidcClientId.clear();
+  }
   if (o.title.empty() && demo && o.tenant.empty()) o.title = "Musterhausen";
   auto web = api::WebAssets::load(std::move(o));
   if (!web) {

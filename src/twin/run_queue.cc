@@ -512,6 +512,17 @@ std::vector<RunRecord> RunQueue::runs(const std::string& tenant, const std::opti
   return out;
 }
 
+std::optional<RunRecord> RunQueue::newestRun(const std::string& tenant, const std::set<std::string>& scenarios,
+                                             RunState state) {
+  std::lock_guard<std::mutex> lock(mu_);
+  const RunRecord* newest = nullptr;
+  for (auto it = runs_.lower_bound({tenant, ""}); it != runs_.end() && it->first.first == tenant; ++it) {
+    const RunRecord& r = it->second;
+    if (r.state == state && scenarios.count(r.scenario) && (!newest || r.created > newest->created)) newest = &r;
+  }
+  return newest ? std::optional<RunRecord>(*newest) : std::nullopt;
+}
+
 Result<std::string> RunQueue::resultFile(const std::string& tenant, const std::string& id, const std::string& file) {
   if (std::find_if(std::begin(kResultFiles), std::end(kResultFiles), [&](const char* f) { return file == f; }) ==
       std::end(kResultFiles)) {

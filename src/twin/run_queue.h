@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -115,6 +116,9 @@ class RunQueue {
   Result<RunRecord> run(const std::string& tenant, const std::string& id);
   // Newest first; only of `scenario` when given.
   std::vector<RunRecord> runs(const std::string& tenant, const std::optional<std::string>& scenario);
+  // The newest run of the tenant in `state` among `scenarios`, copying that one record only (for
+  // readers on every request, e.g. the citizen app's configuration, api/web_hazard.cc).
+  std::optional<RunRecord> newestRun(const std::string& tenant, const std::set<std::string>& scenarios, RunState state);
   // The file of a succeeded run's result (flood_run.h names); ResourceNotFound otherwise.
   Result<std::string> resultFile(const std::string& tenant, const std::string& id, const std::string& file);
 

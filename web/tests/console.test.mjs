@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { startServer, launchBrowser, watch, screenshot, seriousViolations, api, demoRun } from './harness.mjs';
 
@@ -14,7 +15,8 @@ const desktop = { viewport: { width: 1280, height: 800 }, locale: 'de-DE' };
 before(async () => {
   const keyFile = join(process.env.TMPDIR || '/tmp', `allmende-console-admin-${process.pid}.key`);
   writeFileSync(keyFile, adminKey + '\n', { mode: 0o600 });
-  server = await startServer(['--production', '--admin-key-file', keyFile]);
+  // Notifications to the test's receiver on loopback (production denies private addresses).
+  server = await startServer(['--production', '--admin-key-file', keyFile, '--egress-allow', '127.0.0.1']);
   const created = await api(server, 'POST', '/admin/v1/tenants', {
     headers: { 'X-API-Key': adminKey },
     body: { name: 'nordheim', ags: '09999002', displayName: 'Nordheim', template: 'small-town', contact: 'it@nordheim.example',
@@ -256,6 +258,74 @@ test('the citizen app of a registered municipality reads its public data anonymo
   assert.deepEqual(seen.foreign, []);
   assert.deepEqual(seen.problems, []);
   await ctx.close();
+});
+
+test('overview: the ingestion and notification rates follow readings and notifications', async () => {
+  const headers = { 'X-API-Key': tenantKey, 'NGSILD-Tenant': 'nordheim' };
+  const entity = 'urn:ngsi-ld:FloodMonitoring:09999002:rate';
+  const notified = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => { notified.push(body); res.writeHead(204); res.end(); });
+  });
+  await new Promise((r) => receiver.listen(0, '127.0.0.1', r));
+  try {
+    const device = await api(server, 'POST', '/admin/v1/devices', { headers, body: { id: 'pegel-rate', entity: { id: entity, type: 'FloodMonitoring' },
+      mapping: { format: 'flat', fields: [{ source: 'lvl', attribute: 'currentLevel', unitCode: 'MTR', type: 'number' }] } } });
+    assert.equal(device.status, 201, JSON.stringify(device.json));
+    const sub = await api(server, 'POST', '/ngsi-ld/v1/subscriptions', { headers, body: { type: 'Subscription', entities: [{ id: entity, type: 'FloodMonitoring' }],
+      notification: { endpoint: { uri: `http://127.0.0.1:${receiver.address().port}/notify`, accept: 'application/json' } } } });
+    assert.equal(sub.status, 201, JSON.stringify(sub.json));
+    // The server's totals, as the console reads them.
+    const totals = async () => {
+      const devices = (await api(server, 'GET', '/admin/v1/devices', { headers })).json;
+      const subs = (await api(server, 'GET', '/ngsi-ld/v1/subscriptions?limit=1000', { headers })).json;
+      return { ingested: devices.reduce((n, d) => n + (d.accepted ?? 0) + (d.rejected ?? 0), 0),
+        sent: subs.reduce((n, s) => n + (s.notification?.timesSent ?? 0), 0) };
+    };
+    // The console samples every 15 s: the page's clock is driven by the test (its own context).
+    const ctx = await browser.newContext(desktop);
+    await ctx.clock.install();
+    const page = await ctx.newPage();
+    await signIn(page, tenantKey, 'nordheim');
+    await page.waitForSelector('h1:text("Übersicht")');
+    const rates = page.locator('dl.rates dd');
+    await rates.first().waitFor();
+    const before = await totals();
+    assert.equal(await rates.nth(0).textContent(), `… (Σ ${before.ingested})`);
+    assert.equal(await rates.nth(1).textContent(), `… (Σ ${before.sent})`);
+    // Three readings through the ingest endpoint (one a rejected one), each accepted one notified.
+    for (const body of [{ lvl: 1.1 }, { lvl: 'high' }, { lvl: 1.3 }]) {
+      const r = await api(server, 'POST', '/ingest/v1/nordheim/pegel-rate', { headers, body });
+      assert.ok([204, 400].includes(r.status), JSON.stringify(r.json));
+    }
+    for (;;) {
+      const now = await totals();
+      if (now.ingested === before.ingested + 3 && now.sent === before.sent + 2) break;
+      assert.ok(now.sent <= before.sent + 2, 'one notification per stored reading');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(notified.length, 2);
+    await ctx.clock.fastForward(15000);
+    await page.waitForFunction((n) => document.querySelector('dl.rates dd').textContent.endsWith(`(Σ ${n})`), before.ingested + 3);
+    await page.waitForFunction((n) => document.querySelectorAll('dl.rates dd')[1].textContent.endsWith(`(Σ ${n})`), before.sent + 2);
+    // Per minute over the window: at most 3 and 2 per 15 s (the window is at least 15 s long).
+    const perMinute = async (i) => Number((await rates.nth(i).textContent()).split(' ')[0]);
+    const ingestRate = await perMinute(0);
+    const notifyRate = await perMinute(1);
+    assert.ok(ingestRate > 0 && ingestRate <= 12, `ingestion ${ingestRate}/min`);
+    assert.ok(notifyRate > 0 && notifyRate <= 8, `notification ${notifyRate}/min`);
+    await screenshot(page, 'console-overview-rates');
+    // A quiet window: both rates fall to 0, the totals stay.
+    await ctx.clock.fastForward(15000);
+    await page.waitForFunction(() => document.querySelector('dl.rates dd').textContent.startsWith('0 '));
+    assert.equal(await rates.nth(0).textContent(), `0 (Σ ${before.ingested + 3})`);
+    assert.equal(await rates.nth(1).textContent(), `0 (Σ ${before.sent + 2})`);
+    await ctx.close();
+  } finally {
+    receiver.close();
+  }
 });
 
 test('the platform admin lists the tenants; a tenant admin works through the roll-in checklist', async () => {

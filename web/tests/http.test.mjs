@@ -152,4 +152,15 @@ test('the hazard map of the demo: in app-config.json once its run succeeded, fil
   assert.equal((await get(c.hazard.image)).status, 404);
   await api(server, 'PUT', '/twin/v1/scenarios/starkregen-100', { body: scenario.definition });
   assert.equal(JSON.parse((await get('/app-config.json')).body).hazard.run, run.id);
+  // Newer runs that did not succeed (created and cancelled before they started) are not shown:
+  // the configuration picks the newest succeeded run, however many others the tenant has.
+  for (let i = 0; i < 3; ++i) {
+    const newer = await api(server, 'POST', '/twin/v1/runs', { body: { scenario: 'starkregen-100', start: false } });
+    assert.equal(newer.status, 201, JSON.stringify(newer.json));
+    const cancelled = await api(server, 'POST', `/twin/v1/runs/${newer.json.id}/cancel`);
+    assert.equal(cancelled.status, 202, JSON.stringify(cancelled.json));
+    assert.equal(cancelled.json.state, 'cancelled');
+  }
+  assert.equal((await api(server, 'GET', '/twin/v1/runs?scenario=starkregen-100')).json.length, 4);
+  assert.equal(JSON.parse((await get('/app-config.json')).body).hazard.run, run.id);
 });

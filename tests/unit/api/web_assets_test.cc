@@ -79,6 +79,35 @@ TEST_F(WebAssetsTest, ThePolicyAllowsOnlyThisOriginAndTheTileServer) {
             std::string::npos);
 }
 
+TEST_F(WebAssetsTest, OnlyTheConsolesPolicyAllowsTheIdentityProvider) {
+  write("index.html", "x");
+  fs::create_directories(dir_ / "console");
+  write("console/index.html", "c");
+  WebOptions o{dir_.string()};
+  o.oidcIssuer = "https://login.example.de/realms/kommunen";
+  o.oidcClientId = "allmende-console";
+  auto web = WebAssets::load(o);
+  ASSERT_TRUE(web.isOk());
+  EXPECT_NE((*web)->consoleContentSecurityPolicy().find("connect-src 'self' https://login.example.de;"),
+            std::string::npos);
+  EXPECT_NE((*web)->contentSecurityPolicy().find("connect-src 'self';"), std::string::npos);
+  EXPECT_TRUE((*web)->find("console/index.html")->consolePage);
+  EXPECT_FALSE((*web)->find("index.html")->consolePage);
+  // Without a client id the console signs in with keys only: its policy is the app's.
+  o.oidcClientId.clear();
+  auto keysOnly = WebAssets::load(o);
+  ASSERT_TRUE(keysOnly.isOk());
+  EXPECT_EQ((*keysOnly)->consoleContentSecurityPolicy(), (*keysOnly)->contentSecurityPolicy());
+}
+
+TEST(UrlOrigin, OfAnIssuer) {
+  EXPECT_EQ(urlOrigin("https://login.example.de/realms/kommunen"), "https://login.example.de");
+  EXPECT_EQ(urlOrigin("http://127.0.0.1:4000"), "http://127.0.0.1:4000");
+  EXPECT_EQ(urlOrigin("https://{s}.example.de/x"), "");  // no placeholders
+  EXPECT_EQ(urlOrigin("login.example.de"), "");
+  EXPECT_EQ(urlOrigin("https://evil.example; script-src *"), "");
+}
+
 TEST(TileOrigin, FromATemplate) {
   EXPECT_EQ(tileOrigin("https://{s}.tile.example.org/{z}/{x}/{y}.png"), "https://*.tile.example.org");
   EXPECT_EQ(tileOrigin("http://localhost:8080/tiles/{z}/{x}/{y}.png"), "http://localhost:8080");

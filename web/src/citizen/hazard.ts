@@ -7,6 +7,7 @@ import { clear, h } from '../shared/dom';
 import { dateTime, number } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { Entity } from '../shared/entity';
+import { fetchKept } from './offline';
 
 export interface HazardSummary {
   maxDepth?: number;
@@ -52,7 +53,7 @@ let buildingsRun = '';
 function buildings(hz: Hazard): Promise<BuildingFeature[]> {
   if (!buildingsOf || buildingsRun !== hz.run) {
     buildingsRun = hz.run;
-    buildingsOf = fetch(hz.buildings).then((r) => (r.ok ? r.json() : { features: [] }))
+    buildingsOf = fetchKept(hz.buildings).then((r) => (r.ok ? r.json() : { features: [] }))
       .then((fc: { features?: BuildingFeature[] }) => fc.features ?? []).catch(() => []);
   }
   return buildingsOf;

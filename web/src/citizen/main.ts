@@ -12,6 +12,7 @@ import { look, placeName } from './layers';
 import { entityPage } from './entity';
 import { layerTypes, loadConfig, loadLayer, type AppConfig } from './state';
 import { warningsOf } from './warnings';
+import { fetchKept } from './offline';
 import { closeHazardMap, hazardPage, hazardWarningText, isSimulated } from './hazard';
 
 let config: AppConfig;
@@ -164,6 +165,8 @@ async function start(): Promise<void> {
     config = { tenant: '', name: '', area: null, tiles: null, authRequired: false, layers: null };
   }
   api = new Api({ tenant: config.tenant });
+  const tenant = config.tenant;
+  api.fetcher = (url, init) => fetchKept(url, init, tenant);
   renderChrome();
   window.addEventListener('hashchange', () => void route());
   window.addEventListener('online', renderChrome);

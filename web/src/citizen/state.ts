@@ -4,6 +4,7 @@ import { Api, ApiError, NGSI } from '../shared/api';
 import type { Entity } from '../shared/entity';
 import { defaultLayers } from './layers';
 import type { Hazard } from './hazard';
+import { fetchKept } from './offline';
 
 export interface AppConfig {
   tenant: string;
@@ -18,7 +19,7 @@ export interface AppConfig {
 // The municipality: ?t=<tenant> in the page's URL, else the deployment's default.
 export async function loadConfig(): Promise<AppConfig> {
   const tenant = new URLSearchParams(location.search).get('t');
-  const res = await fetch('/app-config.json' + (tenant ? `?tenant=${encodeURIComponent(tenant)}` : ''));
+  const res = await fetchKept('/app-config.json' + (tenant ? `?tenant=${encodeURIComponent(tenant)}` : ''));
   if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => ({})));
   return res.json();
 }

@@ -1,14 +1,57 @@
-// The operator console: sign in with an API key (and the municipality), then the overview,
-// entities, subscriptions, devices, keys and the audit log. Routes live in the fragment:
-// #/overview, #/entities, #/entity/<id>, #/subscriptions, #/devices, #/keys, #/audit, #/twin.
+// The operator console: sign in with an API key (and the municipality) or through the identity
+// provider (oidc.ts), then the overview, entities, subscriptions, devices, keys and the audit log.
+// Routes live in the fragment: #/overview, #/entities, #/entity/<id>, #/subscriptions, #/devices,
+// #/keys, #/audit, #/twin.
 import './style.css';
 import { Api, ApiError, NGSI, type Session } from '../shared/api';
 import { $, clear, focusMain, h } from '../shared/dom';
 import { bindLangButton, t, type Key } from '../shared/i18n';
+import { beginLogin, completeLogin, endSession, loadOidcConfig, refresh, type OidcConfig } from './oidc';
 import { views } from './views';
 
 const STORE = 'allmende.console';
 let api: Api | undefined;
+let oidc: OidcConfig | null = null; // this deployment's identity provider (/console-config.json)
+let signInProblem = ''; // a failed return from the identity provider, shown at the form
+
+function saveSession(s: Session): void {
+  sessionStorage.setItem(STORE, JSON.stringify(s));
+}
+
+// The Api of a session; one signed in through the identity provider renews its token.
+function openSession(s: Session): Api {
+  const a = new Api(s);
+  if (s.oidc && oidc) {
+    const config = oidc;
+    let pending: Promise<boolean> | undefined;
+    // One renewal at a time: a refresh token is used once (the provider rotates it).
+    a.renew = () => (pending ??= (async () => {
+      const next = s.oidc ? await refresh(config, s.oidc) : null;
+      if (next) {
+        s.key = next.accessToken;
+        s.oidc = next.tokens;
+        saveSession(s);
+        scheduleRenewal(a);
+        return true;
+      }
+      // No refresh token, or the provider refused it: sign in again (with the provider's session
+      // still alive, it sends the browser straight back).
+      await beginLogin(config, s.tenant);
+      return new Promise<boolean>(() => undefined); // the page is leaving
+    })().finally(() => { pending = undefined; }));
+    scheduleRenewal(a);
+  }
+  return a;
+}
+
+let renewal: ReturnType<typeof setTimeout> | undefined;
+function scheduleRenewal(a: Api): void {
+  clearTimeout(renewal);
+  const at = a.session.oidc?.expiresAt;
+  if (at === undefined || !a.renew) return;
+  // 30 s before it expires (Api.call renews from then on too).
+  renewal = setTimeout(() => { if (api === a) void a.renew?.(); }, Math.max(0, at - Date.now() - 30e3));
+}
 
 function loadSession(): Session | undefined {
   try {
@@ -30,6 +73,21 @@ function signInView(main: HTMLElement): void {
       h('small', { id: 'tenant-hint', class: 'muted' }, t('tenantHint'))),
     error,
     h('button', { type: 'submit', class: 'btn' }, t('signIn')));
+  if (oidc) {
+    // The identity provider first: staff sign in with their account; keys are for machines.
+    const config = oidc;
+    const idp = h('button', { type: 'button', class: 'btn', id: 'signin-idp', 'aria-describedby': 'idp-hint' }, t('signInIdp'));
+    idp.addEventListener('click', () => {
+      beginLogin(config, tenant.value.trim()).catch((err) => {
+        error.textContent = `${t('signInFailed')}: ${err instanceof Error ? err.message : String(err)}`;
+      });
+    });
+    form.insertBefore(h('div', { class: 'field' }, idp, h('small', { id: 'idp-hint', class: 'muted' }, t('signInIdpHint')),
+      h('p', { class: 'muted' }, t('orKey'))), key.parentElement);
+    // The tenant field serves both ways of signing in: it goes before them.
+    form.insertBefore(tenant.parentElement as HTMLElement, idp.parentElement);
+  }
+  error.textContent = signInProblem ? `${t('signInFailed')}: ${signInProblem}` : '';
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const session: Session = { tenant: tenant.value.trim(), key: key.value.trim() || undefined };
@@ -42,7 +100,7 @@ function signInView(main: HTMLElement): void {
       key.setAttribute('aria-invalid', 'true');
       return;
     }
-    sessionStorage.setItem(STORE, JSON.stringify(session));
+    saveSession(session);
     api = candidate;
     location.hash = '#/overview';
     void route();
@@ -63,10 +121,14 @@ function renderNav(current: string): void {
   $('who').textContent = api.session.tenant || 'default';
   clear(el, h('ul', {}, ...nav.map(([r, k]) => h('li', {}, h('a', { href: `#/${r}`, 'aria-current': current === r ? 'page' : undefined }, t(k)))),
     h('li', {}, h('button', { type: 'button', class: 'linkbtn', onclick: () => {
+      const tokens = api?.session.oidc;
       sessionStorage.removeItem(STORE);
       api = undefined;
+      clearTimeout(renewal);
       location.hash = '#/';
-      void route();
+      // Signed in through the identity provider: its session ends too (it sends the browser back).
+      if (tokens && oidc) void endSession(oidc, tokens).finally(() => void route());
+      else void route();
     } }, t('signOut')))));
 }
 
@@ -92,8 +154,24 @@ async function route(moveFocus = true): Promise<void> {
   document.body.dataset.ready = 'true';
 }
 
-const session = loadSession();
-if (session) api = new Api(session);
-bindLangButton($('lang'), () => void route(false));
-window.addEventListener('hashchange', () => void route());
-void route(false);
+async function start(): Promise<void> {
+  oidc = await loadOidcConfig();
+  if (oidc) {
+    try {
+      const back = await completeLogin(oidc);
+      if (back) {
+        saveSession({ tenant: back.tenant, key: back.accessToken, oidc: back.tokens });
+        history.replaceState(null, '', `/console/${back.back}`); // no hashchange: start routes below
+      }
+    } catch (err) {
+      signInProblem = err instanceof Error ? err.message : String(err);
+    }
+  }
+  const session = loadSession();
+  if (session) api = openSession(session);
+  bindLangButton($('lang'), () => void route(false));
+  window.addEventListener('hashchange', () => void route());
+  void route(false);
+}
+
+void start();

@@ -149,8 +149,10 @@ async function ratesCard(api: Api): Promise<Node> {
     // '…' until the second sample, '–' when the totals cannot be read (the role may not).
     const per = (x?: number, y?: number) => (x === undefined ? '–' : !b ? '…' : y === undefined ? '–'
       : String(Math.round(((y - x) * 60000) / Math.max(1, b.at - a.at))));
-    clear(out, h('dt', {}, t('ingestRate')), h('dd', {}, `${per(a.ingested, b?.ingested)} (Σ ${a.ingested ?? '–'})`),
-      h('dt', {}, t('notifyRate')), h('dd', {}, `${per(a.sent, b?.sent)} (Σ ${a.sent ?? '–'})`));
+    // The totals of the newest sample.
+    const last = b ?? a;
+    clear(out, h('dt', {}, t('ingestRate')), h('dd', {}, `${per(a.ingested, b?.ingested)} (Σ ${last.ingested ?? '–'})`),
+      h('dt', {}, t('notifyRate')), h('dd', {}, `${per(a.sent, b?.sent)} (Σ ${last.sent ?? '–'})`));
   };
   render(first);
   let prev = first;

@@ -14,9 +14,17 @@ export class ApiError extends Error {
   }
 }
 
+// A sign-in through the identity provider (console/oidc.ts): the access token is `key`.
+export interface OidcTokens {
+  refreshToken?: string;
+  idToken?: string;
+  expiresAt: number; // ms since the epoch
+}
+
 export interface Session {
   tenant: string; // "" = the default tenant
-  key?: string; // API key (console); none for anonymous reads
+  key?: string; // API key or access token (console); none for anonymous reads
+  oidc?: OidcTokens;
 }
 
 export type Params = Record<string, string | number | boolean | undefined>;
@@ -30,6 +38,12 @@ export function query(params: Params = {}): string {
 }
 
 export class Api {
+  // Renews `session.key` (the console's OIDC sign-in); resolves true when it is fresh again.
+  // Called shortly before the token expires and once after a 401.
+  renew?: () => Promise<boolean>;
+  // How calls reach the network (the citizen app keeps its answers for offline use).
+  fetcher: (url: string, init: RequestInit) => Promise<Response> = (url, init) => fetch(url, init);
+
   constructor(public session: Session) {}
 
   // The tenant and credential headers of every call (also for fetches outside `call`).
@@ -46,11 +60,15 @@ export class Api {
   // One call; resolves with the parsed JSON body (null for 204) and the response headers.
   async call<T = unknown>(method: string, path: string, params?: Params, body?: unknown,
                           extra?: Record<string, string>): Promise<{ data: T; headers: Headers }> {
-    const res = await fetch(path + query(params), {
+    const expiresAt = this.session.oidc?.expiresAt;
+    if (this.renew && expiresAt !== undefined && Date.now() > expiresAt - 30e3) await this.renew();
+    const send = () => this.fetcher(path + query(params), {
       method,
       headers: this.headers(body !== undefined, extra),
       body: body === undefined ? undefined : JSON.stringify(body),
     });
+    let res = await send();
+    if (res.status === 401 && this.renew && (await this.renew())) res = await send();
     const text = await res.text();
     let data: unknown = null;
     if (text) {
