@@ -13,6 +13,7 @@
 #include "app/backup.h"
 #include "app/demo.h"
 #include "app/demo_history.h"
+#include "app/federation_setup.h"
 #include "app/device_cli.h"
 #include "app/open_data_setup.h"
 #include "app/security_setup.h"
@@ -289,6 +290,12 @@ int serve(const ServeOptions& o) {
       return 1;
     }
   }
+  // Federation (issue 12, docs/architecture.md "Federation"): registrations, csourceSubscriptions.
+  auto federation = setupFederation(o.store, so.path, no, *egress, services);
+  if (!federation) {
+    spdlog::error("cannot open the context source registrations: {}", federation.status().toString());
+    return 1;
+  }
   auto web = setupWeb(o.web, o.demo, services);
   router = std::make_unique<api::Router>(services);
   server.serve();
@@ -304,6 +311,7 @@ int serve(const ServeOptions& o) {
   server.stop();
   if (*twinQueue) (*twinQueue)->stop();
   ingestService.stop();
+  (*federation)->stop();
   (*notifications)->setChangeListener(nullptr);
   notifier.stop();
   return 0;
