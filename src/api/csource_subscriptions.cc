@@ -52,7 +52,8 @@ std::string render(const Call& call, const federation::CSourceSubscription& s) {
   JsonWriter w(buf);
   federation::RegistrationStatus st = call.services().csourceNotifier->status(s.ownerTenant, s.id);
   federation::writeCSourceSubscription(
-      w, s, [&call](std::string_view iri) { return call.context().compactIri(iri); }, &st, csourceSysAttrs(call));
+      w, s, [&call](std::string_view iri) { return call.context().compactIri(iri); }, &st, csourceSysAttrs(call),
+      call.now());
   std::string text(buf.GetString(), buf.GetSize());
   std::string ctx = call.embeddedContext();
   if (!ctx.empty()) text.insert(text.size() - 1, ",\"@context\":" + ctx);

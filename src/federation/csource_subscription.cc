@@ -360,11 +360,11 @@ Result<CSourceSubscription> csourceSubscriptionFromJson(const std::string& owner
 }
 
 void writeCSourceSubscription(JsonWriter& w, const CSourceSubscription& s, const TermFn& compact,
-                              const RegistrationStatus* status, bool sysAttrs) {
+                              const RegistrationStatus* status, bool sysAttrs, Micros now) {
   w.StartObject();
   writeMembers(w, s, compact ? compact : TermFn(identity), false);
   w.Key("status");
-  w.String(s.notifies(0) ? "active" : "paused");
+  w.String(!s.isActive ? "paused" : s.notifies(now) ? "active" : "expired");
   if (status && (status->timesSent > 0 || status->timesFailed > 0)) {
     w.Key("timesSent");
     w.Uint64(status->timesSent);

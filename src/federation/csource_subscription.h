@@ -53,9 +53,10 @@ Result<CSourceSubscription> patchCSourceSubscription(const CSourceSubscription& 
 std::string toInternalJson(const CSourceSubscription& s);
 Result<CSourceSubscription> csourceSubscriptionFromJson(const std::string& ownerTenant, std::string_view text);
 // The subscription as the API shows it (names compacted with `compact`, which should be the
-// subscription's own @context). `status` may be null.
+// subscription's own @context). `status` may be null; `now` decides status (active, paused,
+// expired).
 void writeCSourceSubscription(JsonWriter& w, const CSourceSubscription& s, const TermFn& compact,
-                              const RegistrationStatus* status, bool sysAttrs);
+                              const RegistrationStatus* status, bool sysAttrs, Micros now);
 
 // Whether registration `r` matches the subscription (its entities, watchedAttributes, geoQ's
 // geometry against the registration's location, scopeQ). `q` is checked by the caller

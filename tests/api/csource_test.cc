@@ -161,5 +161,32 @@ TEST_F(CSource, RegistrationsAndSubscriptionsSurviveARestart) {
   EXPECT_EQ(notification(0), std::make_pair(std::string("newlyMatching"), std::string("urn:r:2")));
 }
 
+// Two nodes on one PostgreSQL (pg.* only): a registration made or changed through one is
+// answered by the other once its cache rechecked the version (every 0.5 s).
+TEST(CSourceNodes, RegistrationsAreSharedBetweenNodes) {
+  TempDir dir;
+  const std::string store = testStoreFor(dir.path());
+  if (store.empty()) GTEST_SKIP() << "no PostgreSQL (ALLMENDE_TEST_STORE)";
+  ServerProcess a(ALLMENDE_BINARY, dir.path() + "/a", {"--store", store});
+  ServerProcess b(ALLMENDE_BINARY, dir.path() + "/b", {"--store", store});
+  ASSERT_TRUE(a.ok() && b.ok());
+  HttpClient ca(a.port()), cb(b.port());
+  const std::vector<std::pair<std::string, std::string>> json = {{"Content-Type", "application/json"}};
+  EXPECT_EQ(cb.request("GET", "/ngsi-ld/v1/csourceRegistrations", json, "").body, "[]");  // b caches none
+  HttpResult r =
+      ca.request("POST", "/ngsi-ld/v1/csourceRegistrations", json,
+                 R"({"id": "urn:r:1", "type": "ContextSourceRegistration", "endpoint": "http://a.example.org",
+                                "information": [{"entities": [{"type": "Car"}]}]})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_TRUE(eventually(
+      [&] { return cb.request("GET", "/ngsi-ld/v1/csourceRegistrations/urn:r:1", json, "").status == 200; }));
+  r = cb.request("PATCH", "/ngsi-ld/v1/csourceRegistrations/urn:r:1", json, R"({"endpoint": "http://b.example.org"})");
+  ASSERT_EQ(r.status, 204) << r.body;
+  EXPECT_TRUE(eventually([&] {
+    return ca.request("GET", "/ngsi-ld/v1/csourceRegistrations?q=endpoint==%22http://b.example.org%22", json, "")
+               .body.find("urn:r:1") != std::string::npos;
+  }));
+}
+
 }  // namespace
 }  // namespace allmende::testing
