@@ -251,8 +251,8 @@ CREATE TRIGGER csource_registrations_changed AFTER INSERT OR UPDATE OR DELETE OR
 )sql";
 
 // Applied in order, each once (schema_migrations); a released migration is never edited.
-constexpr std::string_view kMigrations[] = {kEntities,      kNotifications, kHistory,        kRegistry,
-                                            kConfiguration, kStorageQuotas, kPeriodicClaims, kConfigVersions, kCSources};
+constexpr std::string_view kMigrations[] = {kEntities,      kNotifications,  kHistory,        kRegistry, kConfiguration,
+                                            kStorageQuotas, kPeriodicClaims, kConfigVersions, kCSources};
 
 }  // namespace
 
