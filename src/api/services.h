@@ -26,6 +26,9 @@ class Ingestor;
 namespace allmende::twin {
 class RunQueue;
 }  // namespace allmende::twin
+namespace allmende::federation {
+class Forwarder;
+}  // namespace allmende::federation
 
 namespace allmende::api {
 
@@ -68,6 +71,8 @@ struct Services {
   const WebAssets* web = nullptr;      // the web app at / (api/web_assets.h); null: 404
   // Digital twin (api/twin_http.h, docs/twin.md); null: the /twin/v1 routes answer 501.
   twin::RunQueue* twin = nullptr;
+  // Distributed operations (federation/forward.h, api/distributed.h); null: nothing is forwarded.
+  const federation::Forwarder* forwarder = nullptr;
 };
 
 }  // namespace allmende::api
