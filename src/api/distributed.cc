@@ -475,4 +475,96 @@ http::Response distributedWrite(Call& call, federation::Operation op, HandlerFn 
   return combine(id, parts, localResponse ? &*localResponse : nullptr);
 }
 
+http::Response distributedTemporal(Call& call, federation::Operation op, HandlerFn local) {
+  const Forwarder* fwd = call.services().forwarder;
+  if (!fwd) return local(call);
+  bool retrieval = call.pathParamIf("entityId") != nullptr;
+  bool post = call.request().method == "POST";
+  if (!call.resolveTenant(false).isOk()) return local(call);
+  if (post ? !call.parseBody().isOk() : !call.resolveContextFromLink().isOk()) return local(call);
+  federation::RequestSelector sel;
+  if (retrieval) {
+    sel.ids.push_back(*call.pathParamIf("entityId"));
+  } else {
+    auto filters = post ? filtersFromQueryObject(call.body()) : filtersFromParams(call);
+    if (!filters) return local(call);
+    sel = selectorOf(*filters, call.context());
+  }
+  auto targets = distributedTargets(call, op, sel);
+  if (!targets || targets->empty()) return local(call);
+  http::Response mine = local(call);
+  if (mine.status != 200 && !(retrieval && mine.status == 404)) return mine;
+
+  SourceRequest base;
+  base.method = call.request().method;
+  base.path = call.request().rawPath.empty() ? call.request().path : call.request().rawPath;
+  for (const auto& [k, v] : call.request().query) {
+    if (k != "local") base.query.emplace_back(k, v);
+  }
+  base.headers = forwardedHeaders(call, post);
+  base.body = call.request().body;
+  std::vector<SourceRequest> requests(targets->size(), base);
+  std::vector<SourceAnswer> answers = fwd->send(*targets, requests, call.request().header("via"));
+
+  JsonDocument merged;
+  if (mine.status == 200) {
+    if (!parseJson(mine.body, merged).isOk()) return mine;
+  } else {
+    merged.SetArray();
+  }
+  if (merged.IsObject()) {  // a retrieval: work on a list of one
+    JsonDocument list;
+    list.SetArray();
+    list.PushBack(Json(merged, list.GetAllocator()), list.GetAllocator());
+    merged.Swap(list);
+  }
+  JsonAllocator& a = merged.GetAllocator();
+  std::vector<std::string> warnings;
+  for (const SourceAnswer& ans : answers) {
+    if (!ans.response || (ans.response->status != 200 && ans.response->status != 404)) {
+      warnings.push_back(Forwarder::warning(ans));
+      continue;
+    }
+    if (ans.response->status == 404) continue;
+    JsonDocument theirs;
+    if (!parseJson(ans.response->body, theirs).isOk()) {
+      warnings.push_back(
+          Forwarder::warning({ans.registration, Status(ErrorType::kServiceUnavailable, "answer is not JSON")}));
+      continue;
+    }
+    auto mergeOne = [&](const Json& e) {
+      const Json* id = findMember(e, "id");
+      if (!e.IsObject() || !id || !id->IsString()) return;
+      for (auto& m : merged.GetArray()) {
+        const Json* mid = findMember(m, "id");
+        if (mid && mid->IsString() && asView(*mid) == asView(*id)) {
+          federation::mergeTemporalEntity(m, e, a);
+          return;
+        }
+      }
+      merged.PushBack(Json(e, a), a);
+    };
+    if (theirs.IsArray()) {
+      for (const auto& e : theirs.GetArray()) mergeOne(e);
+    } else {
+      mergeOne(theirs);
+    }
+  }
+  if (retrieval) {
+    if (merged.Empty()) {
+      addWarnings(mine, warnings);
+      return mine;  // the local 404
+    }
+    JsonDocument one;
+    one.CopyFrom(merged[0], one.GetAllocator());
+    merged.Swap(one);
+  }
+  http::Response r = call.jsonResponse(200, toJsonString(merged));
+  for (const auto& [k, v] : mine.headers) {
+    if (k == "Content-Range" || k == "NGSILD-Results-Count") r.setHeader(k, v);
+  }
+  addWarnings(r, warnings);
+  return r;
+}
+
 }  // namespace allmende::api

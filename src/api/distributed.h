@@ -57,6 +57,17 @@ http::Response forwardedWrite(Call& call) {
   return distributedWrite(call, op, local);
 }
 
+// A temporal query or retrieval (NGSI-LD 5.7.3, 5.7.4 distributed): the local answer of `local`
+// (200, or 404 for a retrieval) and the sources' answers to the same request, merged per entity
+// id (federation::mergeTemporalEntity). Paging headers are the local answer's; the sources'
+// entities are added to the page.
+http::Response distributedTemporal(Call& call, federation::Operation op, HandlerFn local);
+
+template <HandlerFn local, federation::Operation op>
+http::Response forwardedTemporal(Call& call) {
+  return distributedTemporal(call, op, local);
+}
+
 // Adds one NGSILD-Warning header per value.
 void addWarnings(http::Response& r, const std::vector<std::string>& warnings);
 

@@ -1,6 +1,7 @@
 #include "federation/forward.h"
 
 #include <chrono>
+#include <random>
 
 #include "federation/registration_store.h"
 
@@ -44,6 +45,14 @@ std::string encode(std::string_view in) {
 }
 
 }  // namespace
+
+std::string randomBrokerId() {
+  std::random_device rd;
+  std::string id = "allmende-";
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 12; ++i) id += kHex[rd() & 15];
+  return id;
+}
 
 Precedence precedenceOf(Mode mode) {
   switch (mode) {

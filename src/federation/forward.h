@@ -73,6 +73,9 @@ class Forwarder {
   const Clock& clock_;
 };
 
+// A broker id for Via headers when none is configured: "allmende-" and 12 random hex digits.
+std::string randomBrokerId();
+
 // Precedence of a registration's data when merging (merge.h).
 Precedence precedenceOf(Mode mode);
 

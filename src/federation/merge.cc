@@ -143,6 +143,60 @@ void EntityMerger::mergeInto(Slot& slot, JsonDocument& incoming, Precedence prec
   }
 }
 
+void mergeTemporalEntity(Json& target, const Json& incoming, JsonAllocator& a) {
+  if (!target.IsObject() || !incoming.IsObject()) return;
+  for (const auto& m : incoming.GetObject()) {
+    std::string_view name = asView(m.name);
+    if (name == "id" || name == "@context") continue;
+    Json* mine = findMember(target, name);
+    if (!mine) {
+      target.AddMember(Json(m.name, a), Json(m.value, a), a);
+      continue;
+    }
+    if (name == "type" || name == "scope") {
+      if (!mine->IsArray()) {
+        Json one(*mine, a);
+        mine->SetArray();
+        mine->PushBack(one, a);
+      }
+      if (m.value.IsArray()) {
+        uniteStrings(*mine, m.value, a);
+      } else if (m.value.IsString()) {
+        Json one(rapidjson::kArrayType);
+        one.PushBack(Json(m.value, a), a);
+        uniteStrings(*mine, one, a);
+      }
+      continue;
+    }
+    // An attribute: instances (arrays, or one instance object) are concatenated; simplified
+    // forms ({"type", "values": [...]}, aggregated {"avg": [...]}) concatenate their lists.
+    auto asArray = [&a](Json& v) {
+      if (v.IsArray()) return;
+      Json one(v, a);
+      v.SetArray();
+      v.PushBack(one, a);
+    };
+    if (mine->IsObject() && m.value.IsObject() && !findMember(*mine, "value") && !findMember(*mine, "object")) {
+      for (const auto& list : m.value.GetObject()) {
+        if (!list.value.IsArray()) continue;
+        Json* ours = findMember(*mine, asView(list.name));
+        if (!ours) {
+          mine->AddMember(Json(list.name, a), Json(list.value, a), a);
+        } else if (ours->IsArray()) {
+          for (const auto& v : list.value.GetArray()) ours->PushBack(Json(v, a), a);
+        }
+      }
+      continue;
+    }
+    asArray(*mine);
+    if (m.value.IsArray()) {
+      for (const auto& v : m.value.GetArray()) mine->PushBack(Json(v, a), a);
+    } else {
+      mine->PushBack(Json(m.value, a), a);
+    }
+  }
+}
+
 std::vector<JsonDocument> EntityMerger::take() {
   std::vector<JsonDocument> out;
   out.reserve(slots_.size());

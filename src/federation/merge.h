@@ -44,6 +44,11 @@ class EntityMerger {
 // `current`.
 bool newerInstance(const Json& candidate, const Json& current);
 
+// Merges one temporal entity as a source sent it (compacted with the request's @context, NGSI-LD
+// 4.5.7 - 4.5.9) into `target` of the same id: types united; per attribute, the instance arrays
+// (normalized), the `values` lists (temporalValues) or the aggregated lists are concatenated.
+void mergeTemporalEntity(Json& target, const Json& incoming, JsonAllocator& a);
+
 // Copies createdAt / modifiedAt of the entity and its attribute instances from `received` (as a
 // source sent it, compacted) into `expanded` (the same entity in the internal form; expansion
 // drops system attributes), matching attributes by `expandName` and instances by datasetId.
