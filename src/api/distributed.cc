@@ -388,7 +388,7 @@ http::Response distributedWrite(Call& call, federation::Operation op, HandlerFn 
   if (!fwd) return local(call);
   // Tenant, body and @context as the handler will read them (it reads them again).
   bool hasBody = op != federation::Operation::kDeleteEntity && op != federation::Operation::kDeleteAttrs;
-  if (!call.resolveTenant(true).isOk()) return local(call);
+  if (!call.resolveTenant(hasBody).isOk()) return local(call);
   if (hasBody) {
     if (!call.parseBody().isOk() || !call.body().IsObject()) return local(call);
   } else if (!call.resolveContextFromLink().isOk()) {

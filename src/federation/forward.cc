@@ -101,11 +101,19 @@ std::vector<SourceAnswer> Forwarder::send(const std::vector<Registration>& targe
   std::string viaOut = std::string(trim(via));
   if (!viaOut.empty()) viaOut += ", ";
   viaOut += "1.1 " + options_.brokerId;
+  const Micros now = clock_.now();
   std::vector<OutboundRequest> out;
-  out.reserve(targets.size());
+  std::vector<size_t> sentIndex;  // targets[sentIndex[k]] gets out[k]
+  std::vector<SourceAnswer> answers(targets.size());
   for (size_t i = 0; i < targets.size(); ++i) {
     const Registration& r = targets[i];
     const SourceRequest& request = requests[i];
+    answers[i].registration = &r;
+    if (coolingDown(r, now)) {
+      answers[i].response = Status(ErrorType::kServiceUnavailable,
+                                   "context source " + r.endpoint + " failed recently (management.cooldown)");
+      continue;
+    }
     OutboundRequest o;
     o.method = request.method;
     o.url = sourceUrl(r.endpoint, request.path, request.query);
@@ -124,14 +132,46 @@ std::vector<SourceAnswer> Forwarder::send(const std::vector<Registration>& targe
       o.timeout = std::chrono::milliseconds(*r.management.timeoutMillis);
     }
     out.push_back(std::move(o));
+    sentIndex.push_back(i);
   }
   std::vector<Result<InboundResponse>> responses = exchangeAll(out, options_.http);
-  std::vector<SourceAnswer> answers;
-  answers.reserve(targets.size());
-  for (size_t i = 0; i < targets.size(); ++i) {
-    answers.push_back(SourceAnswer{&targets[i], std::move(responses[i])});
+  const Micros done = clock_.now();
+  for (size_t k = 0; k < responses.size(); ++k) {
+    SourceAnswer& a = answers[sentIndex[k]];
+    a.response = std::move(responses[k]);
+    // A source that answers, even with an error status, is reachable; 5xx counts as a failure.
+    record(*a.registration, a.response.isOk() && a.response->status < 500, done);
   }
   return answers;
+}
+
+bool Forwarder::coolingDown(const Registration& r, Micros now) const {
+  if (!r.management.cooldownMillis || *r.management.cooldownMillis <= 0) return false;
+  std::lock_guard lock(mu_);
+  auto it = status_.find({r.ownerTenant, r.id});
+  if (it == status_.end() || !it->second.lastFailure) return false;
+  const RegistrationStatus& st = it->second;
+  bool failedLast = !st.lastSuccess || *st.lastFailure > *st.lastSuccess;
+  return failedLast && now - *st.lastFailure < *r.management.cooldownMillis * 1000;
+}
+
+void Forwarder::record(const Registration& r, bool ok, Micros now) const {
+  std::lock_guard lock(mu_);
+  RegistrationStatus& st = status_[{r.ownerTenant, r.id}];
+  ++st.timesSent;
+  if (ok) {
+    st.lastSuccess = now;
+  } else {
+    ++st.timesFailed;
+    st.lastFailure = now;
+  }
+}
+
+std::optional<RegistrationStatus> Forwarder::status(const std::string& tenant, const std::string& id) const {
+  std::lock_guard lock(mu_);
+  auto it = status_.find({tenant, id});
+  if (it == status_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::string Forwarder::warning(const SourceAnswer& a) {

@@ -5,7 +5,9 @@
 // the answers is merge.h's job; the API layer (api/distributed.cc) puts the pieces together.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,14 +65,24 @@ class Forwarder {
   std::vector<SourceAnswer> send(const std::vector<Registration>& targets, const std::vector<SourceRequest>& requests,
                                  std::string_view via) const;
 
+  // The delivery state of a registration (NGSI-LD 5.2.9 timesSent, timesFailed, lastSuccess,
+  // lastFailure), counted by this forwarder since the start; nullopt when nothing was sent yet.
+  std::optional<RegistrationStatus> status(const std::string& tenant, const std::string& registrationId) const;
+
   // The NGSILD-Warning value (NGSI-LD 6.3.17, warn-code syntax of RFC 7234 5.5) for a source that
   // failed or answered with an error: `199 <registration id> "<reason>"`.
   static std::string warning(const SourceAnswer& answer);
 
  private:
+  // Whether `r` is resting after a failure (management.cooldown, NGSI-LD 5.2.34).
+  bool coolingDown(const Registration& r, Micros now) const;
+  void record(const Registration& r, bool ok, Micros now) const;
+
   const RegistrationStore& registrations_;
   ForwardOptions options_;
   const Clock& clock_;
+  mutable std::mutex mu_;
+  mutable std::map<std::pair<std::string, std::string>, RegistrationStatus> status_;  // GUARDED_BY(mu_)
 };
 
 // A broker id for Via headers when none is configured: "allmende-" and 12 random hex digits.
