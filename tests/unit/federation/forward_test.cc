@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -41,7 +42,10 @@ class Listener {
     if (thread_.joinable()) thread_.join();
   }
   std::string url(const std::string& path = "/") const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-  std::string lastRequest() const { return lastRequest_; }
+  std::string lastRequest() const {
+    std::lock_guard lock(mu_);
+    return lastRequest_;
+  }
 
  private:
   void serve() {
@@ -55,7 +59,10 @@ class Listener {
         if (n <= 0) break;
         req.append(buf, static_cast<size_t>(n));
       }
-      lastRequest_ = req;
+      {
+        std::lock_guard lock(mu_);
+        lastRequest_ = req;
+      }
       ::write(c, answer_.data(), answer_.size());
       ::close(c);
     }
@@ -65,7 +72,8 @@ class Listener {
   int port_ = 0;
   std::atomic<bool> stop_{false};
   std::thread thread_;
-  std::string lastRequest_;
+  mutable std::mutex mu_;
+  std::string lastRequest_;  // GUARDED_BY(mu_)
 };
 
 std::string httpAnswer(const std::string& body) {
