@@ -59,6 +59,17 @@ http::Response querySubscriptions(Call& call);
 http::Response retrieveSubscription(Call& call);
 http::Response updateSubscription(Call& call);
 http::Response deleteSubscription(Call& call);
+// csource_registrations.cc, csource_subscriptions.cc — NGSI-LD 6.8, 6.9, 6.12, 6.13 (issue 12)
+http::Response createCSourceRegistration(Call& call);
+http::Response queryCSourceRegistrations(Call& call);
+http::Response retrieveCSourceRegistration(Call& call);
+http::Response updateCSourceRegistration(Call& call);
+http::Response deleteCSourceRegistration(Call& call);
+http::Response createCSourceSubscription(Call& call);
+http::Response queryCSourceSubscriptions(Call& call);
+http::Response retrieveCSourceSubscription(Call& call);
+http::Response updateCSourceSubscription(Call& call);
+http::Response deleteCSourceSubscription(Call& call);
 
 // Shared by the handlers: an empty answer with that status.
 http::Response emptyResponse(int status);

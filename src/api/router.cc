@@ -81,6 +81,17 @@ constexpr Route kRoutes[] = {
     {"GET", "/ngsi-ld/v1/subscriptions/{subscriptionId}", retrieveSubscription},
     {"PATCH", "/ngsi-ld/v1/subscriptions/{subscriptionId}", updateSubscription},
     {"DELETE", "/ngsi-ld/v1/subscriptions/{subscriptionId}", deleteSubscription},
+    // Federation (issue 12): registrations are written by editors and tenant admins, never devices.
+    {"POST", "/ngsi-ld/v1/csourceRegistrations", createCSourceRegistration, Access::kEdit},
+    {"GET", "/ngsi-ld/v1/csourceRegistrations", queryCSourceRegistrations},
+    {"GET", "/ngsi-ld/v1/csourceRegistrations/{registrationId}", retrieveCSourceRegistration},
+    {"PATCH", "/ngsi-ld/v1/csourceRegistrations/{registrationId}", updateCSourceRegistration, Access::kEdit},
+    {"DELETE", "/ngsi-ld/v1/csourceRegistrations/{registrationId}", deleteCSourceRegistration, Access::kEdit},
+    {"POST", "/ngsi-ld/v1/csourceSubscriptions", createCSourceSubscription, Access::kEdit},
+    {"GET", "/ngsi-ld/v1/csourceSubscriptions", queryCSourceSubscriptions},
+    {"GET", "/ngsi-ld/v1/csourceSubscriptions/{subscriptionId}", retrieveCSourceSubscription},
+    {"PATCH", "/ngsi-ld/v1/csourceSubscriptions/{subscriptionId}", updateCSourceSubscription, Access::kEdit},
+    {"DELETE", "/ngsi-ld/v1/csourceSubscriptions/{subscriptionId}", deleteCSourceSubscription, Access::kEdit},
     // Admin API (docs/tenancy.md): tenant lifecycle, keys, roll-in checklist.
     {"POST", "/admin/v1/tenants", adminCreateTenant, Access::kPlatformAdmin},
     {"GET", "/admin/v1/tenants", adminListTenants, Access::kPlatformAdmin},

@@ -27,8 +27,13 @@ namespace allmende::twin {
 class RunQueue;
 }  // namespace allmende::twin
 namespace allmende::federation {
+class RegistrationStore;
+class CSourceNotifier;
 class Forwarder;
 }  // namespace allmende::federation
+namespace allmende::store {
+class RegistrationRepository;
+}  // namespace allmende::store
 
 namespace allmende::api {
 
@@ -71,6 +76,11 @@ struct Services {
   const WebAssets* web = nullptr;      // the web app at / (api/web_assets.h); null: 404
   // Digital twin (api/twin_http.h, docs/twin.md); null: the /twin/v1 routes answer 501.
   twin::RunQueue* twin = nullptr;
+  // Federation (issue 12, api/csource_*.cc): context source registrations, csourceSubscriptions
+  // (stored in `csources`) and their notifications; all three set together, or none (then 501).
+  federation::RegistrationStore* registrations = nullptr;
+  store::RegistrationRepository* csources = nullptr;
+  federation::CSourceNotifier* csourceNotifier = nullptr;
   // Distributed operations (federation/forward.h, api/distributed.h); null: nothing is forwarded.
   const federation::Forwarder* forwarder = nullptr;
 };

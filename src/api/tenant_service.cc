@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "api/call.h"
+#include "api/csource_common.h"
 #include "api/templates.h"
 #include "api/tenant_archive.h"
 #include "auth/api_key.h"
@@ -125,6 +126,7 @@ Status deleteTenant(Services& services, const std::string& name) {
   // Then subscriptions (deleting the entities then notifies nobody), devices, open-data
   // definitions, hosted @contexts; then the entities, their history, the registry record.
   ALLMENDE_RETURN_IF_ERROR(deleteTenantParts(services, name));
+  ALLMENDE_RETURN_IF_ERROR(deleteCSourcesOfTenant(services, name));  // registrations (issue 12)
   store::EntityQuery all;
   all.selectionExact = true;
   all.limit = 1000;

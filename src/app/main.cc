@@ -13,6 +13,7 @@
 #include "app/backup.h"
 #include "app/demo.h"
 #include "app/demo_history.h"
+#include "app/federation_setup.h"
 #include "app/device_cli.h"
 #include "app/open_data_setup.h"
 #include "app/security_setup.h"
@@ -292,6 +293,12 @@ int serve(const ServeOptions& o) {
       return 1;
     }
   }
+  // Federation (issue 12, docs/architecture.md "Federation"): registrations, csourceSubscriptions.
+  auto federation = setupFederation(o.store, so.path, no, *egress, services);
+  if (!federation) {
+    spdlog::error("cannot open the context source registrations: {}", federation.status().toString());
+    return 1;
+  }
   auto web = setupWeb(o.web, o.demo, services);
   router = std::make_unique<api::Router>(services);
   // Distributed operations (docs/architecture.md "Federation"): forwarding to context sources.
@@ -318,6 +325,7 @@ int serve(const ServeOptions& o) {
   server.stop();
   if (*twinQueue) (*twinQueue)->stop();
   ingestService.stop();
+  (*federation)->stop();
   (*notifications)->setChangeListener(nullptr);
   notifier.stop();
   return 0;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "common/json.h"
@@ -78,6 +79,9 @@ std::optional<OperationSet> operationGroup(std::string_view name);
 // Names (operations or groups, as in `operations` of 5.2.9) -> the operations they stand for.
 // BadRequestData naming the first unknown name.
 Result<OperationSet> expandOperations(const std::vector<std::string>& names);
+
+// Whether `ops` holds read operations only (what an auxiliary registration may offer).
+bool onlyReadOperations(const OperationSet& ops);
 
 std::string_view modeName(Mode mode);
 std::optional<Mode> modeFromName(std::string_view name);
@@ -150,6 +154,9 @@ struct Registration {
   std::optional<Micros> expiresAt;
   std::optional<int64_t> refreshRateMillis;
   RegistrationManagement management;
+  // Other members (5.2.9: a registration may carry further properties): expanded name -> JSON
+  // text of the value, in the order given. `q` of the query operation reads them.
+  std::vector<std::pair<std::string, std::string>> properties;
   Micros createdAt = 0;
   Micros modifiedAt = 0;
 
@@ -183,6 +190,10 @@ Result<std::vector<Registration>> matchingRegistrations(const RegistrationStore&
 
 // The pure matching rule for one registration (what matchingRegistrations applies to each).
 bool registrationMatches(const Registration& r, Operation op, const RequestSelector& selector, Micros now);
+
+// The part of the rule that does not depend on the operation, time or expiry: whether what `r`
+// registers (information, location, scope, observationInterval) overlaps `selector`.
+bool registrationOverlaps(const Registration& r, const RequestSelector& selector);
 
 // The attributes to request from the source of `r` for `selector`: the selector's attrs
 // restricted to what the matching RegistrationInfos register; empty = all (no restriction).

@@ -229,9 +229,30 @@ CREATE TRIGGER hosted_contexts_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNC
 ALTER TABLE hosted_contexts ADD COLUMN owner text NOT NULL DEFAULT '';
 )sql";
 
+// Context source registrations and csourceSubscriptions (issue 12, store/registration_store.h):
+// documents in the internal form; config_version's row 'csources' moves with every change of a
+// registration, so that each node's cache follows.
+constexpr std::string_view kCSources = R"sql(
+CREATE TABLE csource_registrations (
+  tenant text NOT NULL,
+  id     text NOT NULL,
+  doc    text NOT NULL,
+  PRIMARY KEY (tenant, id)
+);
+CREATE TABLE csource_subscriptions (
+  tenant text NOT NULL,
+  id     text NOT NULL,
+  doc    text NOT NULL,
+  PRIMARY KEY (tenant, id)
+);
+INSERT INTO config_version VALUES ('csources', 0);
+CREATE TRIGGER csource_registrations_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON csource_registrations
+  FOR EACH STATEMENT EXECUTE FUNCTION config_version_bump('csources');
+)sql";
+
 // Applied in order, each once (schema_migrations); a released migration is never edited.
 constexpr std::string_view kMigrations[] = {kEntities,      kNotifications, kHistory,        kRegistry,
-                                            kConfiguration, kStorageQuotas, kPeriodicClaims, kConfigVersions};
+                                            kConfiguration, kStorageQuotas, kPeriodicClaims, kConfigVersions, kCSources};
 
 }  // namespace
 
