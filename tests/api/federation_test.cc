@@ -325,7 +325,7 @@ TEST(Federation, TemporalQueriesAndRetrievalsMergeHistories) {
   create(b, R"({"id": "urn:ngsi-ld:Room:2", "type": "Room",
                "temperature": {"type": "Property", "value": 15, "observedAt": "2026-01-01T11:00:00Z"}})");
   registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room", "inclusive", "",
-                 R"(, "operations": ["retrieveOps"])");
+                 R"(, "operations": ["retrieveTemporal", "queryTemporal"])");
   HttpResult r = a.client.request(
       "GET", "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Room:1?timerel=after&timeAt=2026-01-01T00:00:00Z");
   ASSERT_EQ(r.status, 200) << r.body;
