@@ -25,7 +25,7 @@ using Clock = std::chrono::steady_clock;
 const std::vector<std::pair<std::string, std::string>> kJson = {{"Content-Type", "application/json"}};
 
 struct Node {
-  explicit Node(const std::string& binary) : server(binary, dir.path(), {"--address", "127.0.0.1"}) {}
+  explicit Node(const std::string& binary) : server(binary, dir.path()) {}
   std::string url() const { return "http://127.0.0.1:" + std::to_string(server.port()); }
   TempDir dir;
   ServerProcess server;
