@@ -389,6 +389,8 @@ http::Response distributedWrite(Call& call, federation::Operation op, HandlerFn 
   // Tenant, body and @context as the handler will read them (it reads them again).
   bool hasBody = op != federation::Operation::kDeleteEntity && op != federation::Operation::kDeleteAttrs;
   if (!call.resolveTenant(hasBody).isOk()) return local(call);
+  // Most tenants register nothing: then the write costs no second parse of its body.
+  if (!fwd->anyRegistration(call.tenant())) return local(call);
   if (hasBody) {
     if (!call.parseBody().isOk() || !call.body().IsObject()) return local(call);
   } else if (!call.resolveContextFromLink().isOk()) {
@@ -480,7 +482,7 @@ http::Response distributedTemporal(Call& call, federation::Operation op, Handler
   if (!fwd) return local(call);
   bool retrieval = call.pathParamIf("entityId") != nullptr;
   bool post = call.request().method == "POST";
-  if (!call.resolveTenant(false).isOk()) return local(call);
+  if (!call.resolveTenant(false).isOk() || !fwd->anyRegistration(call.tenant())) return local(call);
   if (post ? !call.parseBody().isOk() : !call.resolveContextFromLink().isOk()) return local(call);
   federation::RequestSelector sel;
   if (retrieval) {

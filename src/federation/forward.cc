@@ -90,6 +90,11 @@ bool Forwarder::mayForward(std::string_view localParam, std::string_view via) co
   return !viaNames(via, options_.brokerId);
 }
 
+bool Forwarder::anyRegistration(const std::string& tenant) const {
+  auto all = registrations_.list(tenant);
+  return !all || !all->empty();  // on a failure, let targets() report it
+}
+
 Result<std::vector<Registration>> Forwarder::targets(const std::string& tenant, Operation op,
                                                      const RequestSelector& selector) const {
   return matchingRegistrations(registrations_, tenant, op, selector, clock_.now());

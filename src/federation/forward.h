@@ -55,6 +55,9 @@ class Forwarder {
   // header (lower-case `via` value) already names this broker.
   bool mayForward(std::string_view localParam, std::string_view via) const;
 
+  // Whether `tenant` has any registration at all (a cheap check before building a selector).
+  bool anyRegistration(const std::string& tenant) const;
+
   // The registrations of `tenant` that `op` on `selector` reaches (registration.h).
   Result<std::vector<Registration>> targets(const std::string& tenant, Operation op,
                                             const RequestSelector& selector) const;
