@@ -289,6 +289,27 @@ TEST(Federation, ASourceThatIsDownOrSilentLeavesAWarning) {
   EXPECT_EQ(r.headersNamed("ngsild-warning").size(), 2u);
 }
 
+TEST(Federation, AWriteThatFailsAtOneSourceIsAPartialSuccess) {
+  Node a({"--forward-timeout-ms", "300"});
+  ASSERT_TRUE(a.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room", "temperature": {"type": "Property", "value": 1}})");
+  const std::string down = "http://127.0.0.1:" + std::to_string(freePort());
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:down", down, "Room", "inclusive", "",
+                 R"(, "operations": ["updateOps"])");
+  HttpResult r = a.client.request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:1/attrs", kJson,
+                                  R"({"temperature": {"type": "Property", "value": 2}})");
+  ASSERT_EQ(r.status, 207) << r.body;
+  auto d = parse(r);
+  ASSERT_TRUE(d.IsObject()) << r.body;
+  ASSERT_EQ(d["success"].Size(), 1u);
+  EXPECT_STREQ(d["success"][0].GetString(), "local");
+  ASSERT_EQ(d["errors"].Size(), 1u);
+  EXPECT_STREQ(d["errors"][0]["registrationId"].GetString(), "urn:ngsi-ld:ContextSourceRegistration:down");
+  // The local part was written.
+  r = a.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:1?format=keyValues&local=true");
+  EXPECT_EQ(parse(r)["temperature"].GetDouble(), 2) << r.body;
+}
+
 TEST(Federation, MutualRegistrationsDoNotLoop) {
   Node a, b;
   ASSERT_TRUE(a.server.ok() && b.server.ok());
