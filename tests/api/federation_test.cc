@@ -287,6 +287,13 @@ TEST(Federation, ASourceThatIsDownOrSilentLeavesAWarning) {
   r = a.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:9");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.headersNamed("ngsild-warning").size(), 2u);
+  // The registration shows the failed deliveries (NGSI-LD 5.2.9).
+  r = a.client.request("GET", "/ngsi-ld/v1/csourceRegistrations/urn:ngsi-ld:ContextSourceRegistration:down");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto reg = parse(r);
+  ASSERT_TRUE(reg.HasMember("timesFailed")) << r.body;
+  EXPECT_EQ(reg["timesSent"].GetUint64(), 2u) << r.body;
+  EXPECT_EQ(reg["timesFailed"].GetUint64(), 2u) << r.body;
 }
 
 TEST(Federation, AWriteThatFailsAtOneSourceIsAPartialSuccess) {
