@@ -10,7 +10,7 @@ DATA ?= ./data
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: setup configure build run test test-asan test-tsan bench soak fuzz format clean
+.PHONY: setup configure build run test test-asan test-tsan bench bench-federation soak fuzz format clean
 
 setup:
 	@scripts/setup
@@ -55,6 +55,12 @@ bench: build
 	@bench/temporal $(BUILD_DIR)
 	@bench/postgres $(BUILD_DIR)
 	@bench/opendata $(BUILD_DIR)
+	@bench/federation $(BUILD_DIR)
+
+# Distributed operations alone (bench/federation_bench.cc): local vs forwarded query latency and
+# throughput with 3 sources.
+bench-federation: build
+	@bench/federation $(BUILD_DIR)
 
 # Long mixed load (not in CI): throughput, p99 and RSS per interval (bench/soak.cc).
 # A short try: make soak SOAK_MINUTES=2 SOAK_INTERVAL=15 SOAK_WARMUP=0.5

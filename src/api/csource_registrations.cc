@@ -7,6 +7,7 @@
 #include "api/csource_common.h"
 #include "api/handlers.h"
 #include "api/problem.h"
+#include "federation/forward.h"
 #include "federation/registration_json.h"
 #include "federation/registration_query.h"
 #include "federation/registration_store.h"
@@ -40,6 +41,10 @@ federation::TermFn compactor(const Call& call) {
 void write(const Call& call, JsonWriter& w, const federation::Registration& r) {
   federation::RenderOptions o;
   o.sysAttrs = csourceSysAttrs(call);
+  // NGSI-LD 5.2.9 timesSent, timesFailed, lastSuccess, lastFailure: counted by the forwarder.
+  std::optional<federation::RegistrationStatus> status;
+  if (const federation::Forwarder* fwd = call.services().forwarder) status = fwd->status(r.ownerTenant, r.id);
+  if (status) o.status = &*status;
   // writeRegistration closes the object; the @context goes in before that.
   JsonBuffer inner;
   JsonWriter iw(inner);

@@ -1,6 +1,7 @@
 // Entity and attribute operations (NGSI-LD 5.6, 5.7; HTTP binding 6.4 - 6.7).
 #include <functional>
 
+#include "api/distributed.h"
 #include "api/entity_query.h"
 #include "api/handlers.h"
 #include "api/output.h"
@@ -140,11 +141,28 @@ http::Response answerQuery(Call& call, const QueryFilters& filters, bool queryOb
   auto q = planEntityQuery(filters, call.context(), call.services().store, call.tenant());
   if (!q) return problemResponse(q.status());
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(readPaging(call, *q));
-  auto result = call.services().store.queryEntities(call.tenant(), *q);
-  if (!result) return problemResponse(result.status());
-  http::Response r = call.jsonResponse(200, renderList(call, result->entities, *out));
-  if (result->total) r.setHeader("NGSILD-Results-Count", std::to_string(*result->total));
-  bool more = result->total ? q->offset + q->limit < *result->total : result->entities.size() == q->limit;
+  // NGSI-LD 5.7.2.4: matching context sources are asked too and their entities merged.
+  auto targets = distributedTargets(call, queryObject ? federation::Operation::kQueryBatch
+                                                      : federation::Operation::kQueryEntity,
+                                    selectorOf(filters, call.context()));
+  if (!targets) return problemResponse(targets.status());
+  std::vector<std::string> warnings;
+  auto result = store::QueryResult{};
+  if (targets->empty()) {
+    auto local = call.services().store.queryEntities(call.tenant(), *q);
+    if (!local) return problemResponse(local.status());
+    result = std::move(local).value();
+  } else {
+    auto merged = queryDistributed(call, *q, *targets, queryObject);
+    if (!merged) return problemResponse(merged.status());
+    result.entities = std::move(merged->entities);
+    result.total = merged->total;  // known after merging, shown only with count=true
+    warnings = std::move(merged->warnings);
+  }
+  http::Response r = call.jsonResponse(200, renderList(call, result.entities, *out));
+  addWarnings(r, warnings);
+  if (result.total && q->count) r.setHeader("NGSILD-Results-Count", std::to_string(*result.total));
+  bool more = result.total ? q->offset + q->limit < *result.total : result.entities.size() == q->limit;
   if (more && q->limit > 0) r.setHeader("Link", "<" + pageUrl(call, q->offset + q->limit) + ">; rel=\"next\"");
   if (q->offset > 0) {
     size_t prev = q->offset > q->limit ? q->offset - q->limit : 0;
@@ -197,8 +215,27 @@ http::Response retrieveEntity(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(checkEntityId(id));
   auto out = outputOptions(call);
   if (!out) return problemResponse(out.status());
-  auto e = call.services().store.getEntity(call.tenant(), id);
-  if (!e) return problemResponse(e.status());
+  // NGSI-LD 5.7.1.4: the entity as the local store and the matching context sources have it.
+  federation::RequestSelector selector;
+  selector.ids.push_back(id);
+  auto targets = distributedTargets(call, federation::Operation::kRetrieveEntity, selector);
+  if (!targets) return problemResponse(targets.status());
+  std::vector<std::string> warnings;
+  Result<JsonDocument> e = notFound("entity " + id + " not found");
+  if (targets->empty()) {
+    e = call.services().store.getEntity(call.tenant(), id);
+  } else {
+    auto merged = retrieveDistributed(call, id, *targets);
+    if (!merged) return problemResponse(merged.status());
+    warnings = std::move(merged->warnings);
+    if (!merged->entities.empty()) e = std::move(merged->entities.front());
+  }
+  if (!e) {
+    // NGSI-LD 6.3.17: a 404 keeps the warnings of the sources that did not answer.
+    http::Response r = problemResponse(e.status());
+    addWarnings(r, warnings);
+    return r;
+  }
   if (const std::string* type = call.param("type")) {
     auto iri = model::expandTypeName(*type, call.context());
     if (!iri) return problemResponse(iri.status());
@@ -206,7 +243,9 @@ http::Response retrieveEntity(Call& call) {
     for (const auto& t : (*e)["type"].GetArray()) has = has || asView(t) == *iri;
     if (!has) return problemResponse(notFound("entity " + id + " is not of type " + *type));
   }
-  return call.jsonResponse(200, renderOne(call, *e, *out));
+  http::Response r = call.jsonResponse(200, renderOne(call, *e, *out));
+  addWarnings(r, warnings);
+  return r;
 }
 
 http::Response deleteEntity(Call& call) {

@@ -7,6 +7,7 @@
 #include "api/access.h"
 #include "api/admin.h"
 #include "api/audit.h"
+#include "api/distributed.h"
 #include "api/handlers.h"
 #include "api/ingest.h"
 #include "api/open_data.h"
@@ -18,6 +19,8 @@
 namespace allmende::api {
 
 namespace {
+
+using Op = federation::Operation;
 
 // Liveness for load balancers: cheap, and tells nothing about any tenant's data.
 http::Response health(Call&) {
@@ -38,18 +41,18 @@ struct Route {
 // NGSI-LD HTTP binding (clause 6), in the order of the spec.
 constexpr Route kRoutes[] = {
     {"GET", "/health", health, Access::kOpen},
-    {"POST", "/ngsi-ld/v1/entities", createEntity},
+    {"POST", "/ngsi-ld/v1/entities", forwardedWrite<createEntity, Op::kCreateEntity>},
     {"GET", "/ngsi-ld/v1/entities", queryEntities},
     {"DELETE", "/ngsi-ld/v1/entities", purgeEntities},
     {"GET", "/ngsi-ld/v1/entities/{entityId}", retrieveEntity},
-    {"DELETE", "/ngsi-ld/v1/entities/{entityId}", deleteEntity},
-    {"PUT", "/ngsi-ld/v1/entities/{entityId}", replaceEntity},
-    {"PATCH", "/ngsi-ld/v1/entities/{entityId}", mergeEntity},
-    {"POST", "/ngsi-ld/v1/entities/{entityId}/attrs", appendAttributes},
-    {"PATCH", "/ngsi-ld/v1/entities/{entityId}/attrs", updateAttributes},
-    {"PATCH", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", partialAttributeUpdate},
-    {"PUT", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", replaceAttribute},
-    {"DELETE", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", deleteAttribute},
+    {"DELETE", "/ngsi-ld/v1/entities/{entityId}", forwardedWrite<deleteEntity, Op::kDeleteEntity>},
+    {"PUT", "/ngsi-ld/v1/entities/{entityId}", forwardedWrite<replaceEntity, Op::kReplaceEntity>},
+    {"PATCH", "/ngsi-ld/v1/entities/{entityId}", forwardedWrite<mergeEntity, Op::kMergeEntity>},
+    {"POST", "/ngsi-ld/v1/entities/{entityId}/attrs", forwardedWrite<appendAttributes, Op::kAppendAttrs>},
+    {"PATCH", "/ngsi-ld/v1/entities/{entityId}/attrs", forwardedWrite<updateAttributes, Op::kUpdateAttrs>},
+    {"PATCH", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", forwardedWrite<partialAttributeUpdate, Op::kUpdateAttrs>},
+    {"PUT", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", forwardedWrite<replaceAttribute, Op::kReplaceAttrs>},
+    {"DELETE", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", forwardedWrite<deleteAttribute, Op::kDeleteAttrs>},
     {"POST", "/ngsi-ld/v1/entityOperations/create", batchCreate},
     {"POST", "/ngsi-ld/v1/entityOperations/upsert", batchUpsert},
     {"POST", "/ngsi-ld/v1/entityOperations/update", batchUpdate},
@@ -64,15 +67,15 @@ constexpr Route kRoutes[] = {
     {"POST", "/ngsi-ld/v1/jsonldContexts", addContext},
     {"GET", "/ngsi-ld/v1/jsonldContexts/{contextId}", retrieveContext},
     {"DELETE", "/ngsi-ld/v1/jsonldContexts/{contextId}", deleteContext},
-    {"GET", "/ngsi-ld/v1/temporal/entities", queryTemporal},
+    {"GET", "/ngsi-ld/v1/temporal/entities", forwardedTemporal<queryTemporal, Op::kQueryTemporal>},
     {"POST", "/ngsi-ld/v1/temporal/entities", createTemporal},
-    {"GET", "/ngsi-ld/v1/temporal/entities/{entityId}", retrieveTemporal},
+    {"GET", "/ngsi-ld/v1/temporal/entities/{entityId}", forwardedTemporal<retrieveTemporal, Op::kRetrieveTemporal>},
     {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}", deleteTemporal},
     {"POST", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs", appendTemporal},
     {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}", deleteTemporalAttribute},
     {"PATCH", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", modifyTemporalInstance},
     {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", deleteTemporalInstance},
-    {"POST", "/ngsi-ld/v1/temporal/entityOperations/query", queryTemporalPost, Access::kRead},
+    {"POST", "/ngsi-ld/v1/temporal/entityOperations/query", forwardedTemporal<queryTemporalPost, Op::kQueryTemporal>, Access::kRead},
     {"POST", "/ngsi-ld/v1/subscriptions", createSubscription},
     {"GET", "/ngsi-ld/v1/subscriptions", querySubscriptions},
     {"GET", "/ngsi-ld/v1/subscriptions/{subscriptionId}", retrieveSubscription},

@@ -29,6 +29,7 @@ class RunQueue;
 namespace allmende::federation {
 class RegistrationStore;
 class CSourceNotifier;
+class Forwarder;
 }  // namespace allmende::federation
 namespace allmende::store {
 class RegistrationRepository;
@@ -81,6 +82,8 @@ struct Services {
   federation::RegistrationStore* registrations = nullptr;
   store::RegistrationRepository* csources = nullptr;
   federation::CSourceNotifier* csourceNotifier = nullptr;
+  // Distributed operations (federation/forward.h, api/distributed.h); null: nothing is forwarded.
+  const federation::Forwarder* forwarder = nullptr;
 };
 
 }  // namespace allmende::api

@@ -21,6 +21,7 @@
 #include "app/tenant_cli.h"
 #include "app/twin_setup.h"
 #include "app/web_setup.h"
+#include "federation/forward.h"
 #include "http/server.h"
 #include "ingest/ingestor.h"
 #include "ingest/mqtt_agent.h"
@@ -66,8 +67,10 @@ struct ServeOptions {
   TenancyOptions tenancy;
   OpenDataOptions openData;
   TwinOptions twin;
-  SecurityOptions security;  // HTTP limits, TLS, CORS, egress policy (app/security_setup.h)
-  api::WebOptions web;       // the web app (docs/web.md)
+  SecurityOptions security;            // HTTP limits, TLS, CORS, egress policy (app/security_setup.h)
+  api::WebOptions web;                 // the web app (docs/web.md)
+  federation::ForwardOptions forward;  // distributed operations (docs/configuration.md)
+  int forwardTimeoutMillis = 5000;     // per forwarded request
 };
 
 // The retention job's options from the flags; fails on a malformed "tenant=days".
@@ -302,6 +305,17 @@ int serve(const ServeOptions& o) {
   webOptions.oidcTenantClaim = o.tenancy.jwtTenantClaim;  // the console reads its tenant from the token
   auto web = setupWeb(std::move(webOptions), o.demo, services);
   router = std::make_unique<api::Router>(services);
+  // Distributed operations (docs/architecture.md "Federation"): forwarding to context sources.
+  std::unique_ptr<federation::Forwarder> forwarder;
+  if (services.registrations) {
+    federation::ForwardOptions fo = o.forward;
+    fo.http.timeout = std::chrono::milliseconds(o.forwardTimeoutMillis);
+    fo.http.egress = *egress;
+    fo.http.caFile = o.notifyCaFile;
+    if (fo.brokerId.empty()) fo.brokerId = federation::randomBrokerId();
+    forwarder = std::make_unique<federation::Forwarder>(*services.registrations, fo, systemClock());
+    services.forwarder = forwarder.get();
+  }
   server.serve();
   // The port line is read by the tests when --port 0 is used.
   std::printf("allmende listening on %s:%u%s\n", o.address.c_str(), server.port(), server.tls() ? " (https)" : "");
@@ -368,6 +382,17 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 600000))
       ->capture_default_str();
   s->add_option("--notify-ca-file", serve.notifyCaFile, "PEM file of CAs trusted for https notification endpoints");
+  s->add_option("--federation-id", serve.forward.brokerId,
+                "this server's name in Via headers of forwarded requests (default: random per start)");
+  s->add_option("--forward-timeout-ms", serve.forwardTimeoutMillis,
+                "timeout of one request forwarded to a context source")
+      ->capture_default_str();
+  s->add_option("--forward-max-answer", serve.forward.http.maxBodyBytes,
+                "largest answer accepted from a context source, in bytes")
+      ->capture_default_str();
+  s->add_option("--forward-max-entities", serve.forward.maxEntitiesPerSource,
+                "entities a query asks of each context source (and of the local store) before merging")
+      ->capture_default_str();
   s->add_option("--mqtt-ingest-host", serve.mqttIngest.host, "MQTT broker of the ingestion agent (\"\" = none)");
   s->add_option("--mqtt-ingest-port", serve.mqttIngest.port, "its port")->capture_default_str();
   s->add_option("--mqtt-ingest-user", serve.mqttIngest.username, "the agent's broker user");

@@ -1,0 +1,381 @@
+// Distributed operations (issue 12 part B): two and three real Allmende servers, each with its
+// own port and data directory, registering with each other through /csourceRegistrations.
+// Queries, retrievals, temporal queries and writes reach the registered servers by the
+// registration's mode; a source that is down and one that never answers (a real listening
+// socket that accepts and stays silent) leave a warning, not a failure; loops end.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <rapidjson/document.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "harness.h"
+
+namespace allmende::testing {
+namespace {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+const Headers kJson = {{"Content-Type", "application/json"}};
+
+// One server with its own data directory.
+struct Node {
+  explicit Node(const std::vector<std::string>& args = {})
+      : server(ALLMENDE_BINARY, dir.path(), args), client(server.port()) {}
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(server.port()); }
+  TempDir dir;
+  ServerProcess server;
+  HttpClient client;
+};
+
+void create(Node& n, const std::string& entity) {
+  HttpResult r = n.client.request("POST", "/ngsi-ld/v1/entities", kJson, entity);
+  ASSERT_EQ(r.status, 201) << r.body;
+}
+
+// Registers `source` at `broker` for entities of `type` (and only `attrs`, when given).
+// `type` may carry an entity id: "Room urn:ngsi-ld:Room:1" (exclusive registrations need one).
+void registerSource(Node& broker, const std::string& id, const std::string& endpoint, const std::string& type,
+                    const std::string& mode, const std::string& attrs = "", const std::string& extra = "") {
+  std::string typeName = type.substr(0, type.find(' '));
+  std::string entityId = type.find(' ') == std::string::npos ? "" : type.substr(type.find(' ') + 1);
+  std::string info = R"({"entities": [{"type": ")" + typeName + "\"" +
+                     (entityId.empty() ? std::string() : R"(, "id": ")" + entityId + "\"") + "}]" +
+                     (attrs.empty() ? std::string() : R"(, "propertyNames": [)" + attrs + "]") + "}";
+  std::string body = R"({"id": ")" + id + R"(", "type": "ContextSourceRegistration", "information": [)" + info +
+                     R"(], "endpoint": ")" + endpoint + R"(", "mode": ")" + mode + "\"" + extra + "}";
+  HttpResult r = broker.client.request("POST", "/ngsi-ld/v1/csourceRegistrations", kJson, body);
+  ASSERT_EQ(r.status, 201) << body << "\n" << r.body;
+}
+
+rapidjson::Document parse(const HttpResult& r) {
+  rapidjson::Document d;
+  d.Parse(r.body.c_str());
+  return d;
+}
+
+// The ids of a query answer.
+std::set<std::string> idsOf(const rapidjson::Document& d) {
+  std::set<std::string> ids;
+  if (!d.IsArray()) return ids;
+  for (const auto& e : d.GetArray()) ids.insert(e["id"].GetString());
+  return ids;
+}
+
+const rapidjson::Value* entityIn(const rapidjson::Document& d, const std::string& id) {
+  if (!d.IsArray()) return nullptr;
+  for (const auto& e : d.GetArray()) {
+    if (id == e["id"].GetString()) return &e;
+  }
+  return nullptr;
+}
+
+double valueOf(const rapidjson::Value& entity, const char* attr) { return entity[attr]["value"].GetDouble(); }
+
+// A TCP listener that accepts connections and never answers (a hung context source).
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(fd_, 16);  // the kernel completes the handshakes; nothing is ever read or written
+    socklen_t len = sizeof a;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+  }
+  ~SilentListener() { ::close(fd_); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(Federation, InclusiveQueryMergesEntitiesOfTwoServers) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room", "temperature": {"type": "Property", "value": 21}})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room", "humidity": {"type": "Property", "value": 40}})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:2", "type": "Room", "temperature": {"type": "Property", "value": 18}})");
+  create(b, R"({"id": "urn:ngsi-ld:Car:1", "type": "Car", "speed": {"type": "Property", "value": 50}})");
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room", "inclusive");
+
+  HttpResult r = a.client.request("GET", "/ngsi-ld/v1/entities?type=Room&count=true");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("ngsild-results-count"), "2");
+  EXPECT_TRUE(r.headersNamed("ngsild-warning").empty());
+  auto d = parse(r);
+  EXPECT_EQ(idsOf(d), (std::set<std::string>{"urn:ngsi-ld:Room:1", "urn:ngsi-ld:Room:2"}));
+  const auto* room1 = entityIn(d, "urn:ngsi-ld:Room:1");
+  ASSERT_NE(room1, nullptr);
+  EXPECT_EQ(valueOf(*room1, "temperature"), 21);  // from A
+  EXPECT_EQ(valueOf(*room1, "humidity"), 40);     // from B
+
+  // Retrieval merges too; the representation is the client's (keyValues here).
+  r = a.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:1?format=keyValues");
+  ASSERT_EQ(r.status, 200) << r.body;
+  d = parse(r);
+  EXPECT_EQ(d["temperature"].GetInt(), 21);
+  EXPECT_EQ(d["humidity"].GetInt(), 40);
+  // An entity only B has is found through A.
+  EXPECT_EQ(a.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:2").status, 200);
+  // POST /entityOperations/query is forwarded as well.
+  r = a.client.request("POST", "/ngsi-ld/v1/entityOperations/query", kJson,
+                       R"({"type": "Query", "entities": [{"type": "Room"}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(idsOf(parse(r)).size(), 2u);
+
+  // local=true: the broker's own entities only (NGSI-LD 6.3.18).
+  r = a.client.request("GET", "/ngsi-ld/v1/entities?type=Room&local=true");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(idsOf(parse(r)), (std::set<std::string>{"urn:ngsi-ld:Room:1"}));
+  // A type the registration does not cover is not forwarded.
+  r = a.client.request("GET", "/ngsi-ld/v1/entities?type=Car");
+  EXPECT_EQ(idsOf(parse(r)).size(), 0u) << r.body;
+}
+
+TEST(Federation, PagingAndCountRunOverTheMergedEntities) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  for (int i = 0; i < 5; ++i) {
+    create(a, R"({"id": "urn:ngsi-ld:Room:a)" + std::to_string(i) + R"(", "type": "Room"})");
+    create(b, R"({"id": "urn:ngsi-ld:Room:b)" + std::to_string(i) + R"(", "type": "Room"})");
+  }
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room", "inclusive");
+  std::set<std::string> seen;
+  for (int offset = 0; offset < 10; offset += 4) {
+    HttpResult r =
+        a.client.request("GET", "/ngsi-ld/v1/entities?type=Room&count=true&limit=4&offset=" + std::to_string(offset));
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.header("ngsild-results-count"), "10");
+    auto ids = idsOf(parse(r));
+    EXPECT_EQ(ids.size(), offset == 8 ? 2u : 4u);
+    seen.insert(ids.begin(), ids.end());
+    bool next = false;
+    for (const auto& link : r.headersNamed("link")) next = next || link.find("rel=\"next\"") != std::string::npos;
+    EXPECT_EQ(next, offset < 8);
+  }
+  EXPECT_EQ(seen.size(), 10u);
+}
+
+TEST(Federation, TheLatestObservationWinsForTheSameAttributeInstance) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room",
+               "temperature": {"type": "Property", "value": 20, "observedAt": "2026-01-01T10:00:00Z"},
+               "co2": {"type": "Property", "value": 400, "observedAt": "2026-01-01T12:00:00Z"}})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room",
+               "temperature": [{"type": "Property", "value": 22, "observedAt": "2026-01-01T11:00:00Z"},
+                               {"type": "Property", "value": 5, "datasetId": "urn:ngsi-ld:Dataset:floor"}],
+               "co2": {"type": "Property", "value": 900, "observedAt": "2026-01-01T09:00:00Z"}})");
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room", "inclusive");
+  HttpResult r = a.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto d = parse(r);
+  ASSERT_TRUE(d["temperature"].IsArray()) << r.body;  // two datasetIds
+  double def = 0, floor = 0;
+  for (const auto& inst : d["temperature"].GetArray()) {
+    (inst.HasMember("datasetId") ? floor : def) = inst["value"].GetDouble();
+  }
+  EXPECT_EQ(def, 22);                             // B observed it later
+  EXPECT_EQ(floor, 5);                            // only B has this dataset
+  EXPECT_EQ(d["co2"]["value"].GetDouble(), 400);  // A observed it later
+}
+
+TEST(Federation, ExclusiveAndAuxiliaryPrecedence) {
+  Node a, b, c;
+  ASSERT_TRUE(a.server.ok() && b.server.ok() && c.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room",
+               "temperature": {"type": "Property", "value": 20, "observedAt": "2026-01-01T12:00:00Z"}})");
+  // B is authoritative for temperature, even with an older observation.
+  create(b, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room",
+               "temperature": {"type": "Property", "value": 25, "observedAt": "2026-01-01T08:00:00Z"}})");
+  // C is a fallback: its newer temperature does not win, its noise level is shown.
+  create(c, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room",
+               "temperature": {"type": "Property", "value": 99, "observedAt": "2026-01-01T13:00:00Z"},
+               "noise": {"type": "Property", "value": 30}})");
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room urn:ngsi-ld:Room:1", "exclusive",
+                 R"("temperature")", R"(, "operations": ["retrieveOps", "updateOps"])");
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:c", c.url(), "Room", "auxiliary", "",
+                 R"(, "operations": ["retrieveOps"])");
+  HttpResult r = a.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:1?format=keyValues");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto d = parse(r);
+  EXPECT_EQ(d["temperature"].GetDouble(), 25) << r.body;
+  EXPECT_EQ(d["noise"].GetDouble(), 30) << r.body;
+}
+
+TEST(Federation, RedirectForwardsWritesAndReads) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Parcel", "redirect", "",
+                 R"(, "operations": ["redirectionOps"])");
+  create(a, R"({"id": "urn:ngsi-ld:Parcel:1", "type": "Parcel", "weight": {"type": "Property", "value": 3}})");
+  // Held by B, not by A.
+  EXPECT_EQ(b.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Parcel:1").status, 200);
+  EXPECT_EQ(a.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Parcel:1?local=true").status, 404);
+  // Read through A.
+  HttpResult r = a.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Parcel:1?format=keyValues");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parse(r)["weight"].GetDouble(), 3);
+  // Attribute update through A reaches B.
+  r = a.client.request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:Parcel:1/attrs", kJson,
+                       R"({"weight": {"type": "Property", "value": 4}})");
+  EXPECT_EQ(r.status, 204) << r.body;
+  r = b.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Parcel:1?format=keyValues");
+  EXPECT_EQ(parse(r)["weight"].GetDouble(), 4) << r.body;
+  // Delete through A deletes at B.
+  r = a.client.request("DELETE", "/ngsi-ld/v1/entities/urn:ngsi-ld:Parcel:1");
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(b.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Parcel:1").status, 404);
+  EXPECT_EQ(a.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Parcel:1").status, 404);
+}
+
+TEST(Federation, ExclusiveUpdateGoesToTheSourceInclusiveUpdateToBoth) {
+  Node a, b, c;
+  ASSERT_TRUE(a.server.ok() && b.server.ok() && c.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room", "temperature": {"type": "Property", "value": 1}})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room", "temperature": {"type": "Property", "value": 2}})");
+  create(c, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room", "temperature": {"type": "Property", "value": 3}})");
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room urn:ngsi-ld:Room:1", "exclusive",
+                 R"("temperature")", R"(, "operations": ["updateOps", "retrieveOps"])");
+  HttpResult r = a.client.request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:1/attrs", kJson,
+                                  R"({"temperature": {"type": "Property", "value": 10}})");
+  EXPECT_EQ(r.status, 204) << r.body;
+  auto kv = [](Node& n) {
+    return parse(n.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:1?format=keyValues&local=true"));
+  };
+  EXPECT_EQ(kv(b)["temperature"].GetDouble(), 10);
+  EXPECT_EQ(kv(a)["temperature"].GetDouble(), 1);  // exclusive: A does not write it itself
+
+  Node d;
+  ASSERT_TRUE(d.server.ok());
+  create(d, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room", "temperature": {"type": "Property", "value": 1}})");
+  registerSource(d, "urn:ngsi-ld:ContextSourceRegistration:c", c.url(), "Room", "inclusive", "",
+                 R"(, "operations": ["updateOps", "retrieveOps"])");
+  r = d.client.request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:1/attrs", kJson,
+                       R"({"temperature": {"type": "Property", "value": 11}})");
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(kv(c)["temperature"].GetDouble(), 11);
+  EXPECT_EQ(kv(d)["temperature"].GetDouble(), 11);
+}
+
+TEST(Federation, ASourceThatIsDownOrSilentLeavesAWarning) {
+  Node a({"--forward-timeout-ms", "300"});
+  ASSERT_TRUE(a.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room"})");
+  SilentListener silent;
+  const std::string down = "http://127.0.0.1:" + std::to_string(freePort());
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:down", down, "Room", "inclusive");
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:silent", silent.url(), "Room", "inclusive");
+  HttpResult r = a.client.request("GET", "/ngsi-ld/v1/entities?type=Room");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(idsOf(parse(r)), (std::set<std::string>{"urn:ngsi-ld:Room:1"}));
+  auto warnings = r.headersNamed("ngsild-warning");
+  ASSERT_EQ(warnings.size(), 2u);
+  std::string all = warnings[0] + "\n" + warnings[1];
+  EXPECT_NE(all.find("urn:ngsi-ld:ContextSourceRegistration:down"), std::string::npos) << all;
+  EXPECT_NE(all.find("urn:ngsi-ld:ContextSourceRegistration:silent"), std::string::npos) << all;
+  EXPECT_NE(all.find("no answer within 300 ms"), std::string::npos) << all;
+  // A retrieval of an entity nobody has: 404 with the warnings.
+  r = a.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:9");
+  EXPECT_EQ(r.status, 404);
+  EXPECT_EQ(r.headersNamed("ngsild-warning").size(), 2u);
+  // The registration shows the failed deliveries (NGSI-LD 5.2.9).
+  r = a.client.request("GET", "/ngsi-ld/v1/csourceRegistrations/urn:ngsi-ld:ContextSourceRegistration:down");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto reg = parse(r);
+  ASSERT_TRUE(reg.HasMember("timesFailed")) << r.body;
+  EXPECT_EQ(reg["timesSent"].GetUint64(), 2u) << r.body;
+  EXPECT_EQ(reg["timesFailed"].GetUint64(), 2u) << r.body;
+}
+
+TEST(Federation, AWriteThatFailsAtOneSourceIsAPartialSuccess) {
+  Node a({"--forward-timeout-ms", "300"});
+  ASSERT_TRUE(a.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room", "temperature": {"type": "Property", "value": 1}})");
+  const std::string down = "http://127.0.0.1:" + std::to_string(freePort());
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:down", down, "Room", "inclusive", "",
+                 R"(, "operations": ["updateOps"])");
+  HttpResult r = a.client.request("PATCH", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:1/attrs", kJson,
+                                  R"({"temperature": {"type": "Property", "value": 2}})");
+  ASSERT_EQ(r.status, 207) << r.body;
+  auto d = parse(r);
+  ASSERT_TRUE(d.IsObject()) << r.body;
+  ASSERT_EQ(d["success"].Size(), 1u);
+  EXPECT_STREQ(d["success"][0].GetString(), "local");
+  ASSERT_EQ(d["errors"].Size(), 1u);
+  EXPECT_STREQ(d["errors"][0]["registrationId"].GetString(), "urn:ngsi-ld:ContextSourceRegistration:down");
+  // The local part was written.
+  r = a.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Room:1?format=keyValues&local=true");
+  EXPECT_EQ(parse(r)["temperature"].GetDouble(), 2) << r.body;
+}
+
+TEST(Federation, MutualRegistrationsDoNotLoop) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Room:a", "type": "Room"})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:b", "type": "Room"})");
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room", "inclusive");
+  registerSource(b, "urn:ngsi-ld:ContextSourceRegistration:a", a.url(), "Room", "inclusive");
+  for (Node* n : {&a, &b}) {
+    HttpResult r = n->client.request("GET", "/ngsi-ld/v1/entities?type=Room");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(idsOf(parse(r)), (std::set<std::string>{"urn:ngsi-ld:Room:a", "urn:ngsi-ld:Room:b"}));
+    EXPECT_TRUE(r.headersNamed("ngsild-warning").empty()) << r.header("ngsild-warning");
+  }
+}
+
+TEST(Federation, ThreeServersInAChainAndTenants) {
+  Node a, b, c;
+  ASSERT_TRUE(a.server.ok() && b.server.ok() && c.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Room:a", "type": "Room"})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:b", "type": "Room"})");
+  // C holds its rooms in tenant "city"; B's registration addresses that tenant (5.2.9 tenant).
+  HttpResult r = c.client.request("POST", "/ngsi-ld/v1/entities",
+                                  {{"Content-Type", "application/json"}, {"NGSILD-Tenant", "city"}},
+                                  R"({"id": "urn:ngsi-ld:Room:c", "type": "Room"})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room", "inclusive");
+  registerSource(b, "urn:ngsi-ld:ContextSourceRegistration:c", c.url(), "Room", "inclusive", "",
+                 R"(, "tenant": "city")");
+  r = a.client.request("GET", "/ngsi-ld/v1/entities?type=Room");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(idsOf(parse(r)), (std::set<std::string>{"urn:ngsi-ld:Room:a", "urn:ngsi-ld:Room:b", "urn:ngsi-ld:Room:c"}));
+}
+
+TEST(Federation, TemporalQueriesAndRetrievalsMergeHistories) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room",
+               "temperature": {"type": "Property", "value": 20, "observedAt": "2026-01-01T10:00:00Z"}})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room",
+               "temperature": {"type": "Property", "value": 21, "observedAt": "2026-01-01T11:00:00Z"}})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:2", "type": "Room",
+               "temperature": {"type": "Property", "value": 15, "observedAt": "2026-01-01T11:00:00Z"}})");
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room", "inclusive", "",
+                 R"(, "operations": ["retrieveTemporal", "queryTemporal"])");
+  HttpResult r = a.client.request(
+      "GET", "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Room:1?timerel=after&timeAt=2026-01-01T00:00:00Z");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto d = parse(r);
+  ASSERT_TRUE(d["temperature"].IsArray()) << r.body;
+  std::set<double> values;
+  for (const auto& inst : d["temperature"].GetArray()) values.insert(inst["value"].GetDouble());
+  EXPECT_EQ(values, (std::set<double>{20, 21})) << r.body;
+  r = a.client.request("GET", "/ngsi-ld/v1/temporal/entities?type=Room&timerel=after&timeAt=2026-01-01T00:00:00Z");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(idsOf(parse(r)), (std::set<std::string>{"urn:ngsi-ld:Room:1", "urn:ngsi-ld:Room:2"})) << r.body;
+  // Only B has Room:2's history.
+  r = a.client.request("GET", "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Room:2");
+  EXPECT_EQ(r.status, 200) << r.body;
+}
+
+}  // namespace
+}  // namespace allmende::testing
