@@ -151,9 +151,10 @@ std::optional<store::ValueHint> valueHintOf(const query::QueryExpr& q) {
 }
 
 // The necessary condition of a q expression for the store (store::Prefilter); `exact` is
-// cleared when it is only necessary. Terms become: existence of a plain attribute (exact), its
-// absence (exact), a value index condition (hintOfTerm), else the existence of the attribute
-// the term needs (every term but `!a...` needs an instance of its first attribute, 4.9).
+// cleared, since no term's condition is exact: `a` and `!a` on a plain attribute become its
+// presence and absence (a LanguageProperty with an empty languageMap is present, yet its target
+// does not exist), a comparison a value index condition (hintOfTerm), any other term but
+// `!a...` the presence of the attribute it needs (4.9: an instance of its first attribute).
 store::Prefilter prefilterOf(const query::QueryExpr& q, bool& exact) {
   using K = store::Prefilter::Kind;
   store::Prefilter f;
@@ -172,11 +173,11 @@ store::Prefilter prefilterOf(const query::QueryExpr& q, bool& exact) {
   const query::AttrPath& p = t.path;
   const bool plain = p.names.size() == 1 && p.member.empty() && p.keys.empty() && !p.linked;
   f.attr = p.names[0];
+  exact = false;
   if (plain && (t.op == query::Operator::kExists || t.op == query::Operator::kNotExists)) {
     f.kind = t.op == query::Operator::kExists ? K::kHasAttr : K::kLacksAttr;
     return f;
   }
-  exact = false;
   if (t.op == query::Operator::kNotExists) return store::Prefilter{};  // true
   if (auto h = hintOfTerm(t)) {
     f.kind = K::kValue;

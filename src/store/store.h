@@ -63,8 +63,9 @@ struct Prefilter {
     kAnd,           // all children (no children: true)
     kOr,            // any child (no children: false)
     kValue,         // `value` (a ValueHint; its `attr` exists with such a value)
-    kHasAttr,       // attribute `attr` exists                                  (exact)
-    kLacksAttr,     // attribute `attr` does not exist                          (exact)
+    kHasAttr,       // attribute `attr` is present
+    kLacksAttr,     // attribute `attr` is absent, or present as a LanguageProperty (an empty
+                    // languageMap does not count as existing, 4.9)
     kScope,         // a scope matches `scopeLevels`/`scopeSubtree` (4.19)       (exact)
     kGeoNotInside,  // an instance of GeoProperty `attr` whose bounding box is not inside
                     // `geoJson` shrunk by `distance` metres (0: not inside the geometry itself)

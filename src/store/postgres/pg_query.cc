@@ -86,8 +86,11 @@ std::string conditionOf(const Prefilter& f, Params& p) {
     }
     case K::kHasAttr:
       return "e.attrs @> ARRAY[" + p.add(f.attr) + "::text]";
-    case K::kLacksAttr:
-      return "NOT e.attrs @> ARRAY[" + p.add(f.attr) + "::text]";
+    case K::kLacksAttr: {
+      const std::string attr = p.add(f.attr);
+      return "(NOT e.attrs @> ARRAY[" + attr + "::text] OR strpos((e.doc->'attrs'->" + attr +
+             ")::text, '\"LanguageProperty\"') > 0)";
+    }
     case K::kScope:
       return "EXISTS (SELECT 1 FROM json_array_elements_text(CASE json_typeof(e.doc->'scope') WHEN 'array' THEN "
              "e.doc->'scope' WHEN 'string' THEN json_build_array(e.doc->'scope') ELSE '[]'::json END) s(x) "
