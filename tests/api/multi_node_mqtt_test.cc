@@ -5,8 +5,8 @@
 // tests have a PostgreSQL (ALLMENDE_TEST_STORE / the ctest fixture), else skips.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <rapidjson/document.h>
 #include <netinet/in.h>
+#include <rapidjson/document.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -65,8 +65,8 @@ bool publish(int port, const std::string& topic, const std::string& payload) {
   pid_t pid = fork();
   if (pid == 0) {
     std::string p = std::to_string(port);
-    execl("/usr/bin/mosquitto_pub", "mosquitto_pub", "-h", "127.0.0.1", "-p", p.c_str(), "-q", "1", "-t",
-          topic.c_str(), "-m", payload.c_str(), static_cast<char*>(nullptr));
+    execl("/usr/bin/mosquitto_pub", "mosquitto_pub", "-h", "127.0.0.1", "-p", p.c_str(), "-q", "1", "-t", topic.c_str(),
+          "-m", payload.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   int status = 0;
@@ -79,8 +79,8 @@ bool publish(int port, const std::string& topic, const std::string& payload) {
 size_t instances(HttpClient& c, size_t want) {
   size_t n = 0;
   for (int i = 0; i < 400; ++i) {
-    HttpResult r =
-        c.request("GET", "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Sensor:d1?attrs=n&lastN=1000&options=temporalValues");
+    HttpResult r = c.request(
+        "GET", "/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:Sensor:d1?attrs=n&lastN=1000&options=temporalValues");
     rapidjson::Document d;
     d.Parse(r.body.c_str());
     n = d.IsObject() && d.HasMember("n") && d["n"].IsObject() && d["n"].HasMember("values") &&
