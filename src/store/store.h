@@ -64,8 +64,7 @@ struct Prefilter {
     kOr,            // any child (no children: false)
     kValue,         // `value` (a ValueHint; its `attr` exists with such a value)
     kHasAttr,       // attribute `attr` is present
-    kLacksAttr,     // attribute `attr` is absent, or present as a LanguageProperty (an empty
-                    // languageMap does not count as existing, 4.9)
+    kLacksAttr,     // absent, or present as a LanguageProperty (empty languageMap: no target)
     kScope,         // a scope matches `scopeLevels`/`scopeSubtree` (4.19)       (exact)
     kGeoNotInside,  // an instance of GeoProperty `attr` whose bounding box is not inside
                     // `geoJson` shrunk by `distance` metres (0: not inside the geometry itself)
