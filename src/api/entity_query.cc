@@ -81,11 +81,15 @@ struct CompiledQuery {
 // (dates and times compare temporally, not as text).
 std::optional<store::IndexValue> indexValueOf(const query::Value& v) {
   switch (v.kind) {
-    case query::ValueKind::kNumber: return v.number;
-    case query::ValueKind::kBoolean: return v.boolean ? 1.0 : 0.0;
+    case query::ValueKind::kNumber:
+      return v.number;
+    case query::ValueKind::kBoolean:
+      return v.boolean ? 1.0 : 0.0;
     case query::ValueKind::kString:
-    case query::ValueKind::kUri: return v.text;
-    default: return std::nullopt;
+    case query::ValueKind::kUri:
+      return v.text;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -144,6 +148,84 @@ std::optional<store::ValueHint> valueHintOf(const query::QueryExpr& q) {
     if (h && (!best || (best->anyOf.empty() && h->anyOf.size() == 1))) best = std::move(h);
   }
   return best;
+}
+
+// The necessary condition of a q expression for the store (store::Prefilter); `exact` is
+// cleared, since no term's condition is exact: `a` and `!a` on a plain attribute become its
+// presence and absence (a LanguageProperty with an empty languageMap is present, yet its target
+// does not exist), a comparison a value index condition (hintOfTerm), any other term but
+// `!a...` the presence of the attribute it needs (4.9: an instance of its first attribute).
+store::Prefilter prefilterOf(const query::QueryExpr& q, bool& exact) {
+  using K = store::Prefilter::Kind;
+  store::Prefilter f;
+  if (q.kind != query::QueryExpr::Kind::kTerm) {
+    const bool isAnd = q.kind == query::QueryExpr::Kind::kAnd;
+    f.kind = isAnd ? K::kAnd : K::kOr;
+    for (const auto& child : q.children) {
+      store::Prefilter c = prefilterOf(child, exact);
+      const bool alwaysTrue = c.kind == K::kAnd && c.children.empty();
+      if (alwaysTrue && !isAnd) return c;  // an OR with a condition-less branch: no condition
+      if (!alwaysTrue) f.children.push_back(std::move(c));
+    }
+    return f;
+  }
+  const query::QueryTerm& t = q.term;
+  const query::AttrPath& p = t.path;
+  const bool plain = p.names.size() == 1 && p.member.empty() && p.keys.empty() && !p.linked;
+  f.attr = p.names[0];
+  exact = false;
+  if (plain && (t.op == query::Operator::kExists || t.op == query::Operator::kNotExists)) {
+    f.kind = t.op == query::Operator::kExists ? K::kHasAttr : K::kLacksAttr;
+    return f;
+  }
+  if (t.op == query::Operator::kNotExists) return store::Prefilter{};  // true
+  if (auto h = hintOfTerm(t)) {
+    f.kind = K::kValue;
+    f.value = std::move(*h);
+    return f;
+  }
+  f.kind = K::kHasAttr;
+  return f;
+}
+
+// The scopeQ as a prefilter: exact.
+store::Prefilter prefilterOf(const query::ScopeQuery& q) {
+  store::Prefilter f;
+  switch (q.kind) {
+    case query::ScopeQuery::Kind::kLeaf:
+      f.kind = store::Prefilter::Kind::kScope;
+      f.scopeLevels = q.pattern.levels;
+      f.scopeSubtree = q.pattern.subtree;
+      return f;
+    case query::ScopeQuery::Kind::kAnd:
+    case query::ScopeQuery::Kind::kOr:
+      f.kind = q.kind == query::ScopeQuery::Kind::kAnd ? store::Prefilter::Kind::kAnd : store::Prefilter::Kind::kOr;
+      for (const auto& c : q.children) f.children.push_back(prefilterOf(c));
+      return f;
+  }
+  return f;
+}
+
+// The geo-queries without a search box (geoBox): disjoint and near;minDistance. A matching
+// entity has an instance not inside the reference (disjoint) or not inside the buffer of the
+// minimum distance, taken with the search box's slack (1 % and 1 m) so that the database's
+// distances, not computed as geo/distance.h does, never lose a match.
+std::optional<store::Prefilter> prefilterOf(const geo::GeoQuery& g) {
+  if (g.georel != geo::GeoRel::kDisjoint && !g.minDistance) return std::nullopt;
+  store::Prefilter f;
+  f.kind = store::Prefilter::Kind::kGeoNotInside;
+  f.attr = g.geoproperty;
+  JsonDocument doc;
+  Json geometry = geo::toGeoJson(g.geometry, doc.GetAllocator());
+  f.geoJson = toJsonString(geometry);
+  if (g.minDistance) {
+    f.distance = *g.minDistance * 0.99 - 1;
+    if (f.distance <= 0) {
+      f.kind = store::Prefilter::Kind::kHasAttr;  // just an instance
+      f.distance = 0;
+    }
+  }
+  return f;
 }
 
 // A type selection that is one type or an OR of types (4.17 `A,B` / `A|B`).
@@ -306,6 +388,18 @@ Result<store::EntityQuery> planEntityQuery(const QueryFilters& f, const ld::Cont
   if (!state->selectors.empty() || state->q || state->scopeQ || state->geo) {
     out.match = [state](const Json& e) { return state->matches(e); };
   }
+  // The condition a database can evaluate itself (the PostgreSQL store does).
+  bool exact = state->selectors.empty() && !state->geo;
+  store::Prefilter pre;
+  if (state->q) pre.children.push_back(prefilterOf(*state->q, exact));
+  if (state->scopeQ) pre.children.push_back(prefilterOf(*state->scopeQ));
+  if (state->geo) {
+    if (auto g = prefilterOf(state->geo->query())) pre.children.push_back(std::move(*g));
+  }
+  if (!pre.children.empty()) {
+    out.prefilter = std::move(pre);
+    out.prefilterExact = exact;
+  }
   return out;
 }
 
@@ -324,8 +418,8 @@ Status readPaging(const Call& call, store::EntityQuery& q) {
   ALLMENDE_RETURN_IF_ERROR(number("limit", q.limit));
   ALLMENDE_RETURN_IF_ERROR(number("offset", q.offset));
   if (q.limit > opts.maxLimit) {
-    return Status(ErrorType::kTooManyResults,
-                  "limit " + std::to_string(q.limit) + " exceeds the maximum page size " + std::to_string(opts.maxLimit));
+    return Status(ErrorType::kTooManyResults, "limit " + std::to_string(q.limit) + " exceeds the maximum page size " +
+                                                  std::to_string(opts.maxLimit));
   }
   if (const std::string* c = call.param("count")) {
     if (*c != "true" && *c != "false") return badRequestData("count must be true or false");

@@ -402,6 +402,11 @@ int main(int argc, char** argv) {
   s->add_option("--mqtt-ingest-ca-file", serve.mqttIngest.caFile, "PEM CAs of the broker (enables TLS)");
   s->add_option("--mqtt-ingest-topic-prefix", serve.mqttIngest.topicPrefix, "topics are <prefix>/<tenant>/<device>")
       ->capture_default_str();
+  s->add_option("--mqtt-ingest-client-id", serve.mqttIngest.clientId,
+                "the agent's MQTT client id; unique per node when several nodes run the agent")
+      ->capture_default_str();
+  s->add_option("--mqtt-ingest-share-group", serve.mqttIngest.shareGroup,
+                "several nodes: the shared subscription group they all join (each message goes to one node)");
   allmende::app::addTenancyFlags(*s, serve.tenancy);
   allmende::app::addTwinFlags(*s, serve.twin);
   allmende::app::addSecurityFlags(*s, serve.security);

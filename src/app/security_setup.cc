@@ -1,5 +1,7 @@
 #include "app/security_setup.h"
 
+#include "http/forwarded.h"
+
 namespace allmende::app {
 
 void addSecurityFlags(CLI::App& s, SecurityOptions& o) {
@@ -30,6 +32,13 @@ void addSecurityFlags(CLI::App& s, SecurityOptions& o) {
   s.add_option("--hsts-max-age", h.hstsMaxAgeSeconds, "Strict-Transport-Security max-age over TLS (0 = no header)")
       ->check(CLI::Range(0, 63072000))
       ->capture_default_str();
+  s.add_option("--trusted-proxy", h.trustedProxies,
+               "address or CIDR block of a reverse proxy / load balancer whose X-Forwarded-For names the client "
+               "(repeatable)")
+      ->check([](const std::string& v) {
+        auto t = http::TrustedProxies::parse({v});
+        return t ? std::string() : t.status().detail();
+      });
   s.add_option("--cors-origin", h.corsOrigins, "origin allowed to call the API from a browser (repeatable; * = any)");
   s.add_option("--egress-allow", o.egress.allow,
                "address, CIDR block, host name or *.domain Allmende may always connect to (repeatable)");

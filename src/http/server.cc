@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "http/cors.h"
+#include "http/forwarded.h"
 
 namespace allmende::http {
 
@@ -58,7 +59,8 @@ struct Server::Impl {
   Handler handler;
   ErrorResponder onError;
   CorsPolicy cors;
-  std::string hsts;  // the Strict-Transport-Security value; empty without TLS
+  TrustedProxies trusted;  // options.trustedProxies, parsed
+  std::string hsts;        // the Strict-Transport-Security value; empty without TLS
   // Declared before io: sessions still queued in io at destruction count themselves out here.
   std::mutex sessionsMu;
   // Every live session; a session removes itself in its destructor, so the pointers are valid
@@ -237,6 +239,12 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     auto req = parser_->release();
     Status error;
     Request request = toRequest(std::move(req), remote_, error);
+    if (!server_.trusted.empty()) {
+      std::vector<std::string_view> forwarded;
+      for (const auto& [name, value] : request.headers)
+        if (name == "x-forwarded-for") forwarded.push_back(value);
+      request.remoteAddress = server_.trusted.clientOf(remote_, forwarded);
+    }
     Response response = answer(request, error);
     addCorsHeaders(server_.cors, request, response);
     send(std::move(response), req.version(), req.keep_alive(), req.method() == bhttp::verb::head);
@@ -418,6 +426,8 @@ void Server::Impl::onAccept(beast::error_code ec, tcp::socket socket) {
   beast::error_code peerError;
   tcp::endpoint peer = socket.remote_endpoint(peerError);
   std::string client = peerError ? std::string() : clientKey(peer);
+  // A trusted proxy carries many clients: its connections count against no per-client limit.
+  if (!client.empty() && trusted.trusts(peer.address().to_string())) client.clear();
   bool room = true;
   std::shared_ptr<SessionBase> victim;
   {
@@ -441,6 +451,8 @@ Server::Server(ServerOptions options, Handler handler, ErrorResponder onError) :
   impl_->handler = std::move(handler);
   impl_->onError = std::move(onError);
   impl_->cors.origins = impl_->options.corsOrigins;
+  // Validated by the command line (TrustedProxies::parse); a rule that does not parse trusts none.
+  if (auto t = TrustedProxies::parse(impl_->options.trustedProxies)) impl_->trusted = std::move(t).value();
 }
 
 Server::~Server() { stop(); }

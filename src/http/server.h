@@ -41,6 +41,9 @@ struct ServerOptions {
   int hstsMaxAgeSeconds = 31536000;  // Strict-Transport-Security on every answer over TLS; 0 = none
   // Origins allowed to call the API from a browser (CORS); "*" allows any; empty = no CORS headers.
   std::vector<std::string> corsOrigins;
+  // Reverse proxies / load balancers (addresses or CIDR blocks) whose X-Forwarded-For names the
+  // client (Request::remoteAddress: quotas, per-client limits, audit); http/forwarded.h.
+  std::vector<std::string> trustedProxies;
   // A larger body limit for some requests (uploads), decided from the method and the raw target
   // once the headers are read; 0 or unset = maxBodyBytes.
   std::function<size_t(std::string_view method, std::string_view target)> uploadLimit;

@@ -70,6 +70,9 @@ void IngestService::onConnect(mosquitto* m, void* self, int rc) {
     return;
   }
   std::string topic = s->options_.topicPrefix + "/+/+";
+  // Several nodes: a shared subscription (MQTT 5 4.8.2, also offered to 3.1.1 clients by
+  // Mosquitto) hands each message to one member of the group, not to every node.
+  if (!s->options_.shareGroup.empty()) topic = "$share/" + s->options_.shareGroup + "/" + topic;
   mosquitto_subscribe(m, nullptr, topic.c_str(), 1);
 }
 

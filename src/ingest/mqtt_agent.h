@@ -27,7 +27,12 @@ struct MqttIngestOptions {
   std::string username, password;  // the agent's own broker account, "" = anonymous
   std::string caFile;              // PEM CAs: the connection uses TLS
   std::string topicPrefix = "allmende/ingest";
+  // The agent's MQTT client id (its persistent session at the broker): unique per node, since a
+  // broker disconnects a client when another connects with the same id.
   std::string clientId = "allmende-ingest";
+  // With several nodes: the shared-subscription group all nodes join, so that each message is
+  // ingested by one node ("" = a plain subscription: every node would get every message).
+  std::string shareGroup;
 };
 
 class IngestService {

@@ -54,6 +54,31 @@ struct ValueHint {
   std::optional<IndexValue> lower, upper;
 };
 
+// A necessary condition of `q`, `scopeQ` and `geoQ` as a tree a database can evaluate (the
+// PostgreSQL store turns it into SQL, so that only candidates leave the database; SQLite uses
+// `valueHint` and `geoBox` only). Every entity matching the query satisfies it; leaves marked
+// below as exact hold for exactly the matching entities of their part. `match` stays the judge.
+struct Prefilter {
+  enum class Kind {
+    kAnd,           // all children (no children: true)
+    kOr,            // any child (no children: false)
+    kValue,         // `value` (a ValueHint; its `attr` exists with such a value)
+    kHasAttr,       // attribute `attr` is present
+    kLacksAttr,     // absent, or present as a LanguageProperty (empty languageMap: no target)
+    kScope,         // a scope matches `scopeLevels`/`scopeSubtree` (4.19)       (exact)
+    kGeoNotInside,  // an instance of GeoProperty `attr` whose bounding box is not inside
+                    // `geoJson` shrunk by `distance` metres (0: not inside the geometry itself)
+  };
+  Kind kind = Kind::kAnd;
+  std::vector<Prefilter> children;
+  ValueHint value;
+  std::string attr;
+  std::vector<std::string> scopeLevels;  // "+" is any one level
+  bool scopeSubtree = false;
+  std::string geoJson;  // the reference geometry, GeoJSON text
+  double distance = 0;
+};
+
 // The filters of an entity query, already parsed and expanded. A null predicate means "no filter".
 struct EntityQuery {
   std::vector<std::string> ids;       // any of these ids
@@ -71,6 +96,11 @@ struct EntityQuery {
   };
   std::optional<Box> geoBox;
   std::optional<ValueHint> valueHint;
+  // The necessary condition of q, scopeQ and geoQ (see Prefilter), when there is one; with
+  // `prefilterExact`, entities of the selection satisfying it are exactly the matches (`match`
+  // then checks nothing more, and a store evaluating the prefilter may skip it).
+  std::optional<Prefilter> prefilter;
+  bool prefilterExact = false;
   size_t offset = 0;
   size_t limit = 20;
   bool count = false;  // compute the total number of matches
