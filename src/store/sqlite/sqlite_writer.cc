@@ -50,9 +50,8 @@ Status SqliteStore::prepareWriter() {
 std::vector<Status> SqliteStore::write(const TenantId& tenant, std::vector<WriteOp> ops) {
   PendingWrite pending{&tenant, &ops, {}, {}, {}};
   pending.journal = JournalScope::current();
-  // Writes are worked out here, in parallel with the writer thread, which then mostly stores
-  // results. The snapshot read costs a few thousand instructions more in all, but takes the
-  // apply, the serialization and the trail off the one writer thread, which bounds throughput.
+  // Large writes (batches) are worked out here, in parallel with the writer thread, which then
+  // mostly stores results. For a few ops the extra snapshot read costs more than it saves.
   if (ops.size() >= options_.prepareMinOps) {
     prepare(tenant, ops, pending.prepared);
   } else {

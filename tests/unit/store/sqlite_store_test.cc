@@ -99,12 +99,11 @@ TEST_F(SqliteStoreTest, AnOpFailingAfterItBeganWritingFailsAlone) {
   SqliteOptions o;
   o.path = dir_ + "/db";
   o.faultEntityId = "urn:x:bad";
-  o.prepareMinOps = 16;  // both paths: ops worked out by the writer and on the caller's thread
   store_.reset();
   auto s = openSqliteStore(o);
   ASSERT_TRUE(s.isOk());
   store_ = std::move(s).value();
-  for (size_t n : {3u, 40u}) {  // below and above prepareMinOps (16)
+  for (size_t n : {3u, 40u}) {  // below and above prepareMinOps
     std::vector<WriteOp> ops;
     for (size_t i = 0; i < n; ++i) {
       std::string id = i == 1 ? "urn:x:bad" : "urn:x:" + std::to_string(n) + "-" + std::to_string(i);
