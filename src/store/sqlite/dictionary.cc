@@ -23,13 +23,15 @@ Status Dictionary::open(sqlite3* writer) {
 
 std::optional<int64_t> Dictionary::find(std::string_view key) const {
   std::lock_guard<std::mutex> lock(mu_);
-  auto it = committed_.find(std::string(key));
+  auto it = committed_.find(key);
   if (it == committed_.end()) return std::nullopt;
   return it->second;
 }
 
 Result<int64_t> Dictionary::intern(std::string_view key) {
-  if (auto it = pending_.find(std::string(key)); it != pending_.end()) return it->second;
+  if (!pending_.empty()) {
+    if (auto it = pending_.find(key); it != pending_.end()) return it->second;
+  }
   if (auto id = find(key)) return *id;
   insert_.bind(1, key);
   int rc = insert_.step();

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -16,6 +17,13 @@
 #include "store/sqlite/sqlite_handles.h"
 
 namespace allmende::store::sqlite {
+
+// Hashes std::string and std::string_view alike, so that a look-up by view allocates nothing.
+struct KeyHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+using KeyMap = std::unordered_map<std::string, int64_t, KeyHash, std::equal_to<>>;
 
 // One table `name(id INTEGER PRIMARY KEY, key TEXT UNIQUE)`, mirrored in memory. Readers see
 // only committed ids; the writer thread interns new keys inside its transaction and publishes
@@ -46,9 +54,9 @@ class Dictionary {
   sqlite3* writer_ = nullptr;
   Statement insert_;
   mutable std::mutex mu_;
-  std::unordered_map<std::string, int64_t> committed_;  // GUARDED_BY(mu_)
-  std::unordered_map<std::string, int64_t> pending_;    // writer thread only
-  std::vector<std::string> order_;                      // writer thread only: pending_ keys in order
+  KeyMap committed_;                // GUARDED_BY(mu_)
+  KeyMap pending_;                  // writer thread only
+  std::vector<std::string> order_;  // writer thread only: pending_ keys in order
 };
 
 }  // namespace allmende::store::sqlite

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace allmende::store::sqlite {
@@ -63,7 +64,8 @@ Status HistoryWriter::open(sqlite3* writer) {
   };
   ALLMENDE_RETURN_IF_ERROR(prep(lookup_, "SELECT hid, deleted FROM temporal_entities WHERE tenant=?1 AND id=?2"));
   ALLMENDE_RETURN_IF_ERROR(
-      prep(create_, "INSERT INTO temporal_entities (tenant, id, hid, types, deleted) VALUES (?1, ?2, ?3, ?4, ?5)"));
+      prep(create_,
+           "INSERT OR IGNORE INTO temporal_entities (tenant, id, hid, types, deleted) VALUES (?1, ?2, ?3, ?4, ?5)"));
   ALLMENDE_RETURN_IF_ERROR(prep(setTypes_, "UPDATE temporal_entities SET types=?3 WHERE tenant=?1 AND id=?2"));
   ALLMENDE_RETURN_IF_ERROR(prep(setDeleted_, "UPDATE temporal_entities SET deleted=?3 WHERE tenant=?1 AND id=?2"));
   ALLMENDE_RETURN_IF_ERROR(prep(insert_,
@@ -84,24 +86,13 @@ Status HistoryWriter::open(sqlite3* writer) {
 }
 
 Result<int64_t> HistoryWriter::historyId(int64_t tenant, std::string_view id, std::string_view types, bool deleted,
-                                         Micros deletedAt) {
-  lookup_.bind(1, tenant);
-  lookup_.bindStatic(2, id);
-  int rc = lookup_.step();
-  if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-    lookup_.reset();
-    return sqliteError(db_, rc, "look up history");
-  }
-  const bool known = rc == SQLITE_ROW;
-  const int64_t hid = known ? lookup_.int64(0) : ++lastHid_;
-  const bool wasDeleted = known && !lookup_.isNull(1);
-  lookup_.reset();
+                                         Micros deletedAt, bool likelyNew) {
   auto run = [&](Statement& s, const char* what) -> Status {
     int r = s.step();
     s.reset();
     return r == SQLITE_DONE ? Status::ok() : sqliteError(db_, r, what);
   };
-  if (!known) {
+  auto create = [&](int64_t hid) -> Status {
     create_.bind(1, tenant);
     create_.bindStatic(2, id);
     create_.bind(3, hid);
@@ -110,7 +101,45 @@ Result<int64_t> HistoryWriter::historyId(int64_t tenant, std::string_view id, st
       create_.bind(5, deletedAt);
     else
       create_.bindNull(5);
-    ALLMENDE_RETURN_IF_ERROR(run(create_, "create history"));
+    return run(create_, "create history");
+  };
+  std::string key(sizeof tenant + id.size(), '\0');
+  std::memcpy(key.data(), &tenant, sizeof tenant);
+  std::memcpy(key.data() + sizeof tenant, id.data(), id.size());
+  bool known = false, wasDeleted = false;
+  int64_t hid = 0;
+  if (auto it = known_.find(key); it != known_.end()) {
+    known = true;
+    hid = it->second.hid;
+    wasDeleted = it->second.deleted;
+  } else if (likelyNew) {
+    ALLMENDE_RETURN_IF_ERROR(create(lastHid_ + 1));
+    if (sqlite3_changes(db_) == 1) {  // it was new
+      hid = ++lastHid_;
+      if (known_.size() >= kMaxKnown) known_.clear();
+      known_.insert_or_assign(std::move(key), Known{hid, deleted});
+      return hid;
+    }
+  }
+  if (!known) {
+    lookup_.bind(1, tenant);
+    lookup_.bindStatic(2, id);
+    int rc = lookup_.step();
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+      lookup_.reset();
+      return sqliteError(db_, rc, "look up history");
+    }
+    known = rc == SQLITE_ROW;
+    hid = known ? lookup_.int64(0) : ++lastHid_;
+    wasDeleted = known && !lookup_.isNull(1);
+    lookup_.reset();
+  }
+  // Remembered before the rows are written: a failure below fails the op, and every failed op
+  // is rolled back with forget() (sqlite_writer.cc).
+  if (known_.size() >= kMaxKnown) known_.clear();
+  known_.insert_or_assign(std::move(key), Known{hid, deleted});
+  if (!known) {
+    ALLMENDE_RETURN_IF_ERROR(create(hid));
     return hid;
   }
   if (!types.empty()) {
@@ -188,13 +217,13 @@ Result<int64_t> HistoryWriter::insert(int64_t tenant, int64_t hid, const model::
   return lastIid_;
 }
 
-Status HistoryWriter::store(int64_t tenant, const model::HistoryChange& change, Dictionary& terms) {
+Status HistoryWriter::store(int64_t tenant, const model::HistoryChange& change, Dictionary& terms, bool created) {
   if (change.entityId.empty()) return Status::ok();
   // Nothing changed that the history keeps (e.g. only the scope): no need to look it up.
   if (change.instances.empty() && change.types.empty() && !change.entityDeleted) return Status::ok();
   Micros deletedAt = 0;
   if (change.entityDeleted) deletedAt = change.instances.empty() ? wallMicros() : change.instances.front().recordedAt;
-  auto hid = historyId(tenant, change.entityId, change.types, change.entityDeleted, deletedAt);
+  auto hid = historyId(tenant, change.entityId, change.types, change.entityDeleted, deletedAt, created);
   if (!hid) return hid.status();
   for (const auto& h : change.instances) {
     auto iid = insert(tenant, *hid, h, terms);

@@ -17,7 +17,9 @@
 
 #include <sqlite3.h>
 
+#include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/status.h"
 #include "model/history.h"
@@ -35,7 +37,9 @@ CREATE TABLE IF NOT EXISTS temporal_entities (
   deleted INTEGER,            -- when the entity was deleted (micros), NULL while it exists
   PRIMARY KEY (tenant, id)
 ) WITHOUT ROWID;
-CREATE UNIQUE INDEX IF NOT EXISTS temporal_entities_by_hid ON temporal_entities (hid);
+-- No index on hid: it cost a B-tree insert per new entity, and only rare operations (delete of a
+-- whole history, listing, the start) look entities up by it.
+DROP INDEX IF EXISTS temporal_entities_by_hid;
 CREATE TABLE IF NOT EXISTS attr_instances (
   tenant INTEGER NOT NULL,
   hid    INTEGER NOT NULL,
@@ -81,19 +85,34 @@ class HistoryWriter {
   Status open(sqlite3* writer);
 
   // Stores what one entity change left (model::diffHistory), interning attribute names and
-  // datasetIds in `terms`.
-  Status store(int64_t tenant, const model::HistoryChange& change, Dictionary& terms);
+  // datasetIds in `terms`. `created`: the change created the entity (see historyId).
+  Status store(int64_t tenant, const model::HistoryChange& change, Dictionary& terms, bool created = false);
 
   // The history id of entity `id`, created (with `types`) when new; `types` "" keeps the known ones.
-  Result<int64_t> historyId(int64_t tenant, std::string_view id, std::string_view types, bool deleted,
-                            Micros deletedAt);
+  // `likelyNew` (the entity was just created, so its history is new unless an entity of that id
+  // existed before): the history row is inserted first and only looked up when it was there,
+  // which saves a B-tree search per created entity.
+  Result<int64_t> historyId(int64_t tenant, std::string_view id, std::string_view types, bool deleted, Micros deletedAt,
+                            bool likelyNew = false);
 
   // Inserts one instance; returns its instance id.
   Result<int64_t> insert(int64_t tenant, int64_t hid, const model::HistoryInstance& h, Dictionary& terms);
 
   sqlite3* db() const { return db_; }
 
+  // Drops what historyId() remembers. Called whenever a change it may have seen is undone (a
+  // rollback) and before every temporal API task (which may delete history rows itself).
+  void forget() { known_.clear(); }
+
  private:
+  // What historyId() knows of an entity without looking it up: a sensor fleet updates the same
+  // entities again and again, and the look-up was a B-tree search per stored change.
+  struct Known {
+    int64_t hid;
+    bool deleted;
+  };
+  static constexpr size_t kMaxKnown = 65536;      // then forgotten all at once
+  std::unordered_map<std::string, Known> known_;  // key: tenant (8 bytes) + entity id
   sqlite3* db_ = nullptr;
   Statement lookup_, create_, setTypes_, setDeleted_, insert_, rollup_;
   int64_t lastHid_ = 0;  // writer thread only

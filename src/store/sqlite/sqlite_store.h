@@ -17,10 +17,13 @@ struct SqliteOptions {
   // of the machine (fsync at every group commit).
   std::string durability = "normal";
   size_t maxOpsPerCommit = 4096;  // upper bound on one group commit
-  size_t maxReaders = 4;         // read connections; further readers wait for one
-  int checkpointMillis = 200;    // period of the background WAL checkpoint
-  int walRestartFrames = 8192;   // log size (pages) at which the writer restarts the log
-  size_t prepareMinOps = 16;     // writes with this many ops are prepared on the caller's thread
+  size_t maxReaders = 4;          // read connections; further readers wait for one
+  int checkpointMillis = 200;     // period of the background WAL checkpoint
+  int walRestartFrames = 8192;    // log size (pages) at which the writer restarts the log
+  // Writes with this many ops are prepared on the caller's thread. 1 (every write) took 32 % of
+  // the writer's instructions per single create off the writer thread but left the total as it
+  // was, and single creates ran 13-18 % slower on the loaded 2-core machine (bench/write_instructions).
+  size_t prepareMinOps = 16;
   size_t readerCacheKiB = 16384;  // page cache of each read connection
   // Fault injection for tests: a write of the entity with this id fails with an internal error
   // after its row is written, as an SQL error in the middle of an op would.

@@ -86,13 +86,13 @@ struct WriterStatements {
 // checks that the entity is still as it was and stores the result, else it runs `apply` itself.
 struct PreparedOp {
   bool valid = false;
-  Status error;              // apply failed on the snapshot: the op's answer, nothing to write
-  bool existed = false;      // the snapshot had the entity ...
-  std::string expected;      // ... with this document text
+  Status error;          // apply failed on the snapshot: the op's answer, nothing to write
+  bool existed = false;  // the snapshot had the entity ...
+  std::string expected;  // ... with this document text
   WriteEffect::Kind kind = WriteEffect::Kind::kNone;
-  std::string text;          // the new document (kUpsert)
+  std::string text;  // the new document (kUpsert)
   IndexEntries before, after;
-  ChangeTrail trail;         // what the change leaves behind besides the new state (trail.h)
+  ChangeTrail trail;  // what the change leaves behind besides the new state (trail.h)
 };
 
 struct PendingWrite {
@@ -175,8 +175,8 @@ class SqliteStore final : public Store, public TemporalStore {
   void commitGroup(std::vector<PendingWrite*>& group);
   struct GroupRun {
     enum Outcome { kCommitted, kFailed, kNeedsSavepoints } outcome = kFailed;
-    Status error;     // kFailed: the store error every op of the group gets
-    size_t ops = 0;   // ops run
+    Status error;    // kFailed: the store error every op of the group gets
+    size_t ops = 0;  // ops run
   };
   // One transaction over the group, with or without a savepoint per op; rolled back unless
   // kCommitted.
@@ -195,7 +195,8 @@ class SqliteStore final : public Store, public TemporalStore {
   // trail.cc: the trail of an op whose entity goes from `before` to `after` (either may be null;
   // `after` is null for a delete), and storing it in the open transaction.
   void traceChange(const TenantId& tenant, const Json* before, const Json* after, ChangeTrail& out) const;
-  Status storeTrail(int64_t tenant, int64_t seq, const ChangeTrail& trail);
+  // `created`: the change created entity `seq` (a hint for the history, history.h).
+  Status storeTrail(int64_t tenant, int64_t seq, const ChangeTrail& trail, bool created);
   // temporal_store.cc: the history id of entity `id` and its (attribute, dataset) series.
   struct HistoryScope;
   class TemporalReader;
@@ -213,7 +214,7 @@ class SqliteStore final : public Store, public TemporalStore {
   Status prepareOutbox();
   const SubscriptionMatcher* matcher_ = nullptr;
   std::function<void()> commitListener_;
-  Statement outboxInsert_;    // writer thread only
+  Statement outboxInsert_;      // writer thread only
   bool outboxWritten_ = false;  // writer thread only: this group stored outbox rows
 
   SqliteOptions options_;

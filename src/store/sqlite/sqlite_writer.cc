@@ -16,19 +16,27 @@ Status SqliteStore::prepareWriter() {
     return Status::ok();
   };
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.load, "SELECT seq, doc FROM entities WHERE tenant=?1 AND id=?2"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.insert, "INSERT INTO entities (tenant, seq, id, doc) VALUES (?1, ?2, ?3, ?4)"));
+  // OR IGNORE: an id that exists already is told by sqlite3_changes() (applyOp).
+  ALLMENDE_RETURN_IF_ERROR(
+      prep(ws_.insert, "INSERT OR IGNORE INTO entities (tenant, seq, id, doc) VALUES (?1, ?2, ?3, ?4)"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.update, "UPDATE entities SET doc=?3 WHERE tenant=?1 AND seq=?2"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.remove, "DELETE FROM entities WHERE tenant=?1 AND seq=?2"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.insertType, "INSERT OR IGNORE INTO entity_types (tenant, type, seq) VALUES (?1, ?2, ?3)"));
+  ALLMENDE_RETURN_IF_ERROR(
+      prep(ws_.insertType, "INSERT OR IGNORE INTO entity_types (tenant, type, seq) VALUES (?1, ?2, ?3)"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.removeType, "DELETE FROM entity_types WHERE tenant=?1 AND type=?2 AND seq=?3"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoInsert,
                                 "INSERT INTO geo_index (gid, minX, maxX, minY, maxY, tenant, attr) "
                                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.geoRemove, "DELETE FROM geo_index WHERE gid=?1"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointInsert, "INSERT OR IGNORE INTO geo_points (tenant, attr, z, seq, x, y) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.pointRemove, "DELETE FROM geo_points WHERE tenant=?1 AND attr=?2 AND z=?3 AND seq=?4"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.valueInsert, "INSERT OR IGNORE INTO attr_values (tenant, attr, v, seq) VALUES (?1, ?2, ?3, ?4)"));
-  ALLMENDE_RETURN_IF_ERROR(prep(ws_.valueRemove, "DELETE FROM attr_values WHERE tenant=?1 AND attr=?2 AND v=?3 AND seq=?4"));
+  ALLMENDE_RETURN_IF_ERROR(
+      prep(ws_.pointInsert,
+           "INSERT OR IGNORE INTO geo_points (tenant, attr, z, seq, x, y) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  ALLMENDE_RETURN_IF_ERROR(
+      prep(ws_.pointRemove, "DELETE FROM geo_points WHERE tenant=?1 AND attr=?2 AND z=?3 AND seq=?4"));
+  ALLMENDE_RETURN_IF_ERROR(
+      prep(ws_.valueInsert, "INSERT OR IGNORE INTO attr_values (tenant, attr, v, seq) VALUES (?1, ?2, ?3, ?4)"));
+  ALLMENDE_RETURN_IF_ERROR(
+      prep(ws_.valueRemove, "DELETE FROM attr_values WHERE tenant=?1 AND attr=?2 AND v=?3 AND seq=?4"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.journalInsert, "INSERT OR IGNORE INTO audit_journal (id, rec) VALUES (?1, ?2)"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.savepoint, "SAVEPOINT op"));
   ALLMENDE_RETURN_IF_ERROR(prep(ws_.release, "RELEASE op"));
@@ -105,6 +113,7 @@ SqliteStore::GroupRun SqliteStore::runGroup(std::vector<PendingWrite*>& group, b
     outboxWritten_ = false;
     tenants_.discard();
     terms_.discard();
+    history_.forget();
     for (auto* p : group) p->results.clear();
     out.outcome = outcome;
     out.error = std::move(st);
@@ -160,6 +169,7 @@ Status SqliteStore::applyPending(PendingWrite& p, bool savepoints, size_t& opCou
       if (!st.isOk() && savepoints) {
         run(ws_.rollbackTo, "rollback to savepoint");
         terms_.rollbackTo(termMark);
+        history_.forget();
       }
       if (savepoints) run(ws_.release, "release savepoint");
     }
@@ -212,6 +222,36 @@ Status SqliteStore::work(const TenantId& tenant, WriteOp& op, const Json* curren
 
 Status SqliteStore::applyOp(const TenantId& tenantName, int64_t tenant, WriteOp& op, const PreparedOp& prepared,
                             bool& wrote) {
+  // Inserts the entity under the next seq; whether it was new (else nothing was written).
+  auto insertNew = [&](const std::string& text) -> Result<bool> {
+    ws_.insert.bind(1, tenant);
+    ws_.insert.bind(2, lastSeq_ + 1);
+    ws_.insert.bindStatic(3, op.entityId);
+    ws_.insert.bindStatic(4, text);
+    ALLMENDE_RETURN_IF_ERROR(run(ws_.insert, "insert entity"));
+    if (sqlite3_changes(writer_.get()) != 1) return false;
+    ++lastSeq_;
+    return true;
+  };
+  // Stores the index rows and the trail of entity `seq`, now written.
+  auto finish = [&](int64_t seq, const PreparedOp& p, bool created) -> Status {
+    if (!options_.faultEntityId.empty() && op.entityId == options_.faultEntityId) {
+      return Status(ErrorType::kInternalError, "injected fault after writing");
+    }
+    ALLMENDE_RETURN_IF_ERROR(updateIndexes(tenant, seq, p.before, p.after));
+    return storeTrail(tenant, seq, p.trail, created);
+  };
+  // A new entity worked out on the snapshot (most of a batch that creates): inserted at once, and
+  // the unique index on (tenant, id) tells whether it is still new, instead of a look-up first.
+  // If an entity of that id came into being since the snapshot, nothing was written and the op
+  // is worked out again below.
+  if (prepared.valid && prepared.error.isOk() && !prepared.existed && prepared.kind == WriteEffect::Kind::kUpsert) {
+    wrote = true;  // a failing insert statement may have written part of its rows
+    auto inserted = insertNew(prepared.text);
+    if (!inserted) return inserted.status();
+    if (*inserted) return finish(lastSeq_, prepared, true);
+    wrote = false;
+  }
   Statement& load = ws_.load;
   load.bind(1, tenant);
   load.bindStatic(2, op.entityId);
@@ -252,28 +292,23 @@ Status SqliteStore::applyOp(const TenantId& tenantName, int64_t tenant, WriteOp&
       ws_.remove.bind(1, tenant);
       ws_.remove.bind(2, seq);
       ALLMENDE_RETURN_IF_ERROR(run(ws_.remove, "delete entity"));
-      return storeTrail(tenant, seq, p->trail);
+      return storeTrail(tenant, seq, p->trail, false);
     case WriteEffect::Kind::kUpsert:
       break;
   }
+  const bool created = seq == 0;
   if (seq) {
     ws_.update.bind(1, tenant);
     ws_.update.bind(2, seq);
     ws_.update.bindStatic(3, p->text);
     ALLMENDE_RETURN_IF_ERROR(run(ws_.update, "update entity"));
   } else {
-    seq = ++lastSeq_;
-    ws_.insert.bind(1, tenant);
-    ws_.insert.bind(2, seq);
-    ws_.insert.bindStatic(3, op.entityId);
-    ws_.insert.bindStatic(4, p->text);
-    ALLMENDE_RETURN_IF_ERROR(run(ws_.insert, "insert entity"));
+    auto inserted = insertNew(p->text);
+    if (!inserted) return inserted.status();
+    if (!*inserted) return internalError("entity " + op.entityId + " appeared while being written");
+    seq = lastSeq_;
   }
-  if (!options_.faultEntityId.empty() && op.entityId == options_.faultEntityId) {
-    return Status(ErrorType::kInternalError, "injected fault after writing");
-  }
-  ALLMENDE_RETURN_IF_ERROR(updateIndexes(tenant, seq, p->before, p->after));
-  return storeTrail(tenant, seq, p->trail);
+  return finish(seq, *p, created);
 }
 
 Status SqliteStore::updateIndexes(int64_t tenant, int64_t seq, const IndexEntries& before, const IndexEntries& after) {

@@ -62,6 +62,9 @@ Status SqliteStore::runOnWriter(const TenantId& tenant, std::function<Status(int
 
 bool SqliteStore::applyTask(PendingWrite& p, int64_t tenant, size_t& opCount) {
   const size_t termMark = terms_.mark();
+  // A task may delete or restore history rows behind HistoryWriter's back (and may be rolled
+  // back): it starts and ends with nothing remembered. Tasks are rare next to entity writes.
+  history_.forget();
   Status st = run(ws_.savepoint, "savepoint");
   if (st.isOk()) {
     st = p.task(tenant);
@@ -71,6 +74,7 @@ bool SqliteStore::applyTask(PendingWrite& p, int64_t tenant, size_t& opCount) {
     }
     run(ws_.release, "release savepoint");
   }
+  history_.forget();
   const bool ok = st.isOk();
   p.results.push_back(std::move(st));
   ++opCount;
@@ -100,11 +104,12 @@ Status SqliteStore::deleteHistory(const TenantId& tenant, const std::string& id,
     if (attr.empty()) {  // NGSI-LD 5.6.16: the whole temporal representation
       for (const char* sql : {"DELETE FROM attr_instances WHERE tenant=?1 AND hid=?2",
                               "DELETE FROM attr_rollups WHERE tenant=?1 AND hid=?2",
-                              "DELETE FROM temporal_entities WHERE tenant=?1 AND hid=?2"}) {
+                              "DELETE FROM temporal_entities WHERE tenant=?1 AND id=?3"}) {
         auto s = prepared(db, sql);
         if (!s) return s.status();
         s->bind(1, tid);
         s->bind(2, *hid);
+        s->bindStatic(3, id);
         ALLMENDE_RETURN_IF_ERROR(stepDone(db, *s, "delete history"));
       }
       return Status::ok();

@@ -42,8 +42,8 @@ class SqliteStoreTest : public ::testing::Test {
   }
   static std::string entity(const std::string& id, const std::string& type, double lon = 0, double lat = 0) {
     return R"({"id":")" + id + R"(","type":[")" + type +
-           R"("],"attrs":{"loc":[{"type":"GeoProperty","value":{"type":"Point","coordinates":[)" +
-           std::to_string(lon) + "," + std::to_string(lat) + "]}}]}}";
+           R"("],"attrs":{"loc":[{"type":"GeoProperty","value":{"type":"Point","coordinates":[)" + std::to_string(lon) +
+           "," + std::to_string(lat) + "]}}]}}";
   }
   // Adds one to the entity's member "n" (a read-modify-write).
   static Result<WriteEffect> increment(const Json* cur) {
@@ -90,7 +90,8 @@ TEST_F(SqliteStoreTest, AFailingOpChangesNothingAndDoesNotFailItsNeighbours) {
   EXPECT_TRUE(results[2].isOk());
   EXPECT_FALSE(store_->getEntity("", "urn:x:2").isOk());
   // A tenant whose only write failed does not come into being.
-  EXPECT_FALSE(write1("ghost", {"urn:x:9", [](const Json*) -> Result<WriteEffect> { return badRequestData("no"); }}).isOk());
+  EXPECT_FALSE(
+      write1("ghost", {"urn:x:9", [](const Json*) -> Result<WriteEffect> { return badRequestData("no"); }}).isOk());
   EXPECT_FALSE(store_->tenantExists("ghost"));
 }
 
@@ -267,8 +268,10 @@ TEST_F(SqliteStoreTest, GeoBoxPrefilterNeverLosesAMatch) {
     ops.push_back(put(id, entity(id, i % 2 ? "A" : "B", points.back().first, points.back().second)));
   }
   // One polygon, which goes to the R*Tree.
-  ops.push_back(put("urn:g:poly", R"({"id":"urn:g:poly","type":["A"],"attrs":{"loc":[{"type":"GeoProperty","value":)"
-                                  R"({"type":"Polygon","coordinates":[[[11.09,48.09],[11.11,48.09],[11.11,48.11],[11.09,48.09]]]}}]}})"));
+  ops.push_back(
+      put("urn:g:poly",
+          R"({"id":"urn:g:poly","type":["A"],"attrs":{"loc":[{"type":"GeoProperty","value":)"
+          R"({"type":"Polygon","coordinates":[[[11.09,48.09],[11.11,48.09],[11.11,48.11],[11.09,48.09]]]}}]}})"));
   for (const auto& st : store_->write("", std::move(ops))) ASSERT_TRUE(st.isOk());
   for (int b = 0; b < 50; ++b) {
     double x0 = lon(rng), y0 = lat(rng), w = 0.02 * (b % 5 + 1), h = 0.015;
@@ -311,8 +314,11 @@ TEST_F(SqliteStoreTest, FilesWithoutThePointsInThePointIndexAreMigrated) {
   // Make the file look like one of schema version 0.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "ALTER TABLE geo_points DROP COLUMN x; ALTER TABLE geo_points DROP COLUMN y; "
-                             "PRAGMA user_version=0", nullptr, nullptr, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "ALTER TABLE geo_points DROP COLUMN x; ALTER TABLE geo_points DROP COLUMN y; "
+                         "PRAGMA user_version=0",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
   sqlite3_close(db);
   reopen();
   EntityQuery q;
@@ -343,7 +349,9 @@ TEST_F(SqliteStoreTest, ValueHintFindsEveryEntityWithTheValueInOrder) {
     ops.push_back(put(id, R"({"id":")" + id + R"(","type":["T"],"attrs":{"color":[)" + attr + "]}}"));
     truth.emplace_back(i, v);
   }
-  ops.push_back(put("urn:v:rel", R"({"id":"urn:v:rel","type":["T"],"attrs":{"color":[{"type":"Relationship","object":"urn:x:red"}]}})"));
+  ops.push_back(
+      put("urn:v:rel",
+          R"({"id":"urn:v:rel","type":["T"],"attrs":{"color":[{"type":"Relationship","object":"urn:x:red"}]}})"));
   for (const auto& st : store_->write("", std::move(ops))) ASSERT_TRUE(st.isOk());
 
   auto idsFor = [&](ValueHint h) {

@@ -211,5 +211,33 @@ TEST_F(TemporalStoreTest, DirectWritesDeletesAndRetention) {
   EXPECT_EQ(temporal_->history("", "urn:e:1", {}).status().type(), ErrorType::kResourceNotFound);
 }
 
+TEST_F(TemporalStoreTest, AHistoryDeletedThroughTheTemporalApiStartsAgainWithTheNextWrite) {
+  // The writer remembers each entity's history id; deleting the whole history must not leave it
+  // writing instances under the forgotten id.
+  series("urn:e:1", 2);
+  ASSERT_TRUE(temporal_->deleteHistory("", "urn:e:1", "", std::nullopt, 0).isOk());
+  ASSERT_TRUE(write1("", put("urn:e:1", state("urn:e:1", 7, kT0 + 3 * kHour))).isOk());
+  auto h = temporal_->history("", "urn:e:1", {});
+  ASSERT_TRUE(h.isOk()) << h.status().toString();
+  EXPECT_EQ(values(*h), (std::vector<double>{7}));
+  auto ids = temporal_->historyIds("");
+  ASSERT_TRUE(ids.isOk());
+  EXPECT_EQ(*ids, (std::vector<std::string>{"urn:e:1"}));
+}
+
+TEST_F(TemporalStoreTest, ABatchCreatingTheSameIdTwiceKeepsOneHistory) {
+  // The second op finds the entity the first one inserted (not the snapshot's absence).
+  std::vector<WriteOp> ops;
+  ops.push_back(put("urn:e:1", state("urn:e:1", 1, kT0)));
+  ops.push_back(put("urn:e:1", state("urn:e:1", 2, kT0 + kHour)));
+  for (const auto& st : store_->write("", std::move(ops))) ASSERT_TRUE(st.isOk());
+  EXPECT_EQ(values(*temporal_->history("", "urn:e:1", {})), (std::vector<double>{1, 2}));
+  EXPECT_EQ((*store_->getEntity("", "urn:e:1"))["attrs"]["p"][0]["value"].GetDouble(), 2.0);
+  EntityQuery q;
+  q.typeIris = {"T"};
+  q.count = true;
+  EXPECT_EQ(*store_->queryEntities("", q)->total, 1u);
+}
+
 }  // namespace
 }  // namespace allmende::store
