@@ -5,6 +5,7 @@
 
 #include <array>
 #include <atomic>
+#include <iterator>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -118,6 +119,7 @@ Request toRequest(bhttp::request<bhttp::string_body>&& in, const std::string& re
   if (q != std::string_view::npos && !parseQueryString(target.substr(q + 1), r.query)) {
     error = Status(ErrorType::kInvalidRequest, "malformed percent-encoding in the query string");
   }
+  r.headers.reserve(static_cast<size_t>(std::distance(in.begin(), in.end())));
   for (const auto& f : in) {
     std::string name(f.name_string());
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
