@@ -194,6 +194,11 @@ size_t JwtVerifier::cachedTokens() {
   return cache_.size();
 }
 
+bool JwtVerifier::isCached(std::string_view token) {
+  std::shared_lock<std::shared_mutex> lock(cacheMu_);
+  return cache_.find(token) != cache_.end();
+}
+
 void JwtVerifier::evict(Micros now) {
   const size_t capacity = options_.cacheEntries;
   if (capacity == 0) return;

@@ -48,8 +48,9 @@ class JwtVerifier {
   // ~30 us of CPU, more than the rest of a retrieval); its exp is checked at every use.
   Result<Principal> verify(std::string_view token);
 
-  // Tokens in the cache (at most options.cacheEntries).
+  // Tokens in the cache (at most options.cacheEntries), and whether it holds this one (tests).
   size_t cachedTokens();
+  bool isCached(std::string_view token);
 
  private:
   JwtVerifier(JwtOptions options, const Clock& clock, FetchFn fetch)
@@ -69,10 +70,10 @@ class JwtVerifier {
   struct Verified {
     Principal principal;
     Micros expires;
-    // Set by every use, cleared by an eviction sweep that passes it over: the cache keeps the
-    // tokens in use (a second-chance approximation of least-recently-used that a lookup can
-    // mark under the shared lock).
-    mutable std::atomic<bool> used{true};
+    // Set by every use after the first, cleared by an eviction sweep that passes it over: the
+    // cache keeps the tokens in use and drops those seen once first (a second-chance
+    // approximation of least-recently-used that a lookup can mark under the shared lock).
+    mutable std::atomic<bool> used{false};
     Verified(Principal p, Micros e) : principal(std::move(p)), expires(e) {}
   };
   // Hashes a token by its last bytes (its signature: distinct for every token the cache holds,

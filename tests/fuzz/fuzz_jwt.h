@@ -67,8 +67,9 @@ inline std::string bigEndian(const char* param) {
 
 // {"keys":[{"kty":"RSA","kid":"fuzz","n":...,"e":...}]}
 inline std::string fuzzJwks() {
-  return "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"fuzz\",\"n\":\"" + auth::base64UrlEncode(bigEndian(OSSL_PKEY_PARAM_RSA_N)) +
-         "\",\"e\":\"" + auth::base64UrlEncode(bigEndian(OSSL_PKEY_PARAM_RSA_E)) + "\"}]}";
+  return "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"fuzz\",\"n\":\"" +
+         auth::base64UrlEncode(bigEndian(OSSL_PKEY_PARAM_RSA_N)) + "\",\"e\":\"" +
+         auth::base64UrlEncode(bigEndian(OSSL_PKEY_PARAM_RSA_E)) + "\"}]}";
 }
 
 // The JWS compact serialization of `header` and `payload` (any bytes), signed RS256.

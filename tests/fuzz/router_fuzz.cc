@@ -122,8 +122,9 @@ bool parseRequest(std::string_view text, http::Request& r) {
     if (name == "authorization" && value.substr(0, kSign.size()) == kSign) {
       std::string_view jose = value.substr(kSign.size());
       size_t bar = jose.find('|');
-      r.headers.emplace_back(name, "Bearer " + fuzz::signedToken(jose.substr(0, bar),
-                                                                 bar == std::string_view::npos ? "" : jose.substr(bar + 1)));
+      r.headers.emplace_back(
+          name, "Bearer " +
+                    fuzz::signedToken(jose.substr(0, bar), bar == std::string_view::npos ? "" : jose.substr(bar + 1)));
       continue;
     }
     r.headers.emplace_back(std::move(name), std::string(value));
