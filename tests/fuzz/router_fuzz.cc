@@ -16,6 +16,7 @@
 // valid HTTP status, and an error answer is a ProblemDetails (NGSI-LD 5.5.2) with that status.
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -24,7 +25,6 @@
 
 #include "api/router.h"
 #include "api/services.h"
-#include "api/twin_entities.h"
 #include "app/open_data_setup.h"
 #include "app/tenancy_setup.h"
 #include "common/json.h"
@@ -75,6 +75,12 @@ struct World {
 };
 
 World* gWorld = nullptr;
+
+// The data directory goes when the fuzzer exits (a crash leaves it for a look).
+void removeDataDirectory() {
+  std::error_code ec;
+  if (gWorld) std::filesystem::remove_all(gWorld->dir, ec);
+}
 
 template <class T>
 T take(Result<T> r, const char* what) {
@@ -214,6 +220,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     std::abort();
   }
   gWorld = w;
+  std::atexit(removeDataDirectory);
   return 0;
 }
 
