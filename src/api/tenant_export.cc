@@ -9,6 +9,7 @@
 #include "api/tenant_archive.h"
 #include "api/tenant_service.h"
 #include "geo/geometry.h"
+#include "twin/run_queue.h"
 
 namespace allmende::api {
 
@@ -215,6 +216,7 @@ Result<Archive> readArchive(std::istream& in) {
   }
   if (!header) return badRequestData("empty archive");
   if (!end) return badRequestData("archive truncated: no end line");
+  ALLMENDE_RETURN_IF_ERROR(twin::RunQueue::checkTenantFiles(a.parts.twinFiles));
   return a;
 }
 

@@ -9,6 +9,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -660,11 +661,32 @@ bool RunQueue::isTenantFilePath(std::string_view path) {
   return true;
 }
 
-Status RunQueue::restoreTenantFiles(const std::string& tenant, const TenantFiles& files) {
+Status RunQueue::checkTenantFiles(const TenantFiles& files) {
+  // Every scenario and run directory has its record, a JSON object naming that directory's id.
+  std::map<std::string, bool> recordOf;  // "scenarios/<id>" or "runs/<id>" -> has its record
   for (const auto& [path, bytes] : files) {
     if (!isTenantFilePath(path))
       return badRequestData("not a file of a flood scenario or run: '" + path.substr(0, 80) + "'");
+    size_t second = path.find('/', path.find('/') + 1);
+    std::string dir = path.substr(0, second), id = dir.substr(dir.find('/') + 1);
+    bool& has = recordOf[dir];
+    std::string_view file = std::string_view(path).substr(second + 1);
+    if (file == (path[0] == 's' ? "scenario.json" : "run.json")) {
+      JsonDocument doc;
+      if (!parseJson(bytes, doc).isOk() || !doc.IsObject() || stringOf(doc, "id") != id) {
+        return badRequestData(path + " is not the record of '" + id + "'");
+      }
+      has = true;
+    }
   }
+  for (const auto& [dir, has] : recordOf) {
+    if (!has) return badRequestData(dir + " has no record (scenario.json or run.json)");
+  }
+  return Status::ok();
+}
+
+Status RunQueue::restoreTenantFiles(const std::string& tenant, const TenantFiles& files) {
+  ALLMENDE_RETURN_IF_ERROR(checkTenantFiles(files));
   {
     std::lock_guard<std::mutex> lock(mu_);
     auto ofTenant = [&tenant](const auto& e) { return e.first.first == tenant; };

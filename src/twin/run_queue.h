@@ -128,6 +128,9 @@ class RunQueue {
   // Whether `path` may name such a file: scenarios/<id>/... or runs/<id>/..., at most four
   // levels of letters, digits, '.', '-' and '_' (no "." or "..").
   static bool isTenantFilePath(std::string_view path);
+  // BadRequestData unless every path is such a path and every scenario or run directory has its
+  // record (scenario.json / run.json), a JSON object with that directory's id.
+  static Status checkTenantFiles(const TenantFiles& files);
   // Writes such files into a tenant that has no scenarios or runs, then loads them as a start
   // would (a run that was running counts as interrupted, a queued one is queued again).
   // BadRequestData for a path outside the layout; Conflict when the tenant has scenarios or runs.

@@ -227,6 +227,13 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   http::Request request;
   if (!parseRequest(fuzz::asText(data, size), request)) return 0;
-  checkAnswer(gWorld->router->handle(request));
+  http::Response answer = gWorld->router->handle(request);
+  // ROUTER_FUZZ_VERBOSE=1: each answer's status, to see which handler a seed reaches.
+  static const bool verbose = std::getenv("ROUTER_FUZZ_VERBOSE") != nullptr;
+  if (verbose) {
+    std::fprintf(stderr, "%d %s %s %s\n", answer.status, request.method.c_str(), request.path.c_str(),
+                 answer.status >= 400 ? answer.body.substr(0, 200).c_str() : "");
+  }
+  checkAnswer(answer);
   return 0;
 }
