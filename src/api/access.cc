@@ -78,9 +78,18 @@ Status deviceMayWrite(const Principal& p, Call& call) {
   return Status::ok();
 }
 
-bool hasCredentials(const http::Request& r) {
-  return !trimmed(r.header("x-api-key")).empty() || !trimmed(r.header("authorization")).empty();
-}
+}  // namespace
+
+// The credentials a request carries, each looked up once ("" = none).
+struct AccessControl::Credentials {
+  std::string_view key;            // X-API-Key
+  std::string_view authorization;  // Authorization
+  explicit Credentials(const http::Request& r)
+      : key(trimmed(r.header("x-api-key"))), authorization(trimmed(r.header("authorization"))) {}
+  bool any() const { return !key.empty() || !authorization.empty(); }
+};
+
+namespace {
 
 // The operations that may add entities to a tenant.
 bool createsEntities(const http::Request& r) {
@@ -115,11 +124,10 @@ AccessControl::AccessControl(AccessOptions options, store::TenantRegistry& regis
 
 AccessControl::~AccessControl() = default;
 
-Result<Principal> AccessControl::authenticate(const http::Request& request, Micros now) {
-  std::string_view key = trimmed(request.header("x-api-key"));
-  std::string_view authorization = trimmed(request.header("authorization"));
-  if (key.empty() && !authorization.empty()) {
-    std::optional<std::string_view> bearer = bearerToken(authorization);
+Result<Principal> AccessControl::authenticate(const Credentials& credentials, Micros now) {
+  std::string_view key = credentials.key;
+  if (key.empty() && !credentials.authorization.empty()) {
+    std::optional<std::string_view> bearer = bearerToken(credentials.authorization);
     if (!bearer) return unauthorized("use 'Authorization: Bearer <token>' or the X-API-Key header");
     std::string_view token = *bearer;
     if (!auth::looksLikeApiKey(token)) {
@@ -197,7 +205,9 @@ std::optional<http::Response> AccessControl::guard(Access access, Call& call) {
   Access a = effective(access, call.request().method);
   if (a == Access::kOpen) return std::nullopt;
   const std::string tenant = targetTenant(call);
-  if (options_.authRequired && a == Access::kRead && !hasCredentials(call.request())) {
+  if (!options_.authRequired) return checkQuotas(a, tenant, call);
+  const Credentials credentials(call.request());
+  if (a == Access::kRead && !credentials.any()) {
     // No credentials: the public data of the tenant, if the request is of the public form.
     auto record = tenant.empty() ? std::nullopt : registry_.findTenant(tenant);
     Status st = record ? admitPublicRead(call, *record) : Status(ErrorType::kForbidden, "no public data here");
@@ -210,17 +220,15 @@ std::optional<http::Response> AccessControl::guard(Access access, Call& call) {
     r.setHeader("WWW-Authenticate", std::string(kRealm));
     return r;
   }
-  if (options_.authRequired) {
-    auto p = authenticate(call.request(), call.now());
-    if (!p) {
-      http::Response r = problemResponse(p.status());
-      if (p.status().type() == ErrorType::kUnauthorized) r.setHeader("WWW-Authenticate", std::string(kRealm));
-      return r;
-    }
-    call.setPrincipal(std::move(p).value());  // also for the audit record of a refusal
-    Status st = authorize(access, call.principal(), tenant, call);
-    if (!st.isOk()) return problemResponse(st);
+  auto p = authenticate(credentials, call.now());
+  if (!p) {
+    http::Response r = problemResponse(p.status());
+    if (p.status().type() == ErrorType::kUnauthorized) r.setHeader("WWW-Authenticate", std::string(kRealm));
+    return r;
   }
+  call.setPrincipal(std::move(p).value());  // also for the audit record of a refusal
+  Status st = authorize(access, call.principal(), tenant, call);
+  if (!st.isOk()) return problemResponse(st);
   return checkQuotas(a, tenant, call);
 }
 

@@ -73,7 +73,8 @@ class AccessControl {
   RateLimiter* limiter() const { return limiter_; }
 
  private:
-  Result<auth::Principal> authenticate(const http::Request& request, Micros now);
+  struct Credentials;
+  Result<auth::Principal> authenticate(const Credentials& credentials, Micros now);
   // The principal of an API key: from the cache of keys seen recently while the registry is
   // unchanged (its generation) and the key has not expired, else worked out (SHA-256, registry)
   // and remembered. Hashing and looking up cost more than the rest of a cached request.

@@ -5,6 +5,7 @@
 
 #include "api/access.h"
 #include "api/problem.h"
+#include "api/tenant_service.h"
 
 namespace allmende::api {
 
@@ -27,6 +28,24 @@ bool writesThroughStore(const http::Request& r) {
   return false;
 }
 
+// The tenant a tenant creation names before it runs (its record's tenant is otherwise taken from
+// the answer's Location, which a record recovered from the journal never saw): the body's name,
+// else its AGS, as createTenant registers it. "" when the body does not tell.
+std::string tenantCreated(const Call& call) {
+  JsonDocument body;
+  if (!parseJson(call.request().body, body).isOk() || !body.IsObject()) return "";
+  TenantSpec spec;
+  for (auto [member, out] : {std::pair{"name", &spec.name}, std::pair{"ags", &spec.ags}}) {
+    const Json* v = findMember(body, member);
+    if (v && v->IsString()) *out = std::string(asView(*v));
+  }
+  return spec.effectiveName();
+}
+
+bool createsTenant(const Call& call) {
+  return call.request().method == "POST" && call.request().path == "/admin/v1/tenants";
+}
+
 // The journal row's text: the record without its status (written straight, on every audited call).
 std::string journalText(Call& call) {
   const auth::Principal& p = call.principal();
@@ -39,7 +58,7 @@ std::string journalText(Call& call) {
   w.StartObject();
   w.Key("at");
   w.Int64(call.now());
-  member("tenant", targetTenant(call));
+  member("tenant", createsTenant(call) ? tenantCreated(call) : targetTenant(call));
   member("subject", p.subject);
   member("auth", p.method);
   member("roles", p.roles.toString());
@@ -69,7 +88,7 @@ std::string recordJson(const store::AuditRecord& r) {
 // (named by the Location of the answer), so that its admins see their tenant's creation.
 std::string recordTenant(const Call& call, const http::Response& response) {
   constexpr std::string_view kTenants = "/admin/v1/tenants/";
-  if (call.request().path == "/admin/v1/tenants" && response.status == 201) {
+  if (createsTenant(call) && response.status == 201) {
     for (const auto& [name, value] : response.headers) {
       if (name == "Location" && value.rfind(kTenants, 0) == 0) return value.substr(kTenants.size());
     }

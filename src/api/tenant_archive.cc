@@ -3,9 +3,11 @@
 #include <limits>
 
 #include "api/open_dataset.h"
+#include "auth/base64url.h"
 #include "ingest/mapping.h"
 #include "notify/matcher.h"
 #include "notify/subscription.h"
+#include "twin/run_queue.h"
 
 namespace allmende::api {
 
@@ -199,9 +201,25 @@ Result<size_t> exportContexts(Services& services, const std::string& tenant, con
   return count;
 }
 
+Result<size_t> exportTwin(Services& services, const std::string& tenant, const LineSink& out) {
+  if (!services.twin) return 0;
+  auto files = services.twin->tenantFiles(tenant);
+  if (!files) return files.status();
+  for (const auto& [path, bytes] : *files) {
+    JsonDocument d;
+    auto& a = d.GetAllocator();
+    Json o(rapidjson::kObjectType);
+    addStr(o, "path", path, a);
+    addStr(o, "base64url", auth::base64UrlEncode(bytes), a);
+    out(line("twinFile", "twinFile", o, d));
+  }
+  return files->size();
+}
+
 Result<bool> readPartLine(const std::string& kind, const Json& l, ArchiveParts& parts) {
   const Json* o = findMember(l, kind);
-  if (kind != "history" && kind != "subscription" && kind != "device" && kind != "dataset" && kind != "context") {
+  if (kind != "history" && kind != "subscription" && kind != "device" && kind != "dataset" && kind != "context" &&
+      kind != "twinFile") {
     return false;
   }
   if (!o || !o->IsObject()) return bad(kind, "no \"" + kind + "\" object");
@@ -245,6 +263,13 @@ Result<bool> readPartLine(const std::string& kind, const Json& l, ArchiveParts& 
     auto d = parseDataset(r.id, definition);
     if (!d) return bad(kind, "dataset " + r.id.substr(0, 64) + ": " + d.status().detail());
     parts.datasets.push_back(std::move(r));
+  } else if (kind == "twinFile") {
+    std::string path = str(*o, "path");
+    auto bytes = auth::base64UrlDecode(str(*o, "base64url"));
+    if (!twin::RunQueue::isTenantFilePath(path))
+      return bad(kind, "not a file of a scenario or run: '" + path.substr(0, 80) + "'");
+    if (!bytes) return bad(kind, "the content of " + path + " is not base64url");
+    parts.twinFiles.emplace_back(std::move(path), std::move(*bytes));
   } else {
     ld::ContextInfo c;
     c.localId = str(*o, "localId");
@@ -283,6 +308,13 @@ Status restoreParts(Services& services, const std::string& tenant, const Archive
       return Status(ErrorType::kOperationNotSupported, "the archive has datasets: open data is off");
     r.tenant = tenant;
     ALLMENDE_RETURN_IF_ERROR(services.datasets->put(r));
+  }
+  if (!parts.twinFiles.empty()) {
+    if (!services.twin) {
+      return Status(ErrorType::kOperationNotSupported,
+                    "the archive has flood scenarios and runs: the digital twin is off (--no-twin)");
+    }
+    ALLMENDE_RETURN_IF_ERROR(services.twin->restoreTenantFiles(tenant, parts.twinFiles));
   }
   for (auto s : parts.subscriptions) {
     if (!services.notifications) {

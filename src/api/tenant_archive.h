@@ -1,5 +1,6 @@
 // The parts of the tenant archive (docs/tenancy.md "Export and import") beyond entities, keys
-// and audit records: history, subscriptions, devices, open-data datasets and hosted @contexts.
+// and audit records: history, subscriptions, devices, open-data datasets, hosted @contexts and
+// the digital twin's flood scenarios and runs (their files, twin/run_queue.h).
 // Each part has a writer (one archive line per item) and a reader (one line back into a record);
 // tenant_export.cc puts them together in order and restores them.
 #pragma once
@@ -27,10 +28,11 @@ struct HistoryPart {
 
 struct ArchiveParts {
   std::vector<HistoryPart> history;
-  std::vector<store::StoredSubscription> subscriptions;  // tenant left empty
-  std::vector<store::DeviceRecord> devices;              // tenant left empty
-  std::vector<store::DatasetRecord> datasets;            // tenant left empty
-  std::vector<ld::ContextInfo> contexts;                 // hosted @contexts owned by the tenant
+  std::vector<store::StoredSubscription> subscriptions;        // tenant left empty
+  std::vector<store::DeviceRecord> devices;                    // tenant left empty
+  std::vector<store::DatasetRecord> datasets;                  // tenant left empty
+  std::vector<ld::ContextInfo> contexts;                       // hosted @contexts owned by the tenant
+  std::vector<std::pair<std::string, std::string>> twinFiles;  // path, bytes (RunQueue::tenantFiles)
   size_t historyInstances = 0;
 };
 
@@ -42,13 +44,16 @@ Result<size_t> exportSubscriptions(Services& services, const std::string& tenant
 Result<size_t> exportDevices(Services& services, const std::string& tenant, const LineSink& out);
 Result<size_t> exportDatasets(Services& services, const std::string& tenant, const LineSink& out);
 Result<size_t> exportContexts(Services& services, const std::string& tenant, const LineSink& out);
+// The files of the tenant's flood scenarios and runs (none without the twin).
+Result<size_t> exportTwin(Services& services, const std::string& tenant, const LineSink& out);
 
 // Reads one line of one of these kinds into `parts`; false when `kind` is none of them.
 // BadRequestData when the line is malformed.
 Result<bool> readPartLine(const std::string& kind, const Json& line, ArchiveParts& parts);
 
 // Restores the parts into `tenant` (which exists and holds the archive's entities already).
-// Subscriptions are restored last of the data, so that restoring notifies nobody.
+// Subscriptions are restored last of the data, so that restoring notifies nobody. The twin's
+// scenarios and runs come before them (a restored run publishes nothing until it runs).
 Status restoreParts(Services& services, const std::string& tenant, const ArchiveParts& parts);
 
 // Removes what the parts cover from a tenant that is being deleted: subscriptions (first, so

@@ -9,6 +9,7 @@
 #include "api/tenant_archive.h"
 #include "api/tenant_service.h"
 #include "geo/geometry.h"
+#include "twin/run_queue.h"
 
 namespace allmende::api {
 
@@ -202,7 +203,8 @@ Result<Archive> readArchive(std::istream& in) {
           differs("entities", a.entities.size()) || differs("apiKeys", a.keys.size()) ||
           differs("historyInstances", a.parts.historyInstances) ||
           differs("subscriptions", a.parts.subscriptions.size()) || differs("devices", a.parts.devices.size()) ||
-          differs("datasets", a.parts.datasets.size()) || differs("contexts", a.parts.contexts.size())) {
+          differs("datasets", a.parts.datasets.size()) || differs("contexts", a.parts.contexts.size()) ||
+          differs("twinFiles", a.parts.twinFiles.size())) {
         return badRequestData("archive: the end line's counts do not match its content");
       }
       end = true;
@@ -214,6 +216,7 @@ Result<Archive> readArchive(std::istream& in) {
   }
   if (!header) return badRequestData("empty archive");
   if (!end) return badRequestData("archive truncated: no end line");
+  ALLMENDE_RETURN_IF_ERROR(twin::RunQueue::checkTenantFiles(a.parts.twinFiles));
   return a;
 }
 
@@ -279,11 +282,13 @@ Status exportTenant(Services& services, const std::string& tenant, const std::fu
   if (!datasets) return datasets.status();
   auto contexts = exportContexts(services, tenant, out);
   if (!contexts) return contexts.status();
+  auto twinFiles = exportTwin(services, tenant, out);
+  if (!twinFiles) return twinFiles.status();
   out("{\"kind\":\"end\",\"counts\":{\"entities\":" + std::to_string(entities) +
       ",\"apiKeys\":" + std::to_string(keys->size()) + ",\"audit\":" + std::to_string(audit) +
       ",\"historyInstances\":" + std::to_string(*history) + ",\"subscriptions\":" + std::to_string(*subscriptions) +
       ",\"devices\":" + std::to_string(*devices) + ",\"datasets\":" + std::to_string(*datasets) +
-      ",\"contexts\":" + std::to_string(*contexts) + "}}\n");
+      ",\"contexts\":" + std::to_string(*contexts) + ",\"twinFiles\":" + std::to_string(*twinFiles) + "}}\n");
   return Status::ok();
 }
 
@@ -312,6 +317,7 @@ Result<ImportReport> importTenant(Services& services, std::istream& in, const st
   report.devices = archive->parts.devices.size();
   report.datasets = archive->parts.datasets.size();
   report.contexts = archive->parts.contexts.size();
+  report.twinFiles = archive->parts.twinFiles.size();
   for (auto k : archive->keys) {
     k.tenant = t.name;
     // A key's hash identifies it platform-wide: a key still held by another tenant (the archive
@@ -344,6 +350,7 @@ std::string importReportJson(const ImportReport& r) {
   d.AddMember("devices", static_cast<uint64_t>(r.devices), a);
   d.AddMember("datasets", static_cast<uint64_t>(r.datasets), a);
   d.AddMember("contexts", static_cast<uint64_t>(r.contexts), a);
+  d.AddMember("twinFiles", static_cast<uint64_t>(r.twinFiles), a);
   return toJsonString(d);
 }
 

@@ -74,7 +74,7 @@ Status validateAgs(std::string_view ags) {
 
 Result<CreatedTenant> createTenant(Services& services, TenantSpec spec) {
   ALLMENDE_RETURN_IF_ERROR(validateAgs(spec.ags));
-  if (spec.name.empty()) spec.name = spec.ags;
+  spec.name = spec.effectiveName();
   if (!isValidTenantName(spec.name)) {
     return badRequestData("invalid tenant name '" + spec.name.substr(0, 80) +
                           "': use up to 64 letters, digits, '-', '_', '.', ':'");

@@ -18,6 +18,9 @@ struct TenantSpec {
   std::string contact;
   std::string area;          // GeoJSON Polygon / MultiPolygon (JSON text), "" = none
   std::string templateName;  // "" = none
+
+  // The name the tenant is registered under: `name`, else the AGS.
+  const std::string& effectiveName() const { return name.empty() ? ags : name; }
 };
 
 // A key as created: the record and the secret, which is shown this once and never again.

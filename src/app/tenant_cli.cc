@@ -22,6 +22,7 @@
 #include "store/sqlite/device_registry.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/sqlite/tenant_registry.h"
+#include "twin/run_queue.h"
 
 namespace allmende::app {
 
@@ -52,8 +53,22 @@ struct Env {
   std::unique_ptr<store::NotificationStore> notifications;
   std::unique_ptr<store::DeviceRegistry> devices;
   std::unique_ptr<store::DatasetStore> datasets;
+  std::unique_ptr<twin::RunQueue> twin;  // only with the data directory's lock (openTwin)
   std::unique_ptr<api::Services> services;
 };
+
+// The digital twin's scenarios and runs (DATA/twin) for the archive and delete, only while this
+// process holds the data directory's lock: a running server keeps them in memory and runs them.
+// No workers are started: imported queued runs wait for the server.
+Status openTwin(Env& env, const std::string& dataDir) {
+  twin::RunQueueOptions ro;
+  ro.dir = (std::filesystem::path(dataDir) / "twin").string();
+  auto q = twin::RunQueue::open(ro, systemClock());
+  if (!q) return q.status();
+  env.twin = std::move(q).value();
+  env.services->twin = env.twin.get();
+  return Status::ok();
+}
 
 Result<Env> openEnv(const CliOptions& o) {
   std::error_code ec;
@@ -168,6 +183,7 @@ int runDelete(const CliOptions& o) {
   } unlock{lock};
   auto env = openEnv(o);
   if (!env) return fail(env.status());
+  if (Status st = openTwin(*env, o.dataDir); !st.isOk()) return fail(st);
   if (!env->registry->findTenant(o.name)) return fail(notFound("no tenant named '" + o.name + "'"));
   auto saved = api::exportToFile(*env->services, o.name, env->services->exportDir);
   if (!saved) return fail(saved.status());
@@ -181,6 +197,19 @@ int runDelete(const CliOptions& o) {
 int runExport(const CliOptions& o) {
   auto env = openEnv(o);
   if (!env) return fail(env.status());
+  struct Unlock {
+    int fd;
+    ~Unlock() {
+      if (fd >= 0) ::close(fd);
+    }
+  } unlock{lockDataDirectory(o.dataDir)};
+  if (unlock.fd >= 0) {
+    if (Status st = openTwin(*env, o.dataDir); !st.isOk()) return fail(st);
+  } else {
+    std::cerr << "allmende: a server is running on " << o.dataDir
+              << ": its flood scenarios and runs are not in this archive (export through its admin API, GET "
+                 "/admin/v1/tenants/NAME/export, to have them)\n";
+  }
   std::ofstream file;
   if (!o.file.empty()) {
     file.open(o.file, std::ios::binary | std::ios::trunc);
@@ -212,6 +241,7 @@ int runImport(const CliOptions& o) {
   } unlock{lock};
   auto env = openEnv(o);
   if (!env) return fail(env.status());
+  if (Status st = openTwin(*env, o.dataDir); !st.isOk()) return fail(st);
   auto report = api::importTenant(*env->services, in, o.spec.name, o.spec.ags);
   if (!report) return fail(report.status());
   std::cout << api::importReportJson(*report) << "\n";

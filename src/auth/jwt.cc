@@ -4,6 +4,7 @@
 #include <openssl/ecdsa.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -168,21 +169,51 @@ Result<Principal> JwtVerifier::verify(std::string_view token) {
   if (token.size() > options_.maxTokenBytes) return unauthorized("the token is too long");
   Micros now = clock_.now();
   {
-    std::lock_guard<std::mutex> lock(cacheMu_);
+    std::shared_lock<std::shared_mutex> lock(cacheMu_);
     auto it = cache_.find(token);
     if (it != cache_.end()) {
-      if (it->second.expires > now) return it->second.principal;
-      cache_.erase(it);
-      return unauthorized("the token has expired");
+      // An expired token stays until an eviction sweep takes it; it is refused meanwhile.
+      if (it->second.expires <= now) return unauthorized("the token has expired");
+      if (!it->second.used.load(std::memory_order_relaxed)) it->second.used.store(true, std::memory_order_relaxed);
+      return it->second.principal;
     }
   }
   Micros expires = 0;
   auto p = verifyUncached(token, expires);
   if (!p) return p;
-  std::lock_guard<std::mutex> lock(cacheMu_);
-  if (cache_.size() >= options_.cacheEntries) cache_.clear();  // simple bound; refills from use
-  cache_.emplace(std::string(token), Verified{*p, expires});
+  std::unique_lock<std::shared_mutex> lock(cacheMu_);
+  if (cache_.size() >= options_.cacheEntries) evict(now);
+  if (cache_.size() < options_.cacheEntries) {
+    cache_.try_emplace(std::string(token), *p, expires);
+  }
   return p;
+}
+
+size_t JwtVerifier::cachedTokens() {
+  std::shared_lock<std::shared_mutex> lock(cacheMu_);
+  return cache_.size();
+}
+
+bool JwtVerifier::isCached(std::string_view token) {
+  std::shared_lock<std::shared_mutex> lock(cacheMu_);
+  return cache_.find(token) != cache_.end();
+}
+
+void JwtVerifier::evict(Micros now) {
+  const size_t capacity = options_.cacheEntries;
+  if (capacity == 0) return;
+  // Expired tokens, and tokens not used since the previous sweep; the others lose their mark.
+  for (auto it = cache_.begin(); it != cache_.end();) {
+    if (it->second.expires <= now || !it->second.used.exchange(false, std::memory_order_relaxed)) {
+      it = cache_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Were (nearly) all in use, some go all the same, so that a sweep (a pass over the whole cache
+  // under the exclusive lock) comes at most every capacity / 8 new tokens.
+  const size_t keep = capacity - std::max<size_t>(1, capacity / 8);
+  for (auto it = cache_.begin(); it != cache_.end() && cache_.size() > keep;) it = cache_.erase(it);
 }
 
 Result<Principal> JwtVerifier::verifyUncached(std::string_view token, Micros& expires) {

@@ -4,9 +4,11 @@
 // or URL, `iss`, `aud`, `exp` (required) and `nbf` checked, tenant and roles from claims.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -30,7 +32,7 @@ struct JwtOptions {
   int leewaySeconds = 30;                           // clock skew allowed on exp and nbf
   int jwksCacheSeconds = 300;  // lifetime of a fetched JWKS; an unknown kid refetches at most this often
   size_t maxTokenBytes = 8192;
-  size_t cacheEntries = 10000;  // verified tokens remembered until their exp
+  size_t cacheEntries = 10000;  // verified tokens remembered (until their exp; the least used go first)
 };
 
 // Returns the body of the document at a URL (the app passes the HTTP client of ld/).
@@ -43,8 +45,12 @@ class JwtVerifier {
 
   // The principal of a valid token; Unauthorized with the reason otherwise. Thread-safe.
   // A token verified before is answered from a cache until its exp (a signature check costs
-  // ~30 us of CPU, more than the rest of a retrieval).
+  // ~30 us of CPU, more than the rest of a retrieval); its exp is checked at every use.
   Result<Principal> verify(std::string_view token);
+
+  // Tokens in the cache (at most options.cacheEntries), and whether it holds this one (tests).
+  size_t cachedTokens();
+  bool isCached(std::string_view token);
 
  private:
   JwtVerifier(JwtOptions options, const Clock& clock, FetchFn fetch)
@@ -64,6 +70,11 @@ class JwtVerifier {
   struct Verified {
     Principal principal;
     Micros expires;
+    // Set by every use after the first, cleared by an eviction sweep that passes it over: the
+    // cache keeps the tokens in use and drops those seen once first (a second-chance
+    // approximation of least-recently-used that a lookup can mark under the shared lock).
+    mutable std::atomic<bool> used{false};
+    Verified(Principal p, Micros e) : principal(std::move(p)), expires(e) {}
   };
   // Hashes a token by its last bytes (its signature: distinct for every token the cache holds,
   // which are all verified), so that a lookup neither copies nor hashes the whole token.
@@ -75,7 +86,12 @@ class JwtVerifier {
              token.size();
     }
   };
-  std::mutex cacheMu_;
+  // Makes room when the cache is full: expired tokens go, then those not used since the last
+  // sweep, then (all in use) enough others for capacity / 8 new ones. REQUIRES(cacheMu_) exclusively.
+  void evict(Micros now);
+  // Lookups share it (every authenticated request takes it: an exclusive lock made the HTTP
+  // threads wait for each other); inserts and evictions hold it alone.
+  std::shared_mutex cacheMu_;
   // By token. GUARDED_BY(cacheMu_)
   std::unordered_map<std::string, Verified, TokenHash, std::equal_to<>> cache_;
 };

@@ -12,6 +12,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <iterator>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -120,6 +121,7 @@ Request toRequest(bhttp::request<bhttp::string_body>&& in, const std::string& re
   if (q != std::string_view::npos && !parseQueryString(target.substr(q + 1), r.query)) {
     error = Status(ErrorType::kInvalidRequest, "malformed percent-encoding in the query string");
   }
+  r.headers.reserve(static_cast<size_t>(std::distance(in.begin(), in.end())));
   for (const auto& f : in) {
     std::string name(f.name_string());
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

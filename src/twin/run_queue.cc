@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 
@@ -215,7 +217,7 @@ std::string RunQueue::runDir(const std::string& tenant, const std::string& id) c
   return (fs::path(tenantDir(tenant)) / "runs" / id).string();
 }
 
-Status RunQueue::load() {
+Status RunQueue::load(const std::string* onlyTenant) {
   std::error_code ec;
   fs::create_directories(options_.dir, ec);
   if (ec) return internalError("cannot create " + options_.dir + ": " + ec.message());
@@ -227,6 +229,7 @@ Status RunQueue::load() {
       tenant.clear();
     else if (tenant[0] == '@')
       tenant = tenant.substr(1);
+    if (onlyTenant && tenant != *onlyTenant) continue;
     for (const auto& s : fs::directory_iterator(t.path() / "scenarios", ec)) {
       JsonDocument doc;
       if (!parseJson(readFile(s.path() / "scenario.json"), doc).isOk() || !doc.IsObject()) continue;
@@ -275,7 +278,7 @@ Status RunQueue::load() {
   // Queued runs, oldest first.
   std::vector<const RunRecord*> queued;
   for (const auto& [k, r] : runs_) {
-    if (r.state == RunState::kQueued) queued.push_back(&r);
+    if (r.state == RunState::kQueued && (!onlyTenant || k.first == *onlyTenant)) queued.push_back(&r);
   }
   std::sort(queued.begin(), queued.end(),
             [](const RunRecord* a, const RunRecord* b) { return a->created < b->created; });
@@ -626,6 +629,95 @@ void RunQueue::finish(const Key& key, RunState state, std::string error, std::st
   r.publishError = std::move(publishError);
   r.cancelRequested = false;
   (void)saveRun(r);  // on failure the state on disk stays "running": failed at the next start
+}
+
+Result<RunQueue::TenantFiles> RunQueue::tenantFiles(const std::string& tenant) {
+  TenantFiles files;
+  const fs::path root = tenantDir(tenant);
+  std::error_code ec;
+  if (!fs::exists(root, ec)) return files;
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->path().extension() == ".tmp") continue;  // writeAtomically's temporaries
+    std::string path = it->path().lexically_relative(root).generic_string();
+    if (!isTenantFilePath(path)) continue;
+    std::ifstream in(it->path(), std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    if (!in) return internalError("cannot read " + it->path().string());
+    files.emplace_back(std::move(path), bytes.str());
+  }
+  if (ec) return internalError("cannot list " + root.string() + ": " + ec.message());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+bool RunQueue::isTenantFilePath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    size_t slash = path.find('/');
+    parts.push_back(path.substr(0, slash));
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (slash != std::string_view::npos && path.empty()) return false;  // a trailing '/'
+  }
+  if (parts.size() < 3 || parts.size() > 4 || (parts[0] != "scenarios" && parts[0] != "runs")) return false;
+  if (!isValidTwinId(std::string(parts[1]))) return false;
+  for (std::string_view p : parts) {
+    if (p.empty() || p.size() > 128 || p == "." || p == "..") return false;
+    if (!std::all_of(p.begin(), p.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+        }))
+      return false;
+  }
+  return true;
+}
+
+Status RunQueue::checkTenantFiles(const TenantFiles& files) {
+  // Every scenario and run directory has its record, a JSON object naming that directory's id.
+  std::map<std::string, bool> recordOf;  // "scenarios/<id>" or "runs/<id>" -> has its record
+  for (const auto& [path, bytes] : files) {
+    if (!isTenantFilePath(path))
+      return badRequestData("not a file of a flood scenario or run: '" + path.substr(0, 80) + "'");
+    size_t second = path.find('/', path.find('/') + 1);
+    std::string dir = path.substr(0, second), id = dir.substr(dir.find('/') + 1);
+    bool& has = recordOf[dir];
+    std::string_view file = std::string_view(path).substr(second + 1);
+    if (file == (path[0] == 's' ? "scenario.json" : "run.json")) {
+      JsonDocument doc;
+      if (!parseJson(bytes, doc).isOk() || !doc.IsObject() || stringOf(doc, "id") != id) {
+        return badRequestData(path + " is not the record of '" + id + "'");
+      }
+      has = true;
+    }
+  }
+  for (const auto& [dir, has] : recordOf) {
+    if (!has) return badRequestData(dir + " has no record (scenario.json or run.json)");
+  }
+  return Status::ok();
+}
+
+Status RunQueue::restoreTenantFiles(const std::string& tenant, const TenantFiles& files) {
+  ALLMENDE_RETURN_IF_ERROR(checkTenantFiles(files));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto ofTenant = [&tenant](const auto& e) { return e.first.first == tenant; };
+    if (std::any_of(scenarios_.begin(), scenarios_.end(), ofTenant) ||
+        std::any_of(runs_.begin(), runs_.end(), ofTenant)) {
+      return Status(ErrorType::kConflict, "the tenant has flood scenarios or runs already");
+    }
+  }
+  const fs::path root = tenantDir(tenant);
+  std::error_code ec;
+  fs::remove_all(root, ec);  // leftovers without records (a directory written by hand)
+  for (const auto& [path, bytes] : files) {
+    fs::path p = root / path;
+    fs::create_directories(p.parent_path(), ec);
+    if (ec) return internalError("cannot create " + p.parent_path().string());
+    ALLMENDE_RETURN_IF_ERROR(writeAtomically(p, bytes));
+  }
+  ALLMENDE_RETURN_IF_ERROR(load(&tenant));
+  wake_.notify_all();  // its queued runs
+  return Status::ok();
 }
 
 }  // namespace allmende::twin

@@ -25,7 +25,9 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/status.h"
@@ -122,10 +124,26 @@ class RunQueue {
   // The file of a succeeded run's result (flood_run.h names); ResourceNotFound otherwise.
   Result<std::string> resultFile(const std::string& tenant, const std::string& id, const std::string& file);
 
+  // The tenant archive (api/tenant_archive.h). Every file of the tenant's scenarios and runs, by
+  // path below its directory ("scenarios/<id>/scenario.json", "runs/<id>/results/max_depth.tif"),
+  // sorted by path; a run that is running is taken as it stands.
+  using TenantFiles = std::vector<std::pair<std::string, std::string>>;  // path, bytes
+  Result<TenantFiles> tenantFiles(const std::string& tenant);
+  // Whether `path` may name such a file: scenarios/<id>/... or runs/<id>/..., at most four
+  // levels of letters, digits, '.', '-' and '_' (no "." or "..").
+  static bool isTenantFilePath(std::string_view path);
+  // BadRequestData unless every path is such a path and every scenario or run directory has its
+  // record (scenario.json / run.json), a JSON object with that directory's id.
+  static Status checkTenantFiles(const TenantFiles& files);
+  // Writes such files into a tenant that has no scenarios or runs, then loads them as a start
+  // would (a run that was running counts as interrupted, a queued one is queued again).
+  // BadRequestData for a path outside the layout; Conflict when the tenant has scenarios or runs.
+  Status restoreTenantFiles(const std::string& tenant, const TenantFiles& files);
+
  private:
   RunQueue(RunQueueOptions options, const Clock& clock);
-  using Key = std::pair<std::string, std::string>;  // tenant, id
-  Status load();
+  using Key = std::pair<std::string, std::string>;       // tenant, id
+  Status load(const std::string* onlyTenant = nullptr);  // every tenant, or only this one
   void work();
   void execute(const Key& key);
   void finish(const Key& key, RunState state, std::string error, std::string outcome, std::string publishError);
