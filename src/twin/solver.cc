@@ -10,6 +10,8 @@
 #include <omp.h>
 #endif
 
+#include "twin/checkpoint.h"
+
 // The row loops are built twice, for AVX2 and for plain x86-64, and the CPU picks at load time.
 // -DALLMENDE_TWIN_NO_CLONES builds the plain one only (to test it on an AVX2 machine). Not under
 // the sanitizers: they instrument the ifunc resolver, which the loader runs before their runtime
@@ -218,6 +220,63 @@ class LocalInertial final : public Solver {
   double fluxX(int i, int j) const override { return qx_[faceX(i, j)]; }
   double fluxY(int i, int j) const override { return qy_[faceY(i, j)]; }
   MassBalance balance() const override { return balance_; }
+  std::string saveState() const override {
+    StateWriter w;
+    w.value(kStateMagic);
+    w.value(uint32_t(sizeof(Real)));
+    w.value(int32_t(nx_));
+    w.value(int32_t(ny_));
+    w.value(time_);
+    w.value(int64_t(steps_));
+    w.value(lastStep_);
+    w.value(hMax_);
+    w.value(lossStore_);
+    w.value(balance_);
+    for (const auto* v : {&h_, &qx_, &qy_, &maxDepth_, &maxSpeed2_, &timeTo10cm_}) w.vector(*v);
+    return w.take();
+  }
+
+  Status restoreState(std::string_view state) override {
+    StateReader r(state);
+    uint64_t magic = 0;
+    uint32_t realSize = 0;
+    int32_t nx = 0, ny = 0;
+    int64_t steps = 0;
+    if (!r.value(magic) || magic != kStateMagic || !r.value(realSize) || realSize != sizeof(Real) || !r.value(nx) ||
+        !r.value(ny) || nx != nx_ || ny != ny_) {
+      return badRequestData("the saved state is not one of this grid and precision");
+    }
+    double time = 0, lastStep = 0, hMax = 0, lossStore = 0;
+    MassBalance balance;
+    r.value(time);
+    r.value(steps);
+    r.value(lastStep);
+    r.value(hMax);
+    r.value(lossStore);
+    r.value(balance);
+    std::vector<Real> h, qx, qy, maxDepth, maxSpeed2, t10;
+    r.vector(h, h_.size());
+    r.vector(qx, qx_.size());
+    r.vector(qy, qy_.size());
+    r.vector(maxDepth, h_.size());
+    r.vector(maxSpeed2, h_.size());
+    r.vector(t10, h_.size());
+    if (!r.ok() || !r.atEnd()) return badRequestData("the saved state is incomplete");
+    h_ = std::move(h);
+    qx_ = std::move(qx);
+    qy_ = std::move(qy);
+    maxDepth_ = std::move(maxDepth);
+    maxSpeed2_ = std::move(maxSpeed2);
+    timeTo10cm_ = std::move(t10);
+    time_ = time;
+    steps_ = long(steps);
+    lastStep_ = lastStep;
+    hMax_ = hMax;
+    lossStore_ = lossStore;
+    balance_ = balance;
+    return Status::ok();
+  }
+
   const Peaks& peaks() const override {
     size_t n = h_.size();
     peaks_.maxDepth.resize(n);
@@ -235,6 +294,7 @@ class LocalInertial final : public Solver {
   struct RowSums {
     double stored = 0, losses = 0, hMax = 0;
   };
+  static constexpr uint64_t kStateMagic = 0x31545354'4e495754ull;  // "TWINSTT1"
 
   size_t cell(int i, int j) const { return size_t(j) * nx_ + i; }
   size_t faceX(int i, int j) const { return size_t(j) * (nx_ + 1) + i; }                // west face of (i, j)
