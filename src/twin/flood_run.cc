@@ -392,7 +392,7 @@ Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs,
   } else {
     sample();
   }
-  auto checkpoint = [&]() -> Status {
+  auto checkpoint = [&](double at) -> Status {
     RunCheckpoint c;
     c.fingerprint = fingerprint;
     c.sampledUntil = sampledUntil;
@@ -400,7 +400,7 @@ Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs,
     for (const auto& g : o.gauges) c.gaugeSamples.push_back(g.samples);
     c.solverState = (*solver)->saveState();
     ALLMENDE_RETURN_IF_ERROR(writeCheckpoint(options.checkpointPath, c));
-    if (options.checkpointed) options.checkpointed((*solver)->time());
+    if (options.checkpointed) options.checkpointed(at);
     return Status::ok();
   };
   double lastCheckpoint = (*solver)->time();
@@ -408,7 +408,7 @@ Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs,
     double target = std::min(end, sampledUntil + spec.gaugeIntervalSeconds);
     if (!(*solver)->run(target, *rain, progress, options.cancel)) {  // cancelled or suspended
       if (options.suspend && options.suspend->load() && !options.checkpointPath.empty()) {
-        ALLMENDE_RETURN_IF_ERROR(checkpoint());
+        ALLMENDE_RETURN_IF_ERROR(checkpoint((*solver)->time()));
         o.suspended = true;
       }
       return o;
@@ -417,7 +417,7 @@ Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs,
     sample();
     bool due = options.checkpointSeconds > 0 && (*solver)->time() >= lastCheckpoint + options.checkpointSeconds - 1e-9;
     if (due && !options.checkpointPath.empty() && sampledUntil < end - 1e-9) {
-      ALLMENDE_RETURN_IF_ERROR(checkpoint());
+      ALLMENDE_RETURN_IF_ERROR(checkpoint(sampledUntil));
       lastCheckpoint = (*solver)->time();
     }
   }
