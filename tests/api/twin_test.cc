@@ -481,7 +481,7 @@ std::string bowlDem(const std::string& dir, int n) {
 
 // A server killed (kill -9) in the middle of a run continues it from its newest checkpoint after
 // the restart, and the run ends with the same results, bit for bit, as an uninterrupted run of
-// the same scenario.
+// the same scenario; so does one stopped by SIGTERM (it checkpoints as it stops).
 TEST_F(Twin, InterruptedRunContinuesFromItsCheckpoint) {
   const std::vector<std::string> args = {"--twin-checkpoint-minutes", "1"};
   start(args);
@@ -537,6 +537,27 @@ TEST_F(Twin, InterruptedRunContinuesFromItsCheckpoint) {
   }
   std::printf("checkpoint seen at %.0f s, resumed from %.0f s, %lld steps\n", checkpoint, resumedFrom,
               static_cast<long long>(a["steps"].GetInt64()));
+
+  // A server stopped (SIGTERM) mid-run checkpoints it where it is; the run continues after the
+  // next start, to the same results again.
+  std::string stopped = startRun("bowl");
+  for (int k = 0; k < 20000; ++k) {  // a bound, not a timing assertion
+    auto d = parse(client_->request("GET", "/twin/v1/runs/" + stopped + "/progress").body);
+    ASSERT_NE(std::string(d["state"].GetString()), "succeeded") << "the run ended before the server stopped";
+    if (std::string(d["state"].GetString()) == "running" && d["progress"]["simulatedSeconds"].GetDouble() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  server_->stop();
+  start(args);
+  ASSERT_EQ(poll(stopped), "succeeded");
+  run = parse(client_->request("GET", "/twin/v1/runs/" + stopped).body);
+  ASSERT_TRUE(run.HasMember("resumedFrom"));
+  EXPECT_GT(run["resumedFrom"].GetDouble(), 0);
+  for (const char* file : {"max_depth.tif", "gauges.csv"}) {
+    HttpResult x = client_->request("GET", "/twin/v1/runs/" + stopped + "/results/" + file);
+    HttpResult y = client_->request("GET", "/twin/v1/runs/" + whole + "/results/" + file);
+    EXPECT_TRUE(x.body == y.body) << file << " differs";
+  }
 }
 
 // Manning's n and infiltration as rasters (inputs/manning, inputs/infiltration): checked on
