@@ -5,6 +5,8 @@
 //   twin_bench town [DX]      the case: a 1 km2 synthetic town, 50 mm of rain in 1 hour,
 //                             2 hours simulated, at cell size DX (default 4 m), run to the end;
 //                             then the projection to 1 m from the steps and the 1 m rate
+//   twin_bench pair [SIDE] [STEPS]  1 then 2 threads, float, on SIDE x SIDE cells (default 1000, 50
+//                             steps): the comparison of docs/twin.md "Threads on a shared machine"
 //
 // Wall seconds on a shared machine vary with the other load; the process CPU seconds are printed
 // beside them (on one thread, cells x steps / CPU s is the rate of a quiet core).
@@ -169,6 +171,12 @@ int main(int argc, char** argv) {
     int threads = argc > 3 ? std::atoi(argv[3]) : 2;
     Precision p = argc > 4 && std::strcmp(argv[4], "double") == 0 ? Precision::kDouble : Precision::kFloat;
     return townRun(dx, threads, p);
+  }
+  if (argc > 1 && std::strcmp(argv[1], "pair") == 0) {  // 1 then 2 threads, float, one grid
+    int side = argc > 2 ? std::atoi(argv[2]) : 1000, steps = argc > 3 ? std::atoi(argv[3]) : 50;
+    rate(side, 1, Precision::kFloat, steps);
+    rate(side, 2, Precision::kFloat, steps);
+    return 0;
   }
   int steps = argc > 1 ? std::atoi(argv[1]) : 20;
   for (int side : {500, 1000, 2000}) {

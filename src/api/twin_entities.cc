@@ -169,6 +169,65 @@ std::string twinMunicipalityKey(const twin::ScenarioSpec& spec, const std::strin
   return tenant.empty() ? "default" : tenant;
 }
 
+namespace {
+
+// The default instance (the first) of an expanded attribute, or null.
+const Json* defaultInstance(const Json& attrs, const std::string& iri) {
+  const Json* a = findMember(attrs, iri.c_str());
+  if (!a || !a->IsArray() || a->Empty() || !(*a)[0].IsObject()) return nullptr;
+  return &(*a)[0];
+}
+
+// One Building entity as a GeoJSON feature, "" when its location is no (Multi)Polygon.
+std::string footprintFeature(const Json& entity, const ld::Context& ctx) {
+  const Json* id = findMember(entity, "id");
+  const Json* attrs = findMember(entity, "attrs");
+  if (!id || !id->IsString() || !attrs || !attrs->IsObject()) return "";
+  const Json* loc = defaultInstance(*attrs, ctx.expandTerm("location"));
+  const Json* geometry = loc ? findMember(*loc, "value") : nullptr;
+  const Json* gtype = geometry && geometry->IsObject() ? findMember(*geometry, "type") : nullptr;
+  if (!gtype || !gtype->IsString() || (asView(*gtype) != "Polygon" && asView(*gtype) != "MultiPolygon")) return "";
+  std::string props;
+  const Json* name = defaultInstance(*attrs, ctx.expandTerm("name"));
+  const Json* nameValue = name ? findMember(*name, "value") : nullptr;
+  if (nameValue && nameValue->IsString()) props += "\"name\":" + toJsonString(*nameValue);
+  const Json* height = defaultInstance(*attrs, ctx.expandTerm("height"));
+  const Json* heightValue = height ? findMember(*height, "value") : nullptr;
+  if (heightValue && heightValue->IsNumber() && heightValue->GetDouble() >= 0)
+    props += std::string(props.empty() ? "" : ",") + "\"height\":" + number(heightValue->GetDouble());
+  return "{\"type\":\"Feature\",\"id\":" + toJsonString(*id) + ",\"properties\":{" + props +
+         "},\"geometry\":" + toJsonString(*geometry) + "}";
+}
+
+}  // namespace
+
+twin::BuildingSource makeBuildingSource(store::Store& store, ld::ContextStore& contexts) {
+  return [&store, &contexts](const std::string& tenant) -> Result<std::string> {
+    constexpr size_t kMaxBuildings = 500000;
+    auto ctx = contexts.core();
+    store::EntityQuery q;
+    q.typeIris = {ctx->expandTerm("Building"), "https://smartdatamodels.org/dataModel.Building/Building"};
+    q.selectionExact = true;
+    q.limit = 1000;
+    std::string out = "{\"type\":\"FeatureCollection\",\"features\":[";
+    size_t count = 0;
+    for (;;) {
+      auto page = store.queryEntities(tenant, q);
+      if (!page) return page.status();
+      if (page->entities.empty()) break;
+      for (const auto& e : page->entities) {
+        std::string f = footprintFeature(e, *ctx);
+        if (f.empty()) continue;
+        if (++count > kMaxBuildings)
+          return badRequestData("the tenant has more than " + std::to_string(kMaxBuildings) + " Building footprints");
+        out += (count > 1 ? "," : "") + f;
+      }
+      q.after = page->cursor;
+    }
+    return out + "]}";
+  };
+}
+
 twin::RunPublisher makeRunPublisher(store::Store& store, ld::ContextStore& contexts, store::TenantRegistry* tenants,
                                     const Clock& clock) {
   return [&store, &contexts, tenants, &clock](const twin::RunRecord& run, const twin::ScenarioSpec& spec,

@@ -20,6 +20,13 @@ namespace allmende::api {
 twin::RunPublisher makeRunPublisher(store::Store& store, ld::ContextStore& contexts, store::TenantRegistry* tenants,
                                     const Clock& clock);
 
+// The footprints of the tenant's Building entities for runs of scenarios with "buildings":
+// {"source": "entities"}: every entity of type Building (the core @context's expansion or Smart
+// Data Models' IRI) whose `location` is a Polygon or MultiPolygon, as a GeoJSON FeatureCollection
+// in WGS84 with the entity id as feature id (so a run's results merge into these entities),
+// `name` and `height` (m, when the entity has one) as properties. Other entities are skipped.
+twin::BuildingSource makeBuildingSource(store::Store& store, ld::ContextStore& contexts);
+
 // The municipality key of entity ids (urn:ngsi-ld:<Type>:<key>:<local id>): the scenario's, else
 // the tenant's AGS, else the tenant's name, else "default".
 std::string twinMunicipalityKey(const twin::ScenarioSpec& spec, const std::string& tenant,

@@ -89,6 +89,10 @@ void writeProgress(JsonWriter& w, const RunRecord& r) {
   }
   w.Key("massError");
   w.Double(p.massError);
+  if (r.checkpointSeconds >= 0) {  // the newest checkpoint (simulated s) a restart would continue from
+    w.Key("checkpointSeconds");
+    w.Double(r.checkpointSeconds);
+  }
   w.EndObject();
 }
 
@@ -108,6 +112,10 @@ void writeRun(JsonWriter& w, const RunRecord& r) {
   writeTime(w, "endedAt", r.ended);
   w.Key("progress");
   writeProgress(w, r);
+  if (r.resumedFrom >= 0) {  // continued from a checkpoint after a restart
+    w.Key("resumedFrom");
+    w.Double(r.resumedFrom);
+  }
   if (!r.error.empty()) writeString(w, "error", r.error);
   if (r.state == RunState::kSucceeded) {
     w.Key("summary");
@@ -256,13 +264,13 @@ http::Response twinPutInput(Call& call) {
   if (!q) return problemResponse(q.status());
   const std::string& input = call.pathParam("input");
   std::string type = mediaType(call);
-  bool raster = input == "dem";
+  bool raster = twin::isRasterInput(input);
   bool ok = raster ? (type == "image/tiff" || type == "application/octet-stream")
                    : (type == "application/geo+json" || type == "application/json");
   if (!ok) {
-    return problemResponse(
-        Status(ErrorType::kUnsupportedMediaType,
-               raster ? "the DEM is sent as image/tiff" : "footprints are sent as application/geo+json"));
+    return problemResponse(Status(ErrorType::kUnsupportedMediaType,
+                                  raster ? "the rasters (dem, manning, infiltration) are sent as image/tiff"
+                                         : "footprints and areas are sent as application/geo+json"));
   }
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(
       (*q)->putInput(call.tenant(), call.pathParam("scenarioId"), input, call.request().body));
@@ -275,8 +283,8 @@ http::Response twinGetInput(Call& call) {
   const std::string& input = call.pathParam("input");
   auto path = (*q)->inputFile(call.tenant(), call.pathParam("scenarioId"), input);
   if (!path) return problemResponse(path.status());
-  return fileResponse(*path, input == "dem" ? "image/tiff" : "application/geo+json",
-                      input == "dem" ? "dem.tif" : input + ".geojson");
+  bool raster = twin::isRasterInput(input);
+  return fileResponse(*path, raster ? "image/tiff" : "application/geo+json", input + (raster ? ".tif" : ".geojson"));
 }
 
 http::Response twinCreateRun(Call& call) {

@@ -36,6 +36,7 @@
 #include "store/sqlite/device_registry.h"
 #include "store/sqlite/sqlite_store.h"
 #include "store/temporal.h"
+#include "twin/omp_env.h"
 #include "twin/twin_cli.h"
 
 namespace allmende::app {
@@ -339,6 +340,8 @@ int serve(const ServeOptions& o) {
 }  // namespace allmende::app
 
 int main(int argc, char** argv) {
+  // Flood runs (serve, twin run): OpenMP threads sleep instead of spinning when they wait.
+  allmende::twin::ensurePassiveOpenMpWait(argv);
   // The log goes to stderr (docs/configuration.md); stdout carries only the "listening" line.
   spdlog::set_default_logger(spdlog::stderr_color_mt("allmende"));
   CLI::App app{"Allmende: a shared urban data platform (NGSI-LD context broker)"};

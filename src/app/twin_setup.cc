@@ -25,6 +25,10 @@ void addTwinFlags(CLI::App& s, TwinOptions& o) {
       ->check(CLI::Range(0, 19))
       ->capture_default_str();
   s.add_option("--twin-max-upload", o.maxUploadBytes, "largest DEM or GeoJSON upload in bytes")->capture_default_str();
+  s.add_option("--twin-checkpoint-minutes", o.checkpointMinutes,
+               "simulated minutes between checkpoints of a flood run (0: only at shutdown)")
+      ->check(CLI::Range(0.0, 1e6))
+      ->capture_default_str();
   s.add_flag("!--no-twin", o.enabled, "disable the digital twin's API (/twin/v1 answers 501)");
 }
 
@@ -42,9 +46,11 @@ Result<std::unique_ptr<twin::RunQueue>> setupTwin(const TwinOptions& o, const st
   ro.workers = o.workers;
   ro.solverThreads = o.solverThreads;
   ro.niceness = o.niceness;
+  ro.checkpointMinutes = o.checkpointMinutes;
   auto q = twin::RunQueue::open(ro, services.clock);
   if (!q) return q.status();
   (*q)->setPublisher(api::makeRunPublisher(services.store, services.contexts, services.tenants, services.clock));
+  (*q)->setBuildingSource(api::makeBuildingSource(services.store, services.contexts));
   (*q)->start();
   services.twin = q->get();
   spdlog::info("digital twin: {} worker(s), {} solver thread(s) per run", o.workers, (*q)->solverThreads());

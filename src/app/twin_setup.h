@@ -17,6 +17,7 @@ struct TwinOptions {
   int solverThreads = 0;  // 0 = all cores but one
   int niceness = 10;
   size_t maxUploadBytes = 64 << 20;  // DEM and footprint uploads (other bodies: --max-body)
+  double checkpointMinutes = 10;     // simulated minutes between checkpoints of a run
 };
 
 void addTwinFlags(CLI::App& serve, TwinOptions& o);

@@ -7,8 +7,10 @@
 #include <sstream>
 
 #include "common/json.h"
+#include "twin/checkpoint.h"
 #include "twin/features.h"
 #include "twin/hazard.h"
+#include "twin/param_raster.h"
 #include "twin/raster_io.h"
 
 namespace allmende::twin {
@@ -44,10 +46,33 @@ Result<Footprints> footprints(const fs::path& file, const Raster& dem) {
   return out;
 }
 
-Status applyLandUse(const ScenarioSpec& spec, const Footprints& areas, Domain& d) {
+// A parameter raster put on the DEM's grid (param_raster.h); empty when the file does not exist.
+Result<std::vector<double>> paramRaster(const std::string& path, const ParamKind& kind, const Raster& dem) {
+  std::error_code ec;
+  if (path.empty() || !fs::exists(path, ec)) return std::vector<double>();
+  std::string name = fs::path(path).filename().string();
+  auto r = readRaster(path);
+  if (!r) return badRequestData(name + ": " + r.status().detail());
+  if (Status st = checkParamRaster(*r, kind); !st.isOk()) return badRequestData(name + ": " + st.detail());
+  auto values = sampleOnGrid(*r, dem);
+  if (!values) return badRequestData(name + ": " + values.status().detail());
+  return values;
+}
+
+// Roughness and losses, in layers: the scenario's values, the rasters where they have data, the
+// land-use areas (later polygons win).
+Status applyLandUse(const ScenarioSpec& spec, const FloodInputs& inputs, const Footprints& areas, Domain& d) {
   size_t n = d.dem.cells();
   d.manning.assign(n, spec.manning);
   d.infiltration.assign(n, spec.infiltrationMmPerHour / 3.6e6);
+  auto manning = paramRaster(inputs.manning, kManningRaster, d.dem);
+  if (!manning) return manning.status();
+  for (size_t k = 0; k < manning->size(); ++k)
+    if (!std::isnan((*manning)[k])) d.manning[k] = (*manning)[k];
+  auto infiltration = paramRaster(inputs.infiltration, kInfiltrationRaster, d.dem);
+  if (!infiltration) return infiltration.status();
+  for (size_t k = 0; k < infiltration->size(); ++k)
+    if (!std::isnan((*infiltration)[k])) d.infiltration[k] = (*infiltration)[k] / 3.6e6;
   for (size_t k = 0; k < areas.features.size(); ++k) {
     const auto& f = areas.features[k];
     auto c = spec.landUseClasses.find(f.landUse);
@@ -202,6 +227,36 @@ std::string gaugesCsv(const std::vector<GaugeSeries>& gauges) {
   return s;
 }
 
+// What a checkpoint must belong to: the grid and its per-cell inputs, the rain, the end, the
+// sampling, the precision, inflows and edges (threads do not matter: the results are the same).
+uint64_t runFingerprint(const ScenarioSpec& spec, const Domain& d, double end) {
+  auto bytes = [](const auto& v) {
+    return std::string_view(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(v[0]));
+  };
+  uint64_t h = fnv1a(bytes(d.dem.v));
+  h = fnv1a(bytes(d.manning), h);
+  h = fnv1a(bytes(d.infiltration), h);
+  h = fnv1a(bytes(d.blocked), h);
+  StateWriter w;
+  w.value(d.dem.nx);
+  w.value(d.dem.dx);
+  w.value(d.initialLoss);
+  w.value(end);
+  w.value(spec.gaugeIntervalSeconds);
+  w.value(int(spec.precision));
+  w.value(spec.outflowSlope);
+  for (const EdgeSpec* e : {&spec.west, &spec.east, &spec.north, &spec.south}) {
+    w.value(e->slope);
+    w.vector(e->depths);
+  }
+  for (const auto& series : spec.inflowHydrographs) w.vector(series);
+  h = fnv1a(w.take(), h);
+  for (const std::string* text : {&spec.rain, &spec.boundary, &spec.west.kind, &spec.east.kind, &spec.north.kind,
+                                  &spec.south.kind, &spec.inflows, &spec.gauges})
+    h = fnv1a(*text + '\0', h);
+  return h;
+}
+
 }  // namespace
 
 std::string outcomeJson(const RunOutcome& o) {
@@ -270,6 +325,8 @@ Result<RunOutcome> runFlood(const ScenarioSpec& spec, const std::string& inputDi
   in.dem = (fs::path(inputDir) / "dem.tif").string();
   in.buildings = (fs::path(inputDir) / "buildings.geojson").string();
   in.landuse = (fs::path(inputDir) / "landuse.geojson").string();
+  in.manning = (fs::path(inputDir) / "manning.tif").string();
+  in.infiltration = (fs::path(inputDir) / "infiltration.tif").string();
   return runFlood(spec, in, outDir, options);
 }
 
@@ -283,7 +340,7 @@ Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs,
   d.dem = *dem;
   auto areas = footprints(inputs.landuse, *dem);
   if (!areas) return areas.status();
-  ALLMENDE_RETURN_IF_ERROR(applyLandUse(spec, *areas, d));
+  ALLMENDE_RETURN_IF_ERROR(applyLandUse(spec, inputs, *areas, d));
   auto buildings = footprints(inputs.buildings, *dem);
   if (!buildings) return buildings.status();
   applyBuildings(spec, *buildings, d);
@@ -292,6 +349,8 @@ Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs,
   ALLMENDE_RETURN_IF_ERROR(placeInflows(spec, d));
   auto gauges = placeGauges(spec, *dem);
   if (!gauges) return gauges.status();
+  const double end = spec.durationSeconds > 0 ? spec.durationSeconds : rain->end() + 3600;
+  const uint64_t fingerprint = runFingerprint(spec, d, end);
   SolverOptions so;
   so.threads = std::max(0, options.solverThreads);
   auto solver = makeSolver(std::move(d), so, spec.precision);
@@ -307,7 +366,6 @@ Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs,
       o.gauges[k].samples.emplace_back((*solver)->time(), (*solver)->depth(int(c % dem->nx), int(c / dem->nx)));
     }
   };
-  const double end = spec.durationSeconds > 0 ? spec.durationSeconds : rain->end() + 3600;
   auto progress = [&](const Progress& p) {
     if (!options.progress) return;
     Progress whole = p;
@@ -315,19 +373,60 @@ Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs,
     options.progress(whole);
   };
   auto start = std::chrono::steady_clock::now();
-  sample();
-  // In segments of the gauge interval, so the series are sampled at exact simulated times.
-  for (double t = 0; t < end - 1e-9;) {
-    t = std::min(end, t + spec.gaugeIntervalSeconds);
-    if (!(*solver)->run(t, *rain, progress, options.cancel)) return o;  // cancelled
+  auto wall = [&start] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+  // The sampling loop runs in segments of the gauge interval, so the series are sampled at exact
+  // simulated times; checkpoints are taken at the end of a segment (or where a suspended run
+  // stopped) and remember where the sampling stood, so a resumed run takes the same steps.
+  double sampledUntil = 0, wallBefore = 0;
+  auto cp = options.checkpointPath.empty() ? Result<std::optional<RunCheckpoint>>(std::optional<RunCheckpoint>())
+                                           : readCheckpoint(options.checkpointPath);
+  if (!cp) return cp.status();
+  if (*cp) {
+    if ((*cp)->fingerprint != fingerprint || (*cp)->gaugeSamples.size() != gauges->size())
+      return badRequestData("the checkpoint " + options.checkpointPath + " belongs to another run; delete it");
+    ALLMENDE_RETURN_IF_ERROR((*solver)->restoreState((*cp)->solverState));
+    sampledUntil = (*cp)->sampledUntil;
+    wallBefore = (*cp)->wallSeconds;
+    for (size_t k = 0; k < gauges->size(); ++k) o.gauges[k].samples = std::move((*cp)->gaugeSamples[k]);
+    o.resumedFrom = (*solver)->time();
+  } else {
     sample();
+  }
+  auto checkpoint = [&](double at) -> Status {
+    RunCheckpoint c;
+    c.fingerprint = fingerprint;
+    c.sampledUntil = sampledUntil;
+    c.wallSeconds = wallBefore + wall();
+    for (const auto& g : o.gauges) c.gaugeSamples.push_back(g.samples);
+    c.solverState = (*solver)->saveState();
+    ALLMENDE_RETURN_IF_ERROR(writeCheckpoint(options.checkpointPath, c));
+    if (options.checkpointed) options.checkpointed(at);
+    return Status::ok();
+  };
+  double lastCheckpoint = (*solver)->time();
+  while (sampledUntil < end - 1e-9) {
+    double target = std::min(end, sampledUntil + spec.gaugeIntervalSeconds);
+    if (!(*solver)->run(target, *rain, progress, options.cancel)) {  // cancelled or suspended
+      if (options.suspend && options.suspend->load() && !options.checkpointPath.empty()) {
+        ALLMENDE_RETURN_IF_ERROR(checkpoint((*solver)->time()));
+        o.suspended = true;
+      }
+      return o;
+    }
+    sampledUntil = target;
+    sample();
+    bool due = options.checkpointSeconds > 0 && (*solver)->time() >= lastCheckpoint + options.checkpointSeconds - 1e-9;
+    if (due && !options.checkpointPath.empty() && sampledUntil < end - 1e-9) {
+      ALLMENDE_RETURN_IF_ERROR(checkpoint(sampledUntil));
+      lastCheckpoint = (*solver)->time();
+    }
   }
   o.completed = true;
   const Peaks& peaks = (*solver)->peaks();
   o.summary.cells = long(dem->cells());
   o.summary.steps = (*solver)->steps();
   o.summary.simulatedSeconds = (*solver)->time();
-  o.summary.wallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  o.summary.wallSeconds = wallBefore + wall();
   o.summary.balance = (*solver)->balance();
   for (double v : peaks.maxDepth) {
     o.summary.maxDepth = std::max(o.summary.maxDepth, v);
@@ -360,6 +459,7 @@ Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs,
   ALLMENDE_RETURN_IF_ERROR(writeText(fs::path(outDir) / "buildings.geojson", buildingsGeoJson(o.buildings)));
   ALLMENDE_RETURN_IF_ERROR(writeText(fs::path(outDir) / "gauges.csv", gaugesCsv(o.gauges)));
   ALLMENDE_RETURN_IF_ERROR(writeText(fs::path(outDir) / "outcome.json", outcomeJson(o)));
+  if (!options.checkpointPath.empty()) fs::remove(options.checkpointPath, ec);
   return o;
 }
 

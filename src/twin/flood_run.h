@@ -46,6 +46,8 @@ struct RunOutcome {
   Bounds bounds;             // of the PNG overlay (WGS84)
   double floodedAreaM2 = 0;  // cells with a maximum depth >= 0.1 m
   double rainDepthMm = 0;    // total of the rain event
+  bool suspended = false;    // stopped by FloodRunOptions::suspend, with a checkpoint written
+  double resumedFrom = -1;   // simulated s of the checkpoint the run continued from, -1: none
 };
 
 struct FloodRunOptions {
@@ -53,12 +55,23 @@ struct FloodRunOptions {
   // Called about every 100 steps and at the end, on the run's thread.
   std::function<void(const Progress&)> progress;
   const std::atomic<bool>* cancel = nullptr;
+  // Checkpoints (twin/checkpoint.h) in `checkpointPath` ("" = none): one at the first gauge
+  // sample at least `checkpointSeconds` of simulated time after the previous one (0: only on
+  // suspend), and one when `suspend` is true as the run stops (set `cancel` too; the run returns
+  // completed = false, suspended = true). When the file holds a checkpoint of this run, the run
+  // continues from it; a checkpoint of another run (other inputs or scenario) fails the run.
+  // It is deleted when the run completes.
+  std::string checkpointPath;
+  double checkpointSeconds = 0;
+  const std::atomic<bool>* suspend = nullptr;
+  std::function<void(double simulatedSeconds)> checkpointed;  // after each checkpoint written
 };
 
-// The input files of a run: the DEM (required), footprints and land-use areas (GeoJSON; a path
-// that is empty or names no file means none).
+// The input files of a run: the DEM (required), footprints and land-use areas (GeoJSON), Manning's
+// n and infiltration rasters (mm/h; param_raster.h); a path that is empty or names no file means
+// none.
 struct FloodInputs {
-  std::string dem, buildings, landuse;
+  std::string dem, buildings, landuse, manning, infiltration;
 };
 
 // Runs the scenario. On completion writes into `outDir` (created): the rasters of
@@ -67,7 +80,8 @@ struct FloodInputs {
 // A cancelled run writes nothing and returns completed = false. Fails on bad inputs.
 Result<RunOutcome> runFlood(const ScenarioSpec& spec, const FloodInputs& inputs, const std::string& outDir,
                             const FloodRunOptions& options);
-// The same with the inputs in `inputDir`: dem.tif, buildings.geojson, landuse.geojson.
+// The same with the inputs in `inputDir`: dem.tif, buildings.geojson, landuse.geojson, manning.tif,
+// infiltration.tif.
 Result<RunOutcome> runFlood(const ScenarioSpec& spec, const std::string& inputDir, const std::string& outDir,
                             const FloodRunOptions& options);
 

@@ -15,6 +15,7 @@
 
 #include "common/json.h"
 #include "twin/features.h"
+#include "twin/param_raster.h"
 #include "twin/raster_io.h"
 
 namespace allmende::twin {
@@ -23,9 +24,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr const char* kCheckpointFile = "checkpoint.bin";
 constexpr const char* kStateNames[] = {"created", "queued", "running", "succeeded", "failed", "cancelled"};
-constexpr const char* kInputs[][2] = {
-    {"dem", "dem.tif"}, {"buildings", "buildings.geojson"}, {"landuse", "landuse.geojson"}};
+constexpr const char* kInputs[][2] = {{"dem", "dem.tif"},
+                                      {"buildings", "buildings.geojson"},
+                                      {"landuse", "landuse.geojson"},
+                                      {"manning", "manning.tif"},
+                                      {"infiltration", "infiltration.tif"}};
 // What a succeeded run serves (flood_run.h).
 constexpr const char* kResultFiles[] = {"max_depth.tif",        "max_velocity.tif",  "time_to_10cm.tif",
                                         "hazard_depth.tif",     "hazard_rating.tif", "hazard_depth.png",
@@ -150,6 +155,8 @@ std::string runFileJson(const RunRecord& r) {
   w.Double(r.progress.massError);
   writeString(w, "error", r.error);
   writeString(w, "publishError", r.publishError);
+  w.Key("resumedFrom");
+  w.Double(r.resumedFrom);
   writeRaw(w, "definition", r.definition);
   if (!r.outcome.empty()) writeRaw(w, "outcome", r.outcome);
   w.EndObject();
@@ -183,6 +190,8 @@ Status snapshotInputs(const fs::path& from, const fs::path& to) {
 }  // namespace
 
 const char* runStateName(RunState s) { return kStateNames[int(s)]; }
+
+bool isRasterInput(const std::string& name) { return name == "dem" || name == "manning" || name == "infiltration"; }
 
 bool isValidTwinId(const std::string& id) {
   if (id.empty() || id.size() > 64) return false;
@@ -262,31 +271,38 @@ Status RunQueue::load(const std::string* onlyTenant) {
                                long(intOf(doc, "steps")), doubleOf(doc, "wallSeconds"), doubleOf(doc, "massError")};
       r.error = stringOf(doc, "error");
       r.publishError = stringOf(doc, "publishError");
+      if (const Json* v = findMember(doc, "resumedFrom")) r.resumedFrom = v->IsNumber() ? v->GetDouble() : -1;
       if (const Json* v = findMember(doc, "definition")) r.definition = toJsonString(*v);
       if (const Json* v = findMember(doc, "outcome")) r.outcome = toJsonString(*v);
       Key key{tenant, r.id};
       if (r.state == RunState::kRunning) {
-        // No checkpoints: an interrupted run cannot resume; it is failed and may be run again.
-        r.state = RunState::kFailed;
-        r.error = "interrupted by a restart of the server; start a new run";
-        r.ended = clock_.now();
+        // Interrupted (killed, a crash): it continues from its checkpoint, else it has to start again.
+        if (fs::exists(d.path() / kCheckpointFile, ec)) {
+          r.state = RunState::kQueued;
+        } else {
+          r.state = RunState::kFailed;
+          r.error = "interrupted by a restart of the server before its first checkpoint; start a new run";
+          r.ended = clock_.now();
+        }
         ALLMENDE_RETURN_IF_ERROR(saveRun(r));
       }
       runs_[key] = std::move(r);
     }
   }
-  // Queued runs, oldest first.
+  // Queued runs: the interrupted ones (they had started) first, then oldest first.
   std::vector<const RunRecord*> queued;
   for (const auto& [k, r] : runs_) {
     if (r.state == RunState::kQueued && (!onlyTenant || k.first == *onlyTenant)) queued.push_back(&r);
   }
-  std::sort(queued.begin(), queued.end(),
-            [](const RunRecord* a, const RunRecord* b) { return a->created < b->created; });
+  std::sort(queued.begin(), queued.end(), [](const RunRecord* a, const RunRecord* b) {
+    return std::pair(a->started == 0, a->created) < std::pair(b->started == 0, b->created);
+  });
   for (const RunRecord* r : queued) queue_.emplace_back(r->tenant, r->id);
   return Status::ok();
 }
 
 void RunQueue::setPublisher(RunPublisher publisher) { publisher_ = std::move(publisher); }
+void RunQueue::setBuildingSource(BuildingSource source) { buildingSource_ = std::move(source); }
 
 void RunQueue::start() {
   for (int k = 0; k < std::max(1, options_.workers); ++k) workers_.emplace_back([this] { work(); });
@@ -296,7 +312,11 @@ void RunQueue::stop() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
-    for (auto& [k, flag] : cancels_) flag->store(true);
+    // Running runs stop at their next step with a checkpoint and continue after the next start.
+    for (auto& [k, f] : flags_) {
+      f->suspend.store(true);
+      f->cancel.store(true);
+    }
   }
   wake_.notify_all();
   for (auto& t : workers_) t.join();
@@ -370,7 +390,7 @@ Status RunQueue::deleteScenario(const std::string& tenant, const std::string& id
 Status RunQueue::putInput(const std::string& tenant, const std::string& id, const std::string& name,
                           const std::string& bytes) {
   const char* file = inputFileName(name);
-  if (!file) return notFound("no input '" + name.substr(0, 40) + "' (dem, buildings, landuse)");
+  if (!file) return notFound("no input '" + name.substr(0, 40) + "' (dem, buildings, landuse, manning, infiltration)");
   fs::path dir = scenarioDir(tenant, id);
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -383,6 +403,9 @@ Status RunQueue::putInput(const std::string& tenant, const std::string& id, cons
   if (name == "dem") {
     auto r = readRaster(staged.string());
     check = r ? Status::ok() : r.status();
+  } else if (isRasterInput(name)) {
+    auto r = readRaster(staged.string());
+    check = r ? checkParamRaster(*r, name == "manning" ? kManningRaster : kInfiltrationRaster) : r.status();
   } else {
     auto dem = readRaster((dir / "dem.tif").string());
     if (!dem)
@@ -408,7 +431,7 @@ Status RunQueue::putInput(const std::string& tenant, const std::string& id, cons
 
 Result<std::string> RunQueue::inputFile(const std::string& tenant, const std::string& id, const std::string& name) {
   const char* file = inputFileName(name);
-  if (!file) return notFound("no input '" + name.substr(0, 40) + "' (dem, buildings, landuse)");
+  if (!file) return notFound("no input '" + name.substr(0, 40) + "' (dem, buildings, landuse, manning, infiltration)");
   std::lock_guard<std::mutex> lock(mu_);
   auto it = scenarios_.find({tenant, id});
   if (it == scenarios_.end()) return notFound("no scenario '" + id.substr(0, 64) + "'");
@@ -435,22 +458,44 @@ Status RunQueue::removeTenant(const std::string& tenant) {
 
 Result<RunRecord> RunQueue::createRun(const std::string& tenant, const std::string& scenario, const std::string& by,
                                       bool start) {
-  std::lock_guard<std::mutex> lock(mu_);
-  auto s = scenarios_.find({tenant, scenario});
-  if (s == scenarios_.end()) return notFound("no scenario '" + scenario.substr(0, 64) + "'");
-  const auto& in = s->second.inputs;
-  if (std::find(in.begin(), in.end(), "dem") == in.end()) {
-    return Status(ErrorType::kConflict, "scenario '" + scenario + "' has no DEM yet (PUT .../inputs/dem)");
+  std::string definition;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto s = scenarios_.find({tenant, scenario});
+    if (s == scenarios_.end()) return notFound("no scenario '" + scenario.substr(0, 64) + "'");
+    const auto& in = s->second.inputs;
+    if (std::find(in.begin(), in.end(), "dem") == in.end()) {
+      return Status(ErrorType::kConflict, "scenario '" + scenario + "' has no DEM yet (PUT .../inputs/dem)");
+    }
+    definition = s->second.definition;
   }
+  // Footprints from the tenant's Building entities are taken now (outside the lock: a store
+  // query), as they are when the run is created, like the uploaded inputs.
+  std::optional<std::string> entityBuildings;
+  JsonDocument doc;
+  if (parseJson(definition, doc).isOk()) {
+    auto spec = parseScenarioSpec(doc);
+    if (spec && spec->buildingsFromEntities) {
+      if (!buildingSource_) return Status(ErrorType::kConflict, "this server cannot read Building entities");
+      auto fc = buildingSource_(tenant);
+      if (!fc) return fc.status();
+      entityBuildings = std::move(*fc);
+    }
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!scenarios_.count({tenant, scenario})) return notFound("no scenario '" + scenario.substr(0, 64) + "'");
   RunRecord r;
   r.tenant = tenant;
   r.id = randomId("r-");
   r.scenario = scenario;
-  r.definition = s->second.definition;
+  r.definition = definition;
   r.createdBy = by;
   r.created = clock_.now();
   r.state = start ? RunState::kQueued : RunState::kCreated;
-  ALLMENDE_RETURN_IF_ERROR(snapshotInputs(scenarioDir(tenant, scenario), fs::path(runDir(tenant, r.id)) / "inputs"));
+  fs::path inputs = fs::path(runDir(tenant, r.id)) / "inputs";
+  ALLMENDE_RETURN_IF_ERROR(snapshotInputs(scenarioDir(tenant, scenario), inputs));
+  // Replaces the link to an uploaded file (rename), never the scenario's file itself.
+  if (entityBuildings) ALLMENDE_RETURN_IF_ERROR(writeAtomically(inputs / "buildings.geojson", *entityBuildings));
   ALLMENDE_RETURN_IF_ERROR(saveRun(r));
   runs_[{tenant, r.id}] = r;
   if (start) queue_.emplace_back(tenant, r.id);
@@ -491,7 +536,7 @@ Result<RunRecord> RunQueue::cancelRun(const std::string& tenant, const std::stri
     }
     case RunState::kRunning:
       r.cancelRequested = true;
-      if (auto c = cancels_.find({tenant, id}); c != cancels_.end()) c->second->store(true);
+      if (auto f = flags_.find({tenant, id}); f != flags_.end()) f->second->cancel.store(true);
       return r;
     default:
       return Status(ErrorType::kConflict, "run '" + id + "' has ended (" + runStateName(r.state) + ")");
@@ -560,18 +605,18 @@ void RunQueue::work() {
       next.started = clock_.now();
       if (!saveRun(next).isOk()) continue;  // stays queued on disk: retried after a restart
       it->second = next;
-      cancels_[key] = std::make_shared<std::atomic<bool>>(false);
+      flags_[key] = std::make_shared<RunFlags>();
     }
     execute(key);
   }
 }
 
 void RunQueue::execute(const Key& key) {
-  std::shared_ptr<std::atomic<bool>> cancel;
+  std::shared_ptr<RunFlags> flags;
   std::string definition;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    cancel = cancels_[key];
+    flags = flags_[key];
     definition = runs_[key].definition;
   }
   JsonDocument doc;
@@ -581,7 +626,15 @@ void RunQueue::execute(const Key& key) {
   auto wallStart = std::chrono::steady_clock::now();
   FloodRunOptions fo;
   fo.solverThreads = solverThreads_;
-  fo.cancel = cancel.get();
+  fo.cancel = &flags->cancel;
+  fo.suspend = &flags->suspend;
+  fs::path dir = runDir(key.first, key.second);
+  fo.checkpointPath = (dir / kCheckpointFile).string();
+  fo.checkpointSeconds = options_.checkpointMinutes * 60;
+  fo.checkpointed = [this, &key](double simulated) {
+    std::lock_guard<std::mutex> lock(mu_);
+    runs_[key].checkpointSeconds = simulated;
+  };
   fo.progress = [this, &key, wallStart](const Progress& p) {
     std::lock_guard<std::mutex> lock(mu_);
     RunProgress& rp = runs_[key].progress;
@@ -591,9 +644,13 @@ void RunQueue::execute(const Key& key) {
     rp.wallSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wallStart).count();
     rp.massError = p.balance.relativeError();
   };
-  fs::path dir = runDir(key.first, key.second);
   auto outcome = runFlood(*spec, (dir / "inputs").string(), (dir / "results").string(), fo);
   if (!outcome) return finish(key, RunState::kFailed, outcome.status().detail(), "", "");
+  if (outcome->resumedFrom >= 0) {
+    std::lock_guard<std::mutex> lock(mu_);
+    runs_[key].resumedFrom = outcome->resumedFrom;
+  }
+  if (outcome->suspended) return suspend(key);
   if (!outcome->completed) {
     bool stopping;
     {
@@ -620,7 +677,9 @@ void RunQueue::execute(const Key& key) {
 void RunQueue::finish(const Key& key, RunState state, std::string error, std::string outcome,
                       std::string publishError) {
   std::lock_guard<std::mutex> lock(mu_);
-  cancels_.erase(key);
+  flags_.erase(key);
+  std::error_code ec;
+  fs::remove(fs::path(runDir(key.first, key.second)) / kCheckpointFile, ec);
   RunRecord& r = runs_[key];
   r.state = state;
   r.ended = clock_.now();
@@ -718,6 +777,20 @@ Status RunQueue::restoreTenantFiles(const std::string& tenant, const TenantFiles
   ALLMENDE_RETURN_IF_ERROR(load(&tenant));
   wake_.notify_all();  // its queued runs
   return Status::ok();
+}
+
+void RunQueue::suspend(const Key& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  flags_.erase(key);
+  RunRecord& r = runs_[key];
+  r.state = r.cancelRequested ? RunState::kCancelled : RunState::kQueued;
+  if (r.cancelRequested) {
+    r.cancelRequested = false;
+    r.ended = clock_.now();
+    std::error_code ec;
+    fs::remove(fs::path(runDir(key.first, key.second)) / kCheckpointFile, ec);
+  }
+  (void)saveRun(r);  // on failure it stays "running" on disk: resumed from the checkpoint all the same
 }
 
 }  // namespace allmende::twin

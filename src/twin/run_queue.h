@@ -3,12 +3,16 @@
 //
 // Everything is kept as files under one directory, written atomically (temporary file, fsync,
 // rename), so definitions, run states and results survive a restart:
-//   <dir>/<tenant>/scenarios/<id>/scenario.json, dem.tif, buildings.geojson, landuse.geojson
+//   <dir>/<tenant>/scenarios/<id>/scenario.json, dem.tif, buildings.geojson, landuse.geojson,
+//                                 manning.tif, infiltration.tif
 //   <dir>/<tenant>/runs/<id>/run.json, inputs/ (the scenario's files when the run started),
 //                            results/ (flood_run.h)
-// (<tenant> is the tenant name, "@default" for the default tenant.) A run that was running when
-// the process stopped is marked failed on the next start (the solver keeps no checkpoints);
-// queued runs are queued again.
+// (<tenant> is the tenant name, "@default" for the default tenant.) A running run writes a
+// checkpoint (runs/<id>/checkpoint.bin, twin/checkpoint.h) every `checkpointMinutes` of
+// simulated time and when the server stops; a run that was running when the process stopped
+// (or was killed) continues from its checkpoint on the next start, ahead of the queued runs, and
+// ends with the same results as an uninterrupted run. Without a checkpoint it is marked failed.
+// Queued runs are queued again.
 //
 // Runs execute on `workers` threads (default 1) at a lower CPU priority (nice), each with
 // `solverThreads` OpenMP threads (default: all cores but one), so a run never takes the CPU the
@@ -40,7 +44,7 @@ namespace allmende::twin {
 struct ScenarioRecord {
   std::string tenant, id;
   std::string definition;           // the JSON object as given (validated by parseScenarioSpec)
-  std::vector<std::string> inputs;  // the input files present: "dem", "buildings", "landuse"
+  std::vector<std::string> inputs;  // the input files present: "dem", "buildings", "landuse", "manning", "infiltration"
   std::string createdBy;
   Micros created = 0, modified = 0;
 };
@@ -63,17 +67,24 @@ struct RunRecord {
   std::string createdBy;
   Micros created = 0, started = 0, ended = 0;
   RunProgress progress;
-  std::string error;         // why it failed
-  std::string outcome;       // outcome.json text once it succeeded
-  std::string publishError;  // "" when the results were written to the tenant as entities
+  std::string error;              // why it failed
+  std::string outcome;            // outcome.json text once it succeeded
+  std::string publishError;       // "" when the results were written to the tenant as entities
+  double checkpointSeconds = -1;  // simulated s of the newest checkpoint of this execution, -1: none
+  double resumedFrom = -1;        // simulated s the run continued from after a restart, -1: never
 };
 
 struct RunQueueOptions {
-  std::string dir;        // created if missing
-  int workers = 1;        // runs at a time
-  int solverThreads = 0;  // OpenMP threads per run; 0 = all cores but one (at least 1)
-  int niceness = 10;      // added to the workers' CPU priority (Linux: per thread)
+  std::string dir;                // created if missing
+  int workers = 1;                // runs at a time
+  int solverThreads = 0;          // OpenMP threads per run; 0 = all cores but one (at least 1)
+  int niceness = 10;              // added to the workers' CPU priority (Linux: per thread)
+  double checkpointMinutes = 10;  // simulated minutes between checkpoints of a run; 0: only at shutdown
 };
+
+// The tenant's building footprints for a scenario whose buildings come from its NGSI-LD Building
+// entities ("buildings": {"source": "entities"}): a GeoJSON FeatureCollection (api/twin_entities.cc).
+using BuildingSource = std::function<Result<std::string>(const std::string& tenant)>;
 
 // Writes a finished run's results to the tenant (api/twin_entities.cc); runs on the worker.
 using RunPublisher = std::function<Status(const RunRecord&, const ScenarioSpec&, const RunOutcome&)>;
@@ -84,9 +95,10 @@ class RunQueue {
   static Result<std::unique_ptr<RunQueue>> open(RunQueueOptions options, const Clock& clock);
   ~RunQueue();  // stop()
 
-  void setPublisher(RunPublisher publisher);  // before start()
-  void start();                               // starts the workers
-  void stop();                                // cancels the running runs (they fail: interrupted) and joins
+  void setPublisher(RunPublisher publisher);      // before start()
+  void setBuildingSource(BuildingSource source);  // before start()
+  void start();                                   // starts the workers
+  void stop();                                    // cancels the running runs (they fail: interrupted) and joins
   int solverThreads() const { return solverThreads_; }
 
   // Scenarios. `definition` must be a JSON object text that parseScenarioSpec accepts.
@@ -147,6 +159,7 @@ class RunQueue {
   void work();
   void execute(const Key& key);
   void finish(const Key& key, RunState state, std::string error, std::string outcome, std::string publishError);
+  void suspend(const Key& key);  // stopped with a checkpoint: queued again on the next start
   Status saveScenario(const ScenarioRecord& s);
   Status saveRun(const RunRecord& r);  // with mu_ held
   std::string tenantDir(const std::string& tenant) const;
@@ -157,15 +170,22 @@ class RunQueue {
   const Clock& clock_;
   int solverThreads_ = 1;
   RunPublisher publisher_;
+  BuildingSource buildingSource_;
   std::mutex mu_;
   std::condition_variable wake_;
-  std::map<Key, ScenarioRecord> scenarios_;                    // GUARDED_BY(mu_)
-  std::map<Key, RunRecord> runs_;                              // GUARDED_BY(mu_)
-  std::deque<Key> queue_;                                      // GUARDED_BY(mu_)
-  std::map<Key, std::shared_ptr<std::atomic<bool>>> cancels_;  // GUARDED_BY(mu_), running runs
-  bool stopping_ = false;                                      // GUARDED_BY(mu_)
+  std::map<Key, ScenarioRecord> scenarios_;  // GUARDED_BY(mu_)
+  std::map<Key, RunRecord> runs_;            // GUARDED_BY(mu_)
+  std::deque<Key> queue_;                    // GUARDED_BY(mu_)
+  struct RunFlags {
+    std::atomic<bool> cancel{false}, suspend{false};
+  };
+  std::map<Key, std::shared_ptr<RunFlags>> flags_;  // GUARDED_BY(mu_), running runs
+  bool stopping_ = false;                           // GUARDED_BY(mu_)
   std::vector<std::thread> workers_;
 };
+
+// Whether the input `name` is a raster (dem, manning, infiltration) rather than GeoJSON.
+bool isRasterInput(const std::string& name);
 
 // Whether `id` may name a scenario or run: 1-64 letters, digits, '-' or '_'.
 bool isValidTwinId(const std::string& id);

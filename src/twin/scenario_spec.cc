@@ -137,6 +137,11 @@ Status buildings(const Json* v, ScenarioSpec& s) {
       return bad("buildings.mode", "must be block or raise");
     s.buildingsBlock = asView(*m) == "block";
   }
+  if (const Json* src = findMember(*v, "source")) {
+    if (!src->IsString() || (asView(*src) != "upload" && asView(*src) != "entities"))
+      return bad("buildings.source", "must be upload or entities");
+    s.buildingsFromEntities = asView(*src) == "entities";
+  }
   auto h = number(*v, "height", s.buildingHeight, 0, 500);
   if (!h) return h.status();
   s.buildingHeight = *h;

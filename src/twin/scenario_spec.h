@@ -44,6 +44,7 @@ struct ScenarioSpec {
   Precision precision = Precision::kDouble;
   bool buildingsBlock = true;                          // true: footprint cells take no water; false: raised
   double buildingHeight = 10;                          // m added to the footprint when raised and no height is given
+  bool buildingsFromEntities = false;                  // buildings.source "entities": the tenant's Building entities
   std::map<std::string, LandUseClass> landUseClasses;  // defaults merged with the definition's
   std::string gauges;                                  // GeoJSON FeatureCollection of Points (text), "" = none
   double gaugeIntervalSeconds = 300;                   // sampling of the gauges' depth series

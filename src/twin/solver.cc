@@ -10,6 +10,8 @@
 #include <omp.h>
 #endif
 
+#include "twin/checkpoint.h"
+
 // The row loops are built twice, for AVX2 and for plain x86-64, and the CPU picks at load time.
 // -DALLMENDE_TWIN_NO_CLONES builds the plain one only (to test it on an AVX2 machine). Not under
 // the sanitizers: they instrument the ifunc resolver, which the loader runs before their runtime
@@ -127,7 +129,10 @@ class LocalInertial final : public Solver {
     parallel_ = threads_ > 1 && n >= 16384;
 #endif
     lossScratch_.assign(size_t(threads_) * nx_, 0);
-    threadSums_.assign(size_t(threads_), RowSums{});
+    // Blocks of at least 48 rows, at most 32 of them, whatever the number of threads: so the sums
+    // (in block order) and so the results are the same on any number of threads.
+    blocks_ = std::clamp(ny_ / 48, 1, 32);
+    blockSums_.assign(size_t(blocks_), RowSums{});
   }
 
   bool run(double endTime, const Hyetograph& rain, const std::function<void(const Progress&)>& progress,
@@ -164,38 +169,44 @@ class LocalInertial final : public Solver {
              : infiltrationDepth > 0 ? updateRow<Losses::kUniform>(j, k, netRain, infiltrationDepth, tNew)
                                      : updateRow<Losses::kNone>(j, k, netRain, 0, tNew);
     };
-    std::fill(threadSums_.begin(), threadSums_.end(), RowSums{});
+    std::fill(blockSums_.begin(), blockSums_.end(), RowSums{});
+    auto add = [this](int b, const RowSums& s) {
+      RowSums& sums = blockSums_[size_t(b)];
+      sums.stored += s.stored;
+      sums.losses += s.losses;
+      sums.hMax = std::max(sums.hMax, s.hMax);
+    };
 #pragma omp parallel num_threads(threads_) if (parallel_)
     {
-      // Each thread owns a block of rows [j0, j1) and sweeps it once, lagging the three stages
-      // so that the rows they share are still in cache: at row r, the fluxes of row r, the
-      // limiter of row r - 1 (it needs the y faces below it) and the depths of row r - 2 (they
-      // need the limiter of the row below). The rows at the block's ends depend on the
-      // neighbouring blocks and wait for them behind barriers.
-      const int t = threadIndex(), team = teamSize();
-      const int j0 = int(long(ny_) * t / team), j1 = int(long(ny_) * (t + 1) / team);
-      RowSums sums;
-      auto add = [&sums](const RowSums& s) {
-        sums.stored += s.stored;
-        sums.losses += s.losses;
-        sums.hMax = std::max(sums.hMax, s.hMax);
-      };
-      for (int r = j0; r < j1; ++r) {
-        fluxRowX(r, fc);
-        fluxRowY(r, fc);
-        if (r == ny_ - 1) fluxRowY(ny_, fc);  // the south edge
-        if (r - 1 >= j0) factorRow(r - 1, k);
-        if (r - 2 >= j0 + 1 && r - 2 < j1 - 2) add(update(r - 2));
+      // The rows are cut into blocks, handed out to the threads as they come free (dynamic): a
+      // thread on a core shared with other work does fewer of them, so two threads are not
+      // held to the pace of the slower one. A block is swept once, the three stages lagged so
+      // that the rows they share are still in cache: at row r, the fluxes of row r, the limiter
+      // of row r - 1 (it needs the y faces below it) and the depths of row r - 2 (they need the
+      // limiter of the row below). The rows at a block's ends depend on the neighbouring blocks
+      // and are done behind the barriers that end each loop.
+#pragma omp for schedule(dynamic, 1)
+      for (int b = 0; b < blocks_; ++b) {
+        const int j0 = blockStart(b), j1 = blockStart(b + 1);
+        for (int r = j0; r < j1; ++r) {
+          fluxRowX(r, fc);
+          fluxRowY(r, fc);
+          if (r == ny_ - 1) fluxRowY(ny_, fc);  // the south edge
+          if (r - 1 >= j0) factorRow(r - 1, k);
+          if (r - 2 >= j0 + 1 && r - 2 < j1 - 2) add(b, update(r - 2));
+        }
       }
-#pragma omp barrier
-      if (j1 > j0) factorRow(j1 - 1, k);  // needs the y faces of the next block's first row
-#pragma omp barrier
-      if (j1 > j0) add(update(j0));  // needs the limiter of the previous block's last row
-      for (int u = std::max(j0 + 1, j1 - 2); u < j1; ++u) add(update(u));
-      threadSums_[size_t(t)] = sums;
+#pragma omp for schedule(static)
+      for (int b = 0; b < blocks_; ++b) factorRow(blockStart(b + 1) - 1, k);  // needs the next block's first y faces
+#pragma omp for schedule(static)
+      for (int b = 0; b < blocks_; ++b) {
+        const int j0 = blockStart(b), j1 = blockStart(b + 1);
+        add(b, update(j0));  // needs the limiter of the previous block's last row
+        for (int u = std::max(j0 + 1, j1 - 2); u < j1; ++u) add(b, update(u));
+      }
     }
     double stored = 0, losses = 0, hMax = 0;
-    for (const RowSums& s : threadSums_) {  // in thread order: the same sums every run
+    for (const RowSums& s : blockSums_) {  // in block order: the same sums on any number of threads
       stored += s.stored;
       losses += s.losses;
       hMax = std::max(hMax, s.hMax);
@@ -218,6 +229,63 @@ class LocalInertial final : public Solver {
   double fluxX(int i, int j) const override { return qx_[faceX(i, j)]; }
   double fluxY(int i, int j) const override { return qy_[faceY(i, j)]; }
   MassBalance balance() const override { return balance_; }
+  std::string saveState() const override {
+    StateWriter w;
+    w.value(kStateMagic);
+    w.value(uint32_t(sizeof(Real)));
+    w.value(int32_t(nx_));
+    w.value(int32_t(ny_));
+    w.value(time_);
+    w.value(int64_t(steps_));
+    w.value(lastStep_);
+    w.value(hMax_);
+    w.value(lossStore_);
+    w.value(balance_);
+    for (const auto* v : {&h_, &qx_, &qy_, &maxDepth_, &maxSpeed2_, &timeTo10cm_}) w.vector(*v);
+    return w.take();
+  }
+
+  Status restoreState(std::string_view state) override {
+    StateReader r(state);
+    uint64_t magic = 0;
+    uint32_t realSize = 0;
+    int32_t nx = 0, ny = 0;
+    int64_t steps = 0;
+    if (!r.value(magic) || magic != kStateMagic || !r.value(realSize) || realSize != sizeof(Real) || !r.value(nx) ||
+        !r.value(ny) || nx != nx_ || ny != ny_) {
+      return badRequestData("the saved state is not one of this grid and precision");
+    }
+    double time = 0, lastStep = 0, hMax = 0, lossStore = 0;
+    MassBalance balance;
+    r.value(time);
+    r.value(steps);
+    r.value(lastStep);
+    r.value(hMax);
+    r.value(lossStore);
+    r.value(balance);
+    std::vector<Real> h, qx, qy, maxDepth, maxSpeed2, t10;
+    r.vector(h, h_.size());
+    r.vector(qx, qx_.size());
+    r.vector(qy, qy_.size());
+    r.vector(maxDepth, h_.size());
+    r.vector(maxSpeed2, h_.size());
+    r.vector(t10, h_.size());
+    if (!r.ok() || !r.atEnd()) return badRequestData("the saved state is incomplete");
+    h_ = std::move(h);
+    qx_ = std::move(qx);
+    qy_ = std::move(qy);
+    maxDepth_ = std::move(maxDepth);
+    maxSpeed2_ = std::move(maxSpeed2);
+    timeTo10cm_ = std::move(t10);
+    time_ = time;
+    steps_ = long(steps);
+    lastStep_ = lastStep;
+    hMax_ = hMax;
+    lossStore_ = lossStore;
+    balance_ = balance;
+    return Status::ok();
+  }
+
   const Peaks& peaks() const override {
     size_t n = h_.size();
     peaks_.maxDepth.resize(n);
@@ -235,8 +303,10 @@ class LocalInertial final : public Solver {
   struct RowSums {
     double stored = 0, losses = 0, hMax = 0;
   };
+  static constexpr uint64_t kStateMagic = 0x31545354'4e495754ull;  // "TWINSTT1"
 
   size_t cell(int i, int j) const { return size_t(j) * nx_ + i; }
+  int blockStart(int b) const { return int(long(ny_) * b / blocks_); }
   size_t faceX(int i, int j) const { return size_t(j) * (nx_ + 1) + i; }                // west face of (i, j)
   size_t faceY(int i, int j) const { return size_t(j) * nx_ + i; }                      // north face of (i, j)
   Real* factorRowPtr(int j) { return factor_.data() + size_t(j + 1) * (nx_ + 2) + 1; }  // j = -1 .. ny
@@ -474,8 +544,9 @@ class LocalInertial final : public Solver {
   int threads_ = 1;
   bool parallel_ = false;  // small grids run on one thread: fork/join would cost more than it saves
   std::vector<Real> z_, h_, n2_, infiltration_, factor_;
-  std::vector<Real> lossScratch_;    // one row per thread: the infiltration of the row's cells
-  std::vector<RowSums> threadSums_;  // per thread: its rows' volumes and maximum depth
+  std::vector<Real> lossScratch_;   // one row per thread: the infiltration of the row's cells
+  int blocks_ = 1;                  // blocks of rows (step)
+  std::vector<RowSums> blockSums_;  // per block: its rows' volumes and maximum depth
   std::vector<uint8_t> active_;
   double uniformInfiltration_ = 0;  // m/s, when infiltration_ is empty
   double lossStore_ = 0;            // m of initial loss left, the same on every cell

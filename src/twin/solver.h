@@ -21,6 +21,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "twin/rain.h"
@@ -44,12 +46,12 @@ struct PointInflow {
 };
 
 struct Domain {
-  Raster dem;                       // bed elevation (m); no-data cells are outside the domain
-  std::vector<double> manning;      // per cell, or one value for all (s m^-1/3)
-  std::vector<uint8_t> blocked;     // per cell (buildings), or empty: no flow, no rain
-  std::vector<double> infiltration; // per cell, or one value, or empty (m/s)
-  double initialLoss = 0;           // m of rain held before runoff starts (every cell)
-  std::vector<double> initialDepth; // per cell, or empty (m)
+  Raster dem;                        // bed elevation (m); no-data cells are outside the domain
+  std::vector<double> manning;       // per cell, or one value for all (s m^-1/3)
+  std::vector<uint8_t> blocked;      // per cell (buildings), or empty: no flow, no rain
+  std::vector<double> infiltration;  // per cell, or one value, or empty (m/s)
+  double initialLoss = 0;            // m of rain held before runoff starts (every cell)
+  std::vector<double> initialDepth;  // per cell, or empty (m)
   Boundary west, east, north, south;
   std::vector<PointInflow> inflows;
 };
@@ -58,26 +60,26 @@ struct SolverOptions {
   // CFL coefficient. Bates 2010 recommend 0.2-0.7; with the theta weighting in 2D, 0.7 let
   // rounding noise grow in the lake-at-rest test (the 2D forward-backward limit is 1/sqrt 2).
   double alpha = 0.5;
-  double theta = 0.7;     // de Almeida 2012: 1 = Bates 2010, 0.7 recommended
-  double maxStep = 10;    // s, upper bound of dt (dry domain, light rain)
+  double theta = 0.7;       // de Almeida 2012: 1 = Bates 2010, 0.7 recommended
+  double maxStep = 10;      // s, upper bound of dt (dry domain, light rain)
   double flowDepth = 1e-5;  // m, faces with a smaller flow depth carry nothing
   double gravity = 9.81;
-  int threads = 0;        // OpenMP threads; 0 = library default
+  int threads = 0;  // OpenMP threads; 0 = library default
 };
 
 struct MassBalance {
-  double initial = 0;   // m3 stored at t = 0
-  double rain = 0;      // m3 rained onto the domain
-  double inflow = 0;    // m3 from point inflows and depth boundaries
-  double outflow = 0;   // m3 leaving through boundaries
-  double losses = 0;    // m3 infiltrated or held as initial loss
-  double stored = 0;    // m3 on the grid now
+  double initial = 0;  // m3 stored at t = 0
+  double rain = 0;     // m3 rained onto the domain
+  double inflow = 0;   // m3 from point inflows and depth boundaries
+  double outflow = 0;  // m3 leaving through boundaries
+  double losses = 0;   // m3 infiltrated or held as initial loss
+  double stored = 0;   // m3 on the grid now
   // |stored - (initial + rain + inflow - outflow - losses)| / (initial + rain + inflow).
   double relativeError() const;
 };
 
 struct Progress {
-  double time = 0;      // simulated s
+  double time = 0;  // simulated s
   double endTime = 0;
   long steps = 0;
   double lastStep = 0;  // s
@@ -86,9 +88,9 @@ struct Progress {
 
 // The peak results of a run, per cell.
 struct Peaks {
-  std::vector<double> maxDepth;     // m
-  std::vector<double> maxSpeed;     // m/s (cells deeper than 1 cm)
-  std::vector<double> timeTo10cm;   // s, -1 when never reached
+  std::vector<double> maxDepth;    // m
+  std::vector<double> maxSpeed;    // m/s (cells deeper than 1 cm)
+  std::vector<double> timeTo10cm;  // s, -1 when never reached
 };
 
 class Solver {
@@ -109,11 +111,18 @@ class Solver {
   virtual double fluxY(int i, int j) const = 0;
   virtual MassBalance balance() const = 0;
   virtual const Peaks& peaks() const = 0;
+  // The state a run continues from (twin/checkpoint.h): depths, face discharges, peaks, time,
+  // steps, mass accounts, the loss store and the depth that sets the next step. A solver of the
+  // same domain and options that restores it takes the same steps as this one would.
+  virtual std::string saveState() const = 0;
+  // BadRequestData when `state` is not a state of a solver of this shape and precision.
+  virtual Status restoreState(std::string_view state) = 0;
 };
 
 enum class Precision { kFloat, kDouble };
 
 // A solver for `domain` (validated: sizes of the per-cell vectors, positive dx).
-Result<std::unique_ptr<Solver>> makeSolver(Domain domain, SolverOptions options, Precision precision = Precision::kDouble);
+Result<std::unique_ptr<Solver>> makeSolver(Domain domain, SolverOptions options,
+                                           Precision precision = Precision::kDouble);
 
 }  // namespace allmende::twin

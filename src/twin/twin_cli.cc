@@ -107,12 +107,13 @@ Status addEdge(JsonDocument& def, const std::string& spec) {
 
 // What `allmende twin run` was given, before it becomes a scenario definition.
 struct CliInputs {
-  std::string scenario, dem, out, buildings, landuse, gauges, inflows;
+  std::string scenario, dem, out, buildings, landuse, gauges, inflows, manningRaster, infiltrationRaster;
   std::string rain, boundary, precision, buildingMode;
   double duration = -1, manning = -1, outflowSlope = -1, infiltration = -1, initialLoss = -1;
   double buildingHeight = -1, gaugeInterval = -1;
   std::vector<std::string> edges;
   int threads = 0;
+  double checkpointMinutes = 0;
   bool quiet = false;
 };
 
@@ -181,7 +182,13 @@ int runCommand(const CliInputs& in) {
     std::fprintf(stderr, "twin run: %s\n", spec.status().detail().c_str());
     return 2;
   }
-  for (const std::string* p : {&in.buildings, &in.landuse}) {
+  if (spec->buildingsFromEntities) {
+    std::fprintf(stderr,
+                 "twin run: buildings.source \"entities\" needs the server's Building entities; "
+                 "give --buildings FILE\n");
+    return 2;
+  }
+  for (const std::string* p : {&in.buildings, &in.landuse, &in.manningRaster, &in.infiltrationRaster}) {
     std::error_code ec;
     if (!p->empty() && !std::filesystem::is_regular_file(*p, ec)) {
       std::fprintf(stderr, "twin run: cannot read %s\n", p->c_str());
@@ -191,12 +198,21 @@ int runCommand(const CliInputs& in) {
   ProgressBar bar;
   FloodRunOptions options;
   options.solverThreads = in.threads;
+  if (in.checkpointMinutes > 0) {
+    // OUT/checkpoint.bin: the same command again continues from it (twin/checkpoint.h).
+    std::error_code ec;
+    std::filesystem::create_directories(in.out, ec);
+    options.checkpointPath = (std::filesystem::path(in.out) / "checkpoint.bin").string();
+    options.checkpointSeconds = in.checkpointMinutes * 60;
+  }
   if (!in.quiet) options.progress = [&bar](const Progress& p) { bar(p); };
-  auto outcome = runFlood(*spec, FloodInputs{in.dem, in.buildings, in.landuse}, in.out, options);
+  auto outcome = runFlood(*spec, FloodInputs{in.dem, in.buildings, in.landuse, in.manningRaster, in.infiltrationRaster},
+                          in.out, options);
   if (!outcome) {
     std::fprintf(stderr, "twin run: %s\n", outcome.status().detail().c_str());
     return 1;
   }
+  if (outcome->resumedFrom >= 0) std::fprintf(stderr, "resumed from the checkpoint at %.0f s\n", outcome->resumedFrom);
   const ScenarioSummary& s = outcome->summary;
   std::printf("%s\n", fmt::format("cells {}  steps {}  wall {:.2f} s  {:.3g} cell updates/s  max depth {:.3f} m  "
                                   "cells >= 10 cm {}  mass error {:.2e}  buildings {}  gauges {}",
@@ -232,6 +248,10 @@ std::function<int()> addTwinCommands(CLI::App& app) {
   run->add_option("--inflows", in->inflows,
                   "point inflows (GeoJSON points with properties.hydrograph [[s, m3/s], ...])");
   run->add_option("--manning", in->manning, "Manning's n outside land-use areas")->check(CLI::PositiveNumber);
+  run->add_option("--manning-raster", in->manningRaster,
+                  "Manning's n per cell (raster; nearest neighbour onto the DEM; no-data keeps --manning)");
+  run->add_option("--infiltration-raster", in->infiltrationRaster,
+                  "infiltration in mm/h per cell (raster; nearest neighbour; no-data keeps --infiltration)");
   run->add_option("--boundary", in->boundary, "every edge: closed or free (outflow)")
       ->check(CLI::IsMember({"closed", "free"}));
   run->add_option("--edge", in->edges, "one edge: west|east|north|south=closed|free[:SLOPE]|depth:S=M,...");
@@ -241,6 +261,9 @@ std::function<int()> addTwinCommands(CLI::App& app) {
   run->add_option("--initial-loss", in->initialLoss, "initial loss in mm")->check(CLI::NonNegativeNumber);
   run->add_option("--precision", in->precision, "float or double")->check(CLI::IsMember({"float", "double"}));
   run->add_option("--threads", in->threads, "OpenMP threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  run->add_option("--checkpoint-minutes", in->checkpointMinutes,
+                  "write OUT/checkpoint.bin every this many simulated minutes; the same command again resumes")
+      ->check(CLI::PositiveNumber);
   run->add_flag("--quiet", in->quiet, "no progress bar");
   return [run, in]() -> int {
     if (!run->parsed()) return -1;

@@ -175,3 +175,43 @@ TEST_F(TwinCli, BadInputIsRefusedWithAReason) {
 
 }  // namespace
 }  // namespace allmende::testing
+
+namespace allmende::testing {
+namespace {
+
+// --manning-raster and --infiltration-raster; --checkpoint-minutes leaves a checkpoint only
+// while a run is unfinished; buildings from Building entities are refused (no store).
+TEST_F(TwinCli, RastersCheckpointsAndEntitySources) {
+  twin::Raster soak(15, 10, 4.0, 30);  // 30 mm/h everywhere, on a coarser grid than the DEM
+  soak.originX = 650000;
+  soak.originY = 5420000;
+  soak.crsWkt = twin::crsWkt("EPSG:25832").value();
+  ASSERT_TRUE(twin::writeGeoTiff(file("soak.tif"), soak).isOk());
+  twin::Raster rough = soak;
+  for (double& v : rough.v) v = 0.02;
+  ASSERT_TRUE(twin::writeGeoTiff(file("rough.tif"), rough).isOk());
+  const std::string base =
+      "--dem " + file("dem.tif") + " --rain uniform:60:5 --duration 300 --quiet --gauge-interval 60 ";
+  CliRun r = run(base + "--out " + file("plain"));
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = run(base + "--out " + file("soaked") + " --manning-raster " + file("rough.tif") + " --infiltration-raster " +
+          file("soak.tif") + " --checkpoint-minutes 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(file("soaked/checkpoint.bin")));  // removed once the run completed
+  rapidjson::Document plain, soaked;
+  plain.Parse(slurp(file("plain/summary.json")).c_str());
+  soaked.Parse(slurp(file("soaked/summary.json")).c_str());
+  ASSERT_TRUE(plain.IsObject() && soaked.IsObject());
+  EXPECT_EQ(plain["massBalance"]["lossesM3"].GetDouble(), 0);
+  EXPECT_GT(soaked["massBalance"]["lossesM3"].GetDouble(), 0);
+  r = run(base + "--out " + file("bad") + " --manning-raster " + file("soak.tif"));  // n = 30
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("manning"), std::string::npos) << r.err;
+  write("entities.json", R"({"rain":"uniform:60:5","buildings":{"source":"entities"}})");
+  r = run("--dem " + file("dem.tif") + " --out " + file("e") + " --quiet --scenario " + file("entities.json"));
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--buildings"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace allmende::testing

@@ -414,7 +414,8 @@ TEST_F(Twin, RolesAndTenants) {
 }
 
 TEST_F(Twin, DefinitionsAndResultsSurviveRestartsAndInterruptedRunsFail) {
-  start();
+  start({"--twin-checkpoint-minutes", "0"});  // no checkpoint to continue from
+
   defineScenario("short", 600);
   std::string done = startRun("short");
   ASSERT_EQ(poll(done), "succeeded");
@@ -422,7 +423,7 @@ TEST_F(Twin, DefinitionsAndResultsSurviveRestartsAndInterruptedRunsFail) {
   std::string interrupted = startRun("long");
   ASSERT_EQ(poll(interrupted, "running"), "running");
   server_->kill9();
-  start();
+  start({"--twin-checkpoint-minutes", "0"});
   HttpResult r = client_->request("GET", "/twin/v1/scenarios/short");
   ASSERT_EQ(r.status, 200) << r.body;
   auto s = parse(r.body);
@@ -457,6 +458,232 @@ TEST_F(Twin, DemoScenarioIsProvisioned) {
   EXPECT_TRUE(s["inputs"].HasMember("landuse"));
   r = client_->request("GET", "/twin/v1/runs?scenario=starkregen-100");
   ASSERT_EQ(parse(r.body).Size(), 1u);
+}
+
+}  // namespace
+}  // namespace allmende::testing
+
+namespace allmende::testing {
+namespace {
+
+// A closed bowl of `n` x `n` cells of 1 m (lowest in the middle) in ETRS89 / UTM 32N.
+std::string bowlDem(const std::string& dir, int n) {
+  twin::Raster r(n, n, 1);
+  r.originX = kOriginX;
+  r.originY = kOriginY;
+  r.crsWkt = twin::crsWkt("EPSG:25832").value();
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < n; ++i) r.at(i, j) = 20 + 0.02 * (std::abs(i - n / 2) + std::abs(j - n / 2));
+  std::string path = dir + "/bowl.tif";
+  EXPECT_TRUE(twin::writeGeoTiff(path, r).isOk());
+  return readFile(path);
+}
+
+// A server killed (kill -9) in the middle of a run continues it from its newest checkpoint after
+// the restart, and the run ends with the same results, bit for bit, as an uninterrupted run of
+// the same scenario; so does one stopped by SIGTERM (it checkpoints as it stops).
+TEST_F(Twin, InterruptedRunContinuesFromItsCheckpoint) {
+  const std::vector<std::string> args = {"--twin-checkpoint-minutes", "1"};
+  start(args);
+  char gauge[128];
+  std::snprintf(gauge, sizeof gauge, "[%.1f,%.1f]", kOriginX + 30.5, kOriginY - 40.5);
+  HttpResult r = client_->request(
+      "POST", "/twin/v1/scenarios", json(),
+      std::string(R"({"id":"bowl","rain":"uniform:150:30","durationSeconds":1800,"gaugeIntervalSeconds":30,)"
+                  R"("infiltrationMmPerHour":2,"initialLossMm":1,"gauges":{"type":"FeatureCollection",)") +
+          kCrs + R"(,"features":[{"type":"Feature","id":"g","geometry":{"type":"Point","coordinates":)" + gauge +
+          "}}]}}");
+  ASSERT_EQ(r.status, 201) << r.body;
+  r = client_->request("PUT", "/twin/v1/scenarios/bowl/inputs/dem", {{"Content-Type", "image/tiff"}},
+                       bowlDem(dir_.path(), 100));
+  ASSERT_EQ(r.status, 204) << r.body;
+  std::string interrupted = startRun("bowl");
+  double checkpoint = -1;
+  for (int k = 0; k < 20000 && checkpoint < 0; ++k) {  // a bound, not a timing assertion
+    r = client_->request("GET", "/twin/v1/runs/" + interrupted + "/progress");
+    auto d = parse(r.body);
+    ASSERT_NE(std::string(d["state"].GetString()), "succeeded") << "the run ended before it could be interrupted";
+    if (d["progress"].HasMember("checkpointSeconds")) checkpoint = d["progress"]["checkpointSeconds"].GetDouble();
+    if (checkpoint < 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GT(checkpoint, 0);
+  server_->kill9();
+  start(args);
+  ASSERT_EQ(poll(interrupted), "succeeded");
+  r = client_->request("GET", "/twin/v1/runs/" + interrupted);
+  auto run = parse(r.body);
+  ASSERT_TRUE(run.HasMember("resumedFrom")) << r.body;
+  double resumedFrom = run["resumedFrom"].GetDouble();
+  EXPECT_GE(resumedFrom, checkpoint - 1e-6);  // the newest checkpoint, maybe one written after the poll
+  EXPECT_LT(resumedFrom, 1800);
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/data/twin/@default/runs/" + interrupted + "/checkpoint.bin"));
+
+  std::string whole = startRun("bowl");
+  ASSERT_EQ(poll(whole), "succeeded");
+  r = client_->request("GET", "/twin/v1/runs/" + whole);
+  EXPECT_FALSE(parse(r.body).HasMember("resumedFrom"));
+  auto a = parse(client_->request("GET", "/twin/v1/runs/" + interrupted + "/results/summary.json").body);
+  auto b = parse(client_->request("GET", "/twin/v1/runs/" + whole + "/results/summary.json").body);
+  EXPECT_EQ(a["steps"].GetInt64(), b["steps"].GetInt64());
+  EXPECT_EQ(a["maxDepth"].GetDouble(), b["maxDepth"].GetDouble());
+  for (const char* m : {"rainM3", "lossesM3", "storedM3", "relativeError"})
+    EXPECT_EQ(a["massBalance"][m].GetDouble(), b["massBalance"][m].GetDouble()) << m;
+  EXPECT_GT(a["maxDepth"].GetDouble(), 0.1);
+  for (const char* file : {"max_depth.tif", "max_velocity.tif", "time_to_10cm.tif", "gauges.csv"}) {
+    HttpResult x = client_->request("GET", "/twin/v1/runs/" + interrupted + "/results/" + file);
+    HttpResult y = client_->request("GET", "/twin/v1/runs/" + whole + "/results/" + file);
+    ASSERT_EQ(x.status, 200);
+    EXPECT_TRUE(x.body == y.body) << file << " differs";
+  }
+  std::printf("checkpoint seen at %.0f s, resumed from %.0f s, %lld steps\n", checkpoint, resumedFrom,
+              static_cast<long long>(a["steps"].GetInt64()));
+
+  // A server stopped (SIGTERM) mid-run checkpoints it where it is; the run continues after the
+  // next start, to the same results again.
+  std::string stopped = startRun("bowl");
+  for (int k = 0; k < 20000; ++k) {  // a bound, not a timing assertion
+    auto d = parse(client_->request("GET", "/twin/v1/runs/" + stopped + "/progress").body);
+    ASSERT_NE(std::string(d["state"].GetString()), "succeeded") << "the run ended before the server stopped";
+    if (std::string(d["state"].GetString()) == "running" && d["progress"]["simulatedSeconds"].GetDouble() > 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  server_->stop();
+  start(args);
+  ASSERT_EQ(poll(stopped), "succeeded");
+  run = parse(client_->request("GET", "/twin/v1/runs/" + stopped).body);
+  ASSERT_TRUE(run.HasMember("resumedFrom"));
+  EXPECT_GT(run["resumedFrom"].GetDouble(), 0);
+  for (const char* file : {"max_depth.tif", "gauges.csv"}) {
+    HttpResult x = client_->request("GET", "/twin/v1/runs/" + stopped + "/results/" + file);
+    HttpResult y = client_->request("GET", "/twin/v1/runs/" + whole + "/results/" + file);
+    EXPECT_TRUE(x.body == y.body) << file << " differs";
+  }
+}
+
+// Manning's n and infiltration as rasters (inputs/manning, inputs/infiltration): checked on
+// upload, served back, and used by the run (here: a raster of zero infiltration everywhere but
+// a soaking field books losses that the same scenario without it does not have).
+TEST_F(Twin, RoughnessAndLossRasters) {
+  start();
+  defineScenario("rasters", 900);
+  twin::Raster soak(kNx / 2, kNy / 2, 2 * kDx, 0);  // coarser than the DEM: resampled
+  soak.originX = kOriginX;
+  soak.originY = kOriginY;
+  soak.crsWkt = twin::crsWkt("EPSG:25832").value();
+  soak.hasNoData = true;
+  soak.noData = -1;
+  for (int j = 0; j < soak.ny; ++j)
+    for (int i = 0; i < soak.nx; ++i) soak.at(i, j) = i < 5 ? 50 : -1;  // 50 mm/h in the west, no-data else
+  ASSERT_TRUE(twin::writeGeoTiff(dir_.path() + "/soak.tif", soak).isOk());
+  twin::Raster rough = soak;
+  for (double& v : rough.v) v = v < 0 ? -1 : 0.1;
+  ASSERT_TRUE(twin::writeGeoTiff(dir_.path() + "/rough.tif", rough).isOk());
+  twin::Raster bad = rough;
+  bad.v[3] = 0;  // Manning's n must be positive
+  ASSERT_TRUE(twin::writeGeoTiff(dir_.path() + "/bad.tif", bad).isOk());
+
+  std::string plain = startRun("rasters");
+  ASSERT_EQ(poll(plain), "succeeded");
+  Headers tiff = {{"Content-Type", "image/tiff"}};
+  HttpResult r =
+      client_->request("PUT", "/twin/v1/scenarios/rasters/inputs/manning", tiff, readFile(dir_.path() + "/bad.tif"));
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("manning"), std::string::npos) << r.body;
+  r = client_->request("PUT", "/twin/v1/scenarios/rasters/inputs/manning", {{"Content-Type", "application/geo+json"}},
+                       "{}");
+  EXPECT_EQ(r.status, 415) << r.body;
+  r = client_->request("PUT", "/twin/v1/scenarios/rasters/inputs/manning", tiff, readFile(dir_.path() + "/rough.tif"));
+  ASSERT_EQ(r.status, 204) << r.body;
+  r = client_->request("PUT", "/twin/v1/scenarios/rasters/inputs/infiltration", tiff,
+                       readFile(dir_.path() + "/soak.tif"));
+  ASSERT_EQ(r.status, 204) << r.body;
+  r = client_->request("GET", "/twin/v1/scenarios/rasters/inputs/infiltration");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("content-type"), "image/tiff");
+  EXPECT_TRUE(r.body == readFile(dir_.path() + "/soak.tif"));
+  r = client_->request("GET", "/twin/v1/scenarios/rasters");
+  auto sc = parse(r.body);
+  EXPECT_TRUE(sc["inputs"].HasMember("manning"));
+  EXPECT_TRUE(sc["inputs"].HasMember("infiltration"));
+
+  std::string soaked = startRun("rasters");
+  ASSERT_EQ(poll(soaked), "succeeded");
+  auto a = parse(client_->request("GET", "/twin/v1/runs/" + plain + "/results/summary.json").body);
+  auto b = parse(client_->request("GET", "/twin/v1/runs/" + soaked + "/results/summary.json").body);
+  EXPECT_EQ(a["massBalance"]["lossesM3"].GetDouble(), 0);
+  EXPECT_GT(b["massBalance"]["lossesM3"].GetDouble(), 0);
+  EXPECT_LT(b["massBalance"]["relativeError"].GetDouble(), 1e-9);
+  EXPECT_LT(b["massBalance"]["storedM3"].GetDouble(), a["massBalance"]["storedM3"].GetDouble());
+}
+
+// "buildings": {"source": "entities"}: the footprints are the tenant's own Building entities
+// (Polygon locations), taken when the run is created; the results are merged into them.
+TEST_F(Twin, FootprintsFromTheTenantsBuildingEntities) {
+  start();
+  Headers tenant = {{"NGSILD-Tenant", "stadt"}};
+  HttpResult r = client_->request(
+      "POST", "/twin/v1/scenarios", json(tenant),
+      R"({"id":"own","rain":{"type":"uniform","mmPerHour":120,"durationMinutes":10},"durationSeconds":900,)"
+      R"("municipalityKey":"09999003","buildings":{"source":"entities","mode":"block"}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  Headers tiff = tenant;
+  tiff.emplace_back("Content-Type", "image/tiff");
+  r = client_->request("PUT", "/twin/v1/scenarios/own/inputs/dem", tiff, demBytes(dir_.path()));
+  ASSERT_EQ(r.status, 204) << r.body;
+  // The footprints in WGS84, as NGSI-LD GeoProperties are.
+  auto toWgs84 = twin::CrsTransform::make("EPSG:25832", twin::kWgs84);
+  ASSERT_TRUE(toWgs84.isOk());
+  auto polygon = [&](const Cells& c) {
+    double xs[] = {kOriginX + c.i0 * kDx, kOriginX + (c.i1 + 1) * kDx};
+    double ys[] = {kOriginY - (c.j1 + 1) * kDx, kOriginY - c.j0 * kDx};
+    std::pair<int, int> corners[] = {{0, 0}, {1, 0}, {1, 1}, {0, 1}, {0, 0}};
+    std::string s = "[[";
+    for (auto [a, b] : corners) {
+      double x = xs[a], y = ys[b];
+      EXPECT_TRUE(toWgs84->apply(x, y));
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%s[%.9f,%.9f]", s.size() > 2 ? "," : "", x, y);
+      s += buf;
+    }
+    return s + "]]";
+  };
+  Headers ld = json(tenant);
+  for (auto [id, cells] : {std::pair{"wet", kWetHouse}, std::pair{"dry", kDryHouse}}) {
+    r = client_->request("POST", "/ngsi-ld/v1/entities", ld,
+                         std::string(R"({"id":"urn:ngsi-ld:Building:stadt:)") + id +
+                             R"(","type":"Building","name":{"type":"Property","value":"Haus )" + id +
+                             R"("},"location":{"type":"GeoProperty","value":{"type":"Polygon","coordinates":)" +
+                             polygon(cells) + "}}}");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  // A Building with a Point location has no footprint: left out.
+  r = client_->request("POST", "/ngsi-ld/v1/entities", ld,
+                       R"({"id":"urn:ngsi-ld:Building:stadt:point","type":"Building",)"
+                       R"("location":{"type":"GeoProperty","value":{"type":"Point","coordinates":[11.05,48.9]}}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+
+  std::string run = startRun("own", tenant);
+  ASSERT_EQ(poll(run, "", tenant), "succeeded");
+  r = client_->request("GET", "/twin/v1/runs/" + run, tenant);
+  auto doc = parse(r.body);
+  EXPECT_EQ(doc["summary"]["buildings"].GetInt(), 2) << r.body;
+  r = client_->request("GET", "/twin/v1/runs/" + run + "/results/max_depth.tif", tenant);
+  ASSERT_EQ(r.status, 200);
+  std::ofstream(dir_.path() + "/own_depth.tif", std::ios::binary) << r.body;
+  auto depth = twin::readRaster(dir_.path() + "/own_depth.tif");
+  ASSERT_TRUE(depth.isOk());
+  // Blocked: the footprints hold no water; the results are merged into the town's own entities.
+  for (int j = kWetHouse.j0; j <= kWetHouse.j1; ++j)
+    for (int i = kWetHouse.i0; i <= kWetHouse.i1; ++i) EXPECT_EQ(depth->at(i, j), 0) << i << "," << j;
+  for (auto [id, cells] : {std::pair{"wet", kWetHouse}, std::pair{"dry", kDryHouse}}) {
+    auto b = entity(std::string("urn:ngsi-ld:Building:stadt:") + id, tenant);
+    double expected = depthAround(*depth, cells);
+    EXPECT_NEAR(b["maxFloodDepth"]["value"].GetDouble(), expected, 1e-5 * expected + 1e-6) << id;
+    EXPECT_EQ(std::string(b["name"]["value"].GetString()), std::string("Haus ") + id);
+  }
+  EXPECT_GE(depthAround(*depth, kWetHouse), 0.1);
+  r = client_->request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Building:09999003:wet", tenant);
+  EXPECT_EQ(r.status, 404);  // no copy under the scenario's key
 }
 
 }  // namespace

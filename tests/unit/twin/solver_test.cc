@@ -168,7 +168,7 @@ void expectSameOnThreads(Precision p) {
   d.inflows.push_back({20, 100, [](double t) { return t < 300 ? 2.0 : 0.5; }});
   Hyetograph rain = Hyetograph::uniform(80, 900);
   std::vector<std::unique_ptr<Solver>> solvers;
-  for (int threads : {1, 2}) {
+  for (int threads : {1, 2, 3}) {
     SolverOptions o;
     o.threads = threads;
     solvers.push_back(solverFor(d, p, o));
@@ -187,7 +187,7 @@ void expectSameOnThreads(Precision p) {
                      other.fluxY(i, j) != one.fluxY(i, j);
       }
     }
-    EXPECT_EQ(differing, 0) << "cells or faces differ on 2 threads";
+    EXPECT_EQ(differing, 0) << "cells or faces differ on " << s + 1 << " threads";
     EXPECT_EQ(other.peaks().maxDepth, one.peaks().maxDepth);
     EXPECT_EQ(other.peaks().timeTo10cm, one.peaks().timeTo10cm);
     EXPECT_NEAR(other.balance().stored, one.balance().stored, 1e-9 * one.balance().stored);
