@@ -54,7 +54,7 @@ Status parseJson(std::string_view text, JsonDocument& doc, const JsonLimits& lim
     }
   }
   std::string terminated(text);
-  doc.Parse<rapidjson::kParseIterativeFlag>(terminated.c_str());
+  doc.Parse<rapidjson::kParseIterativeFlag | kJsonParseFlags>(terminated.c_str());
   if (doc.HasParseError()) {
     return badRequestData(std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
                           ": " + rapidjson::GetParseError_En(doc.GetParseError()));

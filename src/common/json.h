@@ -16,6 +16,10 @@ using Json = rapidjson::Value;
 using JsonDocument = rapidjson::Document;
 using JsonAllocator = rapidjson::Document::AllocatorType;
 
+// The flags of every parse of received or stored JSON: full precision, so a number written in its
+// shortest round-trip form reads back as the same double (RapidJSON's default may be 1 ulp off).
+inline constexpr unsigned kJsonParseFlags = rapidjson::kParseFullPrecisionFlag;
+
 // Writing JSON text with RapidJSON: always through these. Debian 12's RapidJSON 1.1 leaves the
 // bytes 0x1A-0x1F unescaped in its SSE2 string scan, which only Writer<StringBuffer> uses; a
 // buffer with an allocator type of its own takes the plain, correct path.

@@ -125,7 +125,7 @@ Result<ScenarioSpec> scenarioOf(const CliInputs& in) {
   if (!in.scenario.empty()) {
     auto text = readFile(in.scenario);
     if (!text) return text.status();
-    def.Parse(text->c_str(), text->size());
+    def.Parse<kJsonParseFlags>(text->c_str(), text->size());
     if (def.HasParseError() || !def.IsObject()) return badRequestData(in.scenario + ": not a JSON object");
   }
   auto& a = def.GetAllocator();
@@ -165,7 +165,7 @@ Result<ScenarioSpec> scenarioOf(const CliInputs& in) {
     auto text = readFile(*path);
     if (!text) return text.status();
     JsonDocument parsed;
-    parsed.Parse(text->c_str(), text->size());
+    parsed.Parse<kJsonParseFlags>(text->c_str(), text->size());
     if (parsed.HasParseError()) return badRequestData(*path + ": not JSON");
     Json g;
     g.CopyFrom(parsed, a);

@@ -23,7 +23,7 @@ const std::string kSelectDocById = "SELECT doc FROM entities WHERE tenant=?1 AND
 }  // namespace
 
 Status parseDoc(std::string_view text, JsonDocument& doc) {
-  doc.Parse(text.data());
+  doc.Parse<kJsonParseFlags>(text.data());
   if (doc.HasParseError()) return internalError("corrupt entity document in store");
   return Status::ok();
 }
