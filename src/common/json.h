@@ -16,6 +16,17 @@ using Json = rapidjson::Value;
 using JsonDocument = rapidjson::Document;
 using JsonAllocator = rapidjson::Document::AllocatorType;
 
+// A copy of a JSON value in its own small pool, for values kept a while in numbers (a
+// JsonDocument's pool reserves 64 KiB at its first allocation). Like every RapidJSON 1.1 copy,
+// strings that were set as constant references (static names) stay references.
+struct CompactJson {
+  explicit CompactJson(const Json& v) : value(v, pool) {}
+  CompactJson(const CompactJson&) = delete;
+  CompactJson& operator=(const CompactJson&) = delete;
+  rapidjson::MemoryPoolAllocator<> pool{1024};
+  Json value;
+};
+
 // The flags of every parse of received or stored JSON: full precision, so a number written in its
 // shortest round-trip form reads back as the same double (RapidJSON's default may be 1 ulp off).
 inline constexpr unsigned kJsonParseFlags = rapidjson::kParseFullPrecisionFlag;

@@ -238,8 +238,10 @@ Result<store::WriteOp> Ingestor::prepare(const store::Device& device, std::strin
   std::shared_ptr<const ld::Context> core = contexts_.core();
   auto merge = model::expandFragment(*fragment, *core, device.record.entityId);
   if (!merge) return merge.status();
-  auto mergeDoc = std::make_shared<JsonDocument>(std::move(merge).value());
-  auto fragmentDoc = std::make_shared<JsonDocument>(std::move(fragment).value());
+  // Copied into small pools: a JsonDocument reserves 64 KiB at its first allocation, and a batch
+  // holds these two per measurement until its write (2 GB of RSS at 20,000 measurements/s).
+  auto mergeDoc = std::make_shared<const CompactJson>(*merge);
+  auto fragmentDoc = std::make_shared<const CompactJson>(*fragment);
   auto record = std::make_shared<store::DeviceRecord>(device.record);
   std::shared_ptr<const DeviceMapping> m = *mapping;
   return store::WriteOp{device.record.entityId, [=](const Json* current) -> Result<store::WriteEffect> {
@@ -247,9 +249,9 @@ Result<store::WriteOp> Ingestor::prepare(const store::Device& device, std::strin
                           // the first one creates it with the static attributes.
                           Result<JsonDocument> next = Status(ErrorType::kInternalError, "unset");
                           if (current) {
-                            next = model::mergeEntity(current, *mergeDoc, now);
+                            next = model::mergeEntity(current, mergeDoc->value, now);
                           } else {
-                            auto create = model::expandEntity(creationBody(*record, *m, *fragmentDoc), *core);
+                            auto create = model::expandEntity(creationBody(*record, *m, fragmentDoc->value), *core);
                             if (!create) return create.status();
                             next = model::createEntity(nullptr, *create, now);
                           }

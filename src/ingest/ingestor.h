@@ -55,13 +55,21 @@ class Ingestor {
   // device (not counted); any other failure is counted on the device with its reason.
   Status ingest(const std::string& tenant, const std::string& deviceId, std::string_view payload);
 
-  // The same for many payloads, written with one Store::write per tenant (the MQTT agent).
+  // The same for many payloads, written with one Store::write per tenant (the MQTT agent) for
+  // each kMaxBatch of them (what a batch holds until its write is bounded by that).
   // Unknown devices are logged and skipped.
+  static constexpr size_t kMaxBatch = 2000;
   template <typename It>
   void ingestMany(It begin, It end) {
     std::vector<const Payload*> items;
-    for (It it = begin; it != end; ++it) items.push_back(&*it);
-    ingestBatch(items);
+    for (It it = begin; it != end; ++it) {
+      items.push_back(&*it);
+      if (items.size() == kMaxBatch) {
+        ingestBatch(items);
+        items.clear();
+      }
+    }
+    if (!items.empty()) ingestBatch(items);
   }
   void ingestBatch(const std::vector<const Payload*>& items);
 
