@@ -10,7 +10,8 @@
 
 namespace allmende::twin {
 
-// Unless OMP_WAIT_POLICY is set (an operator's choice is kept): sets it to passive and re-executes
+// Unless OMP_WAIT_POLICY is set (an operator's choice is kept): sets it to passive with a short
+// spin first (GOMP_SPINCOUNT=30000 unless set) and re-executes
 // /proc/self/exe with the same arguments (same process id). Returns only when it did not
 // re-execute (the variable was set, or exec failed: the process goes on with libgomp's default).
 void ensurePassiveOpenMpWait(char** argv);
