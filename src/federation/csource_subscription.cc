@@ -1,9 +1,8 @@
 #include "federation/csource_subscription.h"
 
 #include <algorithm>
-#include <random>
-#include <regex>
 
+#include "federation/json_members.h"
 #include "geo/geo_query.h"
 #include "model/entity.h"
 #include "query/q.h"
@@ -13,75 +12,19 @@ namespace allmende::federation {
 
 namespace {
 
+using members::bad;
+using members::entityInfo;
+using members::names;
+using members::nonEmptyString;
+using members::randomSuffix;
+using members::writeStrings;
+
 // Members the broker maintains; given in a payload they are ignored.
 constexpr std::string_view kBrokerMembers[] = {"status",      "timesSent",    "timesFailed", "lastNotification",
                                                "lastSuccess", "lastFailure",  "createdAt",   "modifiedAt",
                                                "@context",    "jsonldContext"};
 
-std::string randomSuffix() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%08llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng() & 0xffffffffu));
-  return buf;
-}
-
-Status bad(std::string_view member, const std::string& what) {
-  return badRequestData(std::string(member) + ": " + what);
-}
-
 std::string identity(std::string_view s) { return std::string(s); }
-
-Result<std::string> text(const Json& v, std::string_view name) {
-  if (!v.IsString() || v.GetStringLength() == 0) return bad(name, "must be a non-empty string");
-  return std::string(asView(v));
-}
-
-Result<std::vector<std::string>> names(const Json& v, std::string_view name, const TermFn& expand) {
-  if (!v.IsArray() || v.Empty()) return bad(name, "must be a non-empty array of names");
-  std::vector<std::string> out;
-  for (const auto& n : v.GetArray()) {
-    if (!n.IsString() || n.GetStringLength() == 0) return bad(name, "must be a non-empty array of names");
-    std::string_view s = asView(n);
-    if (!model::isUri(s) && !model::isValidName(s))
-      return bad(name, "'" + std::string(s).substr(0, 80) + "' is no name");
-    out.push_back(expand(s));
-  }
-  return out;
-}
-
-Result<EntityInfo> entity(const Json& v, const TermFn& expand) {
-  if (!v.IsObject()) return bad("entities", "each member must be an object");
-  EntityInfo e;
-  const Json* type = findMember(v, "type");
-  if (!type) return bad("entities.type", "required");
-  if (type->IsString()) {
-    auto t = text(*type, "entities.type");
-    if (!t) return t.status();
-    e.types.push_back(expand(*t));
-  } else {
-    auto t = names(*type, "entities.type", expand);
-    if (!t) return t.status();
-    e.types = std::move(*t);
-  }
-  if (const Json* id = findMember(v, "id")) {
-    auto s = text(*id, "entities.id");
-    if (!s) return s.status();
-    if (!model::isUri(*s)) return bad("entities.id", "must be a URI");
-    e.id = *s;
-  }
-  if (const Json* p = findMember(v, "idPattern"); p && !e.id) {
-    auto s = text(*p, "entities.idPattern");
-    if (!s) return s.status();
-    try {
-      std::regex re(*s, std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
-      return bad("entities.idPattern", "invalid regular expression");
-    }
-    e.idPattern = *s;
-  }
-  return e;
-}
 
 Status notification(CSourceSubscription& s, const Json& v) {
   if (!v.IsObject()) return bad("notification", "must be an object");
@@ -89,7 +32,7 @@ Status notification(CSourceSubscription& s, const Json& v) {
   if (!endpoint || !endpoint->IsObject()) return bad("notification.endpoint", "required");
   const Json* uri = findMember(*endpoint, "uri");
   if (!uri) return bad("notification.endpoint.uri", "required");
-  auto u = text(*uri, "notification.endpoint.uri");
+  auto u = nonEmptyString(*uri, "notification.endpoint.uri");
   if (!u) return u.status();
   if (u->rfind("http://", 0) != 0 && u->rfind("https://", 0) != 0) {
     return bad("notification.endpoint.uri", "must be an http or https URI");
@@ -97,7 +40,7 @@ Status notification(CSourceSubscription& s, const Json& v) {
   s.endpoint = *u;
   s.accept = "application/json";
   if (const Json* accept = findMember(*endpoint, "accept")) {
-    auto a = text(*accept, "notification.endpoint.accept");
+    auto a = nonEmptyString(*accept, "notification.endpoint.accept");
     if (!a) return a.status();
     if (*a != "application/json" && *a != "application/ld+json") {
       return bad("notification.endpoint.accept", "must be application/json or application/ld+json");
@@ -124,7 +67,7 @@ Status applyMember(CSourceSubscription& s, std::string_view key, const Json& v, 
   if (key == "subscriptionName" || key == "description") {
     std::string& slot = key == "subscriptionName" ? s.subscriptionName : s.description;
     if (clear) return slot.clear(), Status::ok();
-    auto t = text(v, key);
+    auto t = nonEmptyString(v, key);
     if (!t) return t.status();
     slot = *t;
   } else if (key == "entities") {
@@ -132,7 +75,7 @@ Status applyMember(CSourceSubscription& s, std::string_view key, const Json& v, 
     if (!v.IsArray() || v.Empty()) return bad(key, "must be a non-empty array");
     std::vector<EntityInfo> out;
     for (const auto& e : v.GetArray()) {
-      auto one = entity(e, expand);
+      auto one = entityInfo(e, expand, "entities");
       if (!one) return one.status();
       out.push_back(std::move(*one));
     }
@@ -149,14 +92,14 @@ Status applyMember(CSourceSubscription& s, std::string_view key, const Json& v, 
     s.geoQ = toJsonString(v);
   } else if (key == "scopeQ") {
     if (clear) return s.scopeQ.reset(), Status::ok();
-    auto t = text(v, key);
+    auto t = nonEmptyString(v, key);
     if (!t) return t.status();
     auto parsed = query::parseScopeQ(*t);
     if (!parsed) return bad(key, parsed.status().detail());
     s.scopeQ = *t;
   } else if (key == "q") {
     if (clear) return s.q.reset(), Status::ok();
-    auto t = text(v, key);
+    auto t = nonEmptyString(v, key);
     if (!t) return t.status();
     auto parsed = query::parseQ(*t, expand);
     if (!parsed) return bad(key, parsed.status().detail());
@@ -195,12 +138,6 @@ Status validate(const CSourceSubscription& s) {
     return badRequestData("entities or watchedAttributes: one of them is required");
   }
   return Status::ok();
-}
-
-void writeStrings(JsonWriter& w, const std::vector<std::string>& v, const TermFn& f) {
-  w.StartArray();
-  for (const auto& s : v) w.String(f(s));
-  w.EndArray();
 }
 
 void writeMembers(JsonWriter& w, const CSourceSubscription& s, const TermFn& compact, bool internal) {
@@ -302,7 +239,7 @@ Result<CSourceSubscription> parseCSourceSubscription(const Json& body, const Ter
   s.ownerTenant = ownerTenant;
   s.contextJson = contextJson;
   if (const Json* id = findMember(body, "id")) {
-    auto t = text(*id, "id");
+    auto t = nonEmptyString(*id, "id");
     if (!t) return t.status();
     if (!model::isUri(*t)) return bad("id", "must be a URI");
     s.id = *t;

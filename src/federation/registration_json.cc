@@ -1,9 +1,8 @@
 #include "federation/registration_json.h"
 
 #include <algorithm>
-#include <random>
-#include <regex>
 
+#include "federation/json_members.h"
 #include "geo/geometry.h"
 #include "model/entity.h"
 
@@ -11,102 +10,21 @@ namespace allmende::federation {
 
 namespace {
 
-constexpr size_t kMaxIdPatternLength = 256;  // as for queries: std::regex backtracks
+using members::bad;
+using members::dateTime;
+using members::entityInfo;
+using members::names;
+using members::nonEmptyString;
+using members::randomSuffix;
+using members::strings;
+using members::uri;
+using members::writeStrings;
 
 // Members the broker maintains (5.2.9); given in a payload they are ignored, not stored.
 constexpr std::string_view kBrokerMembers[] = {"status",      "timesSent", "timesFailed", "lastSuccess",
                                                "lastFailure", "createdAt", "modifiedAt",  "@context"};
 
-std::string randomSuffix() {
-  static thread_local std::mt19937_64 rng{std::random_device{}()};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%016llx%08llx", static_cast<unsigned long long>(rng()),
-                static_cast<unsigned long long>(rng() & 0xffffffffu));
-  return buf;
-}
-
-Status bad(std::string_view member, const std::string& what) {
-  return badRequestData(std::string(member) + ": " + what);
-}
-
 std::string identity(std::string_view s) { return std::string(s); }
-
-Result<std::string> nonEmptyString(const Json& v, std::string_view name) {
-  if (!v.IsString() || v.GetStringLength() == 0) return bad(name, "must be a non-empty string");
-  return std::string(asView(v));
-}
-
-Result<std::string> uri(const Json& v, std::string_view name) {
-  auto s = nonEmptyString(v, name);
-  if (!s) return s;
-  if (!model::isUri(*s)) return bad(name, "must be a URI");
-  return s;
-}
-
-// A string or an array of strings (NGSI-LD lets single values stand for one-element arrays).
-Result<std::vector<std::string>> strings(const Json& v, std::string_view name) {
-  std::vector<std::string> out;
-  if (v.IsString()) {
-    if (v.GetStringLength() == 0) return bad(name, "must not be empty");
-    out.emplace_back(asView(v));
-    return out;
-  }
-  if (!v.IsArray() || v.Empty()) return bad(name, "must be a string or a non-empty array of strings");
-  for (const auto& s : v.GetArray()) {
-    if (!s.IsString() || s.GetStringLength() == 0) return bad(name, "must be a non-empty array of strings");
-    out.emplace_back(asView(s));
-  }
-  return out;
-}
-
-Result<std::vector<std::string>> names(const Json& v, std::string_view name, const TermFn& expand) {
-  auto raw = strings(v, name);
-  if (!raw) return raw;
-  std::vector<std::string> out;
-  for (const auto& n : *raw) {
-    if (!model::isUri(n) && !model::isValidName(n)) return bad(name, "'" + n.substr(0, 80) + "' is not a valid name");
-    out.push_back(expand(n));
-  }
-  return out;
-}
-
-Result<Micros> dateTime(const Json& v, std::string_view name) {
-  if (!v.IsString()) return bad(name, "must be a DateTime string");
-  auto t = parseDateTime(asView(v));
-  if (!t) return bad(name, "'" + std::string(asView(v)).substr(0, 40) + "' is not a DateTime");
-  return *t;
-}
-
-// NGSI-LD 5.2.8.
-Result<EntityInfo> entityInfo(const Json& v, const TermFn& expand) {
-  if (!v.IsObject()) return bad("information.entities", "each member must be an object");
-  EntityInfo e;
-  for (const auto& m : v.GetObject()) {
-    std::string_view key = asView(m.name);
-    if (key == "id") {
-      auto s = uri(m.value, "information.entities.id");
-      if (!s) return s.status();
-      e.id = *s;
-    } else if (key == "idPattern") {
-      auto s = nonEmptyString(m.value, "information.entities.idPattern");
-      if (!s) return s.status();
-      if (s->size() > kMaxIdPatternLength) return bad("information.entities.idPattern", "too long");
-      try {
-        std::regex re(*s, std::regex::ECMAScript);
-      } catch (const std::regex_error& err) {
-        return bad("information.entities.idPattern", "invalid regular expression");
-      }
-      e.idPattern = *s;
-    } else if (key == "type") {
-      auto t = names(m.value, "information.entities.type", expand);
-      if (!t) return t.status();
-      e.types = std::move(*t);
-    }
-  }
-  if (e.types.empty()) return bad("information.entities.type", "required");
-  if (e.id) e.idPattern.reset();  // 5.2.8: idPattern is ignored when id is present
-  return e;
-}
 
 // NGSI-LD 5.2.10.
 Result<RegistrationInfo> registrationInfo(const Json& v, const TermFn& expand) {
@@ -117,7 +35,7 @@ Result<RegistrationInfo> registrationInfo(const Json& v, const TermFn& expand) {
     if (key == "entities") {
       if (!m.value.IsArray() || m.value.Empty()) return bad("information.entities", "must be a non-empty array");
       for (const auto& e : m.value.GetArray()) {
-        auto one = entityInfo(e, expand);
+        auto one = entityInfo(e, expand, "information.entities");
         if (!one) return one.status();
         info.entities.push_back(std::move(*one));
       }
@@ -357,16 +275,6 @@ bool conflicting(Mode a, Mode b) {
 }
 
 // --- writing -------------------------------------------------------------------------------
-
-void writeStrings(JsonWriter& w, const std::vector<std::string>& v, const TermFn& f, bool singleAsString) {
-  if (singleAsString && v.size() == 1) {
-    w.String(f(v[0]));
-    return;
-  }
-  w.StartArray();
-  for (const auto& s : v) w.String(f(s));
-  w.EndArray();
-}
 
 void writeRaw(JsonWriter& w, const std::string& jsonText) {
   w.RawValue(jsonText.data(), jsonText.size(), rapidjson::kObjectType);
