@@ -17,6 +17,7 @@ using members::entityInfo;
 using members::names;
 using members::nonEmptyString;
 using members::randomSuffix;
+using members::writeEntityInfo;
 using members::writeStrings;
 
 // Members the broker maintains; given in a payload they are ignored.
@@ -156,24 +157,7 @@ void writeMembers(JsonWriter& w, const CSourceSubscription& s, const TermFn& com
   if (!s.entities.empty()) {
     w.Key("entities");
     w.StartArray();
-    for (const auto& e : s.entities) {
-      w.StartObject();
-      if (e.id) {
-        w.Key("id");
-        w.String(*e.id);
-      }
-      if (e.idPattern) {
-        w.Key("idPattern");
-        w.String(*e.idPattern);
-      }
-      w.Key("type");
-      if (e.types.size() == 1) {
-        w.String(compact(e.types[0]));
-      } else {
-        writeStrings(w, e.types, compact);
-      }
-      w.EndObject();
-    }
+    for (const auto& e : s.entities) writeEntityInfo(w, e, compact);
     w.EndArray();
   }
   if (!s.watchedAttributes.empty()) {

@@ -111,4 +111,19 @@ void writeStrings(JsonWriter& w, const std::vector<std::string>& v, const TermFn
   w.EndArray();
 }
 
+void writeEntityInfo(JsonWriter& w, const EntityInfo& e, const TermFn& compact) {
+  w.StartObject();
+  if (e.id) {
+    w.Key("id");
+    w.String(*e.id);
+  }
+  if (e.idPattern) {
+    w.Key("idPattern");
+    w.String(*e.idPattern);
+  }
+  w.Key("type");
+  writeStrings(w, e.types, compact, true);
+  w.EndObject();
+}
+
 }  // namespace allmende::federation::members

@@ -30,6 +30,8 @@ Result<Micros> dateTime(const Json& v, std::string_view name);
 // NGSI-LD 5.2.8 EntityInfo, members named "<where>.id" etc. in errors.
 Result<EntityInfo> entityInfo(const Json& v, const TermFn& expand, std::string_view where);
 
+// NGSI-LD 5.2.8 EntityInfo: id, idPattern, type (compacted; one type as a plain string).
+void writeEntityInfo(JsonWriter& w, const EntityInfo& e, const TermFn& compact);
 // A JSON array of the strings mapped by `f`; one alone as a plain string when `singleAsString`.
 void writeStrings(JsonWriter& w, const std::vector<std::string>& v, const TermFn& f, bool singleAsString = false);
 

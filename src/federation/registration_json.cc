@@ -18,6 +18,7 @@ using members::nonEmptyString;
 using members::randomSuffix;
 using members::strings;
 using members::uri;
+using members::writeEntityInfo;
 using members::writeStrings;
 
 // Members the broker maintains (5.2.9); given in a payload they are ignored, not stored.
@@ -300,20 +301,7 @@ void writeInformation(JsonWriter& w, const std::vector<RegistrationInfo>& infos,
     if (!info.entities.empty()) {
       w.Key("entities");
       w.StartArray();
-      for (const auto& e : info.entities) {
-        w.StartObject();
-        if (e.id) {
-          w.Key("id");
-          w.String(*e.id);
-        }
-        if (e.idPattern) {
-          w.Key("idPattern");
-          w.String(*e.idPattern);
-        }
-        w.Key("type");
-        writeStrings(w, e.types, compact, true);
-        w.EndObject();
-      }
+      for (const auto& e : info.entities) writeEntityInfo(w, e, compact);
       w.EndArray();
     }
     if (!info.propertyNames.empty()) {
