@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -12,11 +13,9 @@ namespace allmende {
 
 namespace {
 
-// The checks a parsed document must pass beyond syntax: nesting within the limit, and numbers
-// that are finite (RapidJSON's reader rounds a few values at the edge of the double range, such
-// as 1.7976931348623157e308, to infinity, which has no JSON text). Iterative over an explicit
-// stack so that the check itself cannot overflow.
-Status checkDocument(const Json& v, size_t maxDepth) {
+// The check a parsed document must pass beyond syntax: nesting within the limit. Iterative over an
+// explicit stack so that the check itself cannot overflow.
+Status checkDepth(const Json& v, size_t maxDepth) {
   struct Frame {
     const Json* v;
     size_t depth;
@@ -25,9 +24,6 @@ Status checkDocument(const Json& v, size_t maxDepth) {
   while (!stack.empty()) {
     Frame f = stack.back();
     stack.pop_back();
-    if (f.v->IsDouble() && !std::isfinite(f.v->GetDouble())) {
-      return badRequestData("invalid JSON: a number beyond the range of double precision");
-    }
     if (!f.v->IsObject() && !f.v->IsArray()) continue;
     if (f.depth > maxDepth) return badRequestData("JSON nesting deeper than " + std::to_string(maxDepth) + " levels");
     if (f.v->IsObject()) {
@@ -38,6 +34,50 @@ Status checkDocument(const Json& v, size_t maxDepth) {
   }
   return Status::ok();
 }
+
+// A SAX handler in front of a document that reads numbers itself: the reader hands them over as
+// text (kParseNumbersAsStringsFlag), already checked against the JSON number grammar.
+struct ExactNumbers {
+  JsonDocument& out;
+  bool tooBig = false;
+
+  bool RawNumber(const char* s, rapidjson::SizeType n, bool) {
+    const char* end = s + n;
+    if (std::find_if(s, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; }) == end) {
+      if (*s == '-') {
+        int64_t v;
+        if (auto r = std::from_chars(s, end, v); r.ec == std::errc{} && r.ptr == end) return out.Int64(v);
+      } else {
+        uint64_t v;
+        if (auto r = std::from_chars(s, end, v); r.ec == std::errc{} && r.ptr == end) return out.Uint64(v);
+      }
+    }
+    double d = 0;
+    if (std::from_chars(s, end, d).ec == std::errc::result_out_of_range) {
+      // Beyond the range, or below it (where strtod gives the subnormal or zero the text is nearest).
+      d = std::strtod(std::string(s, n).c_str(), nullptr);
+    }
+    if (!std::isfinite(d)) {
+      tooBig = true;
+      return false;
+    }
+    return out.Double(d);
+  }
+
+  bool Null() { return out.Null(); }
+  bool Bool(bool b) { return out.Bool(b); }
+  bool Int(int i) { return out.Int(i); }
+  bool Uint(unsigned u) { return out.Uint(u); }
+  bool Int64(int64_t i) { return out.Int64(i); }
+  bool Uint64(uint64_t u) { return out.Uint64(u); }
+  bool Double(double d) { return out.Double(d); }
+  bool String(const char* s, rapidjson::SizeType n, bool copy) { return out.String(s, n, copy); }
+  bool StartObject() { return out.StartObject(); }
+  bool Key(const char* s, rapidjson::SizeType n, bool copy) { return out.Key(s, n, copy); }
+  bool EndObject(rapidjson::SizeType members) { return out.EndObject(members); }
+  bool StartArray() { return out.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return out.EndArray(elements); }
+};
 
 }  // namespace
 
@@ -54,12 +94,28 @@ Status parseJson(std::string_view text, JsonDocument& doc, const JsonLimits& lim
     }
   }
   std::string terminated(text);
-  doc.Parse<rapidjson::kParseIterativeFlag | kJsonParseFlags>(terminated.c_str());
-  if (doc.HasParseError()) {
-    return badRequestData(std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
-                          ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+  if (auto parsed = parseJsonText(terminated.c_str(), doc); parsed.IsError()) {
+    return badRequestData(std::string("invalid JSON at offset ") + std::to_string(parsed.Offset()) + ": " +
+                          rapidjson::GetParseError_En(parsed.Code()));
   }
-  return checkDocument(doc, limits.maxDepth);
+  return checkDepth(doc, limits.maxDepth);
+}
+
+rapidjson::ParseResult parseJsonText(const char* text, JsonDocument& doc) {
+  ExactNumbers handler{doc};
+  rapidjson::ParseResult result;
+  auto generate = [&](JsonDocument&) {
+    rapidjson::Reader reader;
+    rapidjson::StringStream in(text);
+    result = reader.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag>(in, handler);
+    return !result.IsError();
+  };
+  doc.SetNull();
+  doc.Populate(generate);
+  if (result.Code() == rapidjson::kParseErrorTermination && handler.tooBig) {
+    result.Set(rapidjson::kParseErrorNumberTooBig, result.Offset());
+  }
+  return result;
 }
 
 namespace {
@@ -93,13 +149,27 @@ void appendString(const char* s, size_t n, std::string& out) {
     out.append(s + run, i - 1 - run);
     run = i;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default:
         out += "\\u00";
         out += kHex[c >> 4];
@@ -135,11 +205,21 @@ void appendNumber(const Json& v, std::string& out) {
 // (buffer growth, a second copy, per-string set-up).
 void appendJson(const Json& v, std::string& out) {
   switch (v.GetType()) {
-    case rapidjson::kNullType: out += "null"; return;
-    case rapidjson::kFalseType: out += "false"; return;
-    case rapidjson::kTrueType: out += "true"; return;
-    case rapidjson::kStringType: appendString(v.GetString(), v.GetStringLength(), out); return;
-    case rapidjson::kNumberType: appendNumber(v, out); return;
+    case rapidjson::kNullType:
+      out += "null";
+      return;
+    case rapidjson::kFalseType:
+      out += "false";
+      return;
+    case rapidjson::kTrueType:
+      out += "true";
+      return;
+    case rapidjson::kStringType:
+      appendString(v.GetString(), v.GetStringLength(), out);
+      return;
+    case rapidjson::kNumberType:
+      appendNumber(v, out);
+      return;
     case rapidjson::kObjectType: {
       out += '{';
       bool first = true;
@@ -188,13 +268,19 @@ Json* findMember(Json& obj, std::string_view name) {
 
 const char* jsonTypeName(const Json& v) {
   switch (v.GetType()) {
-    case rapidjson::kNullType: return "null";
+    case rapidjson::kNullType:
+      return "null";
     case rapidjson::kFalseType:
-    case rapidjson::kTrueType: return "boolean";
-    case rapidjson::kObjectType: return "object";
-    case rapidjson::kArrayType: return "array";
-    case rapidjson::kStringType: return "string";
-    case rapidjson::kNumberType: return "number";
+    case rapidjson::kTrueType:
+      return "boolean";
+    case rapidjson::kObjectType:
+      return "object";
+    case rapidjson::kArrayType:
+      return "array";
+    case rapidjson::kStringType:
+      return "string";
+    case rapidjson::kNumberType:
+      return "number";
   }
   return "unknown";
 }

@@ -27,9 +27,13 @@ struct CompactJson {
   Json value;
 };
 
-// The flags of every parse of received or stored JSON: full precision, so a number written in its
-// shortest round-trip form reads back as the same double (RapidJSON's default may be 1 ulp off).
-inline constexpr unsigned kJsonParseFlags = rapidjson::kParseFullPrecisionFlag;
+// Parses NUL-terminated JSON text into `doc`: every parse of received or stored JSON goes through
+// here. Numbers are read by std::from_chars, correctly rounded, so a number written in its shortest
+// round-trip form reads back as the same double (RapidJSON's default may be 1 ulp off, and Debian
+// 12's RapidJSON full-precision path has undefined behaviour on zeros such as 0e211); integers keep
+// RapidJSON's kinds, beyond 64 bits they become doubles. A number beyond the double range is
+// kParseErrorNumberTooBig. Iterative, so hostile nesting cannot exhaust the stack.
+rapidjson::ParseResult parseJsonText(const char* text, JsonDocument& doc);
 
 // Writing JSON text with RapidJSON: always through these. Debian 12's RapidJSON 1.1 leaves the
 // bytes 0x1A-0x1F unescaped in its SSE2 string scan, which only Writer<StringBuffer> uses; a

@@ -95,7 +95,7 @@ void instanceJson(const HistoryInstance& h, JsonDocument& out) {
   out.SetObject();
   if (!h.doc.empty()) {
     JsonDocument rest;
-    rest.Parse<kJsonParseFlags>(h.doc.data(), h.doc.size());
+    parseJsonText(h.doc.c_str(), rest);
     if (rest.IsObject()) out.CopyFrom(rest, a);
   }
   if (!findMember(out, "type")) out.AddMember("type", Json(kProperty.data(), a), a);

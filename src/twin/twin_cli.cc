@@ -125,8 +125,8 @@ Result<ScenarioSpec> scenarioOf(const CliInputs& in) {
   if (!in.scenario.empty()) {
     auto text = readFile(in.scenario);
     if (!text) return text.status();
-    def.Parse<kJsonParseFlags>(text->c_str(), text->size());
-    if (def.HasParseError() || !def.IsObject()) return badRequestData(in.scenario + ": not a JSON object");
+    if (parseJsonText(text->c_str(), def).IsError() || !def.IsObject())
+      return badRequestData(in.scenario + ": not a JSON object");
   }
   auto& a = def.GetAllocator();
   auto set = [&](const char* name, Json v) {
@@ -165,8 +165,7 @@ Result<ScenarioSpec> scenarioOf(const CliInputs& in) {
     auto text = readFile(*path);
     if (!text) return text.status();
     JsonDocument parsed;
-    parsed.Parse<kJsonParseFlags>(text->c_str(), text->size());
-    if (parsed.HasParseError()) return badRequestData(*path + ": not JSON");
+    if (parseJsonText(text->c_str(), parsed).IsError()) return badRequestData(*path + ": not JSON");
     Json g;
     g.CopyFrom(parsed, a);
     set(name, std::move(g));

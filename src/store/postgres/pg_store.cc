@@ -8,8 +8,7 @@ namespace allmende::store {
 namespace postgres {
 
 Status parseDoc(const char* text, JsonDocument& doc) {
-  doc.Parse<kJsonParseFlags>(text);
-  if (doc.HasParseError()) return internalError("corrupt entity document in store");
+  if (parseJsonText(text, doc).IsError()) return internalError("corrupt entity document in store");
   return Status::ok();
 }
 

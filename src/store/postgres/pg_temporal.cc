@@ -259,7 +259,7 @@ Result<AggregatedEntity> PgStore::aggregate(const TenantId& tenant, const std::s
       a.kind = "Property";
       if (!first->isNull(0, 1)) {
         JsonDocument d;
-        d.Parse<kJsonParseFlags>(first->cstr(0, 1));
+        parseJsonText(first->cstr(0, 1), d);
         if (d.IsObject() && d.HasMember("type") && d["type"].IsString()) a.kind = d["type"].GetString();
       }
       Micros lo = first->int64(0, 0);

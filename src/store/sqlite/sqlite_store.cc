@@ -23,8 +23,7 @@ const std::string kSelectDocById = "SELECT doc FROM entities WHERE tenant=?1 AND
 }  // namespace
 
 Status parseDoc(std::string_view text, JsonDocument& doc) {
-  doc.Parse<kJsonParseFlags>(text.data());
-  if (doc.HasParseError()) return internalError("corrupt entity document in store");
+  if (parseJsonText(text.data(), doc).IsError()) return internalError("corrupt entity document in store");
   return Status::ok();
 }
 
@@ -330,9 +329,11 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     if (!attr) return {"", {}, true};
     const std::string a = p.next(*attr);
     if (hint->anyOf.size() == 1) {  // the index yields this value's entities in seq order
-      p.sql = "SELECT e.doc, e.seq FROM attr_values x CROSS JOIN entities e ON e.tenant=x.tenant AND e.seq=x.seq "
-              "WHERE x.tenant=" + t + " AND x.attr=" + a + " AND x.v=" + p.next(paramOf(hint->anyOf[0])) +
-              (q.after > 0 ? " AND x.seq > " + p.next(q.after) : "") + " ORDER BY x.seq";
+      p.sql =
+          "SELECT e.doc, e.seq FROM attr_values x CROSS JOIN entities e ON e.tenant=x.tenant AND e.seq=x.seq "
+          "WHERE x.tenant=" +
+          t + " AND x.attr=" + a + " AND x.v=" + p.next(paramOf(hint->anyOf[0])) +
+          (q.after > 0 ? " AND x.seq > " + p.next(q.after) : "") + " ORDER BY x.seq";
       return p;
     }
     std::string condition;
@@ -355,9 +356,11 @@ static ScanPlan planScan(int64_t tenant, const EntityQuery& q, const ValueHint* 
     }
     if (types.empty()) return {"", {}, true};
     if (types.size() == 1) {
-      p.sql = "SELECT e.doc, e.seq FROM entity_types y CROSS JOIN entities e ON e.tenant=y.tenant AND e.seq=y.seq "
-              "WHERE y.tenant=" + t + " AND y.type=" + p.next(types[0]) +
-              (q.after > 0 ? " AND y.seq > " + p.next(q.after) : "") + " ORDER BY y.seq";
+      p.sql =
+          "SELECT e.doc, e.seq FROM entity_types y CROSS JOIN entities e ON e.tenant=y.tenant AND e.seq=y.seq "
+          "WHERE y.tenant=" +
+          t + " AND y.type=" + p.next(types[0]) + (q.after > 0 ? " AND y.seq > " + p.next(q.after) : "") +
+          " ORDER BY y.seq";
     } else {
       p.sql = select + " AND seq IN (SELECT seq FROM entity_types WHERE tenant=" + t + " AND type IN (" +
               p.list(types) + ")) ORDER BY seq";

@@ -147,7 +147,7 @@ struct Aggregation {
     kind = "Property";
     if (!first->isNull(1)) {
       JsonDocument d;
-      d.Parse<kJsonParseFlags>(std::string(first->text(1)).c_str());
+      parseJsonText(std::string(first->text(1)).c_str(), d);
       if (d.IsObject() && d.HasMember("type") && d["type"].IsString()) kind = d["type"].GetString();
     }
     first->reset();

@@ -103,8 +103,8 @@ TEST(JsonTest, StringsOfEveryShapeAreEscaped) {
 }
 
 // The text written for a double reads back to the same bits, with a correctly rounding reader
-// and with our own parse (full precision: RapidJSON's default may be one unit in the last place
-// off on 17-digit input, so a stored value changed when it was read back).
+// and with our own parse (RapidJSON's default may be one unit in the last place off on 17-digit
+// input, so a stored value changed when it was read back).
 TEST(JsonTest, DoublesReadBackBitForBit) {
   std::mt19937_64 rng(7);
   for (int i = 0; i < 20000; ++i) {
@@ -120,6 +120,40 @@ TEST(JsonTest, DoublesReadBackBitForBit) {
     double z = doc[0].GetDouble();
     EXPECT_EQ(std::memcmp(&x, &z, sizeof x), 0) << text;
   }
+}
+
+// Numbers at the edges: the kinds RapidJSON gives integers, doubles at both ends of the range,
+// zeros with large exponents (undefined behaviour in Debian 12's RapidJSON full-precision path).
+TEST(JsonTest, NumbersAtTheEdgesKeepTheirKindAndValue) {
+  JsonDocument d;
+  ASSERT_TRUE(parseJson("[0, -0, 7, -7, 4294967296, -9223372036854775808, 18446744073709551615, "
+                        "18446744073709551616, -9223372036854775809, -0.0, 0e211, 0.000e-999, "
+                        "1.7976931348623157e308, 4.9e-324, 1e-400, 0.1]",
+                        d)
+                  .isOk());
+  EXPECT_TRUE(d[0].IsInt() && d[0].GetInt() == 0);
+  EXPECT_TRUE(d[1].IsInt() && d[1].GetInt() == 0);
+  EXPECT_TRUE(d[2].IsUint() && d[2].IsInt() && d[2].GetInt() == 7);
+  EXPECT_TRUE(d[3].IsInt() && d[3].GetInt() == -7);
+  EXPECT_TRUE(d[4].IsInt64() && !d[4].IsUint() && d[4].GetInt64() == 4294967296);
+  EXPECT_TRUE(d[5].IsInt64() && d[5].GetInt64() == INT64_MIN);
+  EXPECT_TRUE(d[6].IsUint64() && !d[6].IsInt64() && d[6].GetUint64() == UINT64_MAX);
+  EXPECT_TRUE(d[7].IsDouble() && d[7].GetDouble() == 18446744073709551616.0);
+  EXPECT_TRUE(d[8].IsDouble() && d[8].GetDouble() == -9223372036854775808.0);
+  EXPECT_TRUE(d[9].IsDouble() && d[9].GetDouble() == 0 && std::signbit(d[9].GetDouble()));
+  EXPECT_TRUE(d[10].IsDouble() && d[10].GetDouble() == 0);
+  EXPECT_TRUE(d[11].IsDouble() && d[11].GetDouble() == 0);
+  EXPECT_EQ(d[12].GetDouble(), 1.7976931348623157e308);
+  EXPECT_EQ(d[13].GetDouble(), 4.9e-324);
+  EXPECT_EQ(d[14].GetDouble(), 0.0);
+  EXPECT_EQ(d[15].GetDouble(), 0.1);
+  for (const char* tooBig : {"[1e309]", "[-1.8e308]", "{\"a\":[99e999999]}"}) {
+    Status s = parseJson(tooBig, d);
+    EXPECT_EQ(s.type(), ErrorType::kBadRequestData) << tooBig;
+    EXPECT_NE(s.detail().find("Number too big"), std::string::npos) << s.detail();
+  }
+  EXPECT_TRUE(parseJsonText("{\"a\":", d).IsError());
+  EXPECT_TRUE(d.IsNull());
 }
 
 }  // namespace
