@@ -91,14 +91,18 @@ RoleSet rolesOf(const Json* claim) {
   return roles;
 }
 
+// RFC 7519 2: a NumericDate is seconds since the epoch, possibly fractional. Clamped to 1e12 s
+// either way (beyond the year 30000) so that microseconds cannot overflow.
+int64_t numericDate(const Json& v) { return static_cast<int64_t>(std::clamp(v.GetDouble(), -1e12, 1e12)); }
+
 Status checkTimes(const Json& claims, Micros now, int leewaySeconds, Micros& expires) {
   const Json* exp = findMember(claims, "exp");
   if (!exp || !exp->IsNumber()) return unauthorized("the token has no exp claim");
   int64_t nowS = now / 1000000;
-  expires = (static_cast<int64_t>(exp->GetDouble()) + leewaySeconds) * 1000000;
+  expires = (numericDate(*exp) + leewaySeconds) * 1000000;
   if (expires <= now) return unauthorized("the token has expired");
   const Json* nbf = findMember(claims, "nbf");
-  if (nbf && (!nbf->IsNumber() || static_cast<int64_t>(nbf->GetDouble()) - leewaySeconds > nowS)) {
+  if (nbf && (!nbf->IsNumber() || numericDate(*nbf) - leewaySeconds > nowS)) {
     return unauthorized("the token is not valid yet (nbf)");
   }
   return Status::ok();

@@ -129,6 +129,15 @@ TEST_F(JwtCacheTest, ACachedTokenIsRefusedOnceItExpires) {
   EXPECT_NE(late.status().detail().find("expired"), std::string::npos) << late.status().detail();
 }
 
+// An exp far beyond any real date (found by jwt_fuzz: its microseconds overflowed int64) is
+// accepted as the distant future, and one far in the past as expired.
+TEST_F(JwtCacheTest, ExpirationsBeyondTheMicrosecondRangeAreClamped) {
+  EXPECT_TRUE(verifier_->verify(token("far", 1893451893456030)).isOk());
+  auto past = verifier_->verify(token("past", -1893451893456030));
+  ASSERT_FALSE(past.isOk());
+  EXPECT_NE(past.status().detail().find("expired"), std::string::npos) << past.status().detail();
+}
+
 TEST_F(JwtCacheTest, StaysWithinItsBoundAndKeepsTheTokensInUse) {
   std::string busy = token("busy", nowSeconds() + 3600);
   ASSERT_TRUE(verifier_->verify(busy).isOk());
