@@ -162,6 +162,18 @@ std::vector<std::pair<std::string, std::string>> forwardedParams(const Call& cal
   return q;
 }
 
+void addStoredTypes(Call& call, const std::string& id, federation::RequestSelector& sel) {
+  auto stored = call.services().store.getEntity(call.tenant(), id);
+  if (!stored) return;
+  const Json* t = findMember(*stored, "type");
+  if (t && t->IsString()) sel.types.emplace_back(asView(*t));
+  if (t && t->IsArray()) {
+    for (const auto& v : t->GetArray()) {
+      if (v.IsString()) sel.types.emplace_back(asView(v));
+    }
+  }
+}
+
 Result<std::vector<Registration>> distributedTargets(const Call& call, federation::Operation op,
                                                      const federation::RequestSelector& selector) {
   const Forwarder* fwd = call.services().forwarder;
@@ -335,11 +347,11 @@ bool succeeded(const PartOutcome& o) { return o.status >= 200 && o.status < 300;
 http::Response combine(const std::string& id, std::vector<PartOutcome>& parts, http::Response* localResponse) {
   size_t ok = 0;
   for (const auto& p : parts) ok += succeeded(p) ? 1 : 0;
-  // A delete or update of an entity the broker does not hold itself, done at a source, is a
-  // success: the local 404 only says the broker has no part of it.
-  if (ok > 0 && localResponse && localResponse->status == 404) {
-    std::erase_if(parts, [](const PartOutcome& p) { return p.registrationId.empty(); });
-    localResponse = nullptr;
+  // A delete or update of an entity that one holder (the broker or a source) does not have,
+  // done by another, is a success: that 404 only says the holder has no part of it.
+  if (ok > 0) {
+    if (localResponse && localResponse->status == 404) localResponse = nullptr;
+    std::erase_if(parts, [](const PartOutcome& p) { return p.status == 404; });
   }
   if (ok == parts.size()) {
     if (localResponse) return *localResponse;
@@ -415,6 +427,7 @@ http::Response distributedWrite(Call& call, federation::Operation op, HandlerFn 
   }
   if (id.empty()) return local(call);
   federation::RequestSelector sel = writeSelector(call, id);
+  if (!hasBody) addStoredTypes(call, id, sel);
   auto targets = distributedTargets(call, op, sel);
   if (!targets) return problemResponse(targets.status());
   std::erase_if(*targets, [](const Registration& r) { return r.mode == federation::Mode::kAuxiliary; });

@@ -148,8 +148,8 @@ void readAnswer(int status, const std::string& body, const std::string& transpor
 }
 
 // The batch answer (NGSI-LD 5.2.16, 6.14 - 6.17, 6.31) from the per-entity results, in the order
-// of `ids` (the request's). An entity succeeded when every destination did it; a broker's 404
-// next to a source's success is no failure (the broker held no part of it).
+// of `ids` (the request's). An entity succeeded when every destination did it; a 404 next to
+// another destination's success is no failure (that holder had no part of it).
 http::Response batchAnswer(Operation op, const std::vector<std::string>& ids,
                            std::map<std::string, EntityResults>& results) {
   JsonBuffer buf;
@@ -158,14 +158,13 @@ http::Response batchAnswer(Operation op, const std::vector<std::string>& ids,
   std::vector<std::pair<std::string, const PartResult*>> failed;
   for (const auto& id : ids) {
     auto& parts = results[id].parts;
-    bool anySourceOk =
-        std::any_of(parts.begin(), parts.end(), [](const PartResult& p) { return p.ok && !p.registrationId.empty(); });
+    bool anyOk = std::any_of(parts.begin(), parts.end(), [](const PartResult& p) { return p.ok; });
     const PartResult* failure = nullptr;
     bool wasCreated = false;
     for (const auto& p : parts) {
       wasCreated = wasCreated || p.created;
       if (p.ok || failure) continue;
-      if (p.registrationId.empty() && p.status == 404 && anySourceOk) continue;
+      if (p.status == 404 && anyOk) continue;
       failure = &p;
     }
     if (failure || parts.empty()) {
@@ -244,6 +243,7 @@ http::Response distributedBatch(Call& call, Operation op, HandlerFn local) {
     std::string id(asView(*idv));
     if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
     federation::RequestSelector sel = itemSelector(item, id, *ctx);
+    if (isBodyless(op)) addStoredTypes(call, id, sel);
     auto matched = distributedTargets(call, op, sel);
     if (!matched) return problemResponse(matched.status());
     std::erase_if(*matched, [](const Registration& r) { return r.mode == Mode::kAuxiliary; });

@@ -1,6 +1,8 @@
 // Distributed discovery of entity types and attributes (NGSI-LD 5.7.5 - 5.7.10; the operations
 // retrieveEntityTypes ... retrieveAttrTypeInfo of 4.20): the broker's own answer and the answers
 // of the matching registrations to the same request, merged (federation/discovery_merge.h).
+#include <algorithm>
+
 #include "api/distributed.h"
 #include "api/distributed_parts.h"
 #include "federation/discovery_merge.h"
@@ -46,6 +48,16 @@ http::Response distributedDiscovery(Call& call, Operation op, HandlerFn local) {
   if (!call.resolveContextFromLink().isOk()) return local(call);
   auto targets = distributedTargets(call, withDetails(call, op), discoverySelector(call));
   if (!targets || targets->empty()) return local(call);
+  // Each source is asked once, however many of its registrations match: its counts would be
+  // added up twice otherwise.
+  std::vector<federation::Registration> once;
+  for (auto& r : *targets) {
+    bool seen = std::any_of(once.begin(), once.end(), [&](const federation::Registration& o) {
+      return o.endpoint == r.endpoint && o.tenant == r.tenant;
+    });
+    if (!seen) once.push_back(std::move(r));
+  }
+  targets->swap(once);
   http::Response mine = local(call);
   if (mine.status != 200 && mine.status != 404) return mine;
 

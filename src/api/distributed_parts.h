@@ -27,4 +27,9 @@ JsonDocument entityWith(const Json& entity, const ld::Context& ctx, const std::f
 // The call's query parameters without `local` (what a forwarded request keeps).
 std::vector<std::pair<std::string, std::string>> forwardedParams(const Call& call);
 
+// A write without a body (a delete) names no type: the types of the entity as the broker holds
+// it are added to `sel`, so registrations of other types do not take it (NGSI-LD 4.3.6: a
+// registration covers entities of its types). Nothing is added when the broker lacks it.
+void addStoredTypes(Call& call, const std::string& id, federation::RequestSelector& sel);
+
 }  // namespace allmende::api
