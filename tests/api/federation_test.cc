@@ -405,8 +405,10 @@ std::set<std::string> stringsOf(const rapidjson::Value& v) {
 TEST(Federation, BatchOperationsFollowARedirectRegistration) {
   Node a, b;
   ASSERT_TRUE(a.server.ok() && b.server.ok());
+  // Batches are named beside the group (Table 4.20-2: redirectionOps holds no batch operation).
   registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Parcel", "redirect", "",
-                 R"(, "operations": ["redirectionOps"])");
+                 R"(, "operations": ["redirectionOps", "createBatch", "upsertBatch", "updateBatch", "deleteBatch",)"
+                 R"( "mergeBatch"])");
   HttpResult r = batch(a, "create", R"([
       {"id": "urn:ngsi-ld:Parcel:1", "type": "Parcel", "weight": {"type": "Property", "value": 3}},
       {"id": "urn:ngsi-ld:Room:1", "type": "Room", "temperature": {"type": "Property", "value": 20}}])");
