@@ -313,7 +313,12 @@ http::Response distributedBatch(Call& call, Operation op, HandlerFn local) {
   if (!mine.items.Empty()) {
     call.request().body = toJsonString(mine.items);  // the handler parses the request again
     http::Response own = local(call);
-    if (own.status >= 400 && own.status != 207) return own;  // the batch as a whole was refused
+    // The broker refused its part as a whole (quota, tenant): that answer, unless sources did
+    // some of the batch already -- then those entities are reported as done (acknowledged writes).
+    bool remoteDone = std::any_of(results.begin(), results.end(), [](const auto& r) {
+      return std::any_of(r.second.parts.begin(), r.second.parts.end(), [](const PartResult& p) { return p.ok; });
+    });
+    if (own.status >= 400 && own.status != 207 && !remoteDone) return own;
     readAnswer(own.status, own.body, "", mine, "", results);
     for (const auto& item : mine.items.GetArray()) {  // entities without a usable id
       const Json* idv = item.IsString() ? &item : (item.IsObject() ? findMember(item, "id") : nullptr);
