@@ -458,6 +458,28 @@ TEST(Federation, BatchOperationsFollowARedirectRegistration) {
   EXPECT_EQ(d["errors"][0]["error"]["status"].GetInt(), 404) << r.body;
 }
 
+TEST(Federation, BatchEntitiesWithTheirOwnContextMatchByExpandedNames) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Parcel", "redirect", "",
+                 R"(, "operations": ["createBatch", "retrieveOps"])");
+  // "Box" in this entity's own @context is the IRI the registration's "Parcel" expands to.
+  HttpResult r =
+      a.client.request("POST", "/ngsi-ld/v1/entityOperations/create", {{"Content-Type", "application/ld+json"}},
+                       R"([{"id": "urn:ngsi-ld:Parcel:ld", "type": "Box",
+                                      "@context": [{"Box": "https://uri.etsi.org/ngsi-ld/default-context/Parcel"},
+                                                   "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"]},
+                                     {"id": "urn:ngsi-ld:Room:ld", "type": "Room",
+                                      "@context": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"}])");
+  ASSERT_EQ(r.status, 201) << r.body;
+  r = b.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Parcel:ld");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_STREQ(parse(r)["type"].GetString(), "Parcel");
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Parcel:ld", true), 404);
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Room:ld", true), 200);
+  EXPECT_EQ(statusOf(b, "urn:ngsi-ld:Room:ld"), 404);
+}
+
 TEST(Federation, BatchUpdateSplitsTheAttributesOfAnExclusiveRegistration) {
   Node a, b;
   ASSERT_TRUE(a.server.ok() && b.server.ok());
