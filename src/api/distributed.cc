@@ -4,6 +4,7 @@
 #include <functional>
 #include <optional>
 
+#include "api/distributed_parts.h"
 #include "api/problem.h"
 #include "federation/forward.h"
 #include "federation/merge.h"
@@ -30,18 +31,6 @@ std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& s : items) out += (out.empty() ? "" : ",") + s;
   return out;
-}
-
-// The headers every forwarded request of this call carries (the source expands terms with the
-// same @context the client used; NGSI-LD 6.3.5).
-federation::Headers forwardedHeaders(const Call& call, bool withBody) {
-  federation::Headers h{{"Accept", "application/json"}};
-  if (auto link = call.request().header("link"); !link.empty()) h.emplace_back("Link", std::string(link));
-  if (withBody) {
-    auto type = call.request().header("content-type");
-    h.emplace_back("Content-Type", type.empty() ? "application/json" : std::string(type));
-  }
-  return h;
 }
 
 // The query of a source's request: the call's filters, the attributes the registration
@@ -132,6 +121,58 @@ std::vector<std::string> typeNames(const std::string& selection) {
 }
 
 }  // namespace
+
+federation::Headers forwardedHeaders(const Call& call, bool withBody) {
+  federation::Headers h{{"Accept", "application/json"}};
+  if (auto link = call.request().header("link"); !link.empty()) h.emplace_back("Link", std::string(link));
+  if (withBody) {
+    auto type = call.request().header("content-type");
+    h.emplace_back("Content-Type", type.empty() ? "application/json" : std::string(type));
+  }
+  return h;
+}
+
+bool isEntityMember(std::string_view name) {
+  return name == "id" || name == "type" || name == "scope" || name == "@context" || name == "createdAt" ||
+         name == "modifiedAt";
+}
+
+JsonDocument entityWith(const Json& entity, const ld::Context& ctx, const std::function<bool(const std::string&)>& keep,
+                        size_t& kept) {
+  JsonDocument out;
+  out.SetObject();
+  kept = 0;
+  for (const auto& m : entity.GetObject()) {
+    std::string_view name = asView(m.name);
+    if (!isEntityMember(name)) {
+      auto iri = model::expandAttributeName(name, ctx);
+      if (!iri || !keep(*iri)) continue;
+      ++kept;
+    }
+    out.AddMember(Json(m.name, out.GetAllocator()), Json(m.value, out.GetAllocator()), out.GetAllocator());
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> forwardedParams(const Call& call) {
+  std::vector<std::pair<std::string, std::string>> q;
+  for (const auto& [k, v] : call.request().query) {
+    if (k != "local") q.emplace_back(k, v);
+  }
+  return q;
+}
+
+void addStoredTypes(Call& call, const std::string& id, federation::RequestSelector& sel) {
+  auto stored = call.services().store.getEntity(call.tenant(), id);
+  if (!stored) return;
+  const Json* t = findMember(*stored, "type");
+  if (t && t->IsString()) sel.types.emplace_back(asView(*t));
+  if (t && t->IsArray()) {
+    for (const auto& v : t->GetArray()) {
+      if (v.IsString()) sel.types.emplace_back(asView(v));
+    }
+  }
+}
 
 Result<std::vector<Registration>> distributedTargets(const Call& call, federation::Operation op,
                                                      const federation::RequestSelector& selector) {
@@ -256,11 +297,6 @@ namespace allmende::api {
 
 namespace {
 
-bool isEntityMember(std::string_view name) {
-  return name == "id" || name == "type" || name == "scope" || name == "@context" || name == "createdAt" ||
-         name == "modifiedAt";
-}
-
 // What one write touches: its entity, types and attributes (expanded).
 federation::RequestSelector writeSelector(const Call& call, const std::string& id) {
   federation::RequestSelector s;
@@ -296,20 +332,7 @@ federation::RequestSelector writeSelector(const Call& call, const std::string& i
 
 // The body with only the attributes for which `keep(iri)` holds (entity members stay).
 std::string bodyWith(const Call& call, const std::function<bool(const std::string&)>& keep, size_t& kept) {
-  JsonDocument out;
-  out.SetObject();
-  kept = 0;
-  for (const auto& m : call.body().GetObject()) {
-    std::string_view name = asView(m.name);
-    bool entityMember = isEntityMember(name);
-    if (!entityMember) {
-      auto iri = model::expandAttributeName(name, call.context());
-      if (!iri || !keep(*iri)) continue;
-      ++kept;
-    }
-    out.AddMember(Json(m.name, out.GetAllocator()), Json(m.value, out.GetAllocator()), out.GetAllocator());
-  }
-  return toJsonString(out);
+  return toJsonString(entityWith(call.body(), call.context(), keep, kept));
 }
 
 struct PartOutcome {
@@ -324,11 +347,11 @@ bool succeeded(const PartOutcome& o) { return o.status >= 200 && o.status < 300;
 http::Response combine(const std::string& id, std::vector<PartOutcome>& parts, http::Response* localResponse) {
   size_t ok = 0;
   for (const auto& p : parts) ok += succeeded(p) ? 1 : 0;
-  // A delete or update of an entity the broker does not hold itself, done at a source, is a
-  // success: the local 404 only says the broker has no part of it.
-  if (ok > 0 && localResponse && localResponse->status == 404) {
-    std::erase_if(parts, [](const PartOutcome& p) { return p.registrationId.empty(); });
-    localResponse = nullptr;
+  // A delete or update of an entity that one holder (the broker or a source) does not have,
+  // done by another, is a success: that 404 only says the holder has no part of it.
+  if (ok > 0) {
+    if (localResponse && localResponse->status == 404) localResponse = nullptr;
+    std::erase_if(parts, [](const PartOutcome& p) { return p.status == 404; });
   }
   if (ok == parts.size()) {
     if (localResponse) return *localResponse;
@@ -404,6 +427,7 @@ http::Response distributedWrite(Call& call, federation::Operation op, HandlerFn 
   }
   if (id.empty()) return local(call);
   federation::RequestSelector sel = writeSelector(call, id);
+  if (!hasBody) addStoredTypes(call, id, sel);
   auto targets = distributedTargets(call, op, sel);
   if (!targets) return problemResponse(targets.status());
   std::erase_if(*targets, [](const Registration& r) { return r.mode == federation::Mode::kAuxiliary; });

@@ -68,6 +68,28 @@ http::Response forwardedTemporal(Call& call) {
   return distributedTemporal(call, op, local);
 }
 
+// A batch operation (create, upsert, update, merge, delete; NGSI-LD 5.6.7 - 5.6.10, 5.6.20)
+// with distributed operations: each entity goes where a write of it alone would go
+// (distributedWrite's rules), each destination gets one batch of its entities, and the answers
+// are put together per entity (201 / 204, or 207 with success and errors naming the failing
+// registration). api/distributed_batch.cc.
+http::Response distributedBatch(Call& call, federation::Operation op, HandlerFn local);
+
+template <HandlerFn local, federation::Operation op>
+http::Response forwardedBatch(Call& call) {
+  return distributedBatch(call, op, local);
+}
+
+// Discovery of types and attributes (NGSI-LD 5.7.5 - 5.7.10 distributed): the local answer and
+// the answers of the registrations supporting `op` (for `details=true` the ...Details
+// operation), merged by federation::mergeDiscovery. api/distributed_discovery.cc.
+http::Response distributedDiscovery(Call& call, federation::Operation op, HandlerFn local);
+
+template <HandlerFn local, federation::Operation op>
+http::Response forwardedDiscovery(Call& call) {
+  return distributedDiscovery(call, op, local);
+}
+
 // Adds one NGSILD-Warning header per value.
 void addWarnings(http::Response& r, const std::vector<std::string>& warnings);
 

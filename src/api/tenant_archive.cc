@@ -4,6 +4,9 @@
 
 #include "api/open_dataset.h"
 #include "auth/base64url.h"
+#include "federation/csource_subscription.h"
+#include "federation/registration_json.h"
+#include "federation/registration_store.h"
 #include "ingest/mapping.h"
 #include "notify/matcher.h"
 #include "notify/subscription.h"
@@ -216,13 +219,56 @@ Result<size_t> exportTwin(Services& services, const std::string& tenant, const L
   return files->size();
 }
 
+namespace {
+
+Result<size_t> exportCSources(Services& services, store::CSourceKind kind, const char* lineKind,
+                              const std::string& tenant, const LineSink& out) {
+  if (!services.csources) return size_t{0};
+  auto records = services.csources->list(kind, tenant);
+  if (!records) return records.status();
+  for (const auto& r : *records) {
+    JsonDocument d;
+    auto& a = d.GetAllocator();
+    Json o(rapidjson::kObjectType);
+    addStr(o, "id", r.id, a);
+    addStr(o, "doc", r.doc, a);
+    out(line(lineKind, lineKind, o, d));
+  }
+  return records->size();
+}
+
+}  // namespace
+
+Result<size_t> exportCSourceRegistrations(Services& services, const std::string& tenant, const LineSink& out) {
+  return exportCSources(services, store::CSourceKind::kRegistration, "csourceRegistration", tenant, out);
+}
+
+Result<size_t> exportCSourceSubscriptions(Services& services, const std::string& tenant, const LineSink& out) {
+  return exportCSources(services, store::CSourceKind::kSubscription, "csourceSubscription", tenant, out);
+}
+
 Result<bool> readPartLine(const std::string& kind, const Json& l, ArchiveParts& parts) {
   const Json* o = findMember(l, kind);
   if (kind != "history" && kind != "subscription" && kind != "device" && kind != "dataset" && kind != "context" &&
-      kind != "twinFile") {
+      kind != "twinFile" && kind != "csourceRegistration" && kind != "csourceSubscription") {
     return false;
   }
   if (!o || !o->IsObject()) return bad(kind, "no \"" + kind + "\" object");
+  if (kind == "csourceRegistration" || kind == "csourceSubscription") {
+    store::CSourceRecord r{"", str(*o, "id"), str(*o, "doc")};
+    if (r.id.empty() || r.doc.empty()) return bad(kind, "needs id and doc");
+    // The same reading as at start, so that an archive stores nothing the broker cannot load.
+    bool registration = kind == "csourceRegistration";
+    Status st = Status::ok();
+    if (registration) {
+      if (auto reg = federation::fromInternalJson("", r.doc); !reg) st = reg.status();
+    } else if (auto sub = federation::csourceSubscriptionFromJson("", r.doc); !sub) {
+      st = sub.status();
+    }
+    if (!st.isOk()) return bad(kind, r.id.substr(0, 64) + ": " + st.detail());
+    (registration ? parts.csourceRegistrations : parts.csourceSubscriptions).push_back(std::move(r));
+    return true;
+  }
   if (kind == "history") {
     HistoryPart h{str(*o, "id"), str(*o, "types"), {}};
     const Json* list = findMember(*o, "instances");
@@ -316,6 +362,21 @@ Status restoreParts(Services& services, const std::string& tenant, const Archive
     }
     ALLMENDE_RETURN_IF_ERROR(services.twin->restoreTenantFiles(tenant, parts.twinFiles));
   }
+  if (!parts.csourceRegistrations.empty() || !parts.csourceSubscriptions.empty()) {
+    if (!services.registrations || !services.csources) {
+      return Status(ErrorType::kOperationNotSupported,
+                    "the archive has context source registrations: they are not enabled on this server");
+    }
+    for (const auto& r : parts.csourceRegistrations) {
+      auto reg = federation::fromInternalJson(tenant, r.doc);
+      if (!reg) return reg.status();
+      ALLMENDE_RETURN_IF_ERROR(services.registrations->create(*reg));  // through the cache
+    }
+    for (auto r : parts.csourceSubscriptions) {
+      r.tenant = tenant;
+      ALLMENDE_RETURN_IF_ERROR(services.csources->put(store::CSourceKind::kSubscription, r, true));
+    }
+  }
   for (auto s : parts.subscriptions) {
     if (!services.notifications) {
       return Status(ErrorType::kOperationNotSupported, "the archive has subscriptions: subscriptions are off");
@@ -338,6 +399,18 @@ Status deleteTenantParts(Services& services, const std::string& tenant) {
       if (services.subscriptionIndex) services.subscriptionIndex->remove(tenant, s.id);
       ALLMENDE_RETURN_IF_ERROR(services.notifications->deleteSubscription(tenant, s.id));
     }
+  }
+  if (services.csources) {
+    auto subs = services.csources->list(store::CSourceKind::kSubscription, tenant);
+    if (!subs) return subs.status();
+    for (const auto& r : *subs) {
+      ALLMENDE_RETURN_IF_ERROR(services.csources->remove(store::CSourceKind::kSubscription, tenant, r.id));
+    }
+  }
+  if (services.registrations) {
+    auto regs = services.registrations->list(tenant);
+    if (!regs) return regs.status();
+    for (const auto& r : *regs) ALLMENDE_RETURN_IF_ERROR(services.registrations->remove(tenant, r.id));
   }
   if (services.devices) {
     for (const auto& d : services.devices->listDevices(tenant)) {

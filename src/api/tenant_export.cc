@@ -204,7 +204,9 @@ Result<Archive> readArchive(std::istream& in) {
           differs("historyInstances", a.parts.historyInstances) ||
           differs("subscriptions", a.parts.subscriptions.size()) || differs("devices", a.parts.devices.size()) ||
           differs("datasets", a.parts.datasets.size()) || differs("contexts", a.parts.contexts.size()) ||
-          differs("twinFiles", a.parts.twinFiles.size())) {
+          differs("twinFiles", a.parts.twinFiles.size()) ||
+          differs("csourceRegistrations", a.parts.csourceRegistrations.size()) ||
+          differs("csourceSubscriptions", a.parts.csourceSubscriptions.size())) {
         return badRequestData("archive: the end line's counts do not match its content");
       }
       end = true;
@@ -284,11 +286,17 @@ Status exportTenant(Services& services, const std::string& tenant, const std::fu
   if (!contexts) return contexts.status();
   auto twinFiles = exportTwin(services, tenant, out);
   if (!twinFiles) return twinFiles.status();
+  auto registrations = exportCSourceRegistrations(services, tenant, out);
+  if (!registrations) return registrations.status();
+  auto csourceSubscriptions = exportCSourceSubscriptions(services, tenant, out);
+  if (!csourceSubscriptions) return csourceSubscriptions.status();
   out("{\"kind\":\"end\",\"counts\":{\"entities\":" + std::to_string(entities) +
       ",\"apiKeys\":" + std::to_string(keys->size()) + ",\"audit\":" + std::to_string(audit) +
       ",\"historyInstances\":" + std::to_string(*history) + ",\"subscriptions\":" + std::to_string(*subscriptions) +
       ",\"devices\":" + std::to_string(*devices) + ",\"datasets\":" + std::to_string(*datasets) +
-      ",\"contexts\":" + std::to_string(*contexts) + ",\"twinFiles\":" + std::to_string(*twinFiles) + "}}\n");
+      ",\"contexts\":" + std::to_string(*contexts) + ",\"twinFiles\":" + std::to_string(*twinFiles) +
+      ",\"csourceRegistrations\":" + std::to_string(*registrations) +
+      ",\"csourceSubscriptions\":" + std::to_string(*csourceSubscriptions) + "}}\n");
   return Status::ok();
 }
 
@@ -318,6 +326,8 @@ Result<ImportReport> importTenant(Services& services, std::istream& in, const st
   report.datasets = archive->parts.datasets.size();
   report.contexts = archive->parts.contexts.size();
   report.twinFiles = archive->parts.twinFiles.size();
+  report.csourceRegistrations = archive->parts.csourceRegistrations.size();
+  report.csourceSubscriptions = archive->parts.csourceSubscriptions.size();
   for (auto k : archive->keys) {
     k.tenant = t.name;
     // A key's hash identifies it platform-wide: a key still held by another tenant (the archive
@@ -351,6 +361,8 @@ std::string importReportJson(const ImportReport& r) {
   d.AddMember("datasets", static_cast<uint64_t>(r.datasets), a);
   d.AddMember("contexts", static_cast<uint64_t>(r.contexts), a);
   d.AddMember("twinFiles", static_cast<uint64_t>(r.twinFiles), a);
+  d.AddMember("csourceRegistrations", static_cast<uint64_t>(r.csourceRegistrations), a);
+  d.AddMember("csourceSubscriptions", static_cast<uint64_t>(r.csourceSubscriptions), a);
   return toJsonString(d);
 }
 

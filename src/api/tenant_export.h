@@ -15,6 +15,7 @@ struct ImportReport {
   std::string tenant;
   size_t entities = 0, keys = 0, keysSkipped = 0, auditRecords = 0;
   size_t historyInstances = 0, subscriptions = 0, devices = 0, datasets = 0, contexts = 0, twinFiles = 0;
+  size_t csourceRegistrations = 0, csourceSubscriptions = 0;
 };
 
 // Writes the archive of `tenant` line by line to `out` (each call one line with its '\n').

@@ -170,29 +170,13 @@ std::optional<OperationSet> operationGroup(std::string_view name) {
   }
   if (name == "updateOps") return setOf({kUpdateEntity, kUpdateAttrs, kReplaceEntity, kReplaceAttrs});
   if (name == "retrieveOps") return setOf({kRetrieveEntity, kQueryEntity});
+  // redirectionOps holds the single-entity writes and reads, not the batch operations: a
+  // registration that takes batches names them beside the group (as the ETSI conformance suite's
+  // registrations do: ["redirectionOps", "createBatch", "upsertBatch", ...]).
   if (name == "redirectionOps") {
-    return setOf({kCreateEntity,
-                  kUpdateEntity,
-                  kAppendAttrs,
-                  kUpdateAttrs,
-                  kDeleteAttrs,
-                  kDeleteEntity,
-                  kCreateBatch,
-                  kUpsertBatch,
-                  kUpdateBatch,
-                  kDeleteBatch,
-                  kMergeEntity,
-                  kReplaceEntity,
-                  kReplaceAttrs,
-                  kMergeBatch,
-                  kRetrieveEntity,
-                  kQueryEntity,
-                  kQueryBatch,
-                  kRetrieveEntityTypes,
-                  kRetrieveEntityTypeDetails,
-                  kRetrieveEntityTypeInfo,
-                  kRetrieveAttrTypes,
-                  kRetrieveAttrTypeDetails,
+    return setOf({kCreateEntity, kUpdateEntity, kAppendAttrs, kUpdateAttrs, kDeleteAttrs, kDeleteEntity, kMergeEntity,
+                  kReplaceEntity, kReplaceAttrs, kRetrieveEntity, kQueryEntity, kRetrieveEntityTypes,
+                  kRetrieveEntityTypeDetails, kRetrieveEntityTypeInfo, kRetrieveAttrTypes, kRetrieveAttrTypeDetails,
                   kRetrieveAttrTypeInfo});
   }
   return std::nullopt;

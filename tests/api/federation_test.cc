@@ -377,5 +377,239 @@ TEST(Federation, TemporalQueriesAndRetrievalsMergeHistories) {
   EXPECT_EQ(r.status, 200) << r.body;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Batch operations (NGSI-LD 5.6.7 - 5.6.10, 5.6.20 distributed): each entity goes where a write
+// of it alone would go; each destination gets one batch.
+
+HttpResult batch(Node& n, const std::string& op, const std::string& body, const std::string& query = "") {
+  return n.client.request("POST", "/ngsi-ld/v1/entityOperations/" + op + query, kJson, body);
+}
+
+int statusOf(Node& n, const std::string& id, bool local = false) {
+  return n.client.request("GET", "/ngsi-ld/v1/entities/" + id + (local ? "?local=true" : "")).status;
+}
+
+rapidjson::Document keyValues(Node& n, const std::string& id) {
+  return parse(n.client.request("GET", "/ngsi-ld/v1/entities/" + id + "?format=keyValues&local=true"));
+}
+
+std::set<std::string> stringsOf(const rapidjson::Value& v) {
+  std::set<std::string> out;
+  if (!v.IsArray()) return out;
+  for (const auto& s : v.GetArray()) {
+    if (s.IsString()) out.insert(s.GetString());
+  }
+  return out;
+}
+
+TEST(Federation, BatchOperationsFollowARedirectRegistration) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  // Batches are named beside the group (Table 4.20-2: redirectionOps holds no batch operation).
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Parcel", "redirect", "",
+                 R"(, "operations": ["redirectionOps", "createBatch", "upsertBatch", "updateBatch", "deleteBatch",)"
+                 R"( "mergeBatch"])");
+  HttpResult r = batch(a, "create", R"([
+      {"id": "urn:ngsi-ld:Parcel:1", "type": "Parcel", "weight": {"type": "Property", "value": 3}},
+      {"id": "urn:ngsi-ld:Room:1", "type": "Room", "temperature": {"type": "Property", "value": 20}}])");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(stringsOf(parse(r)), (std::set<std::string>{"urn:ngsi-ld:Parcel:1", "urn:ngsi-ld:Room:1"}));
+  // The parcel is B's alone, the room A's.
+  EXPECT_EQ(statusOf(b, "urn:ngsi-ld:Parcel:1"), 200);
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Parcel:1", true), 404);
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Room:1", true), 200);
+  EXPECT_EQ(statusOf(b, "urn:ngsi-ld:Room:1"), 404);
+
+  // Upsert: Parcel:1 exists at B, Parcel:2 is created there; the answer names the created one.
+  r = batch(a, "upsert", R"([
+      {"id": "urn:ngsi-ld:Parcel:1", "type": "Parcel", "weight": {"type": "Property", "value": 5}},
+      {"id": "urn:ngsi-ld:Parcel:2", "type": "Parcel", "weight": {"type": "Property", "value": 1}}])");
+  ASSERT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(stringsOf(parse(r)), (std::set<std::string>{"urn:ngsi-ld:Parcel:2"}));
+  EXPECT_EQ(keyValues(b, "urn:ngsi-ld:Parcel:1")["weight"].GetDouble(), 5);
+
+  r = batch(a, "update",
+            R"([{"id": "urn:ngsi-ld:Parcel:1", "type": "Parcel", "weight": {"type": "Property", "value": 6}}])");
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(keyValues(b, "urn:ngsi-ld:Parcel:1")["weight"].GetDouble(), 6);
+  r = batch(a, "merge",
+            R"([{"id": "urn:ngsi-ld:Parcel:2", "type": "Parcel", "weight": {"type": "Property", "value": 7}}])");
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(keyValues(b, "urn:ngsi-ld:Parcel:2")["weight"].GetDouble(), 7);
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Parcel:2", true), 404);
+
+  // local=true: nothing is forwarded (NGSI-LD 6.3.18).
+  r = batch(a, "create", R"([{"id": "urn:ngsi-ld:Parcel:3", "type": "Parcel"}])", "?local=true");
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Parcel:3", true), 200);
+  EXPECT_EQ(statusOf(b, "urn:ngsi-ld:Parcel:3"), 404);
+
+  // Delete reaches both; an id nobody holds is an error of that entity alone.
+  r = batch(a, "delete", R"(["urn:ngsi-ld:Parcel:1", "urn:ngsi-ld:Parcel:2", "urn:ngsi-ld:Room:1"])");
+  EXPECT_EQ(r.status, 204) << r.body;
+  EXPECT_EQ(statusOf(b, "urn:ngsi-ld:Parcel:1"), 404);
+  EXPECT_EQ(statusOf(b, "urn:ngsi-ld:Parcel:2"), 404);
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Room:1", true), 404);
+  r = batch(a, "delete", R"(["urn:ngsi-ld:Parcel:1", "urn:ngsi-ld:Room:9"])");
+  ASSERT_EQ(r.status, 207) << r.body;
+  auto d = parse(r);
+  EXPECT_EQ(d["success"].Size(), 0u) << r.body;
+  ASSERT_EQ(d["errors"].Size(), 2u) << r.body;
+  EXPECT_EQ(d["errors"][0]["error"]["status"].GetInt(), 404) << r.body;
+}
+
+TEST(Federation, BatchEntitiesWithTheirOwnContextMatchByExpandedNames) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Parcel", "redirect", "",
+                 R"(, "operations": ["createBatch", "retrieveOps"])");
+  // "Box" in this entity's own @context is the IRI the registration's "Parcel" expands to.
+  HttpResult r =
+      a.client.request("POST", "/ngsi-ld/v1/entityOperations/create", {{"Content-Type", "application/ld+json"}},
+                       R"([{"id": "urn:ngsi-ld:Parcel:ld", "type": "Box",
+                                      "@context": [{"Box": "https://uri.etsi.org/ngsi-ld/default-context/Parcel"},
+                                                   "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"]},
+                                     {"id": "urn:ngsi-ld:Room:ld", "type": "Room",
+                                      "@context": "https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld"}])");
+  ASSERT_EQ(r.status, 201) << r.body;
+  r = b.client.request("GET", "/ngsi-ld/v1/entities/urn:ngsi-ld:Parcel:ld");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_STREQ(parse(r)["type"].GetString(), "Parcel");
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Parcel:ld", true), 404);
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Room:ld", true), 200);
+  EXPECT_EQ(statusOf(b, "urn:ngsi-ld:Room:ld"), 404);
+}
+
+TEST(Federation, BatchUpdateSplitsTheAttributesOfAnExclusiveRegistration) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room", "humidity": {"type": "Property", "value": 40}})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room", "temperature": {"type": "Property", "value": 10}})");
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room urn:ngsi-ld:Room:1", "exclusive",
+                 R"("temperature")", R"(, "operations": ["updateBatch", "retrieveOps"])");
+  HttpResult r = batch(a, "update", R"([{"id": "urn:ngsi-ld:Room:1", "type": "Room",
+      "temperature": {"type": "Property", "value": 30}, "humidity": {"type": "Property", "value": 50}}])");
+  EXPECT_EQ(r.status, 204) << r.body;
+  auto atB = keyValues(b, "urn:ngsi-ld:Room:1");
+  EXPECT_EQ(atB["temperature"].GetDouble(), 30);
+  EXPECT_FALSE(atB.HasMember("humidity"));
+  auto atA = keyValues(a, "urn:ngsi-ld:Room:1");
+  EXPECT_EQ(atA["humidity"].GetDouble(), 50);
+  EXPECT_FALSE(atA.HasMember("temperature"));
+}
+
+TEST(Federation, ABatchThatFailsAtOneSourceFailsOnlyItsEntities) {
+  Node a({"--forward-timeout-ms", "300"});
+  ASSERT_TRUE(a.server.ok());
+  const std::string down = "http://127.0.0.1:" + std::to_string(freePort());
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:down", down, "Room", "inclusive", "",
+                 R"(, "operations": ["upsertBatch"])");
+  HttpResult r = batch(a, "upsert", R"([{"id": "urn:ngsi-ld:Room:1", "type": "Room"},
+                                        {"id": "urn:ngsi-ld:Car:1", "type": "Car"}])");
+  ASSERT_EQ(r.status, 207) << r.body;
+  auto d = parse(r);
+  EXPECT_EQ(stringsOf(d["success"]), (std::set<std::string>{"urn:ngsi-ld:Car:1"})) << r.body;
+  ASSERT_EQ(d["errors"].Size(), 1u) << r.body;
+  EXPECT_STREQ(d["errors"][0]["entityId"].GetString(), "urn:ngsi-ld:Room:1");
+  EXPECT_STREQ(d["errors"][0]["registrationId"].GetString(), "urn:ngsi-ld:ContextSourceRegistration:down");
+  EXPECT_TRUE(d["errors"][0]["error"].IsObject());
+  // The broker's own part was written.
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Room:1", true), 200);
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Car:1", true), 200);
+}
+
+TEST(Federation, MutualRegistrationsDoNotLoopOnBatches) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room", "inclusive", "",
+                 R"(, "operations": ["upsertBatch", "retrieveOps"])");
+  registerSource(b, "urn:ngsi-ld:ContextSourceRegistration:a", a.url(), "Room", "inclusive", "",
+                 R"(, "operations": ["upsertBatch", "retrieveOps"])");
+  HttpResult r = batch(a, "upsert", R"([{"id": "urn:ngsi-ld:Room:x", "type": "Room"}])");
+  EXPECT_EQ(r.status, 201) << r.body;
+  EXPECT_EQ(statusOf(a, "urn:ngsi-ld:Room:x", true), 200);
+  EXPECT_EQ(statusOf(b, "urn:ngsi-ld:Room:x", true), 200);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery (NGSI-LD 5.7.5 - 5.7.10 distributed): the sources' types and attributes are added.
+
+TEST(Federation, TypesAndAttributesIncludeWhatSourcesReport) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Building:1", "type": "Building", "height": {"type": "Property", "value": 10}})");
+  create(b, R"({"id": "urn:ngsi-ld:Building:2", "type": "Building", "height": {"type": "Property", "value": 20},
+               "floors": {"type": "Property", "value": 4}})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room", "temperature": {"type": "Property", "value": 20}})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:2", "type": "Room", "temperature": {"type": "Property", "value": 21}})");
+  // The default operations (federationOps) include the discovery operations.
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Building", "inclusive");
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b2", b.url(), "Room", "inclusive");
+
+  HttpResult r = a.client.request("GET", "/ngsi-ld/v1/types");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(stringsOf(parse(r)["typeList"]), (std::set<std::string>{"Building", "Room"})) << r.body;
+  EXPECT_TRUE(r.headersNamed("ngsild-warning").empty());
+  r = a.client.request("GET", "/ngsi-ld/v1/types?local=true");
+  EXPECT_EQ(stringsOf(parse(r)["typeList"]), (std::set<std::string>{"Building"})) << r.body;
+
+  r = a.client.request("GET", "/ngsi-ld/v1/types?details=true");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto d = parse(r);
+  ASSERT_TRUE(d.IsArray()) << r.body;
+  ASSERT_EQ(d.Size(), 2u) << r.body;
+  for (const auto& t : d.GetArray()) {
+    if (std::string(t["typeName"].GetString()) == "Building") {
+      EXPECT_EQ(stringsOf(t["attributeNames"]), (std::set<std::string>{"floors", "height"})) << r.body;
+    }
+  }
+
+  // A type only B has; a type both have: counts added, attribute details united.
+  r = a.client.request("GET", "/ngsi-ld/v1/types/Room");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parse(r)["entityCount"].GetInt(), 2) << r.body;
+  EXPECT_EQ(a.client.request("GET", "/ngsi-ld/v1/types/Room?local=true").status, 404);
+  r = a.client.request("GET", "/ngsi-ld/v1/types/Building");
+  ASSERT_EQ(r.status, 200) << r.body;
+  d = parse(r);
+  EXPECT_EQ(d["entityCount"].GetInt(), 2) << r.body;
+  std::set<std::string> names;
+  for (const auto& at : d["attributeDetails"].GetArray()) names.insert(at["attributeName"].GetString());
+  EXPECT_EQ(names, (std::set<std::string>{"floors", "height"})) << r.body;
+  EXPECT_EQ(a.client.request("GET", "/ngsi-ld/v1/types/Car").status, 404);
+
+  r = a.client.request("GET", "/ngsi-ld/v1/attributes");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(stringsOf(parse(r)["attributeList"]), (std::set<std::string>{"floors", "height", "temperature"})) << r.body;
+  r = a.client.request("GET", "/ngsi-ld/v1/attributes?details=true");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parse(r).Size(), 3u) << r.body;
+  r = a.client.request("GET", "/ngsi-ld/v1/attributes/height");
+  ASSERT_EQ(r.status, 200) << r.body;
+  d = parse(r);
+  EXPECT_EQ(d["attributeCount"].GetInt(), 2) << r.body;
+  EXPECT_EQ(stringsOf(d["typeNames"]), (std::set<std::string>{"Building"})) << r.body;
+  r = a.client.request("GET", "/ngsi-ld/v1/attributes/height?local=true");
+  EXPECT_EQ(parse(r)["attributeCount"].GetInt(), 1) << r.body;
+  r = a.client.request("GET", "/ngsi-ld/v1/attributes/temperature");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(parse(r)["attributeCount"].GetInt(), 2) << r.body;
+}
+
+TEST(Federation, DiscoveryWithMutualRegistrationsDoesNotLoop) {
+  Node a, b;
+  ASSERT_TRUE(a.server.ok() && b.server.ok());
+  create(a, R"({"id": "urn:ngsi-ld:Building:1", "type": "Building"})");
+  create(b, R"({"id": "urn:ngsi-ld:Room:1", "type": "Room"})");
+  registerSource(a, "urn:ngsi-ld:ContextSourceRegistration:b", b.url(), "Room", "inclusive");
+  registerSource(b, "urn:ngsi-ld:ContextSourceRegistration:a", a.url(), "Building", "inclusive");
+  for (Node* n : {&a, &b}) {
+    HttpResult r = n->client.request("GET", "/ngsi-ld/v1/types");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(stringsOf(parse(r)["typeList"]), (std::set<std::string>{"Building", "Room"})) << r.body;
+    EXPECT_TRUE(r.headersNamed("ngsild-warning").empty()) << r.header("ngsild-warning");
+  }
+}
+
 }  // namespace
 }  // namespace allmende::testing

@@ -140,6 +140,19 @@ std::string fillTenant(Server& s, const std::string& t, const std::string& ags) 
                      "q": "level>3", "notification": {"endpoint": {"uri": "http://127.0.0.1:9/none"}}})")
           .status,
       201);
+  // A context source registration and a csourceSubscription (NGSI-LD 5.9, 5.11).
+  EXPECT_EQ(s.as(key, t, "POST", "/ngsi-ld/v1/csourceRegistrations",
+                 R"({"id": "urn:ngsi-ld:ContextSourceRegistration:nachbar", "type": "ContextSourceRegistration",
+                     "information": [{"entities": [{"type": "Gauge"}], "propertyNames": ["level"]}],
+                     "endpoint": "http://127.0.0.1:9", "operations": ["queryEntity"],
+                     "registrationName": "Nachbargemeinde"})")
+                .status,
+            201);
+  EXPECT_EQ(s.as(key, t, "POST", "/ngsi-ld/v1/csourceSubscriptions",
+                 R"({"id": "urn:ngsi-ld:Subscription:sources", "type": "Subscription", "entities": [{"type": "Gauge"}],
+                     "notification": {"endpoint": {"uri": "http://127.0.0.1:9/none"}}})")
+                .status,
+            201);
   r = s.as(key, t, "POST", "/ngsi-ld/v1/jsonldContexts", R"({"@context": {"pegel": "https://example.org/pegel"}})");
   EXPECT_EQ(r.status, 201);
   EXPECT_EQ(s.as(key, t, "POST", "/admin/v1/devices",
@@ -172,6 +185,8 @@ std::vector<std::string> readAll(Server& s, const std::string& key, const std::s
       "urn:ngsi-ld:WaterLevel:1?options=aggregatedValues&aggrMethods=avg,max&aggrPeriodDuration=PT1H");
   add("/ngsi-ld/v1/temporal/entities?type=WaterLevel&timerel=after&timeAt=2026-11-24T00:00:00Z&lastN=5");
   add("/ngsi-ld/v1/subscriptions");
+  add("/ngsi-ld/v1/csourceRegistrations");
+  add("/ngsi-ld/v1/csourceSubscriptions");
   add("/ngsi-ld/v1/jsonldContexts?kind=Hosted");
   add("/admin/v1/devices");
   add("/admin/v1/tenants/" + t + "/datasets");
@@ -232,7 +247,8 @@ TEST(TenantArchive, RoundTripIntoAFreshServerLosesNothing) {
   }
   for (const char* kind :
        {"\"kind\":\"history\"", "\"kind\":\"subscription\"", "\"kind\":\"device\"", "\"kind\":\"dataset\"",
-        "\"kind\":\"context\"", "\"kind\":\"apiKey\"", "\"kind\":\"twinFile\""}) {
+        "\"kind\":\"context\"", "\"kind\":\"apiKey\"", "\"kind\":\"twinFile\"", "\"kind\":\"csourceRegistration\"",
+        "\"kind\":\"csourceSubscription\""}) {
     EXPECT_NE(archive.find(kind), std::string::npos) << kind;
   }
   Server b(dir, "b");
@@ -299,6 +315,8 @@ TEST(TenantArchive, DeleteRemovesEverythingOfTheTenant) {
     EXPECT_EQ(get(std::string("/ngsi-ld/v1/temporal/entities/urn:ngsi-ld:WaterLevel:") + id).status, 404) << id;
   }
   EXPECT_EQ(get("/ngsi-ld/v1/subscriptions").body, "[]");
+  EXPECT_EQ(get("/ngsi-ld/v1/csourceRegistrations").body, "[]");
+  EXPECT_EQ(get("/ngsi-ld/v1/csourceSubscriptions").body, "[]");
   EXPECT_EQ(get("/ngsi-ld/v1/jsonldContexts?kind=Hosted").body, "[]");
   EXPECT_EQ(get("/admin/v1/devices").body, "[]");
   EXPECT_EQ(get("/admin/v1/tenants/weg/datasets").body, "[]");

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "federation/registration_json.h"
 #include "federation/registration_query.h"
 
@@ -73,6 +75,41 @@ TEST(Operations, GroupsExpand) {
   EXPECT_FALSE(expandOperations({"fly"}));
   EXPECT_TRUE(onlyReadOperations(*retrieve));
   EXPECT_FALSE(onlyReadOperations(*redirect));
+}
+
+// NGSI-LD 4.20 Table 4.20-2: each group stands for exactly its members.
+TEST(Operations, EachGroupHoldsExactlyItsTableMembers) {
+  using enum Operation;
+  auto names = [](std::string_view group) {
+    std::set<std::string> out;
+    auto set = operationGroup(group);
+    EXPECT_TRUE(set) << group;
+    for (size_t i = 0; set && i < static_cast<size_t>(kCount); ++i) {
+      if (set->test(i)) out.insert(std::string(operationName(static_cast<Operation>(i))));
+    }
+    return out;
+  };
+  EXPECT_EQ(names("retrieveOps"), (std::set<std::string>{"retrieveEntity", "queryEntity"}));
+  EXPECT_EQ(names("updateOps"),
+            (std::set<std::string>{"updateEntity", "updateAttrs", "replaceEntity", "replaceAttrs"}));
+  EXPECT_EQ(
+      names("federationOps"),
+      (std::set<std::string>{"retrieveEntity", "queryEntity", "queryBatch", "retrieveEntityTypes",
+                             "retrieveEntityTypeDetails", "retrieveEntityTypeInfo", "retrieveAttrTypes",
+                             "retrieveAttrTypeDetails", "retrieveAttrTypeInfo", "createSubscription",
+                             "updateSubscription", "retrieveSubscription", "querySubscription", "deleteSubscription"}));
+  EXPECT_EQ(names("redirectionOps"),
+            (std::set<std::string>{"createEntity", "updateEntity", "appendAttrs", "updateAttrs", "deleteAttrs",
+                                   "deleteEntity", "mergeEntity", "replaceEntity", "replaceAttrs", "retrieveEntity",
+                                   "queryEntity", "retrieveEntityTypes", "retrieveEntityTypeDetails",
+                                   "retrieveEntityTypeInfo", "retrieveAttrTypes", "retrieveAttrTypeDetails",
+                                   "retrieveAttrTypeInfo"}));
+  // The batch operations are named beside a group when a source takes them.
+  auto withBatches = expandOperations({"redirectionOps", "createBatch", "deleteBatch"});
+  ASSERT_TRUE(withBatches);
+  EXPECT_TRUE(withBatches->test(static_cast<size_t>(kCreateBatch)));
+  EXPECT_FALSE(withBatches->test(static_cast<size_t>(kUpsertBatch)));
+  EXPECT_FALSE(operationGroup("allOps"));
 }
 
 TEST(RegistrationJson, DefaultsAndExpansion) {
