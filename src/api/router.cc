@@ -11,8 +11,8 @@
 #include "api/handlers.h"
 #include "api/ingest.h"
 #include "api/open_data.h"
-#include "api/problem.h"
 #include "api/twin_http.h"
+#include "api/problem.h"
 #include "api/web_assets.h"
 #include "api/web_hazard.h"
 
@@ -50,8 +50,7 @@ constexpr Route kRoutes[] = {
     {"PATCH", "/ngsi-ld/v1/entities/{entityId}", forwardedWrite<mergeEntity, Op::kMergeEntity>},
     {"POST", "/ngsi-ld/v1/entities/{entityId}/attrs", forwardedWrite<appendAttributes, Op::kAppendAttrs>},
     {"PATCH", "/ngsi-ld/v1/entities/{entityId}/attrs", forwardedWrite<updateAttributes, Op::kUpdateAttrs>},
-    {"PATCH", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}",
-     forwardedWrite<partialAttributeUpdate, Op::kUpdateAttrs>},
+    {"PATCH", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", forwardedWrite<partialAttributeUpdate, Op::kUpdateAttrs>},
     {"PUT", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", forwardedWrite<replaceAttribute, Op::kReplaceAttrs>},
     {"DELETE", "/ngsi-ld/v1/entities/{entityId}/attrs/{attrId}", forwardedWrite<deleteAttribute, Op::kDeleteAttrs>},
     {"POST", "/ngsi-ld/v1/entityOperations/create", batchCreate},
@@ -76,8 +75,7 @@ constexpr Route kRoutes[] = {
     {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}", deleteTemporalAttribute},
     {"PATCH", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", modifyTemporalInstance},
     {"DELETE", "/ngsi-ld/v1/temporal/entities/{entityId}/attrs/{attrId}/{instanceId}", deleteTemporalInstance},
-    {"POST", "/ngsi-ld/v1/temporal/entityOperations/query", forwardedTemporal<queryTemporalPost, Op::kQueryTemporal>,
-     Access::kRead},
+    {"POST", "/ngsi-ld/v1/temporal/entityOperations/query", forwardedTemporal<queryTemporalPost, Op::kQueryTemporal>, Access::kRead},
     {"POST", "/ngsi-ld/v1/subscriptions", createSubscription},
     {"GET", "/ngsi-ld/v1/subscriptions", querySubscriptions},
     {"GET", "/ngsi-ld/v1/subscriptions/{subscriptionId}", retrieveSubscription},
