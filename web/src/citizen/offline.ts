@@ -31,7 +31,8 @@ export async function fetchKept(url: string, init: RequestInit = {}, tenant = ''
     throw err;
   }
   if (res.ok && store && (init.method ?? 'GET') === 'GET') {
-    const write = store.open(DATA).then((c) => c.put(keyOf(url, tenant), res.clone())).catch(() => undefined);
+    const copy = res.clone(); // now: the caller reads the body next
+    const write = store.open(DATA).then((c) => c.put(keyOf(url, tenant), copy)).catch(() => undefined);
     writes.add(write);
     void write.finally(() => writes.delete(write));
   }
