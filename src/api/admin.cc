@@ -98,6 +98,11 @@ http::Response adminCreateTenant(Call& call) {
   return r;
 }
 
+// The roll-in templates a tenant can be created from (templates/README.md).
+http::Response adminListTemplates(Call& call) {
+  return plainJsonResponse(200, templatesSummary(call.services().templatesDir));
+}
+
 http::Response adminListTenants(Call& call) {
   ALLMENDE_RETURN_IF_ERROR_RESPONSE(needRegistry(call));
   auto list = call.services().tenants->listTenants();

@@ -19,5 +19,6 @@ http::Response adminRevokeKey(Call& call);
 http::Response adminTenantUsage(Call& call);
 http::Response adminExportTenant(Call& call);
 http::Response adminImportTenant(Call& call);
+http::Response adminListTemplates(Call& call);
 
 }  // namespace allmende::api

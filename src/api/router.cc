@@ -107,6 +107,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/admin/v1/tenants/{tenant}/audit", adminTenantAudit, Access::kTenantAdmin},
     {"GET", "/admin/v1/tenants/{tenant}/export", adminExportTenant, Access::kTenantAdmin},
     {"POST", "/admin/v1/tenant-imports", adminImportTenant, Access::kPlatformAdmin},
+    {"GET", "/admin/v1/templates", adminListTemplates, Access::kPlatformAdmin},
     // IoT ingestion (docs/ingestion.md): device registry and the HTTP ingest endpoint.
     {"GET", "/admin/v1/devices", adminListDevices, Access::kTenantAdmin},
     {"POST", "/admin/v1/devices", adminCreateDevice, Access::kTenantAdmin},

@@ -1,6 +1,7 @@
 #include "api/templates.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -132,6 +133,44 @@ Result<JsonDocument> loadTemplate(const std::string& dir, const std::string& nam
   if (!st.isOk()) return formatError(name, st.detail());
   ALLMENDE_RETURN_IF_ERROR(checkTemplate(name, doc));
   return doc;
+}
+
+std::string templatesSummary(const std::string& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& f : std::filesystem::directory_iterator(dir, ec)) {
+    if (f.path().extension() == ".json") names.push_back(f.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  JsonDocument out(rapidjson::kArrayType);
+  auto& a = out.GetAllocator();
+  for (const auto& name : names) {
+    Json item(rapidjson::kObjectType);
+    item.AddMember("name", jsonString(name, a), a);
+    auto tpl = loadTemplate(dir, name);
+    if (!tpl) {
+      item.AddMember("error", jsonString(tpl.status().detail(), a), a);
+      out.PushBack(item, a);
+      continue;
+    }
+    item.AddMember("description", jsonString(stringOr(*tpl, "description", ""), a), a);
+    Json types(rapidjson::kArrayType), publicTypes(rapidjson::kArrayType), roles(rapidjson::kArrayType);
+    for (const auto& m : (*tpl)["dataModels"].GetArray()) {
+      types.PushBack(Json(m["type"], a), a);
+      const Json* pub = findMember(m, "public");
+      if (pub && pub->IsBool() && pub->GetBool()) publicTypes.PushBack(Json(m["type"], a), a);
+    }
+    if (const Json* keys = findMember(*tpl, "initialKeys")) {
+      for (const auto& k : keys->GetArray()) roles.PushBack(Json(k["role"], a), a);
+    }
+    const Json* checklist = findMember(*tpl, "checklist");
+    item.AddMember("types", types, a);
+    item.AddMember("publicTypes", publicTypes, a);
+    item.AddMember("initialKeys", roles, a);
+    item.AddMember("checklist", static_cast<uint64_t>(checklist ? checklist->Size() : 0), a);
+    out.PushBack(item, a);
+  }
+  return toJsonString(out);
 }
 
 void applyTemplate(const JsonDocument& tpl, store::TenantRecord& tenant, std::vector<KeySpec>& keys) {

@@ -15,6 +15,11 @@ namespace allmende::api {
 // is missing or its content does not follow the format.
 Result<JsonDocument> loadTemplate(const std::string& dir, const std::string& name);
 
+// The templates in `dir` for choosing one (the console's roll-in form), sorted by name. JSON text:
+// [{"name", "description", "types": [data model types], "publicTypes": [...], "initialKeys":
+// [roles], "checklist": n}]; a file that does not follow the format is listed with its "error".
+std::string templatesSummary(const std::string& dir);
+
 // Reads a quotas object ({"requestsPerSecond", "burst", "entities"}) into `out`.
 Status readQuotas(const Json& quotas, store::TenantQuotas& out);
 

@@ -186,7 +186,7 @@ test('installable PWA: the shell works offline', async () => {
   await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.active?.state === 'activated');
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]');
-  // The page keeps its data answers itself before it shows them (src/citizen/offline.ts): no
+  // The page keeps its data answers itself before it says it is ready (src/citizen/offline.ts): no
   // waiting for the worker, which under load may be bypassed while it restarts.
   const kept = await page.evaluate(async () => (await (await caches.open('allmende-data')).keys()).map((r) => new URL(r.url).pathname));
   assert.ok(kept.includes('/app-config.json') && kept.includes('/ngsi-ld/v1/entities'), kept.join(' '));

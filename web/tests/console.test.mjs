@@ -361,6 +361,93 @@ test('the platform admin lists the tenants; a tenant admin works through the rol
   await page.close();
 });
 
+test('the platform admin rolls in a municipality from a template, sees its entities and checklist, and deletes it', async () => {
+  const headers = { 'X-API-Key': adminKey };
+  const page = await context.newPage();
+  const seen = watch(page, server.url);
+  await signIn(page, adminKey);
+  await page.waitForSelector('h1:text("Übersicht")');
+  await page.getByRole('link', { name: 'Mandanten' }).click();
+  await page.waitForSelector('form[aria-labelledby="nt-title"]');
+  // The templates the server knows are offered, small-town first (the only one), with what it gives.
+  assert.equal(await page.locator('#nt-template').inputValue(), 'small-town');
+  assert.match(await page.locator('#nt-template-hint').textContent(), /Pegel/);
+  // A wrong AGS: the server's ProblemDetails at the field, nothing created.
+  await page.getByLabel('Amtlicher Gemeindeschlüssel (AGS, 8 Ziffern)').fill('123');
+  await page.getByLabel(/^Mandant \(Name/).fill('suedheim');
+  await page.getByLabel('Anzeigename').fill('Südheim');
+  await page.getByRole('button', { name: 'Aufnehmen' }).click();
+  await page.waitForSelector('#nt-error:not(:empty)');
+  assert.match(await page.locator('#nt-error').textContent(), /^400 .*AGS/);
+  assert.equal(await page.locator('#nt-ags').getAttribute('aria-invalid'), 'true');
+  assert.equal((await api(server, 'GET', '/admin/v1/tenants/suedheim', { headers })).status, 404);
+  await screenshot(page, 'console-tenants-rollin-error');
+  assert.deepEqual(await seriousViolations(page, 'console-tenants-rollin'), []);
+  // An AGS that is taken (nordheim's): 409 shown, nothing created.
+  await page.getByLabel('Amtlicher Gemeindeschlüssel (AGS, 8 Ziffern)').fill('09999002');
+  await page.getByRole('button', { name: 'Aufnehmen' }).click();
+  await page.waitForFunction(() => /^409/.test(document.querySelector('#nt-error').textContent));
+  // Right: the tenant's page with its keys (once), catalogue and checklist.
+  await page.getByLabel('Amtlicher Gemeindeschlüssel (AGS, 8 Ziffern)').fill('09999003');
+  await page.getByRole('button', { name: 'Aufnehmen' }).click();
+  await page.waitForFunction(() => location.hash === '#/tenants/suedheim');
+  await page.waitForSelector('h1:text("Südheim (suedheim)")');
+  const stored = (await api(server, 'GET', '/admin/v1/tenants/suedheim', { headers })).json;
+  assert.equal(stored.template, 'small-town');
+  assert.equal(stored.ags, '09999003');
+  const key = (await page.locator('code.secret').first().textContent()).trim();
+  assert.match(key, /^alm_/);
+  await page.waitForSelector('ul.checklist li');
+  const checklist = (await api(server, 'GET', '/admin/v1/tenants/suedheim/checklist', { headers })).json;
+  assert.equal(await page.locator('ul.checklist li').count(), checklist.items.length);
+  assert.equal(await page.locator('#tcheck-first-data').isChecked(), false);
+  await page.waitForSelector('table:has(caption:text("Datenmodelle und Entitäten")) tbody tr');
+  const catalogue = await page.locator('table:has(caption:text("Datenmodelle und Entitäten")) tbody').textContent();
+  for (const type of stored.settings.dataModels.map((m) => m.type)) assert.ok(catalogue.includes(`(${type})`), type);
+  // The municipality writes its first gauge with the key it was given: the page shows it.
+  const created = await api(server, 'POST', '/ngsi-ld/v1/entities', {
+    headers: { 'X-API-Key': key, 'NGSILD-Tenant': 'suedheim' },
+    body: { id: 'urn:ngsi-ld:FloodMonitoring:09999003:1', type: 'FloodMonitoring', currentLevel: { type: 'Property', value: 0.4 } },
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.json));
+  await page.reload();
+  await page.waitForSelector('#tcheck-first-data');
+  assert.equal(await page.locator('#tcheck-first-data').isChecked(), true);
+  assert.equal(await page.locator('code.secret').count(), 0, 'the keys are shown only once');
+  const gaugeRow = page.locator('table:has(caption:text("Datenmodelle und Entitäten")) tr:has-text("(FloodMonitoring)")');
+  await gaugeRow.waitFor();
+  assert.match(await gaugeRow.textContent(), /ja\s*1$/);
+  // A manual item ticked off by the platform admin.
+  const manual = checklist.items.find((i) => !i.check);
+  await page.locator(`#tcheck-${manual.id}`).check();
+  await page.waitForFunction(async (id) => {
+    const r = await fetch('/admin/v1/tenants/suedheim/checklist', { headers: { 'X-API-Key': JSON.parse(sessionStorage.getItem('allmende.console')).key } });
+    return (await r.json()).items.find((i) => i.id === id).done === true;
+  }, manual.id);
+  await screenshot(page, 'console-tenant');
+  assert.deepEqual(await seriousViolations(page, 'console-tenant'), []);
+  // Suspend from the tenant's page.
+  await page.getByRole('button', { name: 'Sperren suedheim' }).click();
+  await page.getByRole('button', { name: 'Aktivieren suedheim' }).waitFor();
+  assert.equal((await api(server, 'GET', '/admin/v1/tenants/suedheim', { headers })).json.status, 'suspended');
+  // Deletion needs the name: a wrong one is refused by the server and shown; the right one deletes.
+  await page.getByLabel('Name zur Bestätigung').fill('nordheim');
+  await page.getByRole('button', { name: 'Mandant löschen' }).click();
+  await page.waitForSelector('#del-error:not(:empty)');
+  assert.match(await page.locator('#del-error').textContent(), /^400 .*confirm=suedheim/);
+  assert.equal((await api(server, 'GET', '/admin/v1/tenants/suedheim', { headers })).status, 200);
+  await page.getByLabel('Name zur Bestätigung').fill('suedheim');
+  await page.getByRole('button', { name: 'Mandant löschen' }).click();
+  await page.waitForFunction(() => location.hash === '#/tenants');
+  await page.waitForSelector('p[role="status"]:text("Gelöscht: suedheim")');
+  assert.doesNotMatch(await page.locator('table tbody').textContent(), /suedheim/);
+  assert.equal((await api(server, 'GET', '/admin/v1/tenants/suedheim', { headers })).status, 404);
+  assert.equal((await api(server, 'GET', '/admin/v1/tenants/nordheim', { headers })).status, 200);
+  assert.deepEqual(seen.foreign, []);
+  assert.deepEqual(seen.problems, []);
+  await page.close();
+});
+
 test('open data: a tenant admin publishes a dataset', async () => {
   const page = await context.newPage();
   await signIn(page, tenantKey, 'nordheim');

@@ -12,7 +12,7 @@ import { look, placeName } from './layers';
 import { entityPage } from './entity';
 import { layerTypes, loadConfig, loadLayer, type AppConfig } from './state';
 import { warningsOf } from './warnings';
-import { fetchKept } from './offline';
+import { fetchKept, kept } from './offline';
 import { closeHazardMap, hazardPage, hazardWarningText, isSimulated } from './hazard';
 
 let config: AppConfig;
@@ -172,6 +172,7 @@ async function start(): Promise<void> {
   window.addEventListener('online', renderChrome);
   window.addEventListener('offline', renderChrome);
   await route(false);
+  await kept(); // the answers shown are stored (written while the page rendered)
   performance.mark('allmende-ready');
   document.body.dataset.ready = 'true'; // tests and the TTI benchmark (bench/web_tti) wait for this
   if ('serviceWorker' in navigator && location.protocol !== 'file:') {

@@ -13,8 +13,13 @@ function keyOf(url: string, tenant: string): string {
   return u.href;
 }
 
-// fetch() with the network first; an answer is stored before it is returned (a page that has
-// shown something can show it offline), the stored one is returned when the network fails.
+// Writes to the cache still under way (see kept()).
+const writes = new Set<Promise<unknown>>();
+
+// fetch() with the network first; an answer's copy is stored while the page goes on (the write
+// is the browser's I/O, not the page's CPU: awaiting it before each answer put it on the first
+// load's critical path -- the configuration's write delayed every layer request); the stored
+// one is returned when the network fails.
 export async function fetchKept(url: string, init: RequestInit = {}, tenant = ''): Promise<Response> {
   const store = typeof caches !== 'undefined' ? caches : undefined;
   let res: Response;
@@ -25,6 +30,17 @@ export async function fetchKept(url: string, init: RequestInit = {}, tenant = ''
     if (hit) return hit;
     throw err;
   }
-  if (res.ok && store && (init.method ?? 'GET') === 'GET') await store.open(DATA).then((c) => c.put(keyOf(url, tenant), res.clone())).catch(() => undefined);
+  if (res.ok && store && (init.method ?? 'GET') === 'GET') {
+    const copy = res.clone(); // now: the caller reads the body next
+    const write = store.open(DATA).then((c) => c.put(keyOf(url, tenant), copy)).catch(() => undefined);
+    writes.add(write);
+    void write.finally(() => writes.delete(write));
+  }
   return res;
+}
+
+// Resolves when every answer fetched so far is stored: the app says it is ready only then, so
+// a page that has shown its town can show it offline.
+export async function kept(): Promise<void> {
+  while (writes.size) await Promise.all([...writes]);
 }

@@ -1,7 +1,7 @@
 // The operator console: sign in with an API key (and the municipality) or through the identity
 // provider (oidc.ts), then the overview, entities, subscriptions, devices, keys and the audit log.
 // Routes live in the fragment: #/overview, #/entities, #/entity/<id>, #/subscriptions, #/devices,
-// #/keys, #/audit, #/twin.
+// #/keys, #/audit, #/twin, #/tenants, #/tenants/<name> (tenants.ts).
 import './style.css';
 import { Api, ApiError, NGSI, type Session } from '../shared/api';
 import { $, clear, focusMain, h } from '../shared/dom';

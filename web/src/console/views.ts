@@ -1,38 +1,14 @@
 // The console's screens. Each is a function (main, api, argument) that renders into main.
-import { Api, ApiError, NGSI, entityPath } from '../shared/api';
+import { Api, NGSI, entityPath } from '../shared/api';
 import { clear, h } from '../shared/dom';
-import { dateTime } from '../shared/format';
 import { t } from '../shared/i18n';
 import type { Entity } from '../shared/entity';
 import { areaMap, withinParams, type AreaMap, type BBox } from './area_map';
 import { twinView } from './twin';
+import { tenantsView } from './tenants';
+import { card, checklistBlock, problemText, table, when } from './ui';
 
 type View = (main: HTMLElement, api: Api, arg?: string) => Promise<void>;
-
-function problemText(err: unknown): string {
-  if (err instanceof ApiError) return `${err.status} ${err.problem.title ?? ''}: ${err.problem.detail ?? ''}`;
-  return err instanceof Error ? err.message : String(err);
-}
-
-function when(iso?: string | number): string {
-  if (iso === undefined || iso === null || iso === '' || iso === 0) return '–';
-  return dateTime(typeof iso === 'number' ? new Date(iso / 1000).toISOString() : iso);
-}
-
-function table(headers: string[], rows: (Node | string)[][], caption: string): HTMLElement {
-  if (!rows.length) return h('p', { class: 'muted' }, t('nothing'));
-  return h('table', {}, h('caption', { class: 'vh' }, caption),
-    h('thead', {}, h('tr', {}, ...headers.map((x) => h('th', { scope: 'col' }, x)))),
-    h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))));
-}
-
-// A card that loads on its own; a failure (e.g. 403 for a role) shows in the card only.
-function card(title: string, load: () => Promise<Node>): HTMLElement {
-  const body = h('div', {}, h('p', { class: 'loading' }, t('loading')));
-  const el = h('section', { class: 'card' }, h('h2', {}, title), body);
-  load().then((n) => clear(body, n), (err) => clear(body, h('p', { class: 'muted' }, problemText(err))));
-  return el;
-}
 
 // A JSON editor whose errors (parse or ProblemDetails) are shown next to it.
 function jsonEditor(id: string, value: unknown, labelText: string) {
@@ -380,25 +356,6 @@ const audit: View = async (main, api) => {
       a.action ?? a.method ?? '', a.target ?? a.path ?? '', String(a.status ?? '')]), t('audit')));
 };
 
-interface TenantRecord { name: string; ags?: string; displayName?: string; status?: string; template?: string }
-
-// All municipalities (platform admins): status and a link to sign in to one.
-const tenants: View = async (main, api) => {
-  const list = await api.get<TenantRecord[] | { tenants: TenantRecord[] }>('/admin/v1/tenants');
-  const records = Array.isArray(list) ? list : list.tenants ?? [];
-  const setStatus = (r: TenantRecord, status: string) => async () => {
-    await api.call('PATCH', `/admin/v1/tenants/${encodeURIComponent(r.name)}`, undefined, { status });
-    await tenants(main, api);
-  };
-  clear(main, h('h1', {}, t('tenants')),
-    table([t('name'), 'AGS', t('tenant'), t('status'), 'Template', ''], records.map((r) => [r.displayName ?? '', r.ags ?? '', r.name,
-      r.status ?? '', r.template ?? '',
-      r.status === 'suspended'
-        ? h('button', { type: 'button', class: 'linkbtn', 'aria-label': `${t('activate')} ${r.name}`, onclick: setStatus(r, 'active') }, t('activate'))
-        : h('button', { type: 'button', class: 'linkbtn', 'aria-label': `${t('suspend')} ${r.name}`, onclick: setStatus(r, 'suspended') }, t('suspend'))]),
-    t('tenants')));
-};
-
 interface Dataset { id: string; title?: { de?: string; en?: string }; types?: string[]; license?: string }
 
 const datasetTemplate = {
@@ -447,34 +404,15 @@ const opendata: View = async (main, api, id) => {
 };
 
 
-interface ChecklistItem { id: string; title?: string; owner?: string; check?: string; done?: boolean }
-
-// The roll-in checklist (docs/tenancy.md): automatic items are evaluated by the server; manual
-// ones are ticked off here.
+// The roll-in checklist (docs/tenancy.md) of the signed-in tenant.
 const checklist: View = async (main, api) => {
   const tenant = api.session.tenant;
   if (!tenant) {
     clear(main, h('h1', {}, t('checklist')), h('p', {}, t('needsTenant')));
     return;
   }
-  const base = `/admin/v1/tenants/${encodeURIComponent(tenant)}/checklist`;
-  const c = await api.get<{ done?: number; open?: number; items?: ChecklistItem[] }>(base);
-  const error = h('p', { class: 'error', role: 'alert' });
-  const items = (c.items ?? []).map((it) => {
-    const id = `check-${it.id}`;
-    const box = h('input', { type: 'checkbox', id, checked: !!it.done, disabled: !!it.check, onchange: async () => {
-      try {
-        await api.call('PATCH', `${base}/${encodeURIComponent(it.id)}`, undefined, { done: box.checked });
-      } catch (err) {
-        error.textContent = problemText(err);
-        box.checked = !box.checked;
-      }
-    } });
-    return h('li', {}, box, ' ', h('label', { for: id }, it.title ?? it.id), it.owner ? h('small', { class: 'muted' }, ` (${it.owner})`) : null);
-  });
-  clear(main, h('h1', {}, t('checklist')), h('p', {}, `${c.done ?? 0} / ${(c.done ?? 0) + (c.open ?? 0)}`),
-    h('ul', { class: 'checklist' }, ...items), error);
+  clear(main, h('h1', {}, t('checklist')), await checklistBlock(api, tenant));
 };
 
-export const views: Record<string, View> = { overview, entities, entity, subscriptions, devices, keys, audit, checklist, opendata, tenants,
-  twin: twinView };
+export const views: Record<string, View> = { overview, entities, entity, subscriptions, devices, keys, audit, checklist, opendata,
+  tenants: tenantsView, twin: twinView };
