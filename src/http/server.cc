@@ -277,11 +277,14 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     write(keep, false);
   }
 
-  // Writes out_; then the next request (keep), or the end of the connection.
+  // Writes out_; then the next request (keep), or the end of the connection. A write that stalls
+  // for the body timeout (a client that does not read) resets the connection.
   void write(bool keep, bool more) {
-    lowest().expires_after(std::chrono::seconds(server_.options.bodyTimeoutSeconds));
+    lowest().expires_never();
+    armStall();
     asio::async_write(stream_, asio::buffer(out_),
                       [self = this->shared_from_this(), keep, more](beast::error_code ec, size_t) {
+                        self->disarmStall();
                         if (ec) return self->close();
                         if (more) {
                           self->out_.clear();
@@ -338,6 +341,29 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
     });
   }
 
+  // Not Beast's timeout, which closes the socket gracefully: the FIN would wait behind the unsent
+  // answers in the kernel, and a peer whose receive window stays closed would never see it while
+  // the kernel keeps the buffers. A reset discards them at once (nginx: reset_timedout_connection).
+  void armStall() {
+    ++writeNumber_;
+    stall_.expires_after(std::chrono::seconds(server_.options.bodyTimeoutSeconds));
+    stall_.async_wait([self = this->shared_from_this(), n = writeNumber_](beast::error_code ec) {
+      if (!ec && self->writing_ && n == self->writeNumber_) self->reset();
+    });
+    writing_ = true;
+  }
+
+  void disarmStall() {
+    writing_ = false;
+    stall_.cancel();
+  }
+
+  void reset() {
+    beast::error_code ec;
+    lowest().socket().set_option(asio::socket_base::linger(true, 0), ec);
+    lowest().socket().close(ec);
+  }
+
   // No TLS close_notify: the peer learns of the end by the closed TCP connection.
   void close() {
     beast::error_code ec;
@@ -356,6 +382,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::string piece_;                 // its next pieces
   bool chunked_ = false;              // sent with chunked transfer coding
   std::array<char, 2048> scratch_;    // input discarded while lingering
+  asio::steady_timer stall_{stream_.get_executor()};  // bounds the write in progress
+  uint64_t writeNumber_ = 0;                           // of the write stall_ bounds
+  bool writing_ = false;
 };
 
 }  // namespace

@@ -339,5 +339,41 @@ TEST(HostileClientsTest, FloodThatNeverReadsDoesNotBlockOthers) {
   expectHealthy(server.port());
 }
 
+// The server has read every request, so nothing unread would make the kernel reset the
+// connection on close: a graceful close would queue its FIN behind megabytes of unsent answers
+// that the closed receive window never lets through. The stalled write must reset instead.
+TEST(HostileClientsTest, StalledAnswersToRequestsAllReadAreReset) {
+  TempDir dir;
+  ServerProcess server(ALLMENDE_BINARY, dir.path(), {"--body-timeout", "2"});
+  ASSERT_TRUE(server.ok());
+  HttpClient client(server.port());
+  HttpResult page = client.request("GET", "/");
+  ASSERT_EQ(page.status, 200);
+  std::string asset;  // the largest the page links
+  size_t size = 0;
+  for (size_t at = page.body.find("/assets/"); at != std::string::npos; at = page.body.find("/assets/", at + 1)) {
+    std::string path = page.body.substr(at, page.body.find_first_of("\"'", at) - at);
+    HttpResult r = client.request("GET", path);
+    if (r.status == 200 && r.body.size() > size) {
+      asset = path;
+      size = r.body.size();
+    }
+  }
+  ASSERT_GT(size, 4096u) << page.body.substr(0, 300);
+  // Far more than the largest send buffer the kernel grows to (4 MiB) holds.
+  size_t copies = (8u << 20) / size + 1;
+  int fd = connectRaw(server.port(), 4096);
+  ASSERT_GE(fd, 0);
+  std::string requests;
+  for (size_t i = 0; i < copies; ++i) requests += "GET " + asset + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  ASSERT_LT(requests.size(), 65536u);  // read by the server at once
+  sendText(fd, requests);
+  pollfd p{fd, POLLRDHUP, 0};
+  EXPECT_EQ(::poll(&p, 1, 30000), 1);
+  EXPECT_NE(p.revents & (POLLHUP | POLLERR | POLLRDHUP), 0);
+  ::close(fd);
+  expectHealthy(server.port());
+}
+
 }  // namespace
 }  // namespace allmende::testing
