@@ -137,7 +137,9 @@ int serve(const ServeOptions& o) {
   // Everything in PostgreSQL (docs/postgres.md), or everything in the data directory's SQLite.
   const bool postgres = store::isPostgresStore(o.store);
   if (!o.store.empty() && !postgres) {
-    spdlog::error("--store wants a postgres:// or postgresql:// URL, not '{}'", o.store);
+    // Only the scheme: the rest may hold a password.
+    spdlog::error("--store wants a postgres:// or postgresql:// URL, not one starting '{}'",
+                  o.store.substr(0, std::min(o.store.find(':'), size_t{16})));
     return 1;
   }
   store::PostgresOptions po;

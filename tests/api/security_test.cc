@@ -268,5 +268,27 @@ TEST(SecurityTest, SecretsAreNeverLogged) {
   }
 }
 
+// A store URL carries the database password: a refused URL and one whose database cannot be
+// reached stop the server with an error that names neither the password nor the user.
+TEST(SecurityTest, StoreUrlPasswordsAreNeverLogged) {
+  TempDir data;
+  const std::string password = "pg-secret-password-Zaphod42";
+  for (const std::string& url : {"mysql://ada:" + password + "@127.0.0.1/town",
+                                 "postgres://ada:" + password + "@127.0.0.1:" + std::to_string(freePort()) + "/town"}) {
+    std::string cmd = std::string(ALLMENDE_BINARY) + " serve --port 0 --data " + data.path() + "/db --store '" + url +
+                      "' </dev/null 2>&1";
+    FILE* p = ::popen(cmd.c_str(), "r");
+    ASSERT_NE(p, nullptr);
+    std::string out;
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    int status = ::pclose(p);
+    EXPECT_NE(status, 0) << out;  // the server did not start
+    EXPECT_NE(out.find("error"), std::string::npos) << out;
+    EXPECT_EQ(out.find(password), std::string::npos) << out;
+    EXPECT_EQ(out.find(password.substr(0, 10)), std::string::npos) << out;
+  }
+}
+
 }  // namespace
 }  // namespace allmende::testing
