@@ -344,17 +344,16 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   // Not Beast's timeout, which closes the socket gracefully: the FIN would wait behind the unsent
   // answers in the kernel, and a peer whose receive window stays closed would never see it while
   // the kernel keeps the buffers. A reset discards them at once (nginx: reset_timedout_connection).
+  // A wait that already fired when its write completed finds the number moved on.
   void armStall() {
-    ++writeNumber_;
     stall_.expires_after(std::chrono::seconds(server_.options.bodyTimeoutSeconds));
-    stall_.async_wait([self = this->shared_from_this(), n = writeNumber_](beast::error_code ec) {
-      if (!ec && self->writing_ && n == self->writeNumber_) self->reset();
+    stall_.async_wait([self = this->shared_from_this(), n = stallNumber_](beast::error_code ec) {
+      if (!ec && n == self->stallNumber_) self->reset();
     });
-    writing_ = true;
   }
 
   void disarmStall() {
-    writing_ = false;
+    ++stallNumber_;
     stall_.cancel();
   }
 
@@ -383,8 +382,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   bool chunked_ = false;              // sent with chunked transfer coding
   std::array<char, 2048> scratch_;    // input discarded while lingering
   asio::steady_timer stall_{stream_.get_executor()};  // bounds the write in progress
-  uint64_t writeNumber_ = 0;                           // of the write stall_ bounds
-  bool writing_ = false;
+  uint64_t stallNumber_ = 0;                           // of that write
 };
 
 }  // namespace

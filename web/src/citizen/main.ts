@@ -174,8 +174,7 @@ async function start(): Promise<void> {
   await route(false);
   performance.mark('allmende-rendered'); // map, warnings and list shown: bench/web_tti measures this
   await kept(); // the answers shown are stored (written while the page rendered)
-  performance.mark('allmende-ready');
-  document.body.dataset.ready = 'true'; // tests (and bench/web_tti, before it reads the marks) wait for this
+  document.body.dataset.ready = 'true'; // tests (and bench/web_tti, before it reads the mark) wait for this
   if ('serviceWorker' in navigator && location.protocol !== 'file:') {
     navigator.serviceWorker.register('/sw.js').catch(() => undefined);
   }
