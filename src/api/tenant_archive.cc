@@ -36,12 +36,17 @@ void addStr(Json& o, const char* name, std::string_view v, JsonAllocator& a) {
 }
 void addInt(Json& o, const char* name, int64_t v, JsonAllocator& a) { o.AddMember(Json(name, a), Json(v), a); }
 
-std::string line(const char* kind, const char* member, Json& value, JsonDocument& d) {
+// One archive line, {"kind": K, K: {...}}; `fill(object, allocator)` writes the object's members.
+template <class Fill>
+void writeLine(const LineSink& out, const char* kind, Fill&& fill) {
+  JsonDocument d;
   auto& a = d.GetAllocator();
+  Json o(rapidjson::kObjectType);
+  fill(o, a);
   d.SetObject();
   d.AddMember("kind", Json(kind, a), a);
-  d.AddMember(Json(member, a), value, a);
-  return toJsonString(d) + "\n";
+  d.AddMember(Json(kind, a), o, a);
+  out(toJsonString(d) + "\n");
 }
 
 Json instanceJson(const store::StoredInstance& i, JsonAllocator& a) {
@@ -80,15 +85,13 @@ Result<store::StoredInstance> instanceFrom(const Json& o) {
 
 void flushHistoryLine(const std::string& id, const std::string& types, std::vector<store::StoredInstance>& buf,
                       const LineSink& out) {
-  JsonDocument d;
-  auto& a = d.GetAllocator();
-  Json h(rapidjson::kObjectType);
-  addStr(h, "id", id, a);
-  addStr(h, "types", types, a);
-  Json list(rapidjson::kArrayType);
-  for (const auto& i : buf) list.PushBack(instanceJson(i, a), a);
-  h.AddMember("instances", list, a);
-  out(line("history", "history", h, d));
+  writeLine(out, "history", [&](Json& h, JsonAllocator& a) {
+    addStr(h, "id", id, a);
+    addStr(h, "types", types, a);
+    Json list(rapidjson::kArrayType);
+    for (const auto& i : buf) list.PushBack(instanceJson(i, a), a);
+    h.AddMember("instances", list, a);
+  });
   buf.clear();
 }
 
@@ -137,12 +140,10 @@ Result<size_t> exportSubscriptions(Services& services, const std::string& tenant
   size_t count = 0;
   for (const auto& s : *all) {
     if (s.tenant != tenant) continue;
-    JsonDocument d;
-    auto& a = d.GetAllocator();
-    Json o(rapidjson::kObjectType);
-    addStr(o, "id", s.id, a);
-    addStr(o, "doc", s.doc, a);
-    out(line("subscription", "subscription", o, d));
+    writeLine(out, "subscription", [&](Json& o, JsonAllocator& a) {
+      addStr(o, "id", s.id, a);
+      addStr(o, "doc", s.doc, a);
+    });
     ++count;
   }
   return count;
@@ -153,18 +154,16 @@ Result<size_t> exportDevices(Services& services, const std::string& tenant, cons
   size_t count = 0;
   for (const auto& dev : services.devices->listDevices(tenant)) {
     const store::DeviceRecord& r = dev.record;
-    JsonDocument d;
-    auto& a = d.GetAllocator();
-    Json o(rapidjson::kObjectType);
-    addStr(o, "id", r.id, a);
-    addStr(o, "entityId", r.entityId, a);
-    addStr(o, "entityType", r.entityType, a);
-    addStr(o, "mapping", r.mapping, a);
-    addStr(o, "mqttUsername", r.mqttUsername, a);
-    addStr(o, "passwordHash", r.passwordHash, a);  // PBKDF2 hash, never the password
-    addInt(o, "expectedIntervalSeconds", r.expectedIntervalSeconds, a);
-    addInt(o, "created", r.created, a);
-    out(line("device", "device", o, d));
+    writeLine(out, "device", [&](Json& o, JsonAllocator& a) {
+      addStr(o, "id", r.id, a);
+      addStr(o, "entityId", r.entityId, a);
+      addStr(o, "entityType", r.entityType, a);
+      addStr(o, "mapping", r.mapping, a);
+      addStr(o, "mqttUsername", r.mqttUsername, a);
+      addStr(o, "passwordHash", r.passwordHash, a);  // PBKDF2 hash, never the password
+      addInt(o, "expectedIntervalSeconds", r.expectedIntervalSeconds, a);
+      addInt(o, "created", r.created, a);
+    });
     ++count;
   }
   return count;
@@ -175,14 +174,12 @@ Result<size_t> exportDatasets(Services& services, const std::string& tenant, con
   auto list = services.datasets->list(tenant);
   if (!list) return list.status();
   for (const auto& r : *list) {
-    JsonDocument d;
-    auto& a = d.GetAllocator();
-    Json o(rapidjson::kObjectType);
-    addStr(o, "id", r.id, a);
-    addStr(o, "definition", r.definition, a);
-    addInt(o, "created", r.created, a);
-    addInt(o, "modified", r.modified, a);
-    out(line("dataset", "dataset", o, d));
+    writeLine(out, "dataset", [&](Json& o, JsonAllocator& a) {
+      addStr(o, "id", r.id, a);
+      addStr(o, "definition", r.definition, a);
+      addInt(o, "created", r.created, a);
+      addInt(o, "modified", r.modified, a);
+    });
   }
   return list->size();
 }
@@ -191,14 +188,12 @@ Result<size_t> exportContexts(Services& services, const std::string& tenant, con
   size_t count = 0;
   for (const auto& c : services.contexts.list(std::nullopt)) {
     if (c.kind == ld::ContextKind::kCached || c.owner != tenant) continue;
-    JsonDocument d;
-    auto& a = d.GetAllocator();
-    Json o(rapidjson::kObjectType);
-    addStr(o, "localId", c.localId, a);
-    addStr(o, "kind", ld::contextKindName(c.kind), a);
-    addInt(o, "created", c.createdAt, a);
-    addStr(o, "body", c.body, a);
-    out(line("context", "context", o, d));
+    writeLine(out, "context", [&](Json& o, JsonAllocator& a) {
+      addStr(o, "localId", c.localId, a);
+      addStr(o, "kind", ld::contextKindName(c.kind), a);
+      addInt(o, "created", c.createdAt, a);
+      addStr(o, "body", c.body, a);
+    });
     ++count;
   }
   return count;
@@ -208,13 +203,11 @@ Result<size_t> exportTwin(Services& services, const std::string& tenant, const L
   if (!services.twin) return 0;
   auto files = services.twin->tenantFiles(tenant);
   if (!files) return files.status();
-  for (const auto& [path, bytes] : *files) {
-    JsonDocument d;
-    auto& a = d.GetAllocator();
-    Json o(rapidjson::kObjectType);
-    addStr(o, "path", path, a);
-    addStr(o, "base64url", auth::base64UrlEncode(bytes), a);
-    out(line("twinFile", "twinFile", o, d));
+  for (const auto& file : *files) {  // (path, bytes); clang 14 cannot capture structured bindings
+    writeLine(out, "twinFile", [&](Json& o, JsonAllocator& a) {
+      addStr(o, "path", file.first, a);
+      addStr(o, "base64url", auth::base64UrlEncode(file.second), a);
+    });
   }
   return files->size();
 }
@@ -227,12 +220,10 @@ Result<size_t> exportCSources(Services& services, store::CSourceKind kind, const
   auto records = services.csources->list(kind, tenant);
   if (!records) return records.status();
   for (const auto& r : *records) {
-    JsonDocument d;
-    auto& a = d.GetAllocator();
-    Json o(rapidjson::kObjectType);
-    addStr(o, "id", r.id, a);
-    addStr(o, "doc", r.doc, a);
-    out(line(lineKind, lineKind, o, d));
+    writeLine(out, lineKind, [&](Json& o, JsonAllocator& a) {
+      addStr(o, "id", r.id, a);
+      addStr(o, "doc", r.doc, a);
+    });
   }
   return records->size();
 }
